@@ -1,0 +1,384 @@
+// Pure-TypeScript price ladder: the fallback when the Rust addon is not built,
+// and the reference the addon is tested against.
+//
+// Layout: orders and levels live in typed arrays (struct of arrays) indexed by
+// slot, so resting an order allocates no object. Each side keeps its levels in
+// an AVL tree keyed so that the best price is the minimum key (bids are keyed by
+// -price), plus a Map from price to level for O(1) access to an existing level.
+// Costs: best price O(1) (cached), add to an existing level O(1), cancel O(1)
+// unless it empties a level, new or emptied level O(log L).
+
+import {
+  BUY, FILL_STRIDE, F_HANDLE, F_LEAVES, F_LEVEL_ORDERS, F_LEVEL_QTY, F_PRICE, F_QTY,
+  STOP_DONE, STOP_FULL, type Ladder, type Side,
+} from './ladder.js';
+
+const NIL = -1;
+
+function grow<T extends Float64Array | Int32Array | Uint8Array>(a: T, n: number): T {
+  const b = new (a.constructor as { new (n: number): T })(n);
+  b.set(a);
+  return b;
+}
+
+export class TsLadder implements Ladder {
+  readonly kind = 'ts';
+
+  // orders, by handle
+  private oPrice = new Float64Array(1024);
+  private oQty = new Float64Array(1024);
+  private oOwner = new Int32Array(1024);
+  private oNext = new Int32Array(1024);
+  private oPrev = new Int32Array(1024);
+  private oLevel = new Int32Array(1024);
+  private oSide = new Uint8Array(1024);
+  private oCap = 1024;
+  private oTop = 0; // slots below this have been used at least once
+  private oFree = NIL;
+  private live = 0;
+
+  // levels, by level slot
+  private lPrice = new Float64Array(256);
+  private lKey = new Float64Array(256);
+  private lQty = new Float64Array(256);
+  private lCount = new Int32Array(256);
+  private lHead = new Int32Array(256);
+  private lTail = new Int32Array(256);
+  private lLeft = new Int32Array(256);
+  private lRight = new Int32Array(256);
+  private lHeight = new Int32Array(256);
+  private lCap = 256;
+  private lTop = 0;
+  private lFree = NIL;
+
+  private readonly root = [NIL, NIL];
+  private readonly bestLevel = [NIL, NIL];
+  private readonly byPrice: [Map<number, number>, Map<number, number>] = [new Map(), new Map()];
+  private readonly levels = [0, 0];
+  // explicit stack for in-order walks; AVL height stays far below 64 for 2^32 levels
+  private readonly stack = new Int32Array(96);
+
+  add(side: Side, price: number, qty: number, owner: number): number {
+    let lv = this.byPrice[side].get(price);
+    if (lv === undefined) lv = this.newLevel(side, price);
+    const h = this.allocOrder();
+    this.oPrice[h] = price;
+    this.oQty[h] = qty;
+    this.oOwner[h] = owner;
+    this.oSide[h] = side;
+    this.oLevel[h] = lv;
+    this.oNext[h] = NIL;
+    const tail = this.lTail[lv];
+    this.oPrev[h] = tail;
+    if (tail === NIL) this.lHead[lv] = h;
+    else this.oNext[tail] = h;
+    this.lTail[lv] = h;
+    this.lQty[lv] += qty;
+    this.lCount[lv]++;
+    this.live++;
+    return h;
+  }
+
+  remove(handle: number): void {
+    const lv = this.oLevel[handle];
+    this.lQty[lv] -= this.oQty[handle];
+    this.unlink(handle, lv);
+    if (this.lCount[lv] === 0) this.dropLevel(this.oSide[handle] as Side, lv);
+  }
+
+  reduce(handle: number, qty: number): void {
+    this.lQty[this.oLevel[handle]] -= this.oQty[handle] - qty;
+    this.oQty[handle] = qty;
+  }
+
+  best(side: Side): number {
+    const lv = this.bestLevel[side];
+    return lv === NIL ? NaN : this.lPrice[lv];
+  }
+
+  levelQty(side: Side, price: number): number {
+    const lv = this.byPrice[side].get(price);
+    return lv === undefined ? 0 : this.lQty[lv];
+  }
+
+  levelOrders(side: Side, price: number): number {
+    const lv = this.byPrice[side].get(price);
+    return lv === undefined ? 0 : this.lCount[lv];
+  }
+
+  levelCount(side: Side): number {
+    return this.levels[side];
+  }
+
+  orderCount(): number {
+    return this.live;
+  }
+
+  qtyOf(handle: number): number {
+    return this.oQty[handle];
+  }
+
+  priceOf(handle: number): number {
+    return this.oPrice[handle];
+  }
+
+  fillable(side: Side, limit: number, want: number, owner: number, stopAtOwner: boolean): number {
+    const opp = (1 - side) as Side;
+    let sum = 0;
+    let sp = this.pushLeft(this.root[opp], 0);
+    while (sp > 0) {
+      const lv = this.stack[--sp];
+      const price = this.lPrice[lv];
+      if (side === BUY ? price > limit : price < limit) return sum;
+      for (let h = this.lHead[lv]; h !== NIL; h = this.oNext[h]) {
+        if (this.oOwner[h] === owner) {
+          if (stopAtOwner) return sum;
+          continue;
+        }
+        sum += this.oQty[h];
+        if (sum >= want) return want;
+      }
+      sp = this.pushLeft(this.lRight[lv], sp);
+    }
+    return sum;
+  }
+
+  match(side: Side, limit: number, want: number, owner: number, fills: Float64Array): number {
+    const opp = (1 - side) as Side;
+    const cap = ((fills.length - 1) / FILL_STRIDE) | 0;
+    let n = 0;
+    let stop = STOP_DONE;
+    outer: while (want > 0) {
+      const lv = this.bestLevel[opp];
+      if (lv === NIL) break;
+      const price = this.lPrice[lv];
+      if (side === BUY ? price > limit : price < limit) break;
+      let h = this.lHead[lv];
+      while (h !== NIL && want > 0) {
+        if (this.oOwner[h] === owner) { stop = h; break outer; }
+        if (n === cap) { stop = STOP_FULL; break outer; }
+        const avail = this.oQty[h];
+        const q = avail < want ? avail : want;
+        const leaves = avail - q;
+        want -= q;
+        this.oQty[h] = leaves;
+        this.lQty[lv] -= q;
+        const next = this.oNext[h];
+        if (leaves === 0) this.unlink(h, lv);
+        const o = 1 + n * FILL_STRIDE;
+        fills[o + F_HANDLE] = h;
+        fills[o + F_PRICE] = price;
+        fills[o + F_QTY] = q;
+        fills[o + F_LEAVES] = leaves;
+        fills[o + F_LEVEL_QTY] = this.lQty[lv];
+        fills[o + F_LEVEL_ORDERS] = this.lCount[lv];
+        n++;
+        h = next;
+      }
+      if (this.lCount[lv] === 0) this.dropLevel(opp, lv);
+    }
+    fills[0] = stop;
+    return n;
+  }
+
+  depth(side: Side, n: number, out: Float64Array): number {
+    let k = 0;
+    let sp = this.pushLeft(this.root[side], 0);
+    while (sp > 0 && k < n) {
+      const lv = this.stack[--sp];
+      out[k * 3] = this.lPrice[lv];
+      out[k * 3 + 1] = this.lQty[lv];
+      out[k * 3 + 2] = this.lCount[lv];
+      k++;
+      sp = this.pushLeft(this.lRight[lv], sp);
+    }
+    return k;
+  }
+
+  handles(side: Side): number[] {
+    const out: number[] = [];
+    let sp = this.pushLeft(this.root[side], 0);
+    while (sp > 0) {
+      const lv = this.stack[--sp];
+      for (let h = this.lHead[lv]; h !== NIL; h = this.oNext[h]) out.push(h);
+      sp = this.pushLeft(this.lRight[lv], sp);
+    }
+    return out;
+  }
+
+  // --- orders ---
+
+  private allocOrder(): number {
+    if (this.oFree !== NIL) {
+      const h = this.oFree;
+      this.oFree = this.oNext[h];
+      return h;
+    }
+    if (this.oTop === this.oCap) {
+      const n = this.oCap * 2;
+      this.oPrice = grow(this.oPrice, n);
+      this.oQty = grow(this.oQty, n);
+      this.oOwner = grow(this.oOwner, n);
+      this.oNext = grow(this.oNext, n);
+      this.oPrev = grow(this.oPrev, n);
+      this.oLevel = grow(this.oLevel, n);
+      this.oSide = grow(this.oSide, n);
+      this.oCap = n;
+    }
+    return this.oTop++;
+  }
+
+  /** Takes an order out of its level's queue and frees its slot (level qty is the caller's). */
+  private unlink(h: number, lv: number): void {
+    const prev = this.oPrev[h];
+    const next = this.oNext[h];
+    if (prev === NIL) this.lHead[lv] = next;
+    else this.oNext[prev] = next;
+    if (next === NIL) this.lTail[lv] = prev;
+    else this.oPrev[next] = prev;
+    this.lCount[lv]--;
+    this.live--;
+    this.oNext[h] = this.oFree;
+    this.oFree = h;
+  }
+
+  // --- levels ---
+
+  private newLevel(side: Side, price: number): number {
+    let lv: number;
+    if (this.lFree !== NIL) {
+      lv = this.lFree;
+      this.lFree = this.lLeft[lv];
+    } else {
+      if (this.lTop === this.lCap) {
+        const n = this.lCap * 2;
+        this.lPrice = grow(this.lPrice, n);
+        this.lKey = grow(this.lKey, n);
+        this.lQty = grow(this.lQty, n);
+        this.lCount = grow(this.lCount, n);
+        this.lHead = grow(this.lHead, n);
+        this.lTail = grow(this.lTail, n);
+        this.lLeft = grow(this.lLeft, n);
+        this.lRight = grow(this.lRight, n);
+        this.lHeight = grow(this.lHeight, n);
+        this.lCap = n;
+      }
+      lv = this.lTop++;
+    }
+    const key = side === BUY ? -price : price;
+    this.lPrice[lv] = price;
+    this.lKey[lv] = key;
+    this.lQty[lv] = 0;
+    this.lCount[lv] = 0;
+    this.lHead[lv] = NIL;
+    this.lTail[lv] = NIL;
+    this.lLeft[lv] = NIL;
+    this.lRight[lv] = NIL;
+    this.lHeight[lv] = 1;
+    this.root[side] = this.insert(this.root[side], lv);
+    const b = this.bestLevel[side];
+    if (b === NIL || key < this.lKey[b]) this.bestLevel[side] = lv;
+    this.byPrice[side].set(price, lv);
+    this.levels[side]++;
+    return lv;
+  }
+
+  private dropLevel(side: Side, lv: number): void {
+    this.root[side] = this.erase(this.root[side], this.lKey[lv]);
+    this.byPrice[side].delete(this.lPrice[lv]);
+    this.levels[side]--;
+    if (this.bestLevel[side] === lv) {
+      let m = this.root[side];
+      if (m !== NIL) while (this.lLeft[m] !== NIL) m = this.lLeft[m];
+      this.bestLevel[side] = m;
+    }
+    this.lLeft[lv] = this.lFree;
+    this.lFree = lv;
+  }
+
+  private pushLeft(n: number, sp: number): number {
+    while (n !== NIL) {
+      this.stack[sp++] = n;
+      n = this.lLeft[n];
+    }
+    return sp;
+  }
+
+  // --- AVL tree over level slots ---
+
+  private h(n: number): number {
+    return n === NIL ? 0 : this.lHeight[n];
+  }
+
+  private fix(n: number): void {
+    const a = this.h(this.lLeft[n]);
+    const b = this.h(this.lRight[n]);
+    this.lHeight[n] = (a > b ? a : b) + 1;
+  }
+
+  private rotRight(y: number): number {
+    const x = this.lLeft[y];
+    this.lLeft[y] = this.lRight[x];
+    this.lRight[x] = y;
+    this.fix(y);
+    this.fix(x);
+    return x;
+  }
+
+  private rotLeft(x: number): number {
+    const y = this.lRight[x];
+    this.lRight[x] = this.lLeft[y];
+    this.lLeft[y] = x;
+    this.fix(x);
+    this.fix(y);
+    return y;
+  }
+
+  private balance(n: number): number {
+    this.fix(n);
+    const bf = this.h(this.lLeft[n]) - this.h(this.lRight[n]);
+    if (bf > 1) {
+      const l = this.lLeft[n];
+      if (this.h(this.lLeft[l]) < this.h(this.lRight[l])) this.lLeft[n] = this.rotLeft(l);
+      return this.rotRight(n);
+    }
+    if (bf < -1) {
+      const r = this.lRight[n];
+      if (this.h(this.lRight[r]) < this.h(this.lLeft[r])) this.lRight[n] = this.rotRight(r);
+      return this.rotLeft(n);
+    }
+    return n;
+  }
+
+  private insert(n: number, node: number): number {
+    if (n === NIL) return node;
+    if (this.lKey[node] < this.lKey[n]) this.lLeft[n] = this.insert(this.lLeft[n], node);
+    else this.lRight[n] = this.insert(this.lRight[n], node);
+    return this.balance(n);
+  }
+
+  private erase(n: number, key: number): number {
+    if (n === NIL) return NIL;
+    const k = this.lKey[n];
+    if (key < k) this.lLeft[n] = this.erase(this.lLeft[n], key);
+    else if (key > k) this.lRight[n] = this.erase(this.lRight[n], key);
+    else {
+      const l = this.lLeft[n];
+      const r = this.lRight[n];
+      if (l === NIL) return r;
+      if (r === NIL) return l;
+      let m = r;
+      while (this.lLeft[m] !== NIL) m = this.lLeft[m];
+      this.lRight[m] = this.eraseMin(r);
+      this.lLeft[m] = l;
+      return this.balance(m);
+    }
+    return this.balance(n);
+  }
+
+  private eraseMin(n: number): number {
+    if (this.lLeft[n] === NIL) return this.lRight[n];
+    this.lLeft[n] = this.eraseMin(this.lLeft[n]);
+    return this.balance(n);
+  }
+}

@@ -1,0 +1,31 @@
+// `matchlog <command>`: one module per command, loaded on demand so that
+// `matchlog apply` never pays for the log or the gateway.
+
+interface CommandModule { run(argv: string[]): Promise<number> }
+
+const commands: Record<string, { about: string; load: () => Promise<CommandModule> }> = {
+  apply: { about: 'the engine alone: JSON-lines commands on stdin, JSON-lines events on stdout', load: () => import('./apply.js') },
+  info: { about: 'which price-ladder path (native or TypeScript) is in use, and why', load: () => import('./info.js') },
+};
+
+function help(): string {
+  const rows = Object.entries(commands).map(([n, c]) => `  ${n.padEnd(10)} ${c.about}`);
+  return `usage: matchlog <command> [options]\n\ncommands:\n${rows.join('\n')}\n\nmatchlog <command> --help for a command's options\n`;
+}
+
+async function main(): Promise<void> {
+  const [name, ...rest] = process.argv.slice(2);
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    process.stdout.write(help());
+    return;
+  }
+  const cmd = commands[name];
+  if (cmd === undefined) {
+    process.stderr.write(`matchlog: unknown command '${name}'\n\n${help()}`);
+    process.exitCode = 2;
+    return;
+  }
+  process.exitCode = await (await cmd.load()).run(rest);
+}
+
+await main();

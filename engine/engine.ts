@@ -1,0 +1,353 @@
+// The engine: (state, command) -> (state, events). Pure and single-threaded: no
+// I/O, no clock, no randomness. Order ids are the sequence number of the command
+// that created the order; trade ids are `${seq}.${n}`. Commands arrive as
+// untrusted data (JSON, Avro), so every field is checked before it is used.
+
+import { BUY, SELL, type LadderFactory, type Side } from '../native/ladder.js';
+import { Accounts } from './accounts.js';
+import { Book, WALK_SELF } from './book.js';
+import type {
+  CancelCommand, Command, InstrumentCommand, MassCancelCommand, NewOrderCommand, OrdTypeName,
+  ReplaceCommand, StpName, TifName,
+} from './commands.js';
+import type { CancelRejectReason, EngineEvent, RejectReason } from './events.js';
+import { Hasher } from './hash.js';
+import { Instrument, MALFORMED, OFF_GRID } from './instrument.js';
+import { Order } from './order.js';
+import type { EngineSnapshot, OrderState } from './snapshot.js';
+import { acceptedEvent, cancelledEvent, replacedEvent } from './views.js';
+
+const SIDES: Record<string, Side> = { buy: BUY, sell: SELL };
+const TIFS: Record<string, TifName> = { GTC: 'GTC', IOC: 'IOC', FOK: 'FOK' };
+const STPS: Record<string, StpName> = {
+  cancel_resting: 'cancel_resting', cancel_incoming: 'cancel_incoming', cancel_both: 'cancel_both',
+};
+const DEFAULT_DEPTH = 10;
+
+function str(v: unknown): v is string {
+  return typeof v === 'string' && v.length > 0;
+}
+
+export interface EngineOptions {
+  ladder: LadderFactory;
+}
+
+export class Engine {
+  private readonly instruments = new Map<string, Instrument>();
+  private readonly books = new Map<string, Book>();
+  private readonly accounts = new Accounts();
+  private readonly ladder: LadderFactory;
+
+  constructor(opts: EngineOptions) {
+    this.ladder = opts.ladder;
+  }
+
+  /** Applies one command stamped with `seq`, appending its events to `out`. */
+  apply(cmd: Command, seq: number, out: EngineEvent[] = []): EngineEvent[] {
+    if (cmd === null || typeof cmd !== 'object') {
+      this.reject(out, seq, '', '', '', 'invalid_order', 'command must be an object');
+      return out;
+    }
+    switch (cmd.op) {
+      case 'new': this.onNew(cmd, seq, out); break;
+      case 'cancel': this.onCancel(cmd, seq, out); break;
+      case 'replace': this.onReplace(cmd, seq, out); break;
+      case 'massCancel': this.onMassCancel(cmd, seq, out); break;
+      case 'halt': case 'resume': this.onStatus(cmd.symbol, cmd.op === 'halt', seq, out); break;
+      case 'book': this.onBook(cmd.symbol, cmd.depth, seq, out); break;
+      case 'instrument': this.onInstrument(cmd, seq, out); break;
+      default: {
+        const c = cmd as { op?: unknown; account?: unknown; clOrdId?: unknown; symbol?: unknown };
+        this.reject(out, seq, c.account, c.clOrdId, c.symbol, 'invalid_order',
+          `unknown op ${JSON.stringify(c.op)}`);
+      }
+    }
+    return out;
+  }
+
+  instrument(symbol: string): Instrument | undefined {
+    return this.instruments.get(symbol);
+  }
+
+  symbols(): string[] {
+    return [...this.instruments.keys()].sort();
+  }
+
+  book(symbol: string): Book | undefined {
+    return this.books.get(symbol);
+  }
+
+  // --- commands ---
+
+  private onInstrument(c: InstrumentCommand, seq: number, out: EngineEvent[]): void {
+    if (str(c.symbol) && this.instruments.has(c.symbol)) {
+      this.reject(out, seq, '', '', c.symbol, 'invalid_order', `instrument ${c.symbol} already exists`);
+      return;
+    }
+    const inst = Instrument.create(c);
+    if (typeof inst === 'string') {
+      this.reject(out, seq, '', '', c.symbol, 'invalid_order', inst);
+      return;
+    }
+    this.addInstrument(inst);
+    out.push({ type: 'instrument', seq, symbol: inst.symbol, status: inst.halted ? 'halted' : 'open' });
+  }
+
+  private addInstrument(inst: Instrument): Book {
+    this.instruments.set(inst.symbol, inst);
+    const book = new Book(inst, this.ladder());
+    this.books.set(inst.symbol, book);
+    return book;
+  }
+
+  private onNew(c: NewOrderCommand, seq: number, out: EngineEvent[]): void {
+    const { account, clOrdId, symbol } = c;
+    if (!str(account) || !str(clOrdId) || !str(symbol)) {
+      this.reject(out, seq, account, clOrdId, symbol, 'invalid_order', 'account, clOrdId and symbol must be non-empty strings');
+      return;
+    }
+    const side = SIDES[c.side as string];
+    if (side === undefined) return this.reject(out, seq, account, clOrdId, symbol, 'invalid_order', `side must be buy or sell, got ${JSON.stringify(c.side)}`);
+    const ordType: OrdTypeName | undefined = c.type === 'limit' || c.type === 'market' ? c.type : undefined;
+    if (ordType === undefined) return this.reject(out, seq, account, clOrdId, symbol, 'invalid_order', `type must be limit or market, got ${JSON.stringify(c.type)}`);
+    const tif = c.tif === undefined ? (ordType === 'market' ? 'IOC' : 'GTC') : TIFS[c.tif as string];
+    if (tif === undefined) return this.reject(out, seq, account, clOrdId, symbol, 'invalid_order', `tif must be GTC, IOC or FOK, got ${JSON.stringify(c.tif)}`);
+    const stp = c.stp === undefined ? 'cancel_resting' : STPS[c.stp as string];
+    if (stp === undefined) return this.reject(out, seq, account, clOrdId, symbol, 'invalid_order', `stp must be cancel_resting, cancel_incoming or cancel_both, got ${JSON.stringify(c.stp)}`);
+    if (c.postOnly !== undefined && typeof c.postOnly !== 'boolean') return this.reject(out, seq, account, clOrdId, symbol, 'invalid_order', 'postOnly must be a boolean');
+    const postOnly = c.postOnly === true;
+    if (ordType === 'market') {
+      if (c.price !== undefined) return this.reject(out, seq, account, clOrdId, symbol, 'invalid_order', 'a market order takes no price');
+      if (postOnly) return this.reject(out, seq, account, clOrdId, symbol, 'invalid_order', 'a market order cannot be post-only');
+    } else if (typeof c.price !== 'string') {
+      return this.reject(out, seq, account, clOrdId, symbol, 'invalid_order', 'a limit order needs a price');
+    }
+    if (postOnly && tif !== 'GTC') return this.reject(out, seq, account, clOrdId, symbol, 'invalid_order', 'a post-only order must be GTC');
+    const inst = this.instruments.get(symbol);
+    if (inst === undefined) return this.reject(out, seq, account, clOrdId, symbol, 'unknown_symbol', `unknown symbol ${symbol}`);
+    if (inst.halted) return this.reject(out, seq, account, clOrdId, symbol, 'halted', `${symbol} is halted`);
+    let price = 0;
+    if (ordType === 'limit') {
+      price = inst.ticks(c.price);
+      if (price === OFF_GRID) return this.reject(out, seq, account, clOrdId, symbol, 'off_tick', `price ${c.price} is not a multiple of tick size ${inst.tick.text}`);
+      if (price === MALFORMED || price === 0) return this.reject(out, seq, account, clOrdId, symbol, 'invalid_order', `price must be a positive decimal, got ${JSON.stringify(c.price)}`);
+    }
+    const qty = inst.lots(c.qty);
+    if (qty === OFF_GRID) return this.reject(out, seq, account, clOrdId, symbol, 'off_lot', `qty ${c.qty} is not a multiple of lot size ${inst.lot.text}`);
+    if (qty === MALFORMED) return this.reject(out, seq, account, clOrdId, symbol, 'invalid_order', `qty must be a positive decimal, got ${JSON.stringify(c.qty)}`);
+    if (qty < inst.minQty || qty > inst.maxQty) return this.reject(out, seq, account, clOrdId, symbol, 'qty_out_of_range', `qty ${c.qty} is outside [${inst.qty(inst.minQty)}, ${inst.qty(inst.maxQty)}]`);
+    if (ordType === 'limit' && inst.outOfBand(price)) return this.reject(out, seq, account, clOrdId, symbol, 'price_out_of_band', `price ${c.price} is outside the price band`);
+    if (this.accounts.hasLive(account, clOrdId)) return this.reject(out, seq, account, clOrdId, symbol, 'duplicate_clordid', `clOrdId ${clOrdId} is already live for ${account}`);
+    const book = this.books.get(symbol) as Book;
+    if (postOnly && book.crosses(side, price)) return this.reject(out, seq, account, clOrdId, symbol, 'post_only_would_cross', 'post-only order would take liquidity');
+
+    const order = new Order(seq, account, this.accounts.owner(account), clOrdId, inst, side, ordType, tif, price, qty, postOnly, stp);
+    out.push(acceptedEvent(order, seq));
+    if (tif === 'FOK' && !book.canFill(order)) {
+      out.push(cancelledEvent(order, seq, clOrdId, 'fok'));
+      return;
+    }
+    this.accounts.add(order);
+    this.execute(book, order, seq, out);
+  }
+
+  /** Runs an incoming (or re-priced) order against the book; rests or cancels what is left. */
+  private execute(book: Book, order: Order, seq: number, out: EngineEvent[]): void {
+    const walk = book.match(order, seq, out, this.accounts);
+    if (order.leavesQty === 0) {
+      this.accounts.remove(order);
+      return;
+    }
+    if (walk === WALK_SELF || order.ordType === 'market' || order.tif !== 'GTC') {
+      this.accounts.remove(order);
+      const reason = walk === WALK_SELF ? 'stp' : order.tif === 'FOK' ? 'fok' : order.ordType === 'market' ? 'no_liquidity' : 'ioc';
+      out.push(cancelledEvent(order, seq, order.clOrdId, reason));
+      return;
+    }
+    book.rest(order, seq, out);
+  }
+
+  private onCancel(c: CancelCommand, seq: number, out: EngineEvent[]): void {
+    const order = this.findOwn(c, seq, out);
+    if (order === undefined) return;
+    const book = this.books.get(order.instrument.symbol) as Book;
+    book.take(order);
+    this.accounts.remove(order);
+    out.push(cancelledEvent(order, seq, c.clOrdId, 'user'));
+    book.delta(order.side, order.price, seq, out);
+  }
+
+  /** The live order a cancel or replace names, if it is the account's; answers otherwise. */
+  private findOwn(c: CancelCommand | ReplaceCommand, seq: number, out: EngineEvent[]): Order | undefined {
+    if (!str(c.account) || !str(c.clOrdId) || (!str(c.origClOrdId) && typeof c.orderId !== 'number')) {
+      this.reject(out, seq, c.account, c.clOrdId, c.symbol, 'invalid_order', `${c.op} needs account, clOrdId and origClOrdId or orderId`);
+      return undefined;
+    }
+    const order = this.accounts.find(c.account, c.origClOrdId, c.orderId);
+    if (order === undefined || (c.symbol !== undefined && c.symbol !== order.instrument.symbol)) {
+      const what = c.origClOrdId !== undefined ? `origClOrdId ${c.origClOrdId}` : `orderId ${c.orderId}`;
+      this.cancelReject(out, seq, c, order, 'unknown_order', `no live order with ${what} for ${c.account}`);
+      return undefined;
+    }
+    return order;
+  }
+
+  private onReplace(c: ReplaceCommand, seq: number, out: EngineEvent[]): void {
+    const order = this.findOwn(c, seq, out);
+    if (order === undefined) return;
+    const inst = order.instrument;
+    if (inst.halted) return this.cancelReject(out, seq, c, order, 'halted', `${inst.symbol} is halted`);
+    let price = order.price;
+    if (c.price !== undefined) {
+      price = inst.ticks(c.price);
+      if (price === OFF_GRID) return this.cancelReject(out, seq, c, order, 'off_tick', `price ${c.price} is not a multiple of tick size ${inst.tick.text}`);
+      if (price === MALFORMED || price === 0) return this.cancelReject(out, seq, c, order, 'invalid_order', `price must be a positive decimal, got ${JSON.stringify(c.price)}`);
+    }
+    const qty = inst.lots(c.qty);
+    if (qty === OFF_GRID) return this.cancelReject(out, seq, c, order, 'off_lot', `qty ${c.qty} is not a multiple of lot size ${inst.lot.text}`);
+    if (qty === MALFORMED) return this.cancelReject(out, seq, c, order, 'invalid_order', `qty must be a positive decimal, got ${JSON.stringify(c.qty)}`);
+    if (qty < inst.minQty || qty > inst.maxQty) return this.cancelReject(out, seq, c, order, 'qty_out_of_range', `qty ${c.qty} is outside [${inst.qty(inst.minQty)}, ${inst.qty(inst.maxQty)}]`);
+    if (qty <= order.cumQty) return this.cancelReject(out, seq, c, order, 'invalid_order', `qty ${c.qty} does not exceed the filled quantity ${inst.qty(order.cumQty)}`);
+    if (price !== order.price && inst.outOfBand(price)) return this.cancelReject(out, seq, c, order, 'price_out_of_band', `price ${c.price} is outside the price band`);
+    if (c.clOrdId !== order.clOrdId && this.accounts.hasLive(order.account, c.clOrdId)) return this.cancelReject(out, seq, c, order, 'duplicate_clordid', `clOrdId ${c.clOrdId} is already live for ${order.account}`);
+    const book = this.books.get(inst.symbol) as Book;
+    if (order.postOnly && price !== order.price && book.crosses(order.side, price)) return this.cancelReject(out, seq, c, order, 'post_only_would_cross', 'post-only order would take liquidity');
+
+    const origClOrdId = order.clOrdId;
+    const leaves = qty - order.cumQty;
+    this.accounts.rename(order, c.clOrdId);
+    order.qty = qty;
+    if (price === order.price && leaves <= order.leavesQty) {
+      // same price, not more: the order keeps its place in the queue
+      if (leaves < order.leavesQty) book.reduce(order, leaves);
+      out.push(replacedEvent(order, seq, origClOrdId));
+      book.delta(order.side, price, seq, out);
+      return;
+    }
+    const oldPrice = order.price;
+    book.take(order);
+    order.price = price;
+    order.leavesQty = leaves;
+    out.push(replacedEvent(order, seq, origClOrdId));
+    if (price !== oldPrice) book.delta(order.side, oldPrice, seq, out);
+    this.execute(book, order, seq, out);
+  }
+
+  private onMassCancel(c: MassCancelCommand, seq: number, out: EngineEvent[]): void {
+    if (!str(c.account) || (c.symbol !== undefined && !str(c.symbol))) {
+      this.reject(out, seq, c.account, c.clOrdId, c.symbol, 'invalid_order', 'massCancel needs an account and optionally a symbol');
+      return;
+    }
+    const orders = this.accounts.ordersOf(c.account, c.symbol);
+    for (const order of orders) {
+      const book = this.books.get(order.instrument.symbol) as Book;
+      book.take(order);
+      this.accounts.remove(order);
+      out.push(cancelledEvent(order, seq, order.clOrdId, 'mass'));
+      book.delta(order.side, order.price, seq, out);
+    }
+    out.push({
+      type: 'massCancelled', seq, account: c.account, clOrdId: typeof c.clOrdId === 'string' ? c.clOrdId : '',
+      symbol: c.symbol ?? '', count: orders.length,
+    });
+  }
+
+  private onStatus(symbol: string, halt: boolean, seq: number, out: EngineEvent[]): void {
+    const inst = this.instruments.get(symbol);
+    if (inst === undefined) return this.reject(out, seq, '', '', symbol, 'unknown_symbol', `unknown symbol ${String(symbol)}`);
+    inst.halted = halt;
+    out.push({ type: 'status', seq, symbol, status: halt ? 'halted' : 'open' });
+  }
+
+  private onBook(symbol: string, depth: unknown, seq: number, out: EngineEvent[]): void {
+    const book = this.books.get(symbol);
+    if (book === undefined) return this.reject(out, seq, '', '', symbol, 'unknown_symbol', `unknown symbol ${String(symbol)}`);
+    const d = depth === undefined ? DEFAULT_DEPTH : typeof depth === 'number' && Number.isInteger(depth) && depth > 0 ? Math.min(depth, 10_000) : -1;
+    if (d < 0) return this.reject(out, seq, '', '', symbol, 'invalid_order', 'depth must be a positive integer');
+    out.push({ type: 'book', seq, symbol, bids: book.levels(BUY, d), asks: book.levels(SELL, d) });
+  }
+
+  private reject(out: EngineEvent[], seq: number, account: unknown, clOrdId: unknown, symbol: unknown, reason: RejectReason, text: string): void {
+    out.push({
+      type: 'rejected', seq, account: typeof account === 'string' ? account : '',
+      clOrdId: typeof clOrdId === 'string' ? clOrdId : '', symbol: typeof symbol === 'string' ? symbol : '',
+      reason, text,
+    });
+  }
+
+  private cancelReject(out: EngineEvent[], seq: number, c: CancelCommand | ReplaceCommand, order: Order | undefined, reason: CancelRejectReason, text: string): void {
+    out.push({
+      type: 'cancelRejected', seq, account: c.account, clOrdId: c.clOrdId,
+      origClOrdId: typeof c.origClOrdId === 'string' ? c.origClOrdId : order?.clOrdId ?? '',
+      orderId: order?.orderId ?? (typeof c.orderId === 'number' ? c.orderId : 0),
+      symbol: order?.instrument.symbol ?? (typeof c.symbol === 'string' ? c.symbol : ''),
+      reason, text,
+    });
+  }
+
+  // --- state ---
+
+  /** A stable hash of the whole state: instruments, then every resting order in priority order. */
+  stateHash(): string {
+    const h = new Hasher();
+    for (const symbol of this.symbols()) {
+      const inst = this.instruments.get(symbol) as Instrument;
+      h.str(symbol).str(inst.tick.text).str(inst.lot.text).num(inst.minQty).num(inst.maxQty)
+        .num(inst.bandNum).num(inst.bandDen).num(inst.referencePrice).num(inst.lastPrice).num(inst.halted ? 1 : 0);
+      const book = this.books.get(symbol) as Book;
+      for (const side of [BUY, SELL] as const) {
+        const orders = book.orders(side);
+        h.num(orders.length);
+        for (const o of orders) {
+          h.num(o.orderId).str(o.account).str(o.clOrdId).num(o.side).num(o.price).num(o.qty)
+            .num(o.leavesQty).num(o.cumQty).num(o.cumNotional).str(o.tif).num(o.postOnly ? 1 : 0).str(o.stp);
+        }
+      }
+    }
+    return h.hex();
+  }
+
+  /** The full state as plain data: instruments, then resting orders in priority order. */
+  snapshot(): EngineSnapshot {
+    const instruments = [];
+    const orders: OrderState[] = [];
+    for (const symbol of this.symbols()) {
+      const inst = this.instruments.get(symbol) as Instrument;
+      instruments.push({ ...inst.spec(), lastPrice: inst.lastPrice });
+      const book = this.books.get(symbol) as Book;
+      for (const side of [BUY, SELL] as const) {
+        for (const o of book.orders(side)) {
+          orders.push({
+            orderId: o.orderId, account: o.account, clOrdId: o.clOrdId, symbol, side: side === BUY ? 'buy' : 'sell',
+            ordType: o.ordType, tif: o.tif, price: o.price, qty: o.qty, leavesQty: o.leavesQty, cumQty: o.cumQty,
+            cumNotional: o.cumNotional, postOnly: o.postOnly, stp: o.stp,
+          });
+        }
+      }
+    }
+    return { version: 1, instruments, orders };
+  }
+
+  /** An engine holding exactly the state of `snap`. */
+  static restore(snap: EngineSnapshot, opts: EngineOptions): Engine {
+    const e = new Engine(opts);
+    for (const spec of snap.instruments) {
+      const inst = Instrument.create(spec);
+      if (typeof inst === 'string') throw new Error(`snapshot instrument ${spec.symbol}: ${inst}`);
+      inst.lastPrice = spec.lastPrice;
+      e.addInstrument(inst);
+    }
+    for (const s of snap.orders) {
+      const book = e.books.get(s.symbol);
+      if (book === undefined) throw new Error(`snapshot order ${s.orderId}: unknown symbol ${s.symbol}`);
+      const o = new Order(s.orderId, s.account, e.accounts.owner(s.account), s.clOrdId, book.instrument,
+        s.side === 'buy' ? BUY : SELL, s.ordType, s.tif, s.price, s.qty, s.postOnly, s.stp);
+      o.leavesQty = s.leavesQty;
+      o.cumQty = s.cumQty;
+      o.cumNotional = s.cumNotional;
+      e.accounts.add(o);
+      book.rest(o, 0, []);
+    }
+    return e;
+  }
+}

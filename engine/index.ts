@@ -1,0 +1,22 @@
+// The engine's public surface. Everything outside engine/ imports from here.
+
+import { ladderFactory } from '../native/index.js';
+import type { LadderFactory } from '../native/ladder.js';
+import { Engine } from './engine.js';
+import type { EngineSnapshot } from './snapshot.js';
+
+export { Engine, type EngineOptions } from './engine.js';
+export type * from './commands.js';
+export type * from './events.js';
+export type * from './snapshot.js';
+export { Instrument, type InstrumentSpec } from './instrument.js';
+export { formatEvent, sideName, type ExternalEvent, type InstrumentLookup } from './format.js';
+
+/** An empty engine on the ladder the loader picked (native when built). */
+export function createEngine(ladder: LadderFactory = ladderFactory()): Engine {
+  return new Engine({ ladder });
+}
+
+export function restoreEngine(snap: EngineSnapshot, ladder: LadderFactory = ladderFactory()): Engine {
+  return Engine.restore(snap, { ladder });
+}

@@ -1,0 +1,866 @@
+//! Price-level ladder of one order book (both sides): plain Rust, no N-API types.
+//!
+//! The behaviour is specified in `native/ladder.ts` and referenced by the pure
+//! TypeScript implementation `native/ts-ladder.ts`; this module must agree with
+//! it on everything observable (fill order, quantities, level aggregates, stop
+//! reasons, depth and priority order). Handle numbers may differ in principle,
+//! but the slab below allocates them exactly like TsLadder does (LIFO free list,
+//! then the next never-used slot), so in practice they are the same.
+//!
+//! Layout: orders live in a slab (`Vec<Slot>`) indexed by handle, linked into
+//! per-level FIFO queues by intrusive `prev`/`next` indices. Each side keeps its
+//! levels in a `BTreeMap<price, Level>`: asks are walked from the first key,
+//! bids from the last.
+//!
+//! Every public method validates its inputs before touching any state, so an
+//! `Err` leaves the ladder unchanged.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// Largest integer a JS number holds exactly (2^53 - 1).
+pub const MAX_SAFE: i64 = 9_007_199_254_740_991;
+/// Largest owner id `add` accepts (TsLadder stores owners in an Int32Array).
+pub const MAX_OWNER: i64 = i32::MAX as i64;
+/// Largest number of order slots (handles are `0..MAX_SLOTS`).
+pub const MAX_SLOTS: usize = i32::MAX as usize;
+
+pub const STOP_DONE: f64 = -1.0;
+pub const STOP_FULL: f64 = -2.0;
+pub const FILL_STRIDE: usize = 6;
+pub const F_HANDLE: usize = 0;
+pub const F_PRICE: usize = 1;
+pub const F_QTY: usize = 2;
+pub const F_LEAVES: usize = 3;
+pub const F_LEVEL_QTY: usize = 4;
+pub const F_LEVEL_ORDERS: usize = 5;
+
+const NIL: u32 = u32::MAX;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Side {
+    Buy = 0,
+    Sell = 1,
+}
+
+impl Side {
+    #[inline]
+    fn idx(self) -> usize {
+        self as usize
+    }
+    #[inline]
+    fn opposite(self) -> Side {
+        match self {
+            Side::Buy => Side::Sell,
+            Side::Sell => Side::Buy,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LadderError {
+    /// A numeric argument is NaN, infinite, fractional or out of range.
+    BadNumber { arg: &'static str, value: String, expected: &'static str },
+    /// The handle does not name a resting order (never issued or already gone).
+    UnknownHandle(String),
+    /// reduce() with a quantity that is not in 0 < qty <= current.
+    BadReduce { handle: u32, qty: i64, current: i64 },
+    /// The level's aggregate quantity would leave the JS safe-integer range.
+    LevelOverflow { price: i64 },
+    /// The output buffer cannot hold what the call must write.
+    BufferTooSmall { arg: &'static str, needed: usize, got: usize },
+    /// No more order slots.
+    Full,
+}
+
+impl fmt::Display for LadderError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LadderError::BadNumber { arg, value, expected } => {
+                write!(f, "invalid {arg}: {value} (expected {expected})")
+            }
+            LadderError::UnknownHandle(h) => write!(f, "unknown order handle {h}: no resting order has it"),
+            LadderError::BadReduce { handle, qty, current } => write!(
+                f,
+                "invalid reduce of handle {handle} to {qty}: the new quantity must satisfy 0 < qty <= {current}"
+            ),
+            LadderError::LevelOverflow { price } => {
+                write!(f, "level quantity at price {price} would exceed 2^53 - 1")
+            }
+            LadderError::BufferTooSmall { arg, needed, got } => {
+                write!(f, "{arg} buffer too small: needs at least {needed} elements, has {got}")
+            }
+            LadderError::Full => write!(f, "ladder full: too many resting orders"),
+        }
+    }
+}
+
+impl std::error::Error for LadderError {}
+
+pub type Result<T> = std::result::Result<T, LadderError>;
+
+fn fmt_num(v: f64) -> String {
+    if v.is_nan() {
+        "NaN".to_string()
+    } else if v.is_infinite() {
+        if v > 0.0 { "Infinity".to_string() } else { "-Infinity".to_string() }
+    } else {
+        format!("{v}")
+    }
+}
+
+/// An integral f64 in [min, max] as i64, or a `BadNumber` error.
+pub fn int_arg(arg: &'static str, v: f64, min: i64, max: i64, expected: &'static str) -> Result<i64> {
+    // The range test runs on f64 first: `as i64` saturates, so NaN/inf must not get through.
+    if v.is_finite() && v.trunc() == v && v >= min as f64 && v <= max as f64 {
+        let i = v as i64;
+        if i >= min && i <= max {
+            return Ok(i);
+        }
+    }
+    Err(LadderError::BadNumber { arg, value: fmt_num(v), expected })
+}
+
+pub fn side_arg(v: f64) -> Result<Side> {
+    if v == 0.0 {
+        Ok(Side::Buy)
+    } else if v == 1.0 {
+        Ok(Side::Sell)
+    } else {
+        Err(LadderError::BadNumber { arg: "side", value: fmt_num(v), expected: "0 (buy) or 1 (sell)" })
+    }
+}
+
+pub fn price_arg(arg: &'static str, v: f64) -> Result<i64> {
+    int_arg(arg, v, -MAX_SAFE, MAX_SAFE, "an integer within +-(2^53 - 1)")
+}
+
+pub fn handle_arg(v: f64) -> Result<u32> {
+    if v.is_finite() && v.trunc() == v && v >= 0.0 && v < MAX_SLOTS as f64 {
+        Ok(v as u32)
+    } else {
+        Err(LadderError::UnknownHandle(fmt_num(v)))
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Slot {
+    price: i64,
+    qty: i64,
+    owner: i64,
+    prev: u32,
+    /// Next order in the level's queue; for a free slot, the next free slot.
+    next: u32,
+    side: Side,
+    live: bool,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Level {
+    head: u32,
+    tail: u32,
+    qty: i64,
+    count: u32,
+}
+
+#[derive(Debug, Default)]
+pub struct Ladder {
+    slots: Vec<Slot>,
+    free: Option<u32>,
+    live: usize,
+    /// levels by price; index 0 = bids (best = last key), 1 = asks (best = first key)
+    sides: [BTreeMap<i64, Level>; 2],
+}
+
+/// Takes `h` out of its level's queue and puts its slot on the free list.
+/// The level's quantity is the caller's business.
+#[inline]
+fn unlink(slots: &mut [Slot], free: &mut Option<u32>, live: &mut usize, lv: &mut Level, h: u32) {
+    let (prev, next) = {
+        let s = &slots[h as usize];
+        (s.prev, s.next)
+    };
+    if prev == NIL {
+        lv.head = next;
+    } else {
+        slots[prev as usize].next = next;
+    }
+    if next == NIL {
+        lv.tail = prev;
+    } else {
+        slots[next as usize].prev = prev;
+    }
+    lv.count -= 1;
+    *live -= 1;
+    let s = &mut slots[h as usize];
+    s.live = false;
+    s.next = free.unwrap_or(NIL);
+    *free = Some(h);
+}
+
+impl Ladder {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn slot(&self, h: u32) -> Result<&Slot> {
+        match self.slots.get(h as usize) {
+            Some(s) if s.live => Ok(s),
+            _ => Err(LadderError::UnknownHandle(h.to_string())),
+        }
+    }
+
+    /// Rests an order at the back of its level's FIFO queue; returns its handle.
+    pub fn add(&mut self, side: Side, price: i64, qty: i64, owner: i64) -> Result<u32> {
+        if !(-MAX_SAFE..=MAX_SAFE).contains(&price) {
+            return Err(LadderError::BadNumber {
+                arg: "price",
+                value: price.to_string(),
+                expected: "an integer within +-(2^53 - 1)",
+            });
+        }
+        if !(1..=MAX_SAFE).contains(&qty) {
+            return Err(LadderError::BadNumber {
+                arg: "qty",
+                value: qty.to_string(),
+                expected: "an integer in 1..2^53 - 1",
+            });
+        }
+        if !(0..=MAX_OWNER).contains(&owner) {
+            return Err(LadderError::BadNumber {
+                arg: "owner",
+                value: owner.to_string(),
+                expected: "an integer in 0..2^31 - 1",
+            });
+        }
+        if let Some(lv) = self.sides[side.idx()].get(&price) {
+            if lv.qty > MAX_SAFE - qty {
+                return Err(LadderError::LevelOverflow { price });
+            }
+        }
+        let h = match self.free {
+            Some(h) => {
+                let next = self.slots[h as usize].next;
+                self.free = if next == NIL { None } else { Some(next) };
+                h
+            }
+            None => {
+                if self.slots.len() >= MAX_SLOTS {
+                    return Err(LadderError::Full);
+                }
+                self.slots.push(Slot { price: 0, qty: 0, owner: 0, prev: NIL, next: NIL, side, live: false });
+                (self.slots.len() - 1) as u32
+            }
+        };
+        let lv = self.sides[side.idx()].entry(price).or_insert(Level { head: NIL, tail: NIL, qty: 0, count: 0 });
+        let tail = lv.tail;
+        self.slots[h as usize] = Slot { price, qty, owner, prev: tail, next: NIL, side, live: true };
+        if tail == NIL {
+            lv.head = h;
+        } else {
+            self.slots[tail as usize].next = h;
+        }
+        lv.tail = h;
+        lv.qty += qty;
+        lv.count += 1;
+        self.live += 1;
+        Ok(h)
+    }
+
+    /// Takes a resting order out of the book.
+    pub fn remove(&mut self, h: u32) -> Result<()> {
+        let s = *self.slot(h)?;
+        let map = &mut self.sides[s.side.idx()];
+        let lv = map.get_mut(&s.price).expect("resting order without its level");
+        lv.qty -= s.qty;
+        unlink(&mut self.slots, &mut self.free, &mut self.live, lv, h);
+        if lv.count == 0 {
+            map.remove(&s.price);
+        }
+        Ok(())
+    }
+
+    /// Lowers a resting order's quantity without losing its place (0 < qty <= current).
+    pub fn reduce(&mut self, h: u32, qty: i64) -> Result<()> {
+        let s = *self.slot(h)?;
+        if qty <= 0 || qty > s.qty {
+            return Err(LadderError::BadReduce { handle: h, qty, current: s.qty });
+        }
+        let lv = self.sides[s.side.idx()].get_mut(&s.price).expect("resting order without its level");
+        lv.qty -= s.qty - qty;
+        self.slots[h as usize].qty = qty;
+        Ok(())
+    }
+
+    pub fn best(&self, side: Side) -> Option<i64> {
+        let map = &self.sides[side.idx()];
+        match side {
+            Side::Buy => map.last_key_value().map(|(p, _)| *p),
+            Side::Sell => map.first_key_value().map(|(p, _)| *p),
+        }
+    }
+
+    pub fn level_qty(&self, side: Side, price: i64) -> i64 {
+        self.sides[side.idx()].get(&price).map_or(0, |l| l.qty)
+    }
+
+    pub fn level_orders(&self, side: Side, price: i64) -> u32 {
+        self.sides[side.idx()].get(&price).map_or(0, |l| l.count)
+    }
+
+    pub fn level_count(&self, side: Side) -> usize {
+        self.sides[side.idx()].len()
+    }
+
+    pub fn order_count(&self) -> usize {
+        self.live
+    }
+
+    pub fn qty_of(&self, h: u32) -> Result<i64> {
+        Ok(self.slot(h)?.qty)
+    }
+
+    pub fn price_of(&self, h: u32) -> Result<i64> {
+        Ok(self.slot(h)?.price)
+    }
+
+    pub fn side_of(&self, h: u32) -> Result<Side> {
+        Ok(self.slot(h)?.side)
+    }
+
+    /// Levels of a side, best first.
+    fn levels(&self, side: Side) -> Box<dyn Iterator<Item = (&i64, &Level)> + '_> {
+        let map = &self.sides[side.idx()];
+        match side {
+            Side::Buy => Box::new(map.iter().rev()),
+            Side::Sell => Box::new(map.iter()),
+        }
+    }
+
+    #[inline]
+    fn beyond(side: Side, price: i64, limit: i64) -> bool {
+        match side {
+            Side::Buy => price > limit,
+            Side::Sell => price < limit,
+        }
+    }
+
+    /// What an aggressor on `side` limited to `limit` could fill, at most `want`
+    /// (same walk and same arithmetic as TsLadder.fillable, including want <= 0).
+    pub fn fillable(&self, side: Side, limit: i64, want: i64, owner: i64, stop_at_owner: bool) -> i64 {
+        // i128: a sum of many 2^53 quantities must not overflow before it reaches want
+        let want = want as i128;
+        let mut sum: i128 = 0;
+        for (&price, lv) in self.levels(side.opposite()) {
+            if Self::beyond(side, price, limit) {
+                return sum as i64;
+            }
+            let mut h = lv.head;
+            while h != NIL {
+                let s = &self.slots[h as usize];
+                if s.owner == owner {
+                    if stop_at_owner {
+                        return sum as i64;
+                    }
+                } else {
+                    sum += s.qty as i128;
+                    if sum >= want {
+                        return want as i64;
+                    }
+                }
+                h = s.next;
+            }
+        }
+        sum as i64
+    }
+
+    /// The walk (see `Ladder.match` in native/ladder.ts). `fills` must hold at
+    /// least the header slot; it holds (len - 1) / FILL_STRIDE records.
+    pub fn match_into(&mut self, side: Side, limit: i64, mut want: i64, owner: i64, fills: &mut [f64]) -> Result<usize> {
+        if fills.is_empty() {
+            return Err(LadderError::BufferTooSmall { arg: "fills", needed: 1, got: 0 });
+        }
+        let cap = (fills.len() - 1) / FILL_STRIDE;
+        let opp = side.opposite();
+        let Ladder { slots, free, live, sides } = self;
+        let map = &mut sides[opp.idx()];
+        let mut n = 0usize;
+        let mut stop = STOP_DONE;
+        'outer: while want > 0 {
+            let mut entry = match opp {
+                Side::Sell => match map.first_entry() {
+                    Some(e) => e,
+                    None => break,
+                },
+                Side::Buy => match map.last_entry() {
+                    Some(e) => e,
+                    None => break,
+                },
+            };
+            let price = *entry.key();
+            if Self::beyond(side, price, limit) {
+                break;
+            }
+            let lv = entry.get_mut();
+            let mut h = lv.head;
+            while h != NIL && want > 0 {
+                let s = slots[h as usize];
+                if s.owner == owner {
+                    stop = h as f64;
+                    break 'outer;
+                }
+                if n == cap {
+                    stop = STOP_FULL;
+                    break 'outer;
+                }
+                let q = s.qty.min(want);
+                let leaves = s.qty - q;
+                want -= q;
+                slots[h as usize].qty = leaves;
+                lv.qty -= q;
+                let next = s.next;
+                if leaves == 0 {
+                    unlink(slots, free, live, lv, h);
+                }
+                let o = 1 + n * FILL_STRIDE;
+                let rec = &mut fills[o..o + FILL_STRIDE];
+                rec[F_HANDLE] = h as f64;
+                rec[F_PRICE] = price as f64;
+                rec[F_QTY] = q as f64;
+                rec[F_LEAVES] = leaves as f64;
+                rec[F_LEVEL_QTY] = lv.qty as f64;
+                rec[F_LEVEL_ORDERS] = lv.count as f64;
+                n += 1;
+                h = next;
+            }
+            if lv.count == 0 {
+                entry.remove();
+            }
+        }
+        fills[0] = stop;
+        Ok(n)
+    }
+
+    /// Best `n` levels of a side into `out` as [price, qty, orders] triples.
+    /// `out` must hold 3 * min(n, levelCount) values.
+    pub fn depth(&self, side: Side, n: usize, out: &mut [f64]) -> Result<usize> {
+        let k = n.min(self.level_count(side));
+        let needed = k.checked_mul(3).unwrap_or(usize::MAX);
+        if out.len() < needed {
+            return Err(LadderError::BufferTooSmall { arg: "depth", needed, got: out.len() });
+        }
+        for (i, (&price, lv)) in self.levels(side).take(k).enumerate() {
+            out[i * 3] = price as f64;
+            out[i * 3 + 1] = lv.qty as f64;
+            out[i * 3 + 2] = lv.count as f64;
+        }
+        Ok(k)
+    }
+
+    /// Handles of a side in priority order: best price first, FIFO in a level.
+    pub fn handles(&self, side: Side) -> Vec<u32> {
+        let mut out = Vec::new();
+        for (_, lv) in self.levels(side) {
+            let mut h = lv.head;
+            while h != NIL {
+                out.push(h);
+                h = self.slots[h as usize].next;
+            }
+        }
+        out
+    }
+
+    /// Checks every internal invariant; for tests.
+    pub fn check(&self) -> std::result::Result<(), String> {
+        let mut seen = 0usize;
+        for side in [Side::Buy, Side::Sell] {
+            for (&price, lv) in &self.sides[side.idx()] {
+                if lv.count == 0 {
+                    return Err(format!("empty level {price} kept"));
+                }
+                let (mut h, mut prev, mut n, mut q) = (lv.head, NIL, 0u32, 0i64);
+                while h != NIL {
+                    let s = &self.slots[h as usize];
+                    if !s.live || s.price != price || s.side != side || s.prev != prev || s.qty <= 0 {
+                        return Err(format!("bad slot {h} in level {price}"));
+                    }
+                    n += 1;
+                    q += s.qty;
+                    prev = h;
+                    h = s.next;
+                }
+                if prev != lv.tail || n != lv.count || q != lv.qty {
+                    return Err(format!("level {price} aggregates disagree"));
+                }
+                seen += n as usize;
+            }
+        }
+        if seen != self.live || self.slots.iter().filter(|s| s.live).count() != self.live {
+            return Err("live count disagrees".into());
+        }
+        let mut free = 0usize;
+        let mut f = self.free.unwrap_or(NIL);
+        while f != NIL {
+            if self.slots[f as usize].live || free > self.slots.len() {
+                return Err("bad free list".into());
+            }
+            free += 1;
+            f = self.slots[f as usize].next;
+        }
+        if free + self.live != self.slots.len() {
+            return Err("slots leaked".into());
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const B: Side = Side::Buy;
+    const S: Side = Side::Sell;
+
+    fn buf(cap: usize) -> Vec<f64> {
+        vec![0.0; 1 + cap * FILL_STRIDE]
+    }
+
+    fn rec(fills: &[f64], i: usize) -> [f64; 6] {
+        let o = 1 + i * FILL_STRIDE;
+        fills[o..o + 6].try_into().unwrap()
+    }
+
+    #[test]
+    fn add_and_aggregates() {
+        let mut l = Ladder::new();
+        let a = l.add(B, 100, 5, 1).unwrap();
+        let b = l.add(B, 100, 7, 2).unwrap();
+        let c = l.add(B, 101, 1, 3).unwrap();
+        let d = l.add(S, 105, 4, 4).unwrap();
+        assert_eq!((a, b, c, d), (0, 1, 2, 3));
+        assert_eq!(l.best(B), Some(101));
+        assert_eq!(l.best(S), Some(105));
+        assert_eq!(l.level_qty(B, 100), 12);
+        assert_eq!(l.level_orders(B, 100), 2);
+        assert_eq!(l.level_qty(B, 99), 0);
+        assert_eq!(l.level_count(B), 2);
+        assert_eq!(l.order_count(), 4);
+        assert_eq!(l.handles(B), vec![c, a, b]);
+        assert_eq!(l.handles(S), vec![d]);
+        l.check().unwrap();
+    }
+
+    #[test]
+    fn empty_best_is_none() {
+        let l = Ladder::new();
+        assert_eq!(l.best(B), None);
+        assert_eq!(l.best(S), None);
+    }
+
+    #[test]
+    fn remove_reuses_slots_lifo_like_ts() {
+        let mut l = Ladder::new();
+        let a = l.add(S, 10, 1, 0).unwrap();
+        let b = l.add(S, 11, 1, 0).unwrap();
+        l.remove(a).unwrap();
+        l.remove(b).unwrap();
+        assert_eq!(l.level_count(S), 0);
+        assert_eq!(l.best(S), None);
+        assert_eq!(l.add(S, 12, 1, 0).unwrap(), b);
+        assert_eq!(l.add(S, 12, 1, 0).unwrap(), a);
+        assert_eq!(l.add(S, 12, 1, 0).unwrap(), 2);
+        l.check().unwrap();
+    }
+
+    #[test]
+    fn freed_handle_is_rejected() {
+        let mut l = Ladder::new();
+        let a = l.add(S, 10, 1, 0).unwrap();
+        l.remove(a).unwrap();
+        assert!(matches!(l.remove(a), Err(LadderError::UnknownHandle(_))));
+        assert!(l.qty_of(a).is_err());
+        assert!(l.price_of(99).is_err());
+        assert!(l.reduce(a, 1).is_err());
+    }
+
+    #[test]
+    fn reduce_keeps_place() {
+        let mut l = Ladder::new();
+        let a = l.add(S, 10, 5, 0).unwrap();
+        let b = l.add(S, 10, 5, 0).unwrap();
+        l.reduce(a, 2).unwrap();
+        assert_eq!(l.level_qty(S, 10), 7);
+        assert_eq!(l.handles(S), vec![a, b]);
+        assert!(l.reduce(a, 0).is_err());
+        assert!(l.reduce(a, 3).is_err());
+        l.reduce(a, 2).unwrap();
+        l.check().unwrap();
+    }
+
+    #[test]
+    fn match_walks_best_first_fifo() {
+        let mut l = Ladder::new();
+        let a = l.add(S, 101, 5, 1).unwrap();
+        let b = l.add(S, 100, 3, 2).unwrap();
+        let c = l.add(S, 100, 4, 3).unwrap();
+        let mut f = buf(16);
+        let n = l.match_into(B, 101, 9, 9, &mut f).unwrap();
+        assert_eq!(n, 3);
+        assert_eq!(f[0], STOP_DONE);
+        assert_eq!(rec(&f, 0), [b as f64, 100.0, 3.0, 0.0, 4.0, 1.0]);
+        assert_eq!(rec(&f, 1), [c as f64, 100.0, 4.0, 0.0, 0.0, 0.0]);
+        assert_eq!(rec(&f, 2), [a as f64, 101.0, 2.0, 3.0, 3.0, 1.0]);
+        assert_eq!(l.best(S), Some(101));
+        assert_eq!(l.qty_of(a).unwrap(), 3);
+        assert_eq!(l.level_count(S), 1);
+        l.check().unwrap();
+    }
+
+    #[test]
+    fn match_respects_limit_and_sell_side() {
+        let mut l = Ladder::new();
+        l.add(B, 100, 5, 1).unwrap();
+        l.add(B, 99, 5, 1).unwrap();
+        let mut f = buf(4);
+        let n = l.match_into(S, 100, 50, 9, &mut f).unwrap();
+        assert_eq!(n, 1);
+        assert_eq!(f[0], STOP_DONE);
+        assert_eq!(l.best(B), Some(99));
+        let n = l.match_into(S, -MAX_SAFE, 50, 9, &mut f).unwrap();
+        assert_eq!(n, 1);
+        assert_eq!(l.best(B), None);
+        l.check().unwrap();
+    }
+
+    #[test]
+    fn match_own_order_stops_before_full() {
+        let mut l = Ladder::new();
+        let a = l.add(S, 100, 1, 1).unwrap();
+        let b = l.add(S, 100, 1, 7).unwrap();
+        l.add(S, 100, 1, 1).unwrap();
+        let mut f = buf(1);
+        let n = l.match_into(B, 100, 10, 7, &mut f).unwrap();
+        assert_eq!(n, 1);
+        assert_eq!(f[0], b as f64, "own order is checked before capacity");
+        assert_eq!(rec(&f, 0)[0], a as f64);
+        // capacity 0: full before anything
+        let mut f0 = vec![0.0; 3];
+        assert_eq!(l.match_into(B, 100, 10, 9, &mut f0).unwrap(), 0);
+        assert_eq!(f0[0], STOP_FULL);
+        // a full buffer stops, then the remainder continues
+        let mut f1 = buf(1);
+        l.add(S, 101, 1, 1).unwrap();
+        l.remove(b).unwrap();
+        assert_eq!(l.match_into(B, 200, 10, 9, &mut f1).unwrap(), 1);
+        assert_eq!(f1[0], STOP_FULL);
+        assert_eq!(l.match_into(B, 200, 9, 9, &mut f1).unwrap(), 1);
+        assert_eq!(f1[0], STOP_DONE);
+        assert_eq!(l.order_count(), 0);
+        l.check().unwrap();
+    }
+
+    #[test]
+    fn match_want_zero_and_empty_buffer() {
+        let mut l = Ladder::new();
+        l.add(S, 100, 1, 1).unwrap();
+        let mut f = buf(1);
+        f[0] = 5.0;
+        assert_eq!(l.match_into(B, 100, 0, 1, &mut f).unwrap(), 0);
+        assert_eq!(f[0], STOP_DONE);
+        assert!(l.match_into(B, 100, 1, 2, &mut []).is_err());
+        assert_eq!(l.order_count(), 1);
+    }
+
+    #[test]
+    fn fillable_semantics() {
+        let mut l = Ladder::new();
+        l.add(S, 100, 5, 1).unwrap();
+        l.add(S, 100, 5, 2).unwrap();
+        l.add(S, 101, 5, 1).unwrap();
+        assert_eq!(l.fillable(B, 101, 100, 9, false), 15);
+        assert_eq!(l.fillable(B, 100, 100, 9, false), 10);
+        assert_eq!(l.fillable(B, 101, 7, 9, false), 7);
+        assert_eq!(l.fillable(B, 101, 100, 2, false), 10);
+        assert_eq!(l.fillable(B, 101, 100, 2, true), 5);
+        assert_eq!(l.fillable(B, 101, 100, 1, true), 0);
+        assert_eq!(l.fillable(B, 99, 100, 9, false), 0);
+        assert_eq!(l.fillable(S, 0, 100, 9, false), 0);
+        // literal TS arithmetic for want <= 0
+        assert_eq!(l.fillable(B, 101, 0, 9, false), 0);
+        assert_eq!(l.fillable(B, 101, -3, 9, false), -3);
+    }
+
+    #[test]
+    fn depth_order_and_buffer_check() {
+        let mut l = Ladder::new();
+        for p in [5, 3, 9, 1] {
+            l.add(B, p, p, 0).unwrap();
+            l.add(B, p, 1, 0).unwrap();
+        }
+        let mut out = vec![0.0; 9];
+        assert_eq!(l.depth(B, 3, &mut out).unwrap(), 3);
+        assert_eq!(out, vec![9.0, 10.0, 2.0, 5.0, 6.0, 2.0, 3.0, 4.0, 2.0]);
+        assert_eq!(l.depth(B, 100, &mut vec![0.0; 12]).unwrap(), 4);
+        assert!(l.depth(B, 4, &mut out).is_err());
+        assert_eq!(l.depth(S, 4, &mut []).unwrap(), 0);
+    }
+
+    #[test]
+    fn input_validation() {
+        let mut l = Ladder::new();
+        assert!(l.add(B, 1, 0, 0).is_err());
+        assert!(l.add(B, 1, -1, 0).is_err());
+        assert!(l.add(B, 1, 1, -1).is_err());
+        assert!(l.add(B, MAX_SAFE + 1, 1, 0).is_err());
+        l.add(B, 1, MAX_SAFE, 0).unwrap();
+        assert_eq!(l.add(B, 1, 1, 0), Err(LadderError::LevelOverflow { price: 1 }));
+        l.check().unwrap();
+        assert!(int_arg("x", f64::NAN, 0, 10, "").is_err());
+        assert!(int_arg("x", f64::INFINITY, 0, i64::MAX, "").is_err());
+        assert!(int_arg("x", 1.5, 0, 10, "").is_err());
+        assert!(int_arg("x", 11.0, 0, 10, "").is_err());
+        assert_eq!(int_arg("x", -0.0, 0, 10, "").unwrap(), 0);
+        assert_eq!(price_arg("p", -9007199254740991.0).unwrap(), -MAX_SAFE);
+        assert!(price_arg("p", 9007199254740992.0).is_err());
+        assert!(side_arg(2.0).is_err());
+        assert!(side_arg(f64::NAN).is_err());
+        assert!(handle_arg(-1.0).is_err());
+        assert!(handle_arg(1e300).is_err());
+        assert_eq!(handle_arg(3.0).unwrap(), 3);
+    }
+
+    /// Small deterministic PRNG (xorshift64*) so the test needs no crates.
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+        }
+        fn below(&mut self, n: u64) -> u64 {
+            self.next() % n
+        }
+    }
+
+    /// A naive model: Vec of (handle, side, price, qty, owner, seq), priority by sort.
+    #[test]
+    fn random_ops_against_naive_model() {
+        #[derive(Clone, Copy)]
+        struct O {
+            h: u32,
+            side: Side,
+            price: i64,
+            qty: i64,
+            owner: i64,
+            seq: u64,
+        }
+        fn ordered(m: &[O], side: Side) -> Vec<O> {
+            let mut v: Vec<O> = m.iter().copied().filter(|o| o.side == side).collect();
+            v.sort_by_key(|o| (if side == Side::Buy { -o.price } else { o.price }, o.seq));
+            v
+        }
+        for seed in 1..200u64 {
+            let mut r = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+            let mut l = Ladder::new();
+            let mut m: Vec<O> = Vec::new();
+            let mut seq = 0u64;
+            for _ in 0..300 {
+                let side = if r.below(2) == 0 { B } else { S };
+                match r.below(10) {
+                    0..=4 => {
+                        let price = 100 + r.below(12) as i64 - 6 + if side == B { -3 } else { 3 };
+                        let qty = 1 + r.below(20) as i64;
+                        let owner = r.below(4) as i64;
+                        let h = l.add(side, price, qty, owner).unwrap();
+                        seq += 1;
+                        m.push(O { h, side, price, qty, owner, seq });
+                    }
+                    5 if !m.is_empty() => {
+                        let i = r.below(m.len() as u64) as usize;
+                        l.remove(m[i].h).unwrap();
+                        m.remove(i);
+                    }
+                    6 if !m.is_empty() => {
+                        let i = r.below(m.len() as u64) as usize;
+                        if m[i].qty > 1 {
+                            let q = 1 + r.below(m[i].qty as u64 - 1) as i64;
+                            l.reduce(m[i].h, q).unwrap();
+                            m[i].qty = q;
+                        }
+                    }
+                    _ => {
+                        let limit = 100 + r.below(16) as i64 - 8;
+                        let want = 1 + r.below(80) as i64;
+                        let owner = r.below(6) as i64;
+                        let cap = r.below(5) as usize;
+                        let expect_fillable = {
+                            let mut sum = 0;
+                            let mut res = None;
+                            for o in ordered(&m, side.opposite()) {
+                                if Ladder::beyond(side, o.price, limit) {
+                                    break;
+                                }
+                                if o.owner == owner {
+                                    break;
+                                }
+                                sum += o.qty;
+                                if sum >= want {
+                                    res = Some(want);
+                                    break;
+                                }
+                            }
+                            res.unwrap_or(sum)
+                        };
+                        assert_eq!(l.fillable(side, limit, want, owner, true), expect_fillable);
+                        let mut f = buf(cap);
+                        let n = l.match_into(side, limit, want, owner, &mut f).unwrap();
+                        // model walk
+                        let mut left = want;
+                        let mut k = 0;
+                        let mut stop = STOP_DONE;
+                        for o in ordered(&m, side.opposite()) {
+                            if left == 0 || Ladder::beyond(side, o.price, limit) {
+                                break;
+                            }
+                            if o.owner == owner {
+                                stop = o.h as f64;
+                                break;
+                            }
+                            if k == cap {
+                                stop = STOP_FULL;
+                                break;
+                            }
+                            let q = o.qty.min(left);
+                            left -= q;
+                            let rc = rec(&f, k);
+                            assert_eq!(rc[F_HANDLE], o.h as f64);
+                            assert_eq!(rc[F_PRICE], o.price as f64);
+                            assert_eq!(rc[F_QTY], q as f64);
+                            assert_eq!(rc[F_LEAVES], (o.qty - q) as f64);
+                            let mi = m.iter().position(|x| x.h == o.h).unwrap();
+                            if o.qty == q {
+                                m.remove(mi);
+                            } else {
+                                m[mi].qty -= q;
+                            }
+                            let lq: i64 = m.iter().filter(|x| x.side == o.side && x.price == o.price).map(|x| x.qty).sum();
+                            let lc = m.iter().filter(|x| x.side == o.side && x.price == o.price).count();
+                            assert_eq!(rc[F_LEVEL_QTY], lq as f64);
+                            assert_eq!(rc[F_LEVEL_ORDERS], lc as f64);
+                            k += 1;
+                        }
+                        assert_eq!(n, k);
+                        assert_eq!(f[0], stop);
+                    }
+                }
+                l.check().unwrap();
+                assert_eq!(l.order_count(), m.len());
+                for s in [B, S] {
+                    let hs: Vec<u32> = ordered(&m, s).iter().map(|o| o.h).collect();
+                    assert_eq!(l.handles(s), hs);
+                }
+            }
+        }
+    }
+}

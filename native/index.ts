@@ -1,0 +1,161 @@
+// Chooses the price ladder: the Rust addon (native/matchlog.<platform>.node,
+// built by `node scripts/build-native.mjs`) or the pure TypeScript TsLadder.
+//
+//   MATCHLOG_NATIVE=0         always the TypeScript ladder
+//   MATCHLOG_NATIVE=1         the addon is required: ladderFactory() throws when it is missing
+//   (unset)                   the addon when it loads, else the TypeScript ladder
+//   MATCHLOG_NATIVE_ADDON=... load the addon from this file instead of searching for it
+//
+// Both honour the same `Ladder` interface (native/ladder.ts) and are tested
+// against each other (test/ladder-diff.test.ts), so the choice never changes an
+// outcome, only the speed.
+
+import { existsSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import type { Ladder, LadderFactory } from './ladder.js';
+import { TsLadder } from './ts-ladder.js';
+
+/** The addon's class: the Ladder interface plus an invariant check for tests. */
+export interface NativeLadder extends Ladder {
+  /** Walks every level and queue and throws if an aggregate or link is wrong (slow). */
+  check(): void;
+}
+
+interface Addon {
+  NativeLadder: new () => NativeLadder;
+}
+
+export interface LadderInfo {
+  path: 'native' | 'ts';
+  reason: string;
+  /** The addon file, when one was found (loaded or not). */
+  addon?: string;
+}
+
+const BINARY = 'matchlog';
+
+/** The napi-rs platform suffix of this process, e.g. linux-x64-gnu, darwin-arm64. */
+function platformSuffix(): string {
+  const { platform, arch } = process;
+  if (platform === 'linux') {
+    const report: unknown = process.report?.getReport();
+    const header: unknown = typeof report === 'object' && report !== null && 'header' in report ? report.header : undefined;
+    const glibc = typeof header === 'object' && header !== null && 'glibcVersionRuntime' in header;
+    const abi = glibc ? 'gnu' : 'musl';
+    return arch === 'arm' ? `linux-arm-${abi}eabihf` : `linux-${arch}-${abi}`;
+  }
+  if (platform === 'win32') return `win32-${arch}-msvc`;
+  return `${platform}-${arch}`;
+}
+
+/** Addon files to try, best guess first. */
+function candidates(): string[] {
+  const override = process.env.MATCHLOG_NATIVE_ADDON;
+  if (override) return [override];
+  // Compiled, this module is dist/native/index.js and the addon lives in <repo>/native/;
+  // run from source (or copied next to the addon) it is in the same folder.
+  const dirs = [new URL('../../native/', import.meta.url), new URL('./', import.meta.url)].map((u) => fileURLToPath(u));
+  const names = [`${BINARY}.${platformSuffix()}.node`, `${BINARY}.node`];
+  const out: string[] = [];
+  for (const dir of dirs) {
+    for (const n of names) out.push(dir + n);
+    // any other build of the addon (another platform triple: loading it explains the failure)
+    let files: string[] = [];
+    try {
+      files = readdirSync(dir);
+    } catch {
+      files = [];
+    }
+    for (const f of files.sort()) {
+      if (f.startsWith(`${BINARY}.`) && f.endsWith('.node') && !names.includes(f)) out.push(dir + f);
+    }
+  }
+  return [...new Set(out)];
+}
+
+function isAddon(m: unknown): m is Addon {
+  return typeof m === 'object' && m !== null && 'NativeLadder' in m && typeof m.NativeLadder === 'function';
+}
+
+type LoadResult = { ok: true; addon: Addon; file: string } | { ok: false; reason: string; file?: string };
+
+let loaded: LoadResult | undefined;
+
+function loadAddon(): LoadResult {
+  if (loaded) return loaded;
+  const require = createRequire(import.meta.url);
+  let firstError: { reason: string; file: string } | undefined;
+  for (const file of candidates()) {
+    if (!existsSync(file)) continue;
+    try {
+      const m: unknown = require(file);
+      if (!isAddon(m)) throw new Error('it does not export a NativeLadder class');
+      new m.NativeLadder(); // must construct, or it is of no use
+      loaded = { ok: true, addon: m, file };
+      return loaded;
+    } catch (e) {
+      firstError ??= { reason: `failed to load ${file}: ${e instanceof Error ? e.message : String(e)}`, file };
+    }
+  }
+  loaded = firstError
+    ? { ok: false, reason: firstError.reason, file: firstError.file }
+    : { ok: false, reason: 'native addon not built (run `node scripts/build-native.mjs`; needs cargo)' };
+  return loaded;
+}
+
+/** True when the Rust addon is built and loads in this process. */
+export function nativeAvailable(): boolean {
+  return loadAddon().ok;
+}
+
+function nativeLadder(): NativeLadder {
+  const r = loadAddon();
+  if (!r.ok) throw new Error(`matchlog: the native ladder is unavailable: ${r.reason}`);
+  return new r.addon.NativeLadder();
+}
+
+/** Which ladder the engine gets by default, and why. */
+export function ladderInfo(): LadderInfo {
+  const env = process.env.MATCHLOG_NATIVE;
+  if (env === '0') return { path: 'ts', reason: 'MATCHLOG_NATIVE=0 forces the TypeScript ladder' };
+  const r = loadAddon();
+  if (r.ok) {
+    return {
+      path: 'native',
+      reason: env === '1' ? 'MATCHLOG_NATIVE=1 requires the native ladder; addon loaded' : 'native addon loaded',
+      addon: r.file,
+    };
+  }
+  if (env === '1') {
+    throw new Error(`matchlog: MATCHLOG_NATIVE=1 but the native ladder is unavailable: ${r.reason}`);
+  }
+  return { path: 'ts', reason: `falling back to the TypeScript ladder: ${r.reason}`, addon: r.file };
+}
+
+/**
+ * The default ladder constructor: native when built (unless MATCHLOG_NATIVE=0);
+ * throws when MATCHLOG_NATIVE=1 and the addon is missing or does not load.
+ */
+export function ladderFactory(): LadderFactory {
+  const info = ladderInfo();
+  if (info.path === 'native') {
+    const r = loadAddon();
+    if (!r.ok) throw new Error(`matchlog: the native ladder is unavailable: ${r.reason}`);
+    const Ctor = r.addon.NativeLadder;
+    return () => new Ctor();
+  }
+  return () => new TsLadder();
+}
+
+/** A ladder of the given kind, or of the default kind (see ladderFactory) when omitted. */
+export function createLadder(kind?: 'ts' | 'native'): Ladder {
+  if (kind === 'ts') return new TsLadder();
+  if (kind === 'native') return nativeLadder();
+  return ladderFactory()();
+}
+
+/** A native ladder with its test-only `check()`; throws when the addon is unavailable. */
+export function createNativeLadder(): NativeLadder {
+  return nativeLadder();
+}

@@ -115,7 +115,11 @@ function nativeLadder(): NativeLadder {
   return new r.addon.NativeLadder();
 }
 
-/** Which ladder the engine gets by default, and why. */
+/**
+ * Which ladder ladderFactory() hands out, and why (for `matchlog info`). Never
+ * throws: with MATCHLOG_NATIVE=1 and no addon it reports path 'ts' and a reason
+ * saying that ladderFactory() throws.
+ */
 export function ladderInfo(): LadderInfo {
   const env = process.env.MATCHLOG_NATIVE;
   if (env === '0') return { path: 'ts', reason: 'MATCHLOG_NATIVE=0 forces the TypeScript ladder' };
@@ -127,10 +131,12 @@ export function ladderInfo(): LadderInfo {
       addon: r.file,
     };
   }
-  if (env === '1') {
-    throw new Error(`matchlog: MATCHLOG_NATIVE=1 but the native ladder is unavailable: ${r.reason}`);
-  }
-  return { path: 'ts', reason: `falling back to the TypeScript ladder: ${r.reason}`, addon: r.file };
+  const info: LadderInfo =
+    env === '1'
+      ? { path: 'ts', reason: `MATCHLOG_NATIVE=1 but the native ladder is unavailable, ladderFactory() throws: ${r.reason}` }
+      : { path: 'ts', reason: `falling back to the TypeScript ladder: ${r.reason}` };
+  if (r.file !== undefined) info.addon = r.file;
+  return info;
 }
 
 /**
@@ -138,13 +144,14 @@ export function ladderInfo(): LadderInfo {
  * throws when MATCHLOG_NATIVE=1 and the addon is missing or does not load.
  */
 export function ladderFactory(): LadderFactory {
-  const info = ladderInfo();
-  if (info.path === 'native') {
-    const r = loadAddon();
-    if (!r.ok) throw new Error(`matchlog: the native ladder is unavailable: ${r.reason}`);
+  const env = process.env.MATCHLOG_NATIVE;
+  if (env === '0') return () => new TsLadder();
+  const r = loadAddon();
+  if (r.ok) {
     const Ctor = r.addon.NativeLadder;
     return () => new Ctor();
   }
+  if (env === '1') throw new Error(`matchlog: MATCHLOG_NATIVE=1 but the native ladder is unavailable: ${r.reason}`);
   return () => new TsLadder();
 }
 

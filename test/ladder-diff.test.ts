@@ -1,0 +1,437 @@
+// Differential property test: TsLadder (the reference) and the Rust ladder run
+// the same random operation sequences and must agree on everything observable:
+// fills (order, price, qty, leaves, level aggregates), stop reasons, fillable,
+// best, level aggregates, depth, priority order of handles, counts.
+// Handles may differ between the two, so they are mapped (ts -> native) as
+// orders are added and checked for consistency wherever one is reported.
+//
+// Without the addon this test FAILS (CI always has Rust) unless MATCHLOG_NATIVE=0.
+// DIFF_RUNS scales the number of sequences (default 3000); DIFF_SEED replays one.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import {
+  BUY, FILL_STRIDE, F_HANDLE, F_LEAVES, NO_LIMIT_BUY, NO_LIMIT_SELL, SELL, STOP_FULL, type Ladder, type Side,
+} from '../native/ladder.js';
+import { TsLadder } from '../native/ts-ladder.js';
+import { createNativeLadder, ladderInfo, nativeAvailable, type NativeLadder } from '../native/index.js';
+
+const SENTINEL = 7.25; // pre-fills every output buffer: a write past what is reported shows up
+const MID = 1000;
+
+type Op =
+  | { t: 'add'; side: Side; off: number; qty: number; owner: number }
+  | { t: 'burst'; side: Side; start: number; levels: number; perLevel: number; step: number; qty: number; owners: number; seed: number }
+  | { t: 'remove'; pick: number }
+  | { t: 'reduce'; pick: number; frac: number }
+  | { t: 'match'; side: Side; limit: number | 'none'; want: number; owner: number; cap: number }
+  | { t: 'sweep'; side: Side; limit: number | 'none'; want: number; owner: number; cap: number }
+  | { t: 'fillable'; side: Side; limit: number | 'none'; want: number; owner: number; stop: boolean }
+  | { t: 'depth'; side: Side; n: number }
+  | { t: 'query'; side: Side; off: number; pick: number };
+
+interface Scale {
+  /** price offsets from MID are drawn from [-spread, spread] */
+  spread: number;
+  maxQty: number;
+  owners: number;
+}
+
+class Pair {
+  readonly ts = new TsLadder();
+  readonly nat: NativeLadder = createNativeLadder();
+  /** ts handle -> native handle, for resting orders */
+  readonly map = new Map<number, number>();
+  /** native handle -> ts handle, to catch a native handle handed out twice */
+  readonly back = new Map<number, number>();
+  /** live ts handles (picks index into it) and each one's position in it */
+  readonly live: number[] = [];
+  private readonly pos = new Map<number, number>();
+  fills = 0;
+  ownerStops = 0;
+  fullStops = 0;
+  maxLevels = 0;
+  maxDepthAtLevel = 0;
+
+  constructor(private readonly base: number) {}
+
+  private nh(tsHandle: number, what: string): number {
+    const h = this.map.get(tsHandle);
+    assert.ok(h !== undefined, `${what}: ts handle ${tsHandle} has no native counterpart`);
+    return h;
+  }
+
+  private pick(pick: number): number | undefined {
+    return this.live.length === 0 ? undefined : this.live[pick % this.live.length];
+  }
+
+  private forget(tsHandle: number): void {
+    const nh = this.map.get(tsHandle);
+    assert.ok(nh !== undefined);
+    this.map.delete(tsHandle);
+    this.back.delete(nh);
+    const i = this.pos.get(tsHandle);
+    assert.ok(i !== undefined);
+    const last = this.live.pop();
+    assert.ok(last !== undefined);
+    if (last !== tsHandle) {
+      this.live[i] = last;
+      this.pos.set(last, i);
+    }
+    this.pos.delete(tsHandle);
+  }
+
+  private limitOf(side: Side, limit: number | 'none'): number {
+    if (limit === 'none') return side === BUY ? NO_LIMIT_BUY : NO_LIMIT_SELL;
+    return this.base + limit;
+  }
+
+  add(side: Side, price: number, qty: number, owner: number): void {
+    const a = this.ts.add(side, price, qty, owner);
+    const b = this.nat.add(side, price, qty, owner);
+    assert.ok(!this.map.has(a), `ts reused live handle ${a}`);
+    assert.ok(!this.back.has(b), `native handed out live handle ${b} again`);
+    this.map.set(a, b);
+    this.back.set(b, a);
+    this.pos.set(a, this.live.length);
+    this.live.push(a);
+  }
+
+  /** One match() call on both; compares buffers; returns [fills, stop, filled qty]. */
+  matchOnce(side: Side, limit: number, want: number, owner: number, cap: number): [number, number, number] {
+    const len = 1 + cap * FILL_STRIDE;
+    const fa = new Float64Array(len + 3).fill(SENTINEL).subarray(0, len);
+    const fb = new Float64Array(len + 3).fill(SENTINEL).subarray(0, len);
+    const na = this.ts.match(side, limit, want, owner, fa);
+    const nb = this.nat.match(side, limit, want, owner, fb);
+    const ctx = `match(side=${side}, limit=${limit}, want=${want}, owner=${owner}, cap=${cap})`;
+    assert.equal(nb, na, `${ctx}: fill count`);
+    const stop = fa[0];
+    if (stop >= 0) {
+      assert.equal(fb[0], this.nh(stop, ctx), `${ctx}: owner stop handle`);
+      assert.equal(this.ts.priceOf(stop), this.nat.priceOf(fb[0]));
+      this.ownerStops++;
+    } else {
+      assert.equal(fb[0], stop, `${ctx}: stop reason`);
+      if (stop === STOP_FULL) this.fullStops++;
+    }
+    let filled = 0;
+    for (let i = 0; i < na; i++) {
+      const o = 1 + i * FILL_STRIDE;
+      const th = fa[o + F_HANDLE];
+      assert.equal(fb[o + F_HANDLE], this.nh(th, ctx), `${ctx}: fill ${i} maker`);
+      for (let k = 1; k < FILL_STRIDE; k++) assert.equal(fb[o + k], fa[o + k], `${ctx}: fill ${i} field ${k}`);
+      filled += fa[o + 2];
+      if (fa[o + F_LEAVES] === 0) this.forget(th);
+    }
+    // nothing written past the reported records (in either), nothing outside the view
+    for (let i = 1 + na * FILL_STRIDE; i < len + 3; i++) {
+      assert.equal(new Float64Array(fb.buffer)[i], SENTINEL, `${ctx}: native wrote past its fills at ${i}`);
+      assert.equal(new Float64Array(fa.buffer)[i], SENTINEL, `${ctx}: ts wrote past its fills at ${i}`);
+    }
+    this.fills += na;
+    return [na, stop, filled];
+  }
+
+  apply(op: Op): void {
+    switch (op.t) {
+      case 'add':
+        this.add(op.side, this.base + op.off, op.qty, op.owner);
+        break;
+      case 'burst': {
+        // many levels, several orders each: deep books and long sweeps
+        let x = op.seed >>> 0 || 1;
+        const rnd = (n: number): number => {
+          x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+          return x % n;
+        };
+        const dir = op.side === BUY ? -1 : 1;
+        for (let l = 0; l < op.levels; l++) {
+          const price = this.base + op.start + dir * l * op.step;
+          for (let k = 0; k < op.perLevel; k++) this.add(op.side, price, 1 + rnd(op.qty), rnd(op.owners));
+        }
+        break;
+      }
+      case 'remove': {
+        const h = this.pick(op.pick);
+        if (h === undefined) break;
+        this.ts.remove(h);
+        this.nat.remove(this.nh(h, 'remove'));
+        this.forget(h);
+        break;
+      }
+      case 'reduce': {
+        const h = this.pick(op.pick);
+        if (h === undefined) break;
+        const cur = this.ts.qtyOf(h);
+        if (cur < 2) break;
+        const q = 1 + Math.floor(op.frac * (cur - 1)); // 0 < q < cur
+        assert.ok(q > 0 && q < cur);
+        this.ts.reduce(h, q);
+        this.nat.reduce(this.nh(h, 'reduce'), q);
+        break;
+      }
+      case 'match':
+        this.matchOnce(op.side, this.limitOf(op.side, op.limit), op.want, op.owner, op.cap);
+        break;
+      case 'sweep': {
+        // the engine's loop: call again with the remainder while the buffer was full
+        let want = op.want;
+        const limit = this.limitOf(op.side, op.limit);
+        while (want > 0) {
+          const [n, stop, filled] = this.matchOnce(op.side, limit, want, op.owner, op.cap);
+          want -= filled;
+          if (stop !== STOP_FULL || n === 0) break; // n === 0: a zero-capacity buffer makes no progress
+        }
+        break;
+      }
+      case 'fillable': {
+        const limit = this.limitOf(op.side, op.limit);
+        assert.equal(
+          this.nat.fillable(op.side, limit, op.want, op.owner, op.stop),
+          this.ts.fillable(op.side, limit, op.want, op.owner, op.stop),
+          `fillable(${op.side}, ${limit}, ${op.want}, ${op.owner}, ${op.stop})`,
+        );
+        break;
+      }
+      case 'depth': {
+        const a = new Float64Array(op.n * 3 + 2).fill(SENTINEL);
+        const b = new Float64Array(op.n * 3 + 2).fill(SENTINEL);
+        assert.equal(this.nat.depth(op.side, op.n, b), this.ts.depth(op.side, op.n, a), `depth(${op.side}, ${op.n})`);
+        assert.deepEqual(b, a, `depth(${op.side}, ${op.n}) contents`);
+        break;
+      }
+      case 'query': {
+        const p = this.base + op.off;
+        assert.equal(this.nat.levelQty(op.side, p), this.ts.levelQty(op.side, p), `levelQty(${op.side}, ${p})`);
+        assert.equal(this.nat.levelOrders(op.side, p), this.ts.levelOrders(op.side, p), `levelOrders(${op.side}, ${p})`);
+        const h = this.pick(op.pick);
+        if (h !== undefined) {
+          assert.equal(this.nat.qtyOf(this.nh(h, 'qtyOf')), this.ts.qtyOf(h), 'qtyOf');
+          assert.equal(this.nat.priceOf(this.nh(h, 'priceOf')), this.ts.priceOf(h), 'priceOf');
+        }
+        break;
+      }
+    }
+  }
+
+  /** Compares the whole observable state. */
+  compareAll(): void {
+    assert.equal(this.nat.orderCount(), this.ts.orderCount(), 'orderCount');
+    assert.equal(this.ts.orderCount(), this.live.length, 'orderCount vs live handles');
+    for (const side of [BUY, SELL] as const) {
+      assert.equal(this.nat.best(side), this.ts.best(side), `best(${side})`); // NaN equals NaN here
+      const levels = this.ts.levelCount(side);
+      assert.equal(this.nat.levelCount(side), levels, `levelCount(${side})`);
+      this.maxLevels = Math.max(this.maxLevels, levels);
+      const a = new Float64Array(levels * 3);
+      const b = new Float64Array(levels * 3);
+      assert.equal(this.ts.depth(side, levels, a), levels);
+      assert.equal(this.nat.depth(side, levels, b), levels);
+      assert.deepEqual(b, a, `full depth(${side})`);
+      for (let i = 0; i < levels; i++) this.maxDepthAtLevel = Math.max(this.maxDepthAtLevel, a[i * 3 + 2]);
+      const hs = this.ts.handles(side);
+      assert.deepEqual(this.nat.handles(side), hs.map((h) => this.nh(h, 'handles')), `handles(${side}) priority order`);
+    }
+  }
+}
+
+// ---- generators ----
+
+const side = fc.constantFrom<Side>(BUY, SELL);
+
+function opArb(s: Scale): fc.Arbitrary<Op> {
+  const off = fc.integer({ min: -s.spread, max: s.spread });
+  const limit = fc.oneof({ arbitrary: off, weight: 4 }, { arbitrary: fc.constant<'none'>('none'), weight: 1 });
+  const owner = fc.integer({ min: 0, max: s.owners });
+  const want = fc.oneof(
+    { arbitrary: fc.integer({ min: 1, max: s.maxQty * 3 }), weight: 5 },
+    { arbitrary: fc.integer({ min: -2, max: 0 }), weight: 1 },
+    { arbitrary: fc.constant(Number.MAX_SAFE_INTEGER), weight: 1 },
+  );
+  const cap = fc.oneof(
+    { arbitrary: fc.integer({ min: 0, max: 3 }), weight: 3 },
+    { arbitrary: fc.integer({ min: 4, max: 40 }), weight: 2 },
+    { arbitrary: fc.constant(256), weight: 1 },
+  );
+  return fc.oneof(
+    { arbitrary: fc.record({ t: fc.constant<'add'>('add'), side, off, qty: fc.integer({ min: 1, max: s.maxQty }), owner }), weight: 30 },
+    {
+      arbitrary: fc.record({
+        t: fc.constant<'burst'>('burst'),
+        side,
+        start: off,
+        levels: fc.integer({ min: 1, max: 150 }),
+        perLevel: fc.oneof(fc.integer({ min: 1, max: 6 }), fc.integer({ min: 20, max: 60 })),
+        step: fc.integer({ min: 1, max: 3 }),
+        qty: fc.integer({ min: 1, max: s.maxQty }),
+        owners: fc.integer({ min: 1, max: s.owners + 1 }),
+        seed: fc.integer({ min: 1, max: 0x7fffffff }),
+      }),
+      weight: 2,
+    },
+    { arbitrary: fc.record({ t: fc.constant<'remove'>('remove'), pick: fc.nat() }), weight: 10 },
+    { arbitrary: fc.record({ t: fc.constant<'reduce'>('reduce'), pick: fc.nat(), frac: fc.double({ min: 0, max: 0.999, noNaN: true }) }), weight: 6 },
+    { arbitrary: fc.record({ t: fc.constant<'match'>('match'), side, limit, want, owner, cap }), weight: 12 },
+    { arbitrary: fc.record({ t: fc.constant<'sweep'>('sweep'), side, limit, want, owner, cap }), weight: 5 },
+    {
+      arbitrary: fc.record({ t: fc.constant<'fillable'>('fillable'), side, limit, want, owner, stop: fc.boolean() }),
+      weight: 8,
+    },
+    { arbitrary: fc.record({ t: fc.constant<'depth'>('depth'), side, n: fc.integer({ min: 0, max: 12 }) }), weight: 4 },
+    { arbitrary: fc.record({ t: fc.constant<'query'>('query'), side, off, pick: fc.nat() }), weight: 6 },
+  );
+}
+
+interface Stats {
+  sequences: number;
+  ops: number;
+  fills: number;
+  ownerStops: number;
+  fullStops: number;
+  maxLevels: number;
+  maxOrdersAtLevel: number;
+}
+
+function newStats(): Stats {
+  return { sequences: 0, ops: 0, fills: 0, ownerStops: 0, fullStops: 0, maxLevels: 0, maxOrdersAtLevel: 0 };
+}
+
+function runSequence(base: number, ops: Op[], stats: Stats, compareEvery: number): void {
+  const p = new Pair(base);
+  ops.forEach((op, i) => {
+    p.apply(op);
+    // small books after every op, big ones (bursts) every few ops: full compares are O(book)
+    if (p.live.length < 400 || i % compareEvery === compareEvery - 1) p.compareAll();
+  });
+  p.compareAll();
+  p.nat.check();
+  stats.sequences++;
+  stats.ops += ops.length;
+  stats.fills += p.fills;
+  stats.ownerStops += p.ownerStops;
+  stats.fullStops += p.fullStops;
+  stats.maxLevels = Math.max(stats.maxLevels, p.maxLevels);
+  stats.maxOrdersAtLevel = Math.max(stats.maxOrdersAtLevel, p.maxDepthAtLevel);
+}
+
+const RUNS = Number(process.env.DIFF_RUNS ?? 3000);
+const SEED = process.env.DIFF_SEED === undefined ? undefined : Number(process.env.DIFF_SEED);
+
+const available = nativeAvailable();
+const skipReason = !available && process.env.MATCHLOG_NATIVE === '0'
+  ? `native ladder not tested: MATCHLOG_NATIVE=0 (${ladderInfo().reason})`
+  : false;
+
+test('native addon is available for the differential test', { skip: skipReason }, () => {
+  assert.ok(
+    available,
+    `the native ladder is not built or does not load (${ladderInfo().reason}). ` +
+      'Run `node scripts/build-native.mjs`, or set MATCHLOG_NATIVE=0 to skip the native tests.',
+  );
+});
+
+const scales: Array<{ name: string; base: number; scale: Scale; share: number; maxOps: number; every: number }> = [
+  // tight book: few levels, many orders per level, frequent crosses and owner stops
+  { name: 'tight book', base: MID, scale: { spread: 6, maxQty: 20, owners: 3 }, share: 0.35, maxOps: 120, every: 4 },
+  // wide book: many levels, long sweeps
+  // deep levels: bursts of up to 60 orders per level on a handful of prices
+  { name: 'deep levels', base: MID, scale: { spread: 3, maxQty: 10, owners: 8 }, share: 0.15, maxOps: 100, every: 5 },
+  { name: 'wide book', base: MID, scale: { spread: 400, maxQty: 50, owners: 6 }, share: 0.25, maxOps: 80, every: 4 },
+  // big numbers: prices near -2^53 (negative ticks) and quantities near 2^40
+  {
+    name: 'large values',
+    base: -(2 ** 53) + 10_000,
+    scale: { spread: 300, maxQty: 2 ** 40, owners: 2 },
+    share: 0.1,
+    maxOps: 60,
+    every: 3,
+  },
+  { name: 'large values (high prices)', base: 2 ** 53 - 10_000, scale: { spread: 300, maxQty: 2 ** 40, owners: 2 }, share: 0.1, maxOps: 60, every: 3 },
+];
+
+for (const s of scales) {
+  test(`TsLadder and the native ladder agree: ${s.name}`, { skip: !available }, () => {
+    const stats = newStats();
+    const numRuns = Math.max(20, Math.round(RUNS * s.share));
+    const t0 = performance.now();
+    fc.assert(
+      fc.property(fc.array(opArb(s.scale), { minLength: 1, maxLength: s.maxOps, size: 'max' }), (ops) => {
+        runSequence(s.base, ops, stats, s.every);
+      }),
+      { numRuns, ...(SEED === undefined ? {} : { seed: SEED }) },
+    );
+    const ms = performance.now() - t0;
+    // fast-check counts shrinking runs too; on success it is exactly numRuns sequences
+    console.log(
+      `# ladder-diff ${s.name}: ${stats.sequences} sequences, ${stats.ops} ops, ${stats.fills} fills, ` +
+        `${stats.ownerStops} owner stops, ${stats.fullStops} buffer-full stops, max ${stats.maxLevels} levels, ` +
+        `max ${stats.maxOrdersAtLevel} orders at a level, ${ms.toFixed(0)} ms`,
+    );
+    assert.ok(stats.fills > 0 && stats.fullStops > 0 && stats.ownerStops > 0, 'the generators reach every stop reason');
+  });
+}
+
+// Long deterministic sequences on one deep book: thousands of ops per ladder, engine-like flow
+// (rest, cancel, replace down, aggress with the sweep loop and a full-size buffer).
+test('TsLadder and the native ladder agree: long engine-like runs', { skip: !available }, () => {
+  const t0 = performance.now();
+  const stats = newStats();
+  for (let seed = 1; seed <= 40; seed++) {
+    let x = seed * 2654435761 >>> 0 || 1;
+    const rnd = (n: number): number => {
+      x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+      return x % n;
+    };
+    const p = new Pair(MID);
+    let ops = 0;
+    for (let i = 0; i < 2500; i++) {
+      const r = rnd(100);
+      const sd = rnd(2) as Side;
+      let op: Op;
+      if (r < 62) {
+        // rest on own side of the mid: many orders per level near the touch
+        const off = (sd === BUY ? -1 : 1) * (1 + Math.min(rnd(150), rnd(150), rnd(150)));
+        op = { t: 'add', side: sd, off, qty: 1 + rnd(100), owner: rnd(21) };
+      } else if (r < 74) op = { t: 'remove', pick: rnd(1 << 30) };
+      else if (r < 80) op = { t: 'reduce', pick: rnd(1 << 30), frac: rnd(1000) / 1000 };
+      else if (r < 92) {
+        const limit = rnd(10) === 0 ? 'none' : (sd === BUY ? 1 : -1) * rnd(60);
+        const want = 1 + (rnd(40) === 0 ? rnd(60000) : rnd(300));
+        op = { t: 'sweep', side: sd, limit, want, owner: rnd(25), cap: rnd(3) === 0 ? 256 : 1 + rnd(8) };
+      } else if (r < 97) {
+        op = { t: 'fillable', side: sd, limit: (sd === BUY ? 1 : -1) * rnd(60), want: 1 + rnd(2000), owner: rnd(25), stop: rnd(2) === 0 };
+      } else op = { t: 'depth', side: sd, n: rnd(30) };
+      p.apply(op);
+      ops++;
+      if (i % 50 === 49) p.compareAll();
+    }
+    p.compareAll();
+    p.nat.check();
+    stats.sequences++;
+    stats.ops += ops;
+    stats.fills += p.fills;
+    stats.fullStops += p.fullStops;
+    stats.ownerStops += p.ownerStops;
+    stats.maxLevels = Math.max(stats.maxLevels, p.maxLevels);
+    stats.maxOrdersAtLevel = Math.max(stats.maxOrdersAtLevel, p.maxDepthAtLevel);
+  }
+  console.log(
+    `# ladder-diff long runs: ${stats.sequences} sequences, ${stats.ops} ops, ${stats.fills} fills, ` +
+      `${stats.ownerStops} owner stops, ${stats.fullStops} buffer-full stops, max ${stats.maxLevels} levels, ` +
+      `max ${stats.maxOrdersAtLevel} orders at a level, ${(performance.now() - t0).toFixed(0)} ms`,
+  );
+});
+
+// The same interface object shape: every Ladder method exists on the native instance.
+test('the native ladder has every Ladder method', { skip: !available }, () => {
+  const l: Ladder = createNativeLadder();
+  assert.equal(l.kind, 'native');
+  const methods: Array<keyof Ladder> = [
+    'add', 'remove', 'reduce', 'best', 'levelQty', 'levelOrders', 'levelCount', 'orderCount',
+    'qtyOf', 'priceOf', 'fillable', 'match', 'depth', 'handles',
+  ];
+  for (const m of methods) assert.equal(typeof l[m], 'function', m);
+  assert.ok(Number.isNaN(l.best(BUY)) && Number.isNaN(l.best(SELL)));
+});

@@ -445,7 +445,7 @@ impl Ladder {
     /// `out` must hold 3 * min(n, levelCount) values.
     pub fn depth(&self, side: Side, n: usize, out: &mut [f64]) -> Result<usize> {
         let k = n.min(self.level_count(side));
-        let needed = k.checked_mul(3).unwrap_or(usize::MAX);
+        let needed = k.saturating_mul(3);
         if out.len() < needed {
             return Err(LadderError::BufferTooSmall { arg: "depth", needed, got: out.len() });
         }
@@ -700,7 +700,7 @@ mod tests {
         let mut out = vec![0.0; 9];
         assert_eq!(l.depth(B, 3, &mut out).unwrap(), 3);
         assert_eq!(out, vec![9.0, 10.0, 2.0, 5.0, 6.0, 2.0, 3.0, 4.0, 2.0]);
-        assert_eq!(l.depth(B, 100, &mut vec![0.0; 12]).unwrap(), 4);
+        assert_eq!(l.depth(B, 100, &mut [0.0; 12]).unwrap(), 4);
         assert!(l.depth(B, 4, &mut out).is_err());
         assert_eq!(l.depth(S, 4, &mut []).unwrap(), 0);
     }

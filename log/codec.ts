@@ -1,0 +1,119 @@
+// Commands <-> log records. Commands are untrusted: anything that does not
+// have the shape of a Command (wrong types, unknown op, malformed strings) is
+// refused here, before it gets a seq, because the log must never fail to
+// encode a command it has stamped. Values inside a well-shaped command (a side
+// of "up", an off-tick price) are not judged here: they are logged, and the
+// engine's rejection is re-derived on replay.
+//
+// The engine applies the *normalized* command this module returns, never the
+// raw input, so the live run and a replay of the decoded record see exactly
+// the same object (nulls dropped, unknown fields dropped).
+
+import type { Command, CommandOp } from '../engine/index.js';
+import { InvalidCommandError } from './errors.js';
+import { NS } from './schema.js';
+
+/** Longest string a command field may hold; bounds the size of a record. */
+export const MAX_STRING = 1024;
+
+type Kind = 'str' | 'optStr' | 'optLong' | 'optBool';
+
+interface OpSpec {
+  op: CommandOp;
+  /** Qualified name of the union branch. */
+  branch: string;
+  fields: ReadonlyArray<readonly [string, Kind]>;
+}
+
+const OP_SPECS: OpSpec[] = ([
+  { op: 'instrument', branch: 'Instrument', fields: [['symbol', 'str'], ['tickSize', 'str'], ['lotSize', 'str'], ['minQty', 'optStr'], ['maxQty', 'optStr'], ['priceBand', 'optStr'], ['referencePrice', 'optStr'], ['status', 'optStr']] },
+  { op: 'new', branch: 'NewOrder', fields: [['account', 'str'], ['clOrdId', 'str'], ['symbol', 'str'], ['side', 'str'], ['type', 'str'], ['price', 'optStr'], ['qty', 'str'], ['tif', 'optStr'], ['postOnly', 'optBool'], ['stp', 'optStr']] },
+  { op: 'cancel', branch: 'Cancel', fields: [['account', 'str'], ['clOrdId', 'str'], ['origClOrdId', 'optStr'], ['orderId', 'optLong'], ['symbol', 'optStr']] },
+  { op: 'replace', branch: 'Replace', fields: [['account', 'str'], ['clOrdId', 'str'], ['origClOrdId', 'optStr'], ['orderId', 'optLong'], ['symbol', 'optStr'], ['price', 'optStr'], ['qty', 'str']] },
+  { op: 'massCancel', branch: 'MassCancel', fields: [['account', 'str'], ['symbol', 'optStr'], ['clOrdId', 'optStr']] },
+  { op: 'halt', branch: 'Halt', fields: [['symbol', 'str']] },
+  { op: 'resume', branch: 'Resume', fields: [['symbol', 'str']] },
+  { op: 'book', branch: 'BookQuery', fields: [['symbol', 'str'], ['depth', 'optLong']] },
+] satisfies OpSpec[]).map((s) => ({ ...s, branch: NS + s.branch }));
+
+const BY_OP = new Map(OP_SPECS.map((s) => [s.op as string, s]));
+const BY_BRANCH = new Map(OP_SPECS.map((s) => [s.branch, s]));
+
+/** Every op the log carries, for tests and tools. */
+export const COMMAND_OPS: readonly CommandOp[] = OP_SPECS.map((s) => s.op);
+
+export const CHECKPOINT = `${NS}Checkpoint`;
+export const EPOCH = `${NS}Epoch`;
+export const COMMIT = `${NS}Commit`;
+
+/** A union value as avsc writes it: `{ "<qualified branch name>": fields }`. */
+export type Body = Record<string, Record<string, unknown>>;
+
+export interface Prepared {
+  cmd: Command;
+  body: Body;
+}
+
+interface WellFormed { isWellFormed(): boolean }
+
+/** A string that survives UTF-8 (no lone surrogates) within the size bound; else why not. */
+export function checkString(v: string, what: string): string | null {
+  if (v.length > MAX_STRING) return `${what} is longer than ${MAX_STRING} characters`;
+  if (!(v as unknown as WellFormed).isWellFormed()) return `${what} is not well-formed Unicode (lone surrogate)`;
+  return null;
+}
+
+function refuse(reason: string): never {
+  throw new InvalidCommandError(reason);
+}
+
+/** Validates the shape of an untrusted command; throws InvalidCommandError when it cannot be logged. */
+export function prepareCommand(raw: unknown): Prepared {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) refuse('a command must be an object');
+  const src = raw as Record<string, unknown>;
+  const op = src.op;
+  const spec = typeof op === 'string' ? BY_OP.get(op) : undefined;
+  if (spec === undefined) refuse(`unknown op ${JSON.stringify(op) ?? String(op)}`);
+  const cmd: Record<string, unknown> = { op };
+  const value: Record<string, unknown> = {};
+  for (const [name, kind] of spec.fields) {
+    let v = src[name];
+    if (v === null) v = undefined;
+    if (v === undefined) {
+      if (kind === 'str') refuse(`${op}: ${name} is required`);
+      value[name] = null;
+      continue;
+    }
+    switch (kind) {
+      case 'str': case 'optStr': {
+        if (typeof v !== 'string') refuse(`${op}: ${name} must be a string`);
+        const bad = checkString(v, `${op}: ${name}`);
+        if (bad !== null) refuse(bad);
+        break;
+      }
+      case 'optLong':
+        if (typeof v !== 'number' || !Number.isSafeInteger(v)) refuse(`${op}: ${name} must be an integer`);
+        break;
+      case 'optBool':
+        if (typeof v !== 'boolean') refuse(`${op}: ${name} must be a boolean`);
+        break;
+    }
+    value[name] = v;
+    cmd[name] = v;
+  }
+  // The Command type narrows enum-like fields (side, tif, ...) that we keep as
+  // any string on purpose; the engine checks them at run time.
+  return { cmd: cmd as unknown as Command, body: { [spec.branch]: value } };
+}
+
+/** The command a decoded union value holds, or null when the branch is not a command. */
+export function commandFromBody(branch: string, value: Record<string, unknown>): Command | null {
+  const spec = BY_BRANCH.get(branch);
+  if (spec === undefined) return null;
+  const cmd: Record<string, unknown> = { op: spec.op };
+  for (const [name] of spec.fields) {
+    const v = value[name];
+    if (v !== null && v !== undefined) cmd[name] = v;
+  }
+  return cmd as unknown as Command;
+}

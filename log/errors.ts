@@ -1,0 +1,48 @@
+// Errors the log raises. Each names what an operator needs to act on: the
+// file and byte offset of damage, the seq of a divergence, why a command was
+// refused before it got a seq.
+
+/** The input queue is full: the command was not taken (no seq consumed). Retry later. */
+export class BusyError extends Error {
+  readonly code = 'BUSY';
+  constructor(capacity: number) {
+    super(`busy: the sequencer queue is full (${capacity} commands waiting); retry later`);
+    this.name = 'BusyError';
+  }
+}
+
+/** The command cannot be logged (wrong shape or types): refused before it got a seq. */
+export class InvalidCommandError extends Error {
+  readonly code = 'INVALID_COMMAND';
+  constructor(reason: string) {
+    super(`invalid command: ${reason}`);
+    this.name = 'InvalidCommandError';
+  }
+}
+
+/** The sequencer is closed or has failed; nothing more is accepted. */
+export class ClosedError extends Error {
+  readonly code = 'CLOSED';
+  constructor(why: string) {
+    super(why);
+    this.name = 'ClosedError';
+  }
+}
+
+/** A log file is damaged somewhere other than its torn last block. */
+export class DamageError extends Error {
+  readonly code = 'LOG_DAMAGED';
+  constructor(readonly file: string, readonly offset: number, readonly reason: string) {
+    super(`log damaged: ${file} at byte offset ${offset}: ${reason}`);
+    this.name = 'DamageError';
+  }
+}
+
+/** Replay computed another state hash than a checkpoint recorded. */
+export class DivergenceError extends Error {
+  readonly code = 'DIVERGENCE';
+  constructor(readonly seq: number, readonly expected: string, readonly actual: string) {
+    super(`divergence at seq ${seq}: checkpoint hash ${expected}, replay computed ${actual}`);
+    this.name = 'DivergenceError';
+  }
+}

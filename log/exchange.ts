@@ -1,0 +1,162 @@
+// The single-node exchange: recovery, then the sequencer writing the log and
+// driving the engine, periodic and shutdown snapshots. The gateway (later)
+// and `matchlog apply --log` talk to it through submit().
+
+import { mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { Instrument, type Engine, type InstrumentCommand } from '../engine/index.js';
+import type { LadderFactory } from '../native/ladder.js';
+import { makeConfig, type LogConfig } from './config.js';
+import { acquireLock } from './files.js';
+import { recover } from './recovery.js';
+import { Sequencer, type Ack, type Committed, type SnapshotDue } from './sequencer.js';
+import { pruneSnapshots, writeSnapshot, writeSnapshotSync } from './snapshot.js';
+import { LogWriter } from './writer.js';
+
+export interface ExchangeOptions {
+  dataDir: string;
+  config?: Partial<LogConfig>;
+  /** Truncate a damaged log at the damage instead of refusing to start. */
+  repair?: boolean;
+  /** Operator log lines (recovery, snapshots); default: stderr. */
+  log?: (line: string) => void;
+  /** Create the configured instruments that the engine does not have yet (default true). */
+  seedInstruments?: boolean;
+  /** Writer name recorded in epoch records. */
+  node?: string;
+  clock?: () => number;
+  ladder?: LadderFactory;
+}
+
+export interface RecoveryInfo {
+  dataDir: string;
+  /** Seq of the last command recovered. */
+  seq: number;
+  snapshot: string | null;
+  snapshotSeq: number;
+  tailRecords: number;
+  truncatedBytes: number;
+  epoch: number;
+}
+
+export class Exchange {
+  private snapshotting: Promise<void> | null = null;
+  private lastSnapshotSeq: number;
+  private closed: Promise<void> | null = null;
+
+  private constructor(readonly dataDir: string, readonly config: LogConfig, readonly recovery: RecoveryInfo,
+    readonly engine: Engine, private readonly sequencer: Sequencer, private readonly writer: LogWriter,
+    private readonly unlock: () => void, private readonly log: (line: string) => void) {
+    this.lastSnapshotSeq = recovery.snapshotSeq;
+    sequencer.onSnapshot = (s) => this.periodicSnapshot(s);
+    sequencer.onFatal = (err) => log(`matchlog: FATAL: a log write failed, no further commands are taken: ${err.message}`);
+  }
+
+  static async open(o: ExchangeOptions): Promise<Exchange> {
+    const config = makeConfig(o.config);
+    const log = o.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+    for (const spec of config.instruments) {
+      const bad = Instrument.create(spec);
+      if (typeof bad === 'string') throw new Error(`instrument ${spec.symbol}: ${bad}`);
+    }
+    mkdirSync(o.dataDir, { recursive: true });
+    const unlock = acquireLock(o.dataDir);
+    let ex: Exchange;
+    try {
+      const r = recover({ dir: o.dataDir, repair: o.repair, log, indexEvery: config.indexEvery, ladder: o.ladder });
+      const writer = new LogWriter(o.dataDir, { segmentBytes: config.segmentBytes, indexEvery: config.indexEvery }, r.tail);
+      const epoch = r.epoch + 1;
+      const sequencer = new Sequencer(r.engine, writer, { lastSeq: r.lastSeq, lastTs: r.lastTs, epoch }, {
+        queueCapacity: config.queueCapacity, maxBlockRecords: config.maxBlockRecords, maxBlockBytes: config.maxBlockBytes,
+        checkpointEvery: config.checkpointEvery, snapshotEvery: config.snapshotEvery,
+        node: o.node ?? `${hostname()}:${process.pid}`, clock: o.clock,
+      });
+      const info: RecoveryInfo = {
+        dataDir: o.dataDir, seq: r.lastSeq, snapshot: r.snapshot?.path ?? null, snapshotSeq: r.snapshot?.seq ?? 0,
+        tailRecords: r.tailRecords, truncatedBytes: r.truncatedBytes, epoch,
+      };
+      ex = new Exchange(o.dataDir, config, info, r.engine, sequencer, writer, unlock, log);
+    } catch (e) {
+      unlock();
+      throw e;
+    }
+    if (o.seedInstruments !== false) await ex.seed();
+    return ex;
+  }
+
+  /** Creates, through the log, the configured instruments the engine lacks. */
+  private async seed(): Promise<void> {
+    const missing = this.config.instruments.filter((i) => this.engine.instrument(i.symbol) === undefined);
+    const acks = await Promise.all(missing.map((i) => this.submit({ ...i, op: 'instrument' } satisfies InstrumentCommand, 'config')));
+    for (const a of acks) {
+      const bad = a.events.find((e) => e.type === 'rejected');
+      if (bad !== undefined && bad.type === 'rejected') throw new Error(`instrument ${bad.symbol}: ${bad.text}`);
+    }
+  }
+
+  /** Sequences a command; resolves once it is durable (see Sequencer.submit). */
+  submit(cmd: unknown, origin: string): Promise<Ack> {
+    return this.sequencer.submit(cmd, origin);
+  }
+
+  /** Every durable command with its events, in seq order. */
+  subscribe(fn: (batch: readonly Committed[]) => void): () => void {
+    return this.sequencer.subscribe(fn);
+  }
+
+  /** Seq of the last durable command. */
+  get seq(): number {
+    return this.sequencer.durableSeq;
+  }
+
+  get stats(): { blocks: number; commands: number; bytes: number; queued: number } {
+    return { blocks: this.sequencer.blocks, commands: this.sequencer.commands, bytes: this.writer.bytesWritten, queued: this.sequencer.queued };
+  }
+
+  /** Set when the log failed; the process must restart to recover. */
+  get failure(): Error | null {
+    return this.sequencer.failed;
+  }
+
+  private periodicSnapshot(s: SnapshotDue): void {
+    if (this.snapshotting !== null) {
+      this.log(`snapshot at seq ${s.seq} skipped: the previous one is still being written`);
+      return;
+    }
+    this.snapshotting = writeSnapshot(this.dataDir, { ...s, epoch: this.recovery.epoch })
+      .then(() => {
+        this.lastSnapshotSeq = Math.max(this.lastSnapshotSeq, s.seq);
+        pruneSnapshots(this.dataDir, this.config.keepSnapshots);
+      })
+      .catch((e: Error) => this.log(`snapshot at seq ${s.seq} failed: ${e.message}`))
+      .finally(() => { this.snapshotting = null; });
+  }
+
+  /**
+   * Clean shutdown: refuses new commands, waits for what is queued to be
+   * durable, writes a final snapshot (unless `snapshot: false`), closes files.
+   */
+  close(opts: { snapshot?: boolean } = {}): Promise<void> {
+    this.closed ??= this.doClose(opts.snapshot !== false);
+    return this.closed;
+  }
+
+  private async doClose(snapshot: boolean): Promise<void> {
+    try {
+      await this.sequencer.close();
+      if (this.snapshotting !== null) await this.snapshotting;
+      const seq = this.sequencer.durableSeq;
+      if (snapshot && this.sequencer.failed === null && seq > this.lastSnapshotSeq) {
+        const path = writeSnapshotSync(this.dataDir, {
+          seq, ts: this.sequencer.lastTs, epoch: this.recovery.epoch, hash: this.engine.stateHash(), state: this.engine.snapshot(),
+        });
+        this.lastSnapshotSeq = seq;
+        pruneSnapshots(this.dataDir, this.config.keepSnapshots);
+        this.log(`snapshot at seq ${seq} written: ${path}`);
+      }
+      this.writer.close();
+    } finally {
+      this.unlock();
+    }
+  }
+}

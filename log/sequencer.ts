@@ -1,0 +1,283 @@
+// The sequencer: the single writer of the log. Commands wait in a bounded
+// queue (a full queue refuses with BusyError, never buffers without limit).
+// Once per turn of the event loop, or as soon as the previous block is
+// durable, it takes what is queued (up to a record/byte bound), stamps each
+// command with the next seq (gap-free) and a ts that never goes backwards,
+// applies it to the engine in seq order, encodes it into one Avro block, and
+// writes + fdatasyncs that block. Only then are the submitters answered and
+// subscribers given the events: nothing is released before it is durable.
+//
+// One block is in flight at a time: commands that arrive during an fdatasync
+// form the next group commit, so the block size grows with the offered load.
+
+import { performance } from 'node:perf_hooks';
+import type { Command, Engine, EngineEvent, EngineSnapshot } from '../engine/index.js';
+import { checkString, prepareCommand, type Body } from './codec.js';
+import { BusyError, ClosedError, InvalidCommandError } from './errors.js';
+import { BlockBuilder } from './records.js';
+import type { LogWriter } from './writer.js';
+
+export interface SequencerOptions {
+  /** Commands that may wait for a block; one more is refused with BusyError. */
+  queueCapacity: number;
+  /** Bounds of one group commit. */
+  maxBlockRecords: number;
+  maxBlockBytes: number;
+  /** A checkpoint record (state hash) after every this many commands; 0 for none. */
+  checkpointEvery: number;
+  /** A snapshot after every this many commands; 0 for none. */
+  snapshotEvery: number;
+  /** Who writes: goes into the epoch record. */
+  node: string;
+  /** Sequencer time in epoch microseconds (tests inject one). */
+  clock?: () => number;
+}
+
+export interface StartState {
+  lastSeq: number;
+  lastTs: number;
+  /** Epoch of this writer; recorded before its first command. */
+  epoch: number;
+}
+
+/** A submitter's answer, once the command is durable. */
+export interface Ack {
+  seq: number;
+  ts: number;
+  events: EngineEvent[];
+}
+
+/** What subscribers get for each durable command, in seq order. */
+export interface Committed {
+  seq: number;
+  ts: number;
+  origin: string;
+  cmd: Command;
+  events: EngineEvent[];
+}
+
+export interface SnapshotDue {
+  seq: number;
+  ts: number;
+  hash: string;
+  state: EngineSnapshot;
+}
+
+interface Item extends Committed {
+  body: Body;
+  resolve: (ack: Ack) => void;
+  reject: (err: Error) => void;
+}
+
+function wallMicros(): number {
+  return Math.floor((performance.timeOrigin + performance.now()) * 1000);
+}
+
+export class Sequencer {
+  private queue: Item[] = [];
+  private head = 0;
+  private inflight: Item[] = [];
+  private inflightSnapshot: SnapshotDue | null = null;
+  private readonly builder: BlockBuilder;
+  private writing = false;
+  private scheduled = false;
+  private closing = false;
+  private failure: Error | null = null;
+  private pendingEpoch: boolean;
+  private seq: number;
+  private ts: number;
+  private durable: number;
+  private readonly clock: () => number;
+  private readonly listeners = new Set<(batch: readonly Committed[]) => void>();
+  private drainWaiters: (() => void)[] = [];
+  /** Durable blocks and commands since start (benchmarks, metrics). */
+  blocks = 0;
+  commands = 0;
+  /** Called with the state at every snapshotEvery-th seq, once that seq is durable. */
+  onSnapshot: ((s: SnapshotDue) => void) | null = null;
+  /** Called once if a write fails: the engine is then ahead of the log and the process must restart. */
+  onFatal: ((err: Error) => void) | null = null;
+
+  constructor(private readonly engine: Engine, private readonly writer: LogWriter, start: StartState,
+    private readonly opts: SequencerOptions) {
+    this.seq = start.lastSeq;
+    this.durable = start.lastSeq;
+    this.ts = start.lastTs;
+    this.epoch = start.epoch;
+    this.pendingEpoch = true;
+    this.clock = opts.clock ?? wallMicros;
+    this.builder = new BlockBuilder(opts.maxBlockBytes);
+  }
+
+  readonly epoch: number;
+
+  /** Seq of the last durable command. */
+  get durableSeq(): number {
+    return this.durable;
+  }
+
+  /** Ts of the last stamped command. */
+  get lastTs(): number {
+    return this.ts;
+  }
+
+  /** Whether a write failed (the engine is then ahead of the log). */
+  get failed(): Error | null {
+    return this.failure;
+  }
+
+  get queued(): number {
+    return this.queue.length - this.head;
+  }
+
+  /**
+   * Sequences one command. Resolves once the block holding it is durable;
+   * rejects with BusyError (queue full), InvalidCommandError (cannot be
+   * logged) or ClosedError without consuming a seq.
+   */
+  submit(raw: unknown, origin: string): Promise<Ack> {
+    if (this.failure !== null) return Promise.reject(new ClosedError(`the log failed: ${this.failure.message}`));
+    if (this.closing) return Promise.reject(new ClosedError('the sequencer is shutting down'));
+    let prepared;
+    try {
+      if (typeof origin !== 'string') throw new InvalidCommandError('origin must be a string');
+      const bad = checkString(origin, 'origin');
+      if (bad !== null) throw new InvalidCommandError(bad);
+      prepared = prepareCommand(raw);
+    } catch (e) {
+      return Promise.reject(e as Error);
+    }
+    if (this.queue.length - this.head >= this.opts.queueCapacity) return Promise.reject(new BusyError(this.opts.queueCapacity));
+    return new Promise<Ack>((resolve, reject) => {
+      this.queue.push({ seq: 0, ts: 0, origin, cmd: prepared.cmd, body: prepared.body, events: [], resolve, reject });
+      this.schedule();
+    });
+  }
+
+  /** Receives every durable command with its events, in seq order; returns an unsubscribe. */
+  subscribe(fn: (batch: readonly Committed[]) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  /** Stops taking commands and resolves once everything queued is durable. */
+  close(): Promise<void> {
+    this.closing = true;
+    if (this.idle()) return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  private idle(): boolean {
+    return !this.writing && this.queue.length - this.head === 0;
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.writing) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    if (this.writing || this.failure !== null || this.queue.length - this.head === 0) return;
+    let block;
+    try {
+      block = this.build();
+    } catch (e) {
+      this.fail(e as Error);
+      return;
+    }
+    this.writing = true;
+    const b = this.builder;
+    this.writer.write(b.buf, block.start, block.end, {
+      firstCommandSeq: this.inflight[0].seq, commands: b.commands, firstSeq: b.firstSeq, firstTs: b.firstTs,
+    }, (err) => this.written(err));
+  }
+
+  /** Stamps, applies and encodes the next group of queued commands. */
+  private build(): { start: number; end: number } {
+    const b = this.builder;
+    const o = this.opts;
+    b.reset();
+    const now = this.clock();
+    const ts = now > this.ts ? now : this.ts;
+    this.ts = ts;
+    if (this.pendingEpoch) {
+      b.epoch(this.seq, ts, this.epoch, o.node);
+      this.pendingEpoch = false;
+    }
+    const q = this.queue;
+    while (this.head < q.length && b.commands < o.maxBlockRecords && !b.full()) {
+      const item = q[this.head];
+      q[this.head++] = undefined as unknown as Item;
+      const seq = ++this.seq;
+      item.seq = seq;
+      item.ts = ts;
+      b.command(seq, ts, item.origin, item.body);
+      this.engine.apply(item.cmd, seq, item.events);
+      this.inflight.push(item);
+      if (o.checkpointEvery > 0 && seq % o.checkpointEvery === 0) b.checkpoint(seq, ts, this.engine.stateHash());
+      if (o.snapshotEvery > 0 && seq % o.snapshotEvery === 0) {
+        this.inflightSnapshot = { seq, ts, hash: this.engine.stateHash(), state: this.engine.snapshot() };
+      }
+    }
+    if (this.head === q.length) {
+      this.queue = [];
+      this.head = 0;
+    } else if (this.head > 4096 && this.head * 2 > q.length) {
+      this.queue = q.slice(this.head);
+      this.head = 0;
+    }
+    return b.seal(this.seq, ts);
+  }
+
+  private written(err: Error | null): void {
+    this.writing = false;
+    if (err !== null) {
+      this.fail(err);
+      return;
+    }
+    const batch = this.inflight;
+    this.inflight = [];
+    this.durable = batch[batch.length - 1].seq;
+    this.blocks++;
+    this.commands += batch.length;
+    for (const item of batch) item.resolve({ seq: item.seq, ts: item.ts, events: item.events });
+    for (const fn of this.listeners) {
+      try {
+        fn(batch);
+      } catch (e) {
+        // a subscriber's bug must not stall the log; surface it outside this callback
+        queueMicrotask(() => { throw e; });
+      }
+    }
+    const snap = this.inflightSnapshot;
+    if (snap !== null) {
+      this.inflightSnapshot = null;
+      this.onSnapshot?.(snap);
+    }
+    if (this.queue.length - this.head > 0) this.schedule();
+    else if (this.closing) this.drained();
+  }
+
+  private drained(): void {
+    const w = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const fn of w) fn();
+  }
+
+  private fail(err: Error): void {
+    if (this.failure !== null) return;
+    this.failure = err;
+    const closed = new ClosedError(`the log failed: ${err.message}`);
+    for (const item of this.inflight) item.reject(closed);
+    for (let i = this.head; i < this.queue.length; i++) this.queue[i].reject(closed);
+    this.inflight = [];
+    this.queue = [];
+    this.head = 0;
+    this.drained();
+    this.onFatal?.(err);
+  }
+}

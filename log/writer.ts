@@ -1,0 +1,166 @@
+// Appends sealed blocks to segment files: one block per group commit, written
+// with a single outstanding write and made durable with fdatasync before the
+// caller hears about it. Segments roll by size and are named by the first seq
+// of the first block written into them.
+
+import { randomBytes } from 'node:crypto';
+import { closeSync, fdatasync, fdatasyncSync, fsyncSync, openSync, write, writeSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { SYNC_SIZE, encodeHeader } from './container.js';
+import { fsyncDir, indexPathOf, segmentName } from './files.js';
+import { RECORD_SCHEMA_VERSION, recordSchemaJson } from './schema.js';
+import { INDEX_ENTRY_SIZE, IndexPolicy, encodeEntries } from './sparse-index.js';
+
+export interface WriterOptions {
+  /** Roll to a new segment once the current one reaches this size. */
+  segmentBytes: number;
+  /** Bytes of segment between two sparse index entries. */
+  indexEvery: number;
+}
+
+/** The segment recovery left open for appending. */
+export interface TailSegment {
+  path: string;
+  firstSeq: number;
+  /** Valid length: appends start here. */
+  size: number;
+  sync: Buffer;
+  /** Whether it holds a command yet (a segment is never rolled before, so names stay unique). */
+  hasCommand: boolean;
+  /** Offset of the last index entry, -1 if none. */
+  lastIndexed: number;
+}
+
+interface OpenSegment {
+  path: string;
+  fd: number;
+  idxFd: number;
+  size: number;
+  sync: Buffer;
+  hasCommand: boolean;
+  policy: IndexPolicy;
+}
+
+export interface BlockInfo {
+  /** First command seq in the block: the name of a segment it opens. */
+  firstCommandSeq: number;
+  commands: number;
+  /** Seq and ts of the first record (the index key). */
+  firstSeq: number;
+  firstTs: number;
+}
+
+export class LogWriter {
+  private seg: OpenSegment | null = null;
+  private busy = false;
+  /** Durable bytes appended by this writer. */
+  bytesWritten = 0;
+
+  constructor(readonly dir: string, private readonly opts: WriterOptions, tail: TailSegment | null,
+    private readonly schemaJson = recordSchemaJson) {
+    if (tail !== null) {
+      const fd = openSync(tail.path, 'r+');
+      const idxFd = openSync(indexPathOf(tail.path), 'a');
+      this.seg = {
+        path: tail.path, fd, idxFd, size: tail.size, sync: tail.sync, hasCommand: tail.hasCommand,
+        policy: new IndexPolicy(opts.indexEvery, tail.lastIndexed < 0 ? -Infinity : tail.lastIndexed),
+      };
+    }
+  }
+
+  get segmentPath(): string | null {
+    return this.seg?.path ?? null;
+  }
+
+  /**
+   * Writes buf[start, end) (a sealed block; SYNC_SIZE free bytes must follow
+   * `end`) and fdatasyncs it. `done` runs once the block is durable, or with
+   * the error; only one write may be outstanding.
+   */
+  write(buf: Buffer, start: number, end: number, info: BlockInfo, done: (err: Error | null) => void): void {
+    if (this.busy) throw new Error('LogWriter.write: a write is already outstanding');
+    let seg: OpenSegment;
+    try {
+      seg = this.segmentFor(info);
+    } catch (e) {
+      done(e as Error);
+      return;
+    }
+    seg.sync.copy(buf, end);
+    const len = end + SYNC_SIZE - start;
+    const offset = seg.size;
+    this.busy = true;
+    let written = 0;
+    const finish = (err: Error | null): void => {
+      this.busy = false;
+      if (err === null) this.committed(seg, offset, len, info);
+      done(err);
+    };
+    const step = (err: NodeJS.ErrnoException | null, n: number): void => {
+      if (err) return finish(err);
+      written += n;
+      if (written < len) {
+        write(seg.fd, buf, start + written, len - written, offset + written, step);
+        return;
+      }
+      fdatasync(seg.fd, (e) => finish(e ?? null));
+    };
+    write(seg.fd, buf, start, len, offset, step);
+  }
+
+  /** Synchronous write + fdatasync of one sealed block (tools and tests). */
+  writeSync(buf: Buffer, start: number, end: number, info: BlockInfo): void {
+    const seg = this.segmentFor(info);
+    seg.sync.copy(buf, end);
+    const len = end + SYNC_SIZE - start;
+    const offset = seg.size;
+    let written = 0;
+    while (written < len) written += writeSync(seg.fd, buf, start + written, len - written, offset + written);
+    fdatasyncSync(seg.fd);
+    this.committed(seg, offset, len, info);
+  }
+
+  private committed(seg: OpenSegment, offset: number, len: number, info: BlockInfo): void {
+    seg.size = offset + len;
+    this.bytesWritten += len;
+    if (info.commands > 0) seg.hasCommand = true;
+    if (seg.policy.take(offset)) {
+      // derived data: no fsync here, recovery rebuilds it if it was lost
+      writeSync(seg.idxFd, encodeEntries([{ seq: info.firstSeq, ts: info.firstTs, offset }]), 0, INDEX_ENTRY_SIZE);
+    }
+  }
+
+  private segmentFor(info: BlockInfo): OpenSegment {
+    const seg = this.seg;
+    if (seg !== null && (seg.size < this.opts.segmentBytes || !seg.hasCommand)) return seg;
+    if (seg !== null) this.closeSegment(seg);
+    this.seg = this.createSegment(info.firstCommandSeq);
+    return this.seg;
+  }
+
+  private createSegment(firstSeq: number): OpenSegment {
+    const path = join(this.dir, segmentName(firstSeq));
+    const sync = randomBytes(SYNC_SIZE);
+    const header = encodeHeader(this.schemaJson, {
+      'matchlog.kind': 'log', 'matchlog.version': String(RECORD_SCHEMA_VERSION), 'matchlog.segment': basename(path),
+    }, sync);
+    const fd = openSync(path, 'wx');
+    writeSync(fd, header);
+    fdatasyncSync(fd);
+    const idxFd = openSync(indexPathOf(path), 'w');
+    fsyncDir(this.dir);
+    return { path, fd, idxFd, size: header.length, sync, hasCommand: false, policy: new IndexPolicy(this.opts.indexEvery) };
+  }
+
+  private closeSegment(seg: OpenSegment): void {
+    fsyncSync(seg.idxFd);
+    closeSync(seg.idxFd);
+    closeSync(seg.fd);
+  }
+
+  close(): void {
+    if (this.busy) throw new Error('LogWriter.close: a write is still outstanding');
+    if (this.seg !== null) this.closeSegment(this.seg);
+    this.seg = null;
+  }
+}

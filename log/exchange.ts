@@ -26,6 +26,8 @@ export interface ExchangeOptions {
   node?: string;
   clock?: () => number;
   ladder?: LadderFactory;
+  /** Called once if a log write fails; the process should exit and restart (recovery fixes the log). */
+  onFatal?: (err: Error) => void;
 }
 
 export interface RecoveryInfo {
@@ -43,13 +45,17 @@ export class Exchange {
   private snapshotting: Promise<void> | null = null;
   private lastSnapshotSeq: number;
   private closed: Promise<void> | null = null;
+  private onFatal: ((err: Error) => void) | undefined;
 
   private constructor(readonly dataDir: string, readonly config: LogConfig, readonly recovery: RecoveryInfo,
     readonly engine: Engine, private readonly sequencer: Sequencer, private readonly writer: LogWriter,
     private readonly unlock: () => void, private readonly log: (line: string) => void) {
     this.lastSnapshotSeq = recovery.snapshotSeq;
     sequencer.onSnapshot = (s) => this.periodicSnapshot(s);
-    sequencer.onFatal = (err) => log(`matchlog: FATAL: a log write failed, no further commands are taken: ${err.message}`);
+    sequencer.onFatal = (err) => {
+      log(`matchlog: FATAL: a log write failed, no further commands are taken: ${err.message}`);
+      this.onFatal?.(err);
+    };
   }
 
   static async open(o: ExchangeOptions): Promise<Exchange> {
@@ -76,6 +82,7 @@ export class Exchange {
         tailRecords: r.tailRecords, truncatedBytes: r.truncatedBytes, epoch,
       };
       ex = new Exchange(o.dataDir, config, info, r.engine, sequencer, writer, unlock, log);
+      ex.onFatal = o.onFatal;
     } catch (e) {
       unlock();
       throw e;

@@ -1,0 +1,144 @@
+// `matchlog apply --log DIR`: like `matchlog apply`, but every command goes
+// through the sequencer into the log in DIR (appended after what is there)
+// and its events are printed once it is durable. Seqs continue the log's.
+// A line that cannot be logged (not JSON, wrong shape) takes no seq: it is
+// answered with a rejection carrying seq 0.
+
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import { formatEvent, type Command, type ExternalEvent } from '../engine/index.js';
+import { Exchange, loadConfig, type Ack, type LogConfig } from '../log/index.js';
+import { loadInstruments } from './apply.js';
+import { OutputBuffer } from './output.js';
+
+const USAGE = `usage: matchlog apply --log DIR [--instruments FILE] [--config FILE] [--origin NAME] [--hash] < commands.jsonl > events.jsonl
+
+  --log DIR           data directory of the log to append to (created if missing)
+  --instruments FILE  JSON array of instruments, created through the log unless they exist
+  --config FILE       log settings (see matchlog start --help); its instruments are not seeded
+  --origin NAME       session id recorded with each command (default "apply")
+  --hash              end with {"type":"stateHash","seq":...,"hash":...}
+`;
+
+interface Pending {
+  lineNo: number;
+  done: boolean;
+  ack: Ack | null;
+  error: Error | null;
+  wait: Promise<void>;
+}
+
+function refusal(lineNo: number, text: string): ExternalEvent {
+  return { type: 'rejected', seq: 0, account: '', clOrdId: '', symbol: '', reason: 'invalid_order', text: `line ${lineNo}: ${text}` };
+}
+
+export async function runWithLog(argv: string[]): Promise<number> {
+  let opts;
+  try {
+    opts = parseArgs({
+      args: argv,
+      options: { log: { type: 'string' }, instruments: { type: 'string' }, config: { type: 'string' }, origin: { type: 'string' }, hash: { type: 'boolean' }, help: { type: 'boolean' } },
+    }).values;
+  } catch (e) {
+    process.stderr.write(`matchlog apply: ${(e as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  if (opts.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (opts.log === undefined) {
+    process.stderr.write(`matchlog apply: --log DIR is required here\n${USAGE}`);
+    return 2;
+  }
+  const origin = opts.origin ?? 'apply';
+  let ex: Exchange;
+  try {
+    const config: Partial<LogConfig> = opts.config !== undefined ? loadConfig(opts.config) : {};
+    ex = await Exchange.open({ dataDir: opts.log, config: { ...config, instruments: [] }, log: (l) => process.stderr.write(`matchlog: ${l}\n`) });
+  } catch (e) {
+    process.stderr.write(`matchlog apply: ${(e as Error).message}\n`);
+    return 1;
+  }
+  try {
+    if (opts.instruments !== undefined) {
+      const specs: Command[] = [];
+      const err = loadInstruments(opts.instruments, (cmd) => specs.push(cmd));
+      if (err) throw new Error(err);
+      for (const cmd of specs) {
+        if (cmd.op !== 'instrument' || ex.engine.instrument(cmd.symbol) !== undefined) continue;
+        const ack = await ex.submit(cmd, origin);
+        const bad = ack.events.find((e) => e.type === 'rejected');
+        if (bad && bad.type === 'rejected') throw new Error(`${opts.instruments}: instrument ${bad.symbol}: ${bad.text}`);
+      }
+    }
+    await applyLines(ex, origin, opts.hash === true);
+  } catch (e) {
+    process.stderr.write(`matchlog apply: ${(e as Error).message}\n`);
+    await ex.close().catch(() => undefined);
+    return 1;
+  }
+  await ex.close();
+  return 0;
+}
+
+async function applyLines(ex: Exchange, origin: string, hash: boolean): Promise<void> {
+  const out = new OutputBuffer(process.stdout);
+  // answers are printed in input order; at most `window` commands wait for durability
+  const window = Math.max(1, Math.floor(ex.config.queueCapacity / 2));
+  const fifo: Pending[] = [];
+  let head = 0;
+  const print = (p: Pending): void => {
+    if (p.error !== null) {
+      out.line(JSON.stringify(refusal(p.lineNo, p.error.message)));
+      return;
+    }
+    for (const e of (p.ack as Ack).events) {
+      const x = formatEvent(e, ex.engine);
+      if (e.type === 'rejected' || e.type === 'cancelRejected') x.text = `line ${p.lineNo}: ${e.text}`;
+      out.line(JSON.stringify(x));
+    }
+  };
+  const flushDone = (): void => {
+    while (head < fifo.length && fifo[head].done) print(fifo[head++]);
+    if (head > 1024 && head * 2 > fifo.length) {
+      fifo.splice(0, head);
+      head = 0;
+    }
+  };
+  const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
+  let lineNo = 0;
+  for await (const line of lines) {
+    lineNo++;
+    if (line.trim() === '') continue;
+    let cmd: unknown;
+    try {
+      cmd = JSON.parse(line);
+    } catch (e) {
+      cmd = undefined;
+      const p: Pending = { lineNo, done: true, ack: null, error: new Error(`not JSON: ${(e as Error).message}`), wait: Promise.resolve() };
+      fifo.push(p);
+      flushDone();
+      continue;
+    }
+    const p: Pending = { lineNo, done: false, ack: null, error: null, wait: Promise.resolve() };
+    p.wait = ex.submit(cmd, origin).then(
+      (ack) => { p.ack = ack; p.done = true; },
+      (err: Error) => { p.error = err; p.done = true; },
+    );
+    fifo.push(p);
+    flushDone();
+    if (fifo.length - head >= window) {
+      await fifo[head].wait;
+      flushDone();
+    }
+    await out.drained();
+  }
+  for (let i = head; i < fifo.length; i++) await fifo[i].wait;
+  flushDone();
+  if (hash) out.line(JSON.stringify({ type: 'stateHash', seq: ex.seq, hash: ex.engine.stateHash() }));
+  await out.end();
+}
+
+/** Same as runWithLog, under the name `matchlog <command>` modules export. */
+export const run = runWithLog;

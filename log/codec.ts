@@ -13,6 +13,9 @@ import type { Command, CommandOp } from '../engine/index.js';
 import { InvalidCommandError } from './errors.js';
 import { NS } from './schema.js';
 
+/** avsc encodes JS-number longs exactly only within +-2^52 (zig-zag doubles the magnitude). */
+export const MAX_LONG = 2 ** 52;
+
 /** Longest string a command field may hold; bounds the size of a record. */
 export const MAX_STRING = 1024;
 
@@ -92,7 +95,8 @@ export function prepareCommand(raw: unknown): Prepared {
         break;
       }
       case 'optLong':
-        if (typeof v !== 'number' || !Number.isSafeInteger(v)) refuse(`${op}: ${name} must be an integer`);
+        if (typeof v !== 'number' || !Number.isInteger(v) || Math.abs(v) > MAX_LONG) refuse(`${op}: ${name} must be an integer within +-2^52`);
+        if (Object.is(v, -0)) v = 0; // Avro has no -0; the engine must see what replay will
         break;
       case 'optBool':
         if (typeof v !== 'boolean') refuse(`${op}: ${name} must be a boolean`);

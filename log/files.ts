@@ -84,7 +84,7 @@ export function acquireLock(dir: string): () => void {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     const holder = Number(readFileSync(path, 'utf8').trim());
-    if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && alive(holder)) {
+    if (Number.isInteger(holder) && holder > 0 && alive(holder)) {
       throw new Error(`data directory ${dir} is in use by process ${holder} (${path})`);
     }
     writeFileSync(path, mine);

@@ -1,0 +1,76 @@
+// Random command streams for property tests: two instruments (one on a decimal
+// grid with a price band), three accounts, a small pool of client order ids so
+// that cancels, replaces and duplicates hit live orders often.
+
+import fc from 'fast-check';
+import type { Command } from '../engine/index.js';
+
+export const INSTRUMENTS: Command[] = [
+  { op: 'instrument', symbol: 'AAA', tickSize: '1', lotSize: '1', minQty: '1', maxQty: '1000' },
+  { op: 'instrument', symbol: 'BBB', tickSize: '0.05', lotSize: '10', minQty: '10', maxQty: '100000', priceBand: '0.2', referencePrice: '100' },
+];
+
+const accounts = ['alice', 'bob', 'carol'];
+const ids = Array.from({ length: 6 }, (_, i) => `c${i}`);
+
+const priceAAA = fc.oneof(
+  { weight: 20, arbitrary: fc.integer({ min: 90, max: 110 }).map(String) },
+  { weight: 1, arbitrary: fc.constantFrom('100.5', '0', 'abc', '-5') },
+);
+const priceBBB = fc.oneof(
+  { weight: 20, arbitrary: fc.integer({ min: 1900, max: 2100 }).map((n) => (n / 20).toFixed(2)) },
+  { weight: 1, arbitrary: fc.constantFrom('100.03', '150', '79.95') },
+);
+const qtyAAA = fc.oneof({ weight: 20, arbitrary: fc.integer({ min: 1, max: 30 }).map(String) }, { weight: 1, arbitrary: fc.constantFrom('0', '1.5', '5000') });
+const qtyBBB = fc.oneof({ weight: 20, arbitrary: fc.integer({ min: 1, max: 30 }).map((n) => String(n * 10)) }, { weight: 1, arbitrary: fc.constantFrom('15', '0') });
+
+const symbolArb = fc.constantFrom('AAA', 'AAA', 'BBB');
+const side = fc.constantFrom('buy' as const, 'sell' as const);
+const stp = fc.constantFrom(undefined, 'cancel_resting' as const, 'cancel_incoming' as const, 'cancel_both' as const);
+
+const newLimit = fc.record({ symbol: symbolArb, account: fc.constantFrom(...accounts), clOrdId: fc.constantFrom(...ids), side, stp,
+  tif: fc.constantFrom('GTC' as const, 'GTC' as const, 'GTC' as const, 'IOC' as const, 'FOK' as const),
+  postOnly: fc.constantFrom(false, false, false, true), pa: priceAAA, pb: priceBBB, qa: qtyAAA, qb: qtyBBB })
+  .map((r): Command => ({ op: 'new', account: r.account, clOrdId: r.clOrdId, symbol: r.symbol, side: r.side, type: 'limit',
+    price: r.symbol === 'AAA' ? r.pa : r.pb, qty: r.symbol === 'AAA' ? r.qa : r.qb, tif: r.tif,
+    ...(r.postOnly ? { postOnly: true } : {}), ...(r.stp ? { stp: r.stp } : {}) }));
+
+const newMarket = fc.record({ symbol: symbolArb, account: fc.constantFrom(...accounts), clOrdId: fc.constantFrom(...ids), side, stp,
+  tif: fc.constantFrom('IOC' as const, 'FOK' as const), qa: qtyAAA, qb: qtyBBB })
+  .map((r): Command => ({ op: 'new', account: r.account, clOrdId: r.clOrdId, symbol: r.symbol, side: r.side, type: 'market',
+    qty: r.symbol === 'AAA' ? r.qa : r.qb, tif: r.tif, ...(r.stp ? { stp: r.stp } : {}) }));
+
+const cancel = fc.record({ account: fc.constantFrom(...accounts), clOrdId: fc.constantFrom(...ids), orig: fc.constantFrom(...ids) })
+  .map((r): Command => ({ op: 'cancel', account: r.account, clOrdId: `x${r.clOrdId}`, origClOrdId: r.orig }));
+
+const cancelById = fc.record({ account: fc.constantFrom(...accounts), orderId: fc.integer({ min: 1, max: 200 }) })
+  .map((r): Command => ({ op: 'cancel', account: r.account, clOrdId: 'byid', orderId: r.orderId }));
+
+const replace = fc.record({ symbol: symbolArb, account: fc.constantFrom(...accounts), clOrdId: fc.constantFrom(...ids), orig: fc.constantFrom(...ids),
+  keepPrice: fc.boolean(), pa: priceAAA, pb: priceBBB, qa: qtyAAA, qb: qtyBBB })
+  .map((r): Command => ({ op: 'replace', account: r.account, clOrdId: r.clOrdId, origClOrdId: r.orig,
+    ...(r.keepPrice ? {} : { price: r.symbol === 'AAA' ? r.pa : r.pb }), qty: r.symbol === 'AAA' ? r.qa : r.qb }));
+
+const mass = fc.record({ account: fc.constantFrom(...accounts), symbol: fc.constantFrom(undefined, 'AAA', 'BBB') })
+  .map((r): Command => ({ op: 'massCancel', account: r.account, ...(r.symbol ? { symbol: r.symbol } : {}) }));
+
+const haltResume = fc.record({ symbol: fc.constantFrom('AAA', 'BBB'), halt: fc.boolean() })
+  .map((r): Command => ({ op: r.halt ? 'halt' : 'resume', symbol: r.symbol }));
+
+const bookQuery = fc.constantFrom<Command>({ op: 'book', symbol: 'AAA', depth: 5 }, { op: 'book', symbol: 'BBB' });
+
+export const commandArb: fc.Arbitrary<Command> = fc.oneof(
+  { weight: 50, arbitrary: newLimit },
+  { weight: 6, arbitrary: newMarket },
+  { weight: 15, arbitrary: cancel },
+  { weight: 3, arbitrary: cancelById },
+  { weight: 12, arbitrary: replace },
+  { weight: 2, arbitrary: mass },
+  { weight: 1, arbitrary: haltResume },
+  { weight: 1, arbitrary: bookQuery },
+);
+
+/** A stream: the instruments, then `maxLength` random commands at most. */
+export function streamArb(maxLength = 120): fc.Arbitrary<Command[]> {
+  return fc.array(commandArb, { minLength: 1, maxLength, size: 'max' }).map((cmds) => [...INSTRUMENTS, ...cmds]);
+}

@@ -365,7 +365,7 @@ for (const s of scales) {
     const ms = performance.now() - t0;
     // fast-check counts shrinking runs too; on success it is exactly numRuns sequences
     console.log(
-      `# ladder-diff ${s.name}: ${stats.sequences} sequences, ${stats.ops} ops, ${stats.fills} fills, ` +
+      `ladder-diff ${s.name}: ${stats.sequences} sequences, ${stats.ops} ops, ${stats.fills} fills, ` +
         `${stats.ownerStops} owner stops, ${stats.fullStops} buffer-full stops, max ${stats.maxLevels} levels, ` +
         `max ${stats.maxOrdersAtLevel} orders at a level, ${ms.toFixed(0)} ms`,
     );
@@ -418,7 +418,7 @@ test('TsLadder and the native ladder agree: long engine-like runs', { skip: !ava
     stats.maxOrdersAtLevel = Math.max(stats.maxOrdersAtLevel, p.maxDepthAtLevel);
   }
   console.log(
-    `# ladder-diff long runs: ${stats.sequences} sequences, ${stats.ops} ops, ${stats.fills} fills, ` +
+    `ladder-diff long runs: ${stats.sequences} sequences, ${stats.ops} ops, ${stats.fills} fills, ` +
       `${stats.ownerStops} owner stops, ${stats.fullStops} buffer-full stops, max ${stats.maxLevels} levels, ` +
       `max ${stats.maxOrdersAtLevel} orders at a level, ${(performance.now() - t0).toFixed(0)} ms`,
   );

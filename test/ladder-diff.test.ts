@@ -53,6 +53,10 @@ class Pair {
   fullStops = 0;
   maxLevels = 0;
   maxDepthAtLevel = 0;
+  /** most price levels one sweep (match calls with the remainder) traded at */
+  maxSwept = 0;
+  private lastPrice = NaN;
+  private swept = 0;
 
   constructor(private readonly base: number) {}
 
@@ -123,6 +127,10 @@ class Pair {
       assert.equal(fb[o + F_HANDLE], this.nh(th, ctx), `${ctx}: fill ${i} maker`);
       for (let k = 1; k < FILL_STRIDE; k++) assert.equal(fb[o + k], fa[o + k], `${ctx}: fill ${i} field ${k}`);
       filled += fa[o + 2];
+      if (fa[o + 1] !== this.lastPrice) {
+        this.lastPrice = fa[o + 1];
+        this.swept++;
+      }
       if (fa[o + F_LEAVES] === 0) this.forget(th);
     }
     // nothing written past the reported records (in either), nothing outside the view
@@ -179,11 +187,14 @@ class Pair {
         // the engine's loop: call again with the remainder while the buffer was full
         let want = op.want;
         const limit = this.limitOf(op.side, op.limit);
+        this.lastPrice = NaN;
+        this.swept = 0;
         while (want > 0) {
           const [n, stop, filled] = this.matchOnce(op.side, limit, want, op.owner, op.cap);
           want -= filled;
           if (stop !== STOP_FULL || n === 0) break; // n === 0: a zero-capacity buffer makes no progress
         }
+        this.maxSwept = Math.max(this.maxSwept, this.swept);
         break;
       }
       case 'fillable': {
@@ -292,10 +303,11 @@ interface Stats {
   fullStops: number;
   maxLevels: number;
   maxOrdersAtLevel: number;
+  maxSwept: number;
 }
 
 function newStats(): Stats {
-  return { sequences: 0, ops: 0, fills: 0, ownerStops: 0, fullStops: 0, maxLevels: 0, maxOrdersAtLevel: 0 };
+  return { sequences: 0, ops: 0, fills: 0, ownerStops: 0, fullStops: 0, maxLevels: 0, maxOrdersAtLevel: 0, maxSwept: 0 };
 }
 
 function runSequence(base: number, ops: Op[], stats: Stats, compareEvery: number): void {
@@ -314,6 +326,7 @@ function runSequence(base: number, ops: Op[], stats: Stats, compareEvery: number
   stats.fullStops += p.fullStops;
   stats.maxLevels = Math.max(stats.maxLevels, p.maxLevels);
   stats.maxOrdersAtLevel = Math.max(stats.maxOrdersAtLevel, p.maxDepthAtLevel);
+  stats.maxSwept = Math.max(stats.maxSwept, p.maxSwept);
 }
 
 const RUNS = Number(process.env.DIFF_RUNS ?? 3000);
@@ -367,7 +380,7 @@ for (const s of scales) {
     console.log(
       `ladder-diff ${s.name}: ${stats.sequences} sequences, ${stats.ops} ops, ${stats.fills} fills, ` +
         `${stats.ownerStops} owner stops, ${stats.fullStops} buffer-full stops, max ${stats.maxLevels} levels, ` +
-        `max ${stats.maxOrdersAtLevel} orders at a level, ${ms.toFixed(0)} ms`,
+        `max ${stats.maxOrdersAtLevel} orders at a level, max ${stats.maxSwept} levels in one sweep, ${ms.toFixed(0)} ms`,
     );
     assert.ok(stats.fills > 0 && stats.fullStops > 0 && stats.ownerStops > 0, 'the generators reach every stop reason');
   });
@@ -416,12 +429,40 @@ test('TsLadder and the native ladder agree: long engine-like runs', { skip: !ava
     stats.ownerStops += p.ownerStops;
     stats.maxLevels = Math.max(stats.maxLevels, p.maxLevels);
     stats.maxOrdersAtLevel = Math.max(stats.maxOrdersAtLevel, p.maxDepthAtLevel);
+    stats.maxSwept = Math.max(stats.maxSwept, p.maxSwept);
   }
   console.log(
     `ladder-diff long runs: ${stats.sequences} sequences, ${stats.ops} ops, ${stats.fills} fills, ` +
       `${stats.ownerStops} owner stops, ${stats.fullStops} buffer-full stops, max ${stats.maxLevels} levels, ` +
-      `max ${stats.maxOrdersAtLevel} orders at a level, ${(performance.now() - t0).toFixed(0)} ms`,
+      `max ${stats.maxOrdersAtLevel} orders at a level, max ${stats.maxSwept} levels in one sweep, ${(performance.now() - t0).toFixed(0)} ms`,
   );
+});
+
+// Deterministic deep sweeps: 300 levels with up to 40 orders each, owner orders
+// sprinkled in, swept with buffers of 1, 2, 7 and 256 records and several limits.
+test('TsLadder and the native ladder agree: deterministic 300-level sweeps', { skip: !available }, () => {
+  for (const side of [BUY, SELL] as const) {
+    for (const cap of [1, 2, 7, 256]) {
+      for (const limit of ['none', 150, 299] as const) {
+        const p = new Pair(MID);
+        const rest = (1 - side) as Side;
+        const dir = rest === SELL ? 1 : -1;
+        p.apply({ t: 'burst', side: rest, start: dir, levels: 300, perLevel: 1 + (cap % 5), step: 1, qty: 30, owners: 40, seed: cap * 7 + 1 });
+        for (let l = 0; l < 300; l += 3) p.apply({ t: 'add', side: rest, off: dir * (1 + l), qty: 1 + (l % 40), owner: 1 + (l % 39) });
+        p.compareAll();
+        const lim = limit === 'none' ? 'none' : dir * limit;
+        p.apply({ t: 'fillable', side, limit: lim, want: Number.MAX_SAFE_INTEGER, owner: 1000, stop: true });
+        p.apply({ t: 'sweep', side, limit: lim, want: Number.MAX_SAFE_INTEGER, owner: 1000, cap });
+        p.compareAll();
+        assert.ok(p.maxSwept >= (limit === 'none' ? 300 : limit), `swept ${p.maxSwept} levels`);
+        // and again with an owner that is in the way somewhere
+        p.apply({ t: 'burst', side: rest, start: dir, levels: 200, perLevel: 3, step: 1, qty: 30, owners: 40, seed: 99 });
+        p.apply({ t: 'sweep', side, limit: lim, want: Number.MAX_SAFE_INTEGER, owner: 17, cap });
+        p.compareAll();
+        p.nat.check();
+      }
+    }
+  }
 });
 
 // The same interface object shape: every Ladder method exists on the native instance.

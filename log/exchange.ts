@@ -87,7 +87,14 @@ export class Exchange {
       unlock();
       throw e;
     }
-    if (o.seedInstruments !== false) await ex.seed();
+    if (o.seedInstruments !== false) {
+      try {
+        await ex.seed();
+      } catch (e) {
+        await ex.close({ snapshot: false });
+        throw e;
+      }
+    }
     return ex;
   }
 

@@ -1,0 +1,171 @@
+// `npm run bench`: the engine on the mixed workload (native ladder, TS ladder,
+// and nodejs-order-book as the peer), deep sweeps (native vs TS), and memory per
+// resting order. Figures print as a table; ratios come from this one run.
+
+import b from 'benny';
+import { OrderBook } from 'nodejs-order-book';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { createEngine, type Command, type Engine, type EngineEvent } from '../engine/index.js';
+import { createLadder, ladderInfo, nativeAvailable } from '../native/index.js';
+import type { LadderFactory } from '../native/ladder.js';
+import { runPeer } from './peer.js';
+import { INSTRUMENT, mixedWorkload, SYMBOL } from './workload.js';
+
+const CHUNK = 1000;
+const N = Number(process.env.BENCH_COMMANDS ?? 400_000);
+const caseOpts = { minSamples: 10, maxTime: Number(process.env.BENCH_SECONDS ?? 4) };
+
+function factories(): [string, LadderFactory][] {
+  const out: [string, LadderFactory][] = [];
+  if (nativeAvailable()) out.push(['matchlog (native ladder)', () => createLadder('native')]);
+  out.push(['matchlog (TS ladder)', () => createLadder('ts')]);
+  return out;
+}
+
+/** Replays `commands` chunk by chunk into engines of one kind, starting over at the end. */
+function engineCase(commands: Command[], ladder: LadderFactory, setup: Command[] = [INSTRUMENT]): () => void {
+  let engine: Engine;
+  let i = 0;
+  const out: EngineEvent[] = [];
+  const reset = () => {
+    engine = createEngine(ladder);
+    setup.forEach((c) => engine.apply(c, 0));
+    i = 0;
+  };
+  reset();
+  return () => {
+    if (i + CHUNK > commands.length) reset();
+    for (const end = i + CHUNK; i < end; i++) {
+      out.length = 0;
+      engine.apply(commands[i], i + 1, out);
+    }
+  };
+}
+
+function report(title: string, results: { name: string; ops: number; margin: number }[], baseline: number): void {
+  console.log(`\n${title}`);
+  console.log('| contender | commands/s | ns/command | vs first |');
+  console.log('| --- | ---: | ---: | ---: |');
+  for (const r of results) {
+    const cps = r.ops * CHUNK;
+    console.log(`| ${r.name} | ${Math.round(cps).toLocaleString('en-US')} ±${r.margin.toFixed(1)}% | ${(1e9 / cps).toFixed(0)} | ${(r.ops / baseline).toFixed(2)}x |`);
+  }
+}
+
+async function mixed(): Promise<void> {
+  const w = mixedWorkload(N);
+  const counts: Record<string, number> = {};
+  for (const s of w.steps) counts[s.k] = (counts[s.k] ?? 0) + 1;
+  console.log(`mixed workload: ${N.toLocaleString('en-US')} commands (${Object.entries(counts).map(([k, v]) => `${k} ${(100 * v / N).toFixed(1)}%`).join(', ')}), ${w.restingAtEnd} orders resting at the end`);
+  const cases = factories().map(([name, f]) => b.add(name, () => engineCase(w.commands, f), caseOpts));
+  let peerBook = new OrderBook();
+  let pi = 0;
+  cases.push(b.add('nodejs-order-book (peer)', () => {
+    if (pi + CHUNK > w.steps.length) { peerBook = new OrderBook(); pi = 0; }
+    runPeer(peerBook, w.steps, pi, pi + CHUNK);
+    pi += CHUNK;
+  }, caseOpts));
+  await b.suite('mixed', ...cases, b.cycle(() => undefined), b.complete((s) => {
+    report('Mixed workload, 1 symbol, ~1,000 resting orders (chunks of 1,000 commands)', s.results, s.results[0].ops);
+    const peer = s.results[s.results.length - 1];
+    for (const r of s.results.slice(0, -1)) console.log(`${r.name} / peer: ${(r.ops / peer.ops).toFixed(2)}x`);
+    if (s.results.length === 3) console.log(`native / TS: ${(s.results[0].ops / s.results[1].ops).toFixed(2)}x`);
+  }));
+}
+
+/** Each cycle: 100 levels of 10 orders are rebuilt on the ask side, then one market order sweeps all of them. */
+function sweepCommands(rounds: number): Command[] {
+  const cmds: Command[] = [];
+  let id = 0;
+  for (let r = 0; r < rounds; r++) {
+    for (let lvl = 0; lvl < 100; lvl++) {
+      for (let k = 0; k < 10; k++) {
+        cmds.push({ op: 'new', account: `m${k}`, clOrdId: `s${id++}`, symbol: SYMBOL, side: 'sell', type: 'limit', price: String(10_000 + lvl), qty: '5', tif: 'GTC' });
+      }
+    }
+    cmds.push({ op: 'new', account: 'taker', clOrdId: `t${id++}`, symbol: SYMBOL, side: 'buy', type: 'market', qty: String(100 * 10 * 5), tif: 'IOC' });
+  }
+  return cmds;
+}
+
+async function sweeps(): Promise<void> {
+  const cmds = sweepCommands(20);
+  const perRound = 1001;
+  const sweepOnly = (ladder: LadderFactory) => {
+    // time only the sweeping command: rebuild the book outside the timed region is not possible in benny, so
+    // measure rounds of (1,000 rests + 1 sweep) and, separately, rests alone; the difference is the sweep
+    return engineCase(cmds, ladder);
+  };
+  const cases = factories().map(([name, f]) => b.add(name, sweepOnly(f), caseOpts));
+  await b.suite('sweeps', ...cases, b.cycle(() => undefined), b.complete((s) => {
+    console.log('\nDeep sweeps: rounds of 1,000 resting orders over 100 levels, then one market order taking all 100 levels');
+    console.log('| ladder | rounds/s | µs/round |');
+    console.log('| --- | ---: | ---: |');
+    for (const r of s.results) {
+      const rounds = (r.ops * CHUNK) / perRound;
+      console.log(`| ${r.name} | ${Math.round(rounds).toLocaleString('en-US')} | ${(1e6 / rounds).toFixed(1)} |`);
+    }
+    if (s.results.length === 2) console.log(`native / TS: ${(s.results[0].ops / s.results[1].ops).toFixed(2)}x`);
+  }));
+  // the sweep alone, timed by hand: many books prepared up front, one sweep each
+  console.log('\nThe sweep command alone (100 levels, 1,000 fills), mean of 200 sweeps:');
+  for (const [name, f] of factories()) {
+    const engines: Engine[] = [];
+    for (let k = 0; k < 200; k++) {
+      const e = createEngine(f);
+      e.apply(INSTRUMENT, 0);
+      for (let i = 0; i < 1000; i++) e.apply(cmds[i], i + 1);
+      engines.push(e);
+    }
+    const sweep = cmds[1000];
+    const out: EngineEvent[] = [];
+    const t0 = process.hrtime.bigint();
+    for (const e of engines) { out.length = 0; e.apply(sweep, 1001, out); }
+    const dt = Number(process.hrtime.bigint() - t0) / 200;
+    console.log(`  ${name}: ${(dt / 1000).toFixed(1)} µs per sweep (${(dt / 1000).toFixed(0)} ns per fill)`);
+  }
+}
+
+function memory(): void {
+  console.log('\nMemory: 1,000,000 resting orders over 10,000 price levels (fresh process per ladder)');
+  const self = fileURLToPath(import.meta.url);
+  for (const kind of nativeAvailable() ? ['native', 'ts'] : ['ts']) {
+    const r = spawnSync(process.execPath, ['--expose-gc', self, '--memory-child', kind], { encoding: 'utf8', env: { ...process.env, MATCHLOG_NATIVE: kind === 'ts' ? '0' : '1' } });
+    process.stdout.write(r.stdout || r.stderr);
+  }
+}
+
+function memoryChild(kind: 'ts' | 'native'): void {
+  const gc = (globalThis as { gc?: () => void }).gc!;
+  gc();
+  const before = process.memoryUsage();
+  const engine = createEngine(() => createLadder(kind));
+  engine.apply(INSTRUMENT, 0);
+  const out: EngineEvent[] = [];
+  const N_ORDERS = 1_000_000;
+  for (let i = 0; i < N_ORDERS; i++) {
+    out.length = 0;
+    const level = i % 10_000;
+    const side = level < 5000 ? 'buy' : 'sell';
+    const price = side === 'buy' ? 10_000 - level : 10_000 + level;
+    engine.apply({ op: 'new', account: `a${i % 64}`, clOrdId: `${i}`, symbol: SYMBOL, side, type: 'limit', price: String(price), qty: '10', tif: 'GTC' }, i + 1, out);
+  }
+  gc();
+  const after = process.memoryUsage();
+  const heap = (after.heapUsed - before.heapUsed) / N_ORDERS;
+  const ext = (after.external + after.arrayBuffers - before.external - before.arrayBuffers) / N_ORDERS;
+  const rss = (after.rss - before.rss) / N_ORDERS;
+  console.log(`  ${kind.padEnd(6)} heap ${heap.toFixed(0)} B/order, typed arrays ${ext.toFixed(0)} B/order, RSS ${rss.toFixed(0)} B/order (resting ${engine.book(SYMBOL)!.ladder.orderCount()})`);
+}
+
+if (process.argv[2] === '--memory-child') {
+  memoryChild(process.argv[3] as 'ts' | 'native');
+} else {
+  const info = ladderInfo();
+  console.log(`matchlog engine benchmark — node ${process.version}, default ladder: ${info.path} (${info.reason})`);
+  const only = process.env.BENCH_ONLY;
+  if (!only || only === 'mixed') await mixed();
+  if (!only || only === 'sweeps') await sweeps();
+  if (!only || only === 'memory') memory();
+}

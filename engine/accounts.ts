@@ -1,52 +1,47 @@
 // Who owns which live order: client order ids are unique per account among its
-// live orders, and an account can only reach its own orders.
+// live orders, and an account can only reach its own orders. One lookup of the
+// account per command; the order keeps a reference to its account after that.
 
 import type { Order } from './order.js';
 
+export class Account {
+  /** Live orders by client order id. */
+  readonly live = new Map<string, Order>();
+  constructor(readonly name: string, /** a small integer for the ladder's self-trade check */ readonly owner: number) {}
+}
+
 export class Accounts {
-  private readonly owners = new Map<string, number>();
-  private readonly live = new Map<string, Map<string, Order>>();
+  private readonly accounts = new Map<string, Account>();
   private readonly byId = new Map<number, Order>();
 
-  /** A small integer per account, for the ladder's self-trade check. */
-  owner(account: string): number {
-    let o = this.owners.get(account);
-    if (o === undefined) {
-      o = this.owners.size;
-      this.owners.set(account, o);
+  get(name: string): Account {
+    let a = this.accounts.get(name);
+    if (a === undefined) {
+      a = new Account(name, this.accounts.size);
+      this.accounts.set(name, a);
     }
-    return o;
+    return a;
   }
 
   add(order: Order): void {
-    let m = this.live.get(order.account);
-    if (m === undefined) {
-      m = new Map();
-      this.live.set(order.account, m);
-    }
-    m.set(order.clOrdId, order);
+    order.acct.live.set(order.clOrdId, order);
     this.byId.set(order.orderId, order);
   }
 
   remove(order: Order): void {
-    this.live.get(order.account)?.delete(order.clOrdId);
+    order.acct.live.delete(order.clOrdId);
     this.byId.delete(order.orderId);
   }
 
   rename(order: Order, clOrdId: string): void {
-    const m = this.live.get(order.account);
-    m?.delete(order.clOrdId);
+    order.acct.live.delete(order.clOrdId);
     order.clOrdId = clOrdId;
-    m?.set(clOrdId, order);
-  }
-
-  hasLive(account: string, clOrdId: string): boolean {
-    return this.live.get(account)?.has(clOrdId) ?? false;
+    order.acct.live.set(clOrdId, order);
   }
 
   /** The account's live order by client id or order id; undefined for anyone else's. */
   find(account: string, origClOrdId: unknown, orderId: unknown): Order | undefined {
-    if (typeof origClOrdId === 'string') return this.live.get(account)?.get(origClOrdId);
+    if (typeof origClOrdId === 'string') return this.accounts.get(account)?.live.get(origClOrdId);
     if (typeof orderId === 'number') {
       const o = this.byId.get(orderId);
       return o !== undefined && o.account === account ? o : undefined;
@@ -56,10 +51,10 @@ export class Accounts {
 
   /** Live orders of an account, oldest order id first (the order is deterministic). */
   ordersOf(account: string, symbol: string | undefined): Order[] {
-    const m = this.live.get(account);
-    if (m === undefined) return [];
+    const a = this.accounts.get(account);
+    if (a === undefined) return [];
     const out: Order[] = [];
-    for (const o of m.values()) if (symbol === undefined || o.instrument.symbol === symbol) out.push(o);
-    return out.sort((a, b) => a.orderId - b.orderId);
+    for (const o of a.live.values()) if (symbol === undefined || o.instrument.symbol === symbol) out.push(o);
+    return out.sort((x, y) => x.orderId - y.orderId);
   }
 }

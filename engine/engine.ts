@@ -137,11 +137,12 @@ export class Engine {
     if (qty === MALFORMED) return this.reject(out, seq, account, clOrdId, symbol, 'invalid_order', `qty must be a positive decimal, got ${JSON.stringify(c.qty)}`);
     if (qty < inst.minQty || qty > inst.maxQty) return this.reject(out, seq, account, clOrdId, symbol, 'qty_out_of_range', `qty ${c.qty} is outside [${inst.qty(inst.minQty)}, ${inst.qty(inst.maxQty)}]`);
     if (ordType === 'limit' && inst.outOfBand(price)) return this.reject(out, seq, account, clOrdId, symbol, 'price_out_of_band', `price ${c.price} is outside the price band`);
-    if (this.accounts.hasLive(account, clOrdId)) return this.reject(out, seq, account, clOrdId, symbol, 'duplicate_clordid', `clOrdId ${clOrdId} is already live for ${account}`);
+    const acct = this.accounts.get(account);
+    if (acct.live.has(clOrdId)) return this.reject(out, seq, account, clOrdId, symbol, 'duplicate_clordid', `clOrdId ${clOrdId} is already live for ${account}`);
     const book = this.books.get(symbol) as Book;
     if (postOnly && book.crosses(side, price)) return this.reject(out, seq, account, clOrdId, symbol, 'post_only_would_cross', 'post-only order would take liquidity');
 
-    const order = new Order(seq, account, this.accounts.owner(account), clOrdId, inst, side, ordType, tif, price, qty, postOnly, stp);
+    const order = new Order(seq, acct, clOrdId, inst, side, ordType, tif, price, qty, postOnly, stp);
     out.push(acceptedEvent(order, seq));
     if (tif === 'FOK' && !book.canFill(order)) {
       out.push(cancelledEvent(order, seq, clOrdId, 'fok'));
@@ -209,7 +210,7 @@ export class Engine {
     if (qty < inst.minQty || qty > inst.maxQty) return this.cancelReject(out, seq, c, order, 'qty_out_of_range', `qty ${c.qty} is outside [${inst.qty(inst.minQty)}, ${inst.qty(inst.maxQty)}]`);
     if (qty <= order.cumQty) return this.cancelReject(out, seq, c, order, 'invalid_order', `qty ${c.qty} does not exceed the filled quantity ${inst.qty(order.cumQty)}`);
     if (price !== order.price && inst.outOfBand(price)) return this.cancelReject(out, seq, c, order, 'price_out_of_band', `price ${c.price} is outside the price band`);
-    if (c.clOrdId !== order.clOrdId && this.accounts.hasLive(order.account, c.clOrdId)) return this.cancelReject(out, seq, c, order, 'duplicate_clordid', `clOrdId ${c.clOrdId} is already live for ${order.account}`);
+    if (c.clOrdId !== order.clOrdId && order.acct.live.has(c.clOrdId)) return this.cancelReject(out, seq, c, order, 'duplicate_clordid', `clOrdId ${c.clOrdId} is already live for ${order.account}`);
     const book = this.books.get(inst.symbol) as Book;
     if (order.postOnly && price !== order.price && book.crosses(order.side, price)) return this.cancelReject(out, seq, c, order, 'post_only_would_cross', 'post-only order would take liquidity');
 
@@ -340,7 +341,7 @@ export class Engine {
     for (const s of snap.orders) {
       const book = e.books.get(s.symbol);
       if (book === undefined) throw new Error(`snapshot order ${s.orderId}: unknown symbol ${s.symbol}`);
-      const o = new Order(s.orderId, s.account, e.accounts.owner(s.account), s.clOrdId, book.instrument,
+      const o = new Order(s.orderId, e.accounts.get(s.account), s.clOrdId, book.instrument,
         s.side === 'buy' ? BUY : SELL, s.ordType, s.tif, s.price, s.qty, s.postOnly, s.stp);
       o.leavesQty = s.leavesQty;
       o.cumQty = s.cumQty;

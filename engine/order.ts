@@ -3,6 +3,7 @@
 
 import type { OrdTypeName, StpName, TifName } from './commands.js';
 import type { Side } from '../native/ladder.js';
+import type { Account } from './accounts.js';
 import type { Instrument } from './instrument.js';
 
 export class Order {
@@ -14,9 +15,7 @@ export class Order {
 
   constructor(
     readonly orderId: number,
-    readonly account: string,
-    /** Accounts are numbered for the ladder's self-trade check. */
-    readonly owner: number,
+    readonly acct: Account,
     public clOrdId: string,
     readonly instrument: Instrument,
     readonly side: Side,
@@ -28,5 +27,11 @@ export class Order {
     readonly stp: StpName,
   ) {
     this.leavesQty = qty;
+    this.account = acct.name;
+    this.owner = acct.owner;
   }
+
+  readonly account: string;
+  /** The account's number, for the ladder's self-trade check. */
+  readonly owner: number;
 }

@@ -11,10 +11,13 @@ import { OutputBuffer } from './output.js';
 const USAGE = `usage: matchlog apply [--instruments FILE] [--hash] < commands.jsonl > events.jsonl
 
   --instruments FILE  JSON array of instrument objects, loaded before stdin
-  --hash              end with {"type":"stateHash","hash":...}
+  --hash              end with {"type":"stateHash","seq":...,"hash":...}
+  --log DIR           go through the sequencer and the command log in DIR instead
+                      (see matchlog apply --log DIR --help)
 `;
 
 export async function run(argv: string[]): Promise<number> {
+  if (argv.some((a) => a === '--log' || a.startsWith('--log='))) return (await import('./log-apply.js')).runWithLog(argv);
   let opts;
   try {
     opts = parseArgs({ args: argv, options: { instruments: { type: 'string' }, hash: { type: 'boolean' }, help: { type: 'boolean' } } }).values;

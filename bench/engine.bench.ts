@@ -154,9 +154,9 @@ function memoryChild(kind: 'ts' | 'native'): void {
   gc();
   const after = process.memoryUsage();
   const heap = (after.heapUsed - before.heapUsed) / N_ORDERS;
-  const ext = (after.external + after.arrayBuffers - before.external - before.arrayBuffers) / N_ORDERS;
+  const ext = (after.external - before.external) / N_ORDERS; // arrayBuffers is part of external
   const rss = (after.rss - before.rss) / N_ORDERS;
-  console.log(`  ${kind.padEnd(6)} heap ${heap.toFixed(0)} B/order, typed arrays ${ext.toFixed(0)} B/order, RSS ${rss.toFixed(0)} B/order (resting ${engine.book(SYMBOL)!.ladder.orderCount()})`);
+  console.log(`  ${kind.padEnd(6)} heap ${heap.toFixed(0)} B/order, external (typed arrays) ${ext.toFixed(0)} B/order, RSS ${rss.toFixed(0)} B/order (resting ${engine.book(SYMBOL)!.ladder.orderCount()})`);
 }
 
 if (process.argv[2] === '--memory-child') {

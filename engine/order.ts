@@ -1,10 +1,17 @@
 // A live (or just finished) order as the engine knows it. The ladder holds its
 // place in the queue; this record holds everything an execution report needs.
+// A million of them may rest at once, so the record is kept small: the order
+// type, time in force, post-only flag and STP mode share one small integer,
+// and the account is reached through its shared Account object.
 
 import type { OrdTypeName, StpName, TifName } from './commands.js';
 import type { Side } from '../native/ladder.js';
 import type { Account } from './accounts.js';
 import type { Instrument } from './instrument.js';
+
+const ORD_TYPES: OrdTypeName[] = ['limit', 'market'];
+const TIFS: TifName[] = ['GTC', 'IOC', 'FOK'];
+const STPS: StpName[] = ['cancel_resting', 'cancel_incoming', 'cancel_both'];
 
 export class Order {
   /** Ladder handle while resting, -1 otherwise. */
@@ -12,6 +19,8 @@ export class Order {
   leavesQty: number;
   cumQty = 0;
   cumNotional = 0;
+  /** bit 0 market; bits 1-2 tif; bit 3 post-only; bits 4-5 stp */
+  private readonly flags: number;
 
   constructor(
     readonly orderId: number,
@@ -19,19 +28,39 @@ export class Order {
     public clOrdId: string,
     readonly instrument: Instrument,
     readonly side: Side,
-    readonly ordType: OrdTypeName,
-    public tif: TifName,
+    ordType: OrdTypeName,
+    tif: TifName,
     public price: number,
     public qty: number,
-    readonly postOnly: boolean,
-    readonly stp: StpName,
+    postOnly: boolean,
+    stp: StpName,
   ) {
     this.leavesQty = qty;
-    this.account = acct.name;
-    this.owner = acct.owner;
+    this.flags = ORD_TYPES.indexOf(ordType) | (TIFS.indexOf(tif) << 1) | (postOnly ? 8 : 0) | (STPS.indexOf(stp) << 4);
   }
 
-  readonly account: string;
+  get account(): string {
+    return this.acct.name;
+  }
+
   /** The account's number, for the ladder's self-trade check. */
-  readonly owner: number;
+  get owner(): number {
+    return this.acct.owner;
+  }
+
+  get ordType(): OrdTypeName {
+    return ORD_TYPES[this.flags & 1];
+  }
+
+  get tif(): TifName {
+    return TIFS[(this.flags >> 1) & 3];
+  }
+
+  get postOnly(): boolean {
+    return (this.flags & 8) !== 0;
+  }
+
+  get stp(): StpName {
+    return STPS[(this.flags >> 4) & 3];
+  }
 }

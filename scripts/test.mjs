@@ -22,7 +22,7 @@ if (!run(process.execPath, [join('node_modules', 'typescript', 'bin', 'tsc'), '-
 
 const testDir = join(root, 'dist', 'test');
 const files = readdirSync(testDir).filter((f) => f.endsWith('.test.js')).sort().map((f) => join('dist', 'test', f));
-const engineFiles = files.filter((f) => /[/\\](engine-|decimal|apply-)/.test(f));
+const engineFiles = files.filter((f) => /[/\\](engine-|decimal|apply-|lobster)/.test(f));
 const nodeTest = ['--test', '--test-concurrency=2', '--test-reporter=spec'];
 
 let ok = run(process.execPath, [...nodeTest, ...files]);

@@ -39,7 +39,18 @@ const OP_SPECS: OpSpec[] = ([
   { op: 'book', branch: 'BookQuery', fields: [['symbol', 'str'], ['depth', 'optLong']] },
 ] satisfies OpSpec[]).map((s) => ({ ...s, branch: NS + s.branch }));
 
-const BY_OP = new Map(OP_SPECS.map((s) => [s.op as string, s]));
+const KIND_STR = 0;
+const KIND_OPT_STR = 1;
+const KIND_OPT_LONG = 2;
+const KIND_OPT_BOOL = 3;
+const KIND_CODE: Record<Kind, number> = { str: KIND_STR, optStr: KIND_OPT_STR, optLong: KIND_OPT_LONG, optBool: KIND_OPT_BOOL };
+
+/** The same specs as flat arrays: this runs for every command. */
+interface FastSpec { op: string; branch: string; names: string[]; kinds: number[] }
+
+const FAST = new Map<string, FastSpec>(OP_SPECS.map((s) => [s.op, {
+  op: s.op, branch: s.branch, names: s.fields.map((f) => f[0]), kinds: s.fields.map((f) => KIND_CODE[f[1]]),
+}]));
 const BY_BRANCH = new Map(OP_SPECS.map((s) => [s.branch, s]));
 
 /** Every op the log carries, for tests and tools. */
@@ -52,9 +63,17 @@ export const COMMIT = `${NS}Commit`;
 /** A union value as avsc writes it: `{ "<qualified branch name>": fields }`. */
 export type Body = Record<string, Record<string, unknown>>;
 
-export interface Prepared {
-  cmd: Command;
-  body: Body;
+/** The union branch of a normalized command. */
+export function branchOf(cmd: Command): string {
+  return (FAST.get(cmd.op) as FastSpec).branch;
+}
+
+/**
+ * The Avro union value of a normalized command. The command itself is the
+ * record value: avsc ignores `op` and writes null for absent optional fields.
+ */
+export function bodyOf(cmd: Command): Body {
+  return { [branchOf(cmd)]: cmd as unknown as Record<string, unknown> };
 }
 
 interface WellFormed { isWellFormed(): boolean }
@@ -70,44 +89,41 @@ function refuse(reason: string): never {
   throw new InvalidCommandError(reason);
 }
 
-/** Validates the shape of an untrusted command; throws InvalidCommandError when it cannot be logged. */
-export function prepareCommand(raw: unknown): Prepared {
+/**
+ * Validates the shape of an untrusted command and returns its normalized copy
+ * (what the engine applies and the log encodes); throws InvalidCommandError
+ * when it cannot be logged.
+ */
+export function prepareCommand(raw: unknown): Command {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) refuse('a command must be an object');
   const src = raw as Record<string, unknown>;
   const op = src.op;
-  const spec = typeof op === 'string' ? BY_OP.get(op) : undefined;
+  const spec = typeof op === 'string' ? FAST.get(op) : undefined;
   if (spec === undefined) refuse(`unknown op ${JSON.stringify(op) ?? String(op)}`);
   const cmd: Record<string, unknown> = { op };
-  const value: Record<string, unknown> = {};
-  for (const [name, kind] of spec.fields) {
+  const { names, kinds } = spec;
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i];
+    const kind = kinds[i];
     let v = src[name];
-    if (v === null) v = undefined;
-    if (v === undefined) {
-      if (kind === 'str') refuse(`${op}: ${name} is required`);
-      value[name] = null;
+    if (v === undefined || v === null) {
+      if (kind === KIND_STR) refuse(`${op}: ${name} is required`);
       continue;
     }
-    switch (kind) {
-      case 'str': case 'optStr': {
-        if (typeof v !== 'string') refuse(`${op}: ${name} must be a string`);
-        const bad = checkString(v, `${op}: ${name}`);
-        if (bad !== null) refuse(bad);
-        break;
-      }
-      case 'optLong':
-        if (typeof v !== 'number' || !Number.isInteger(v) || Math.abs(v) > MAX_LONG) refuse(`${op}: ${name} must be an integer within +-2^52`);
-        if (Object.is(v, -0)) v = 0; // Avro has no -0; the engine must see what replay will
-        break;
-      case 'optBool':
-        if (typeof v !== 'boolean') refuse(`${op}: ${name} must be a boolean`);
-        break;
+    if (kind === KIND_STR || kind === KIND_OPT_STR) {
+      if (typeof v !== 'string') refuse(`${op}: ${name} must be a string`);
+      if (v.length > MAX_STRING || !(v as unknown as WellFormed).isWellFormed()) refuse(checkString(v, `${op}: ${name}`) as string);
+    } else if (kind === KIND_OPT_LONG) {
+      if (typeof v !== 'number' || !Number.isInteger(v) || Math.abs(v) > MAX_LONG) refuse(`${op}: ${name} must be an integer within +-2^52`);
+      if (Object.is(v, -0)) v = 0; // Avro has no -0; the engine must see what replay will
+    } else if (typeof v !== 'boolean') {
+      refuse(`${op}: ${name} must be a boolean`);
     }
-    value[name] = v;
     cmd[name] = v;
   }
   // The Command type narrows enum-like fields (side, tif, ...) that we keep as
   // any string on purpose; the engine checks them at run time.
-  return { cmd: cmd as unknown as Command, body: { [spec.branch]: value } };
+  return cmd as unknown as Command;
 }
 
 /** The command a decoded union value holds, or null when the branch is not a command. */

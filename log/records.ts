@@ -1,7 +1,7 @@
 // Log records in memory, and the block builder that encodes one group commit.
 
 import type { Command } from '../engine/index.js';
-import { CHECKPOINT, COMMIT, EPOCH, commandFromBody, type Body } from './codec.js';
+import { CHECKPOINT, COMMIT, EPOCH, branchOf, commandFromBody, type Body } from './codec.js';
 import { BLOCK_PREFIX, SYNC_SIZE, longSize, readLong, writeLong, type BlockFrame } from './container.js';
 import { crc32 } from './crc32.js';
 import { recordType, type Resolver } from './schema.js';
@@ -29,6 +29,8 @@ export class BlockBuilder {
   firstSeq = -1;
   firstTs = 0;
   private readonly rec: RawRecord = { seq: 0, ts: 0, origin: '', body: {} };
+  /** One reusable single-key union wrapper per branch: no allocation per command. */
+  private readonly wrappers = new Map<string, Body>();
 
   /** `softLimit`: stop adding commands past this many data bytes; `margin` must hold the largest record. */
   constructor(readonly softLimit: number, margin = 1 << 18) {
@@ -67,8 +69,16 @@ export class BlockBuilder {
     this.count++;
   }
 
-  command(seq: number, ts: number, origin: string, body: Body): void {
-    this.put(seq, ts, origin, body);
+  /** `cmd` must come from prepareCommand (or a decoded record): it is the record value as it is. */
+  command(seq: number, ts: number, origin: string, cmd: Command): void {
+    const branch = branchOf(cmd);
+    let w = this.wrappers.get(branch);
+    if (w === undefined) {
+      w = {};
+      this.wrappers.set(branch, w);
+    }
+    w[branch] = cmd as unknown as Record<string, unknown>;
+    this.put(seq, ts, origin, w);
     this.commands++;
   }
 

@@ -12,7 +12,7 @@
 
 import { performance } from 'node:perf_hooks';
 import type { Command, Engine, EngineEvent, EngineSnapshot } from '../engine/index.js';
-import { checkString, prepareCommand, type Body } from './codec.js';
+import { checkString, prepareCommand } from './codec.js';
 import { BusyError, ClosedError, InvalidCommandError } from './errors.js';
 import { BlockBuilder } from './records.js';
 import type { LogWriter } from './writer.js';
@@ -63,10 +63,14 @@ export interface SnapshotDue {
   state: EngineSnapshot;
 }
 
-interface Item extends Committed {
-  body: Body;
-  resolve: (ack: Ack) => void;
-  reject: (err: Error) => void;
+/** A command on its way through the sequencer; it is also the Ack and the Committed it becomes. */
+class Item implements Ack, Committed {
+  seq = 0;
+  ts = 0;
+  events: EngineEvent[] = [];
+
+  constructor(readonly cmd: Command, readonly origin: string, readonly resolve: (ack: Ack) => void,
+    readonly reject: (err: Error) => void) {}
 }
 
 function wallMicros(): number {
@@ -90,6 +94,8 @@ export class Sequencer {
   private readonly clock: () => number;
   private readonly listeners = new Set<(batch: readonly Committed[]) => void>();
   private drainWaiters: (() => void)[] = [];
+  /** Origins repeat (one per session): check each once. */
+  private lastOrigin = '';
   /** Durable blocks and commands since start (benchmarks, metrics). */
   blocks = 0;
   commands = 0;
@@ -138,18 +144,21 @@ export class Sequencer {
   submit(raw: unknown, origin: string): Promise<Ack> {
     if (this.failure !== null) return Promise.reject(new ClosedError(`the log failed: ${this.failure.message}`));
     if (this.closing) return Promise.reject(new ClosedError('the sequencer is shutting down'));
-    let prepared;
+    let cmd: Command;
     try {
-      if (typeof origin !== 'string') throw new InvalidCommandError('origin must be a string');
-      const bad = checkString(origin, 'origin');
-      if (bad !== null) throw new InvalidCommandError(bad);
-      prepared = prepareCommand(raw);
+      if (origin !== this.lastOrigin) {
+        if (typeof origin !== 'string') throw new InvalidCommandError('origin must be a string');
+        const bad = checkString(origin, 'origin');
+        if (bad !== null) throw new InvalidCommandError(bad);
+        this.lastOrigin = origin;
+      }
+      cmd = prepareCommand(raw);
     } catch (e) {
       return Promise.reject(e as Error);
     }
     if (this.queue.length - this.head >= this.opts.queueCapacity) return Promise.reject(new BusyError(this.opts.queueCapacity));
     return new Promise<Ack>((resolve, reject) => {
-      this.queue.push({ seq: 0, ts: 0, origin, cmd: prepared.cmd, body: prepared.body, events: [], resolve, reject });
+      this.queue.push(new Item(cmd, origin, resolve, reject));
       this.schedule();
     });
   }
@@ -215,7 +224,7 @@ export class Sequencer {
       const seq = ++this.seq;
       item.seq = seq;
       item.ts = ts;
-      b.command(seq, ts, item.origin, item.body);
+      b.command(seq, ts, item.origin, item.cmd);
       this.engine.apply(item.cmd, seq, item.events);
       this.inflight.push(item);
       if (o.checkpointEvery > 0 && seq % o.checkpointEvery === 0) b.checkpoint(seq, ts, this.engine.stateHash());
@@ -244,7 +253,7 @@ export class Sequencer {
     this.durable = batch[batch.length - 1].seq;
     this.blocks++;
     this.commands += batch.length;
-    for (const item of batch) item.resolve({ seq: item.seq, ts: item.ts, events: item.events });
+    for (const item of batch) item.resolve(item);
     for (const fn of this.listeners) {
       try {
         fn(batch);

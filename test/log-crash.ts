@@ -94,7 +94,7 @@ export class CrashRig {
         for (let i = 0; i < n; i++) {
           const cmd = this.flow.next();
           const id = `${round}.${this.stats.sent++}`;
-          this.sent.set(id, prepareCommand(cmd).cmd);
+          this.sent.set(id, prepareCommand(cmd));
           chunk += `${id}\t${JSON.stringify(cmd)}\n`;
         }
         child.stdin.write(chunk);

@@ -139,8 +139,8 @@ test('a checkpoint whose hash differs from the replayed state stops with a diver
   const w = new LogWriter(dir, { segmentBytes: 1 << 20, indexEvery: 4096 }, null);
   const b = new BlockBuilder(1 << 16);
   b.epoch(0, 10, 1, 'test');
-  b.command(1, 10, 't', prepareCommand({ op: 'instrument', ...TEST_INSTRUMENTS[0] }).body);
-  b.command(2, 11, 't', prepareCommand({ op: 'new', account: 'a', clOrdId: 'c', symbol: 'AAPL', side: 'buy', type: 'limit', price: '100.00', qty: '1' }).body);
+  b.command(1, 10, 't', prepareCommand({ op: 'instrument', ...TEST_INSTRUMENTS[0] }));
+  b.command(2, 11, 't', prepareCommand({ op: 'new', account: 'a', clOrdId: 'c', symbol: 'AAPL', side: 'buy', type: 'limit', price: '100.00', qty: '1' }));
   b.checkpoint(2, 11, 'not-the-hash');
   const { start, end } = b.seal(2, 11);
   w.writeSync(b.buf, start, end, { firstCommandSeq: 1, commands: 2, firstSeq: 0, firstTs: 10 });
@@ -182,7 +182,7 @@ test('a newer reader still reads a file written with an older schema version', (
   const v0Json = JSON.stringify(v0);
   const v0Type = avro.Type.forSchema(v0 as avro.Schema);
   const recs = [
-    { seq: 1, ts: 5, origin: 'old', body: { 'matchlog.log.Instrument': { ...prepareCommand({ op: 'instrument', ...TEST_INSTRUMENTS[0] }).body['matchlog.log.Instrument'] } } },
+    { seq: 1, ts: 5, origin: 'old', body: { 'matchlog.log.Instrument': prepareCommand({ op: 'instrument', ...TEST_INSTRUMENTS[0] }) } },
     { seq: 2, ts: 6, origin: 'old', body: { 'matchlog.log.NewOrder': { account: 'a', clOrdId: 'c', symbol: 'AAPL', side: 'buy', type: 'limit', price: '100.00', qty: '3', tif: null, postOnly: null } } },
   ];
   const parts = recs.map((r) => v0Type.toBuffer(r));

@@ -148,23 +148,27 @@ export class Engine {
       out.push(cancelledEvent(order, seq, clOrdId, 'fok'));
       return;
     }
-    this.accounts.add(order);
-    this.execute(book, order, seq, out);
+    this.execute(book, order, seq, out, false);
   }
 
-  /** Runs an incoming (or re-priced) order against the book; rests or cancels what is left. */
-  private execute(book: Book, order: Order, seq: number, out: EngineEvent[]): void {
+  /**
+   * Runs an incoming (or re-priced) order against the book; rests or cancels what
+   * is left. Only a resting order is registered with its account (`registered`
+   * says whether it already is, as a replaced order is).
+   */
+  private execute(book: Book, order: Order, seq: number, out: EngineEvent[], registered: boolean): void {
     const walk = book.match(order, seq, out, this.accounts);
     if (order.leavesQty === 0) {
-      this.accounts.remove(order);
+      if (registered) this.accounts.remove(order);
       return;
     }
     if (walk === WALK_SELF || order.ordType === 'market' || order.tif !== 'GTC') {
-      this.accounts.remove(order);
+      if (registered) this.accounts.remove(order);
       const reason = walk === WALK_SELF ? 'stp' : order.tif === 'FOK' ? 'fok' : order.ordType === 'market' ? 'no_liquidity' : 'ioc';
       out.push(cancelledEvent(order, seq, order.clOrdId, reason));
       return;
     }
+    if (!registered) this.accounts.add(order);
     book.rest(order, seq, out);
   }
 
@@ -231,7 +235,7 @@ export class Engine {
     order.leavesQty = leaves;
     out.push(replacedEvent(order, seq, origClOrdId));
     if (price !== oldPrice) book.delta(order.side, oldPrice, seq, out);
-    this.execute(book, order, seq, out);
+    this.execute(book, order, seq, out, true);
   }
 
   private onMassCancel(c: MassCancelCommand, seq: number, out: EngineEvent[]): void {

@@ -3,7 +3,9 @@
 // (build the addon first: node scripts/build-native.mjs). Engine-level numbers
 // live in bench/engine.bench.ts; this isolates the ladder and its boundary cost.
 
-import { BUY, FILL_BUFFER_LENGTH, NO_LIMIT_BUY, SELL, STOP_FULL, type Ladder, type Side } from '../native/ladder.js';
+import {
+  BUY, FILL_CAPACITY, IO_HANDLE, IO_HEADER, IO_STOP, NO_LIMIT_BUY, SELL, STOP_FULL, type Ladder, type Side,
+} from '../native/ladder.js';
 import { createLadder, ladderInfo, nativeAvailable } from '../native/index.js';
 
 function rng(seed: number): (n: number) => number {
@@ -20,9 +22,47 @@ interface Scenario {
   run(l: Ladder): number; // returns a checksum so the work cannot be optimised away
 }
 
-const fills = new Float64Array(FILL_BUFFER_LENGTH);
+const C = FILL_CAPACITY;
 
 const scenarios: Scenario[] = [
+  {
+    name: 'boundary toll: reduce to the same qty (1 order)',
+    ops: 1_000_000,
+    run(l) {
+      const h = l.add(BUY, 1000, 50, 1);
+      for (let i = 0; i < 1_000_000; i++) l.reduce(h, 50);
+      return l.io[4];
+    },
+  },
+  {
+    name: 'engine-like: match-or-rest GTC + cancel (~1k resting)',
+    ops: 400_000,
+    run(l) {
+      const rnd = rng(5);
+      const live: number[] = [];
+      const alive = new Uint8Array(1 << 16);
+      let sum = 0;
+      for (let i = 0; i < 200_000; i++) {
+        const side = rnd(2) as Side;
+        // mostly passive, 10% crossing by up to 2 ticks
+        const px = side === BUY ? 999 - rnd(50) + (rnd(10) === 0 ? 3 : 0) : 1001 + rnd(50) - (rnd(10) === 0 ? 3 : 0);
+        const n = l.match(side, px, 1 + rnd(20), rnd(8), C, true);
+        const io = l.io;
+        sum += n;
+        for (let k = 0; k < n; k++) if (io[IO_HEADER + k * 6 + 3] === 0) alive[io[IO_HEADER + k * 6]] = 0;
+        const h = io[IO_HANDLE];
+        if (h >= 0) { live.push(h); alive[h] = 1; }
+        if (live.length > 1000 || (live.length > 0 && rnd(3) === 0)) {
+          const k = rnd(live.length);
+          const x = live[k];
+          live[k] = live[live.length - 1];
+          live.pop();
+          if (alive[x] === 1) { l.remove(x); alive[x] = 0; sum += x; }
+        }
+      }
+      return sum;
+    },
+  },
   {
     name: 'rest + cancel (5k resting, 200 levels)',
     ops: 400_000,
@@ -49,9 +89,11 @@ const scenarios: Scenario[] = [
       let sum = 0;
       for (let i = 0; i < 2000; i++) l.add(SELL, 1000 + rnd(20), 1 + rnd(100), rnd(50));
       for (let i = 0; i < 200_000; i++) {
-        const n = l.match(BUY, 1010, 1 + rnd(60), 99, fills);
+        const n = l.match(BUY, 1010, 1 + rnd(60), 99, C, false);
         sum += n;
-        for (let k = 0; k < n; k++) if (fills[1 + k * 6 + 3] === 0) l.add(SELL, 1000 + rnd(20), 1 + rnd(100), rnd(50));
+        let refill = 0;
+        for (let k = 0; k < n; k++) if (l.io[IO_HEADER + k * 6 + 3] === 0) refill++;
+        for (let k = 0; k < refill; k++) l.add(SELL, 1000 + rnd(20), 1 + rnd(100), rnd(50));
         sum += l.fillable(BUY, 1005, 100, 7, true);
       }
       return sum;
@@ -66,12 +108,13 @@ const scenarios: Scenario[] = [
       let want = Number.MAX_SAFE_INTEGER;
       let total = 0;
       for (;;) {
-        const n = l.match(BUY, NO_LIMIT_BUY, want, 999, fills);
+        const n = l.match(BUY, NO_LIMIT_BUY, want, 999, C, false);
+        const io = l.io;
         for (let k = 0; k < n; k++) {
-          want -= fills[1 + k * 6 + 2];
-          total += fills[1 + k * 6 + 2];
+          want -= io[IO_HEADER + k * 6 + 2];
+          total += io[IO_HEADER + k * 6 + 2];
         }
-        if (fills[0] !== STOP_FULL) break;
+        if (io[IO_STOP] !== STOP_FULL) break;
       }
       return total;
     },

@@ -3,8 +3,9 @@
 // and ids happen in the engine.
 
 import {
-  BUY, FILL_BUFFER_LENGTH, FILL_STRIDE, F_HANDLE, F_LEAVES, F_LEVEL_ORDERS, F_LEVEL_QTY,
-  F_PRICE, F_QTY, NO_LIMIT_BUY, NO_LIMIT_SELL, STOP_FULL, type Ladder, type Side,
+  BUY, FILL_CAPACITY, FILL_STRIDE, F_HANDLE, F_LEAVES, F_LEVEL_ORDERS, F_LEVEL_QTY, F_PRICE, F_QTY,
+  IO_HANDLE, IO_HEADER, IO_LEVEL_ORDERS, IO_LEVEL_QTY, IO_STOP, NO_LIMIT_BUY, NO_LIMIT_SELL, STOP_DONE, STOP_FULL,
+  type Ladder, type Side,
 } from '../native/ladder.js';
 import type { Accounts } from './accounts.js';
 import type { EngineEvent, LevelView } from './events.js';
@@ -16,18 +17,34 @@ import { cancelledEvent } from './views.js';
 export const WALK_DONE = 0;
 export const WALK_SELF = 1; // self-trade prevention cancels the incoming order
 
+// The ladder is crossed once per command on the hot paths: add/remove/reduce leave
+// the touched level's new [qty, orders] in the ladder's io buffer (so a book delta
+// needs no query), and one match() call walks the book and, for a GTC limit order,
+// rests what is left.
 export class Book {
   private readonly byHandle: (Order | undefined)[] = [];
-  private readonly fills = new Float64Array(FILL_BUFFER_LENGTH);
+  private readonly io: Float64Array;
   private readonly depthBuf = new Float64Array(3 * 64);
+  /** The level io[IO_LEVEL_*] currently describes (side -1: none). */
+  private stateSide = -1;
+  private statePrice = NaN;
 
-  constructor(readonly instrument: Instrument, readonly ladder: Ladder) {}
+  constructor(readonly instrument: Instrument, readonly ladder: Ladder) {
+    this.io = ladder.io;
+  }
 
-  /** Rests an order at the back of its level and reports the level. */
+  /**
+   * Rests an order at the back of its level and reports the level. An order that
+   * match() already rested (a GTC limit order with quantity left) is only reported.
+   */
   rest(order: Order, seq: number, out: EngineEvent[]): void {
-    const h = this.ladder.add(order.side, order.price, order.leavesQty, order.owner);
-    order.handle = h;
-    this.byHandle[h] = order;
+    if (order.handle < 0) {
+      const h = this.ladder.add(order.side, order.price, order.leavesQty, order.owner);
+      order.handle = h;
+      this.byHandle[h] = order;
+      this.stateSide = order.side;
+      this.statePrice = order.price;
+    }
     this.delta(order.side, order.price, seq, out);
   }
 
@@ -36,18 +53,29 @@ export class Book {
     this.ladder.remove(order.handle);
     this.byHandle[order.handle] = undefined;
     order.handle = -1;
+    this.stateSide = order.side;
+    this.statePrice = order.price;
   }
 
   reduce(order: Order, leaves: number): void {
     this.ladder.reduce(order.handle, leaves);
     order.leavesQty = leaves;
+    this.stateSide = order.side;
+    this.statePrice = order.price;
   }
 
   delta(side: Side, price: number, seq: number, out: EngineEvent[]): void {
-    out.push({
-      type: 'bookDelta', seq, symbol: this.instrument.symbol, side, price,
-      qty: this.ladder.levelQty(side, price), orders: this.ladder.levelOrders(side, price),
-    });
+    let qty: number;
+    let orders: number;
+    if (side === this.stateSide && price === this.statePrice) {
+      // the last add/remove/reduce touched this level: its state is in io
+      qty = this.io[IO_LEVEL_QTY];
+      orders = this.io[IO_LEVEL_ORDERS];
+    } else {
+      qty = this.ladder.levelQty(side, price);
+      orders = this.ladder.levelOrders(side, price);
+    }
+    out.push({ type: 'bookDelta', seq, symbol: this.instrument.symbol, side, price, qty, orders });
   }
 
   /** Would a limit order at `price` on `side` take liquidity? */
@@ -78,28 +106,31 @@ export class Book {
   match(taker: Order, seq: number, out: EngineEvent[], accounts: Accounts): number {
     const opp = (1 - taker.side) as Side;
     const limit = Book.limitOf(taker);
+    // what the engine does after the walk: a GTC limit order with quantity left rests
+    const rest = taker.tif === 'GTC' && taker.ordType === 'limit';
     const symbol = this.instrument.symbol;
-    const fills = this.fills;
+    const io = this.io;
     let pendingPrice = NaN;
     let pendingQty = 0;
     let pendingOrders = 0;
     let result = WALK_DONE;
     let tradeNo = 0; // one walk per command, so seq.tradeNo is unique
     for (;;) {
-      const n = this.ladder.match(taker.side, limit, taker.leavesQty, taker.owner, fills);
+      this.stateSide = -1;
+      const n = this.ladder.match(taker.side, limit, taker.leavesQty, taker.owner, FILL_CAPACITY, rest);
       for (let i = 0; i < n; i++) {
-        const o = 1 + i * FILL_STRIDE;
-        const h = fills[o + F_HANDLE];
-        const price = fills[o + F_PRICE];
-        const q = fills[o + F_QTY];
+        const o = IO_HEADER + i * FILL_STRIDE;
+        const h = io[o + F_HANDLE];
+        const price = io[o + F_PRICE];
+        const q = io[o + F_QTY];
         const maker = this.byHandle[h] as Order;
         if (price !== pendingPrice && pendingPrice === pendingPrice) {
           out.push({ type: 'bookDelta', seq, symbol, side: opp, price: pendingPrice, qty: pendingQty, orders: pendingOrders });
         }
         pendingPrice = price;
-        pendingQty = fills[o + F_LEVEL_QTY];
-        pendingOrders = fills[o + F_LEVEL_ORDERS];
-        maker.leavesQty = fills[o + F_LEAVES];
+        pendingQty = io[o + F_LEVEL_QTY];
+        pendingOrders = io[o + F_LEVEL_ORDERS];
+        maker.leavesQty = io[o + F_LEAVES];
         maker.cumQty += q;
         maker.cumNotional += q * price;
         taker.leavesQty -= q;
@@ -119,9 +150,19 @@ export class Book {
           accounts.remove(maker);
         }
       }
-      const stop = fills[0];
+      const stop = io[IO_STOP];
       if (stop === STOP_FULL) continue;
-      if (stop < 0) break;
+      if (stop === STOP_DONE) {
+        const h = io[IO_HANDLE];
+        if (h >= 0) {
+          // the ladder rested the remainder (after the fills freed their handles)
+          taker.handle = h;
+          this.byHandle[h] = taker;
+          this.stateSide = taker.side;
+          this.statePrice = taker.price;
+        }
+        break;
+      }
       // the next resting order belongs to the taker's own account
       if (taker.stp === 'cancel_incoming') { result = WALK_SELF; break; }
       const own = this.byHandle[stop] as Order;
@@ -133,8 +174,8 @@ export class Book {
       accounts.remove(own);
       out.push(cancelledEvent(own, seq, own.clOrdId, 'stp'));
       pendingPrice = price;
-      pendingQty = this.ladder.levelQty(opp, price);
-      pendingOrders = this.ladder.levelOrders(opp, price);
+      pendingQty = io[IO_LEVEL_QTY];
+      pendingOrders = io[IO_LEVEL_ORDERS];
       if (taker.stp === 'cancel_both') { result = WALK_SELF; break; }
     }
     if (pendingPrice === pendingPrice) {

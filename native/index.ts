@@ -13,17 +13,111 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import type { Ladder, LadderFactory } from './ladder.js';
+import { IO_COUNT, IO_HANDLE, type Ladder, type LadderFactory, type Side } from './ladder.js';
 import { TsLadder } from './ts-ladder.js';
 
-/** The addon's class: the Ladder interface plus an invariant check for tests. */
+/** The native ladder: the Ladder interface plus an invariant check for tests. */
 export interface NativeLadder extends Ladder {
   /** Walks every level and queue and throws if an aggregate or link is wrong (slow). */
   check(): void;
 }
 
+/** What the addon's class offers (src/binding.rs): the cold methods, the io buffer and the hot function. */
+interface AddonLadder {
+  readonly kind: string;
+  io(): Float64Array;
+  hot(): () => void;
+  best(side: Side): number;
+  levelQty(side: Side, price: number): number;
+  levelOrders(side: Side, price: number): number;
+  levelCount(side: Side): number;
+  orderCount(): number;
+  qtyOf(handle: number): number;
+  priceOf(handle: number): number;
+  fillable(side: Side, limit: number, want: number, owner: number, stopAtOwner: boolean): number;
+  depth(side: Side, n: number, out: Float64Array): number;
+  handles(side: Side): number[];
+  check(): void;
+}
+
 interface Addon {
-  NativeLadder: new () => NativeLadder;
+  NativeLadder: new () => AddonLadder;
+}
+
+// op codes of the hot function (src/binding.rs); operands follow in io[1..6]
+const OP_ADD = 1;
+const OP_REMOVE = 2;
+const OP_REDUCE = 3;
+const OP_MATCH = 4;
+
+/**
+ * The Rust ladder behind the Ladder interface. add/remove/reduce/match write their
+ * op code and operands into the io buffer (memory the addon owns) and call the
+ * addon's per-ladder hot function with no arguments: one N-API crossing each,
+ * nothing converted, nothing allocated. Everything else goes to the class methods.
+ */
+class RustLadder implements NativeLadder {
+  readonly kind = 'native';
+  readonly io: Float64Array;
+  private readonly run: () => void;
+
+  constructor(private readonly n: AddonLadder) {
+    this.io = n.io();
+    this.run = n.hot();
+  }
+
+  add(side: Side, price: number, qty: number, owner: number): number {
+    const io = this.io;
+    io[0] = OP_ADD;
+    io[1] = side;
+    io[2] = price;
+    io[3] = qty;
+    io[4] = owner;
+    this.run();
+    return io[IO_HANDLE];
+  }
+
+  remove(handle: number): void {
+    const io = this.io;
+    io[0] = OP_REMOVE;
+    io[1] = handle;
+    this.run();
+  }
+
+  reduce(handle: number, qty: number): void {
+    const io = this.io;
+    io[0] = OP_REDUCE;
+    io[1] = handle;
+    io[2] = qty;
+    this.run();
+  }
+
+  match(side: Side, limit: number, want: number, owner: number, cap: number, rest: boolean): number {
+    const io = this.io;
+    io[0] = OP_MATCH;
+    io[1] = side;
+    io[2] = limit;
+    io[3] = want;
+    io[4] = owner;
+    io[5] = cap;
+    io[6] = rest ? 1 : 0;
+    this.run();
+    return io[IO_COUNT];
+  }
+
+  best(side: Side): number { return this.n.best(side); }
+  levelQty(side: Side, price: number): number { return this.n.levelQty(side, price); }
+  levelOrders(side: Side, price: number): number { return this.n.levelOrders(side, price); }
+  levelCount(side: Side): number { return this.n.levelCount(side); }
+  orderCount(): number { return this.n.orderCount(); }
+  qtyOf(handle: number): number { return this.n.qtyOf(handle); }
+  priceOf(handle: number): number { return this.n.priceOf(handle); }
+  fillable(side: Side, limit: number, want: number, owner: number, stopAtOwner: boolean): number {
+    return this.n.fillable(side, limit, want, owner, stopAtOwner);
+  }
+  depth(side: Side, n: number, out: Float64Array): number { return this.n.depth(side, n, out); }
+  handles(side: Side): number[] { return this.n.handles(side); }
+  check(): void { this.n.check(); }
 }
 
 export interface LadderInfo {
@@ -91,7 +185,7 @@ function loadAddon(): LoadResult {
     try {
       const m: unknown = require(file);
       if (!isAddon(m)) throw new Error('it does not export a NativeLadder class');
-      new m.NativeLadder(); // must construct, or it is of no use
+      new RustLadder(new m.NativeLadder()); // must construct, or it is of no use
       loaded = { ok: true, addon: m, file };
       return loaded;
     } catch (e) {
@@ -112,7 +206,7 @@ export function nativeAvailable(): boolean {
 function nativeLadder(): NativeLadder {
   const r = loadAddon();
   if (!r.ok) throw new Error(`matchlog: the native ladder is unavailable: ${r.reason}`);
-  return new r.addon.NativeLadder();
+  return new RustLadder(new r.addon.NativeLadder());
 }
 
 /**
@@ -149,7 +243,7 @@ export function ladderFactory(): LadderFactory {
   const r = loadAddon();
   if (r.ok) {
     const Ctor = r.addon.NativeLadder;
-    return () => new Ctor();
+    return () => new RustLadder(new Ctor());
   }
   if (env === '1') throw new Error(`matchlog: MATCHLOG_NATIVE=1 but the native ladder is unavailable: ${r.reason}`);
   return () => new TsLadder();

@@ -9,8 +9,8 @@
 // unless it empties a level, new or emptied level O(log L).
 
 import {
-  BUY, FILL_STRIDE, F_HANDLE, F_LEAVES, F_LEVEL_ORDERS, F_LEVEL_QTY, F_PRICE, F_QTY,
-  STOP_DONE, STOP_FULL, type Ladder, type Side,
+  BUY, FILL_STRIDE, F_HANDLE, F_LEAVES, F_LEVEL_ORDERS, F_LEVEL_QTY, F_PRICE, F_QTY, IO_COUNT, IO_HANDLE,
+  IO_HEADER, IO_LENGTH, IO_LEVEL_ORDERS, IO_LEVEL_QTY, IO_STOP, STOP_DONE, STOP_FULL, type Ladder, type Side,
 } from './ladder.js';
 
 const NIL = -1;
@@ -23,6 +23,7 @@ function grow<T extends Float64Array | Int32Array | Uint8Array>(a: T, n: number)
 
 export class TsLadder implements Ladder {
   readonly kind = 'ts';
+  readonly io = new Float64Array(IO_LENGTH);
 
   // orders, by handle
   private oPrice = new Float64Array(1024);
@@ -73,21 +74,29 @@ export class TsLadder implements Ladder {
     if (tail === NIL) this.lHead[lv] = h;
     else this.oNext[tail] = h;
     this.lTail[lv] = h;
-    this.lQty[lv] += qty;
-    this.lCount[lv]++;
+    const io = this.io;
+    io[IO_LEVEL_QTY] = this.lQty[lv] += qty;
+    io[IO_LEVEL_ORDERS] = ++this.lCount[lv];
+    io[IO_HANDLE] = h;
     this.live++;
     return h;
   }
 
   remove(handle: number): void {
     const lv = this.oLevel[handle];
-    this.lQty[lv] -= this.oQty[handle];
+    const io = this.io;
+    io[IO_LEVEL_QTY] = this.lQty[lv] -= this.oQty[handle];
     this.unlink(handle, lv);
-    if (this.lCount[lv] === 0) this.dropLevel(this.oSide[handle] as Side, lv);
+    const n = this.lCount[lv];
+    io[IO_LEVEL_ORDERS] = n;
+    if (n === 0) this.dropLevel(this.oSide[handle] as Side, lv);
   }
 
   reduce(handle: number, qty: number): void {
-    this.lQty[this.oLevel[handle]] -= this.oQty[handle] - qty;
+    const lv = this.oLevel[handle];
+    const io = this.io;
+    io[IO_LEVEL_QTY] = this.lQty[lv] -= this.oQty[handle] - qty;
+    io[IO_LEVEL_ORDERS] = this.lCount[lv];
     this.oQty[handle] = qty;
   }
 
@@ -143,9 +152,9 @@ export class TsLadder implements Ladder {
     return sum;
   }
 
-  match(side: Side, limit: number, want: number, owner: number, fills: Float64Array): number {
+  match(side: Side, limit: number, want: number, owner: number, cap: number, rest: boolean): number {
     const opp = (1 - side) as Side;
-    const cap = ((fills.length - 1) / FILL_STRIDE) | 0;
+    const fills = this.io;
     let n = 0;
     let stop = STOP_DONE;
     outer: while (want > 0) {
@@ -165,7 +174,7 @@ export class TsLadder implements Ladder {
         this.lQty[lv] -= q;
         const next = this.oNext[h];
         if (leaves === 0) this.unlink(h, lv);
-        const o = 1 + n * FILL_STRIDE;
+        const o = IO_HEADER + n * FILL_STRIDE;
         fills[o + F_HANDLE] = h;
         fills[o + F_PRICE] = price;
         fills[o + F_QTY] = q;
@@ -177,7 +186,10 @@ export class TsLadder implements Ladder {
       }
       if (this.lCount[lv] === 0) this.dropLevel(opp, lv);
     }
-    fills[0] = stop;
+    fills[IO_STOP] = stop;
+    fills[IO_COUNT] = n;
+    if (rest && stop === STOP_DONE && want > 0) this.add(side, limit, want, owner);
+    else fills[IO_HANDLE] = -1;
     return n;
   }
 

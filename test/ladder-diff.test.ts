@@ -1,7 +1,8 @@
 // Differential property test: TsLadder (the reference) and the Rust ladder run
 // the same random operation sequences and must agree on everything observable:
-// fills (order, price, qty, leaves, level aggregates), stop reasons, fillable,
-// best, level aggregates, depth, priority order of handles, counts.
+// fills (order, price, qty, leaves, level aggregates), stop reasons, the rest of
+// a walk's remainder, the level states add/remove/reduce leave in the io buffer,
+// fillable, best, level aggregates, depth, priority order of handles, counts.
 // Handles may differ between the two, so they are mapped (ts -> native) as
 // orders are added and checked for consistency wherever one is reported.
 //
@@ -12,7 +13,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
-  BUY, FILL_STRIDE, F_HANDLE, F_LEAVES, NO_LIMIT_BUY, NO_LIMIT_SELL, SELL, STOP_FULL, type Ladder, type Side,
+  BUY, FILL_STRIDE, F_HANDLE, F_LEAVES, IO_COUNT, IO_HANDLE, IO_HEADER, IO_LENGTH, IO_LEVEL_ORDERS, IO_LEVEL_QTY,
+  IO_STOP, NO_LIMIT_BUY, NO_LIMIT_SELL, SELL, STOP_DONE, STOP_FULL, type Ladder, type Side,
 } from '../native/ladder.js';
 import { TsLadder } from '../native/ts-ladder.js';
 import { createNativeLadder, ladderInfo, nativeAvailable, type NativeLadder } from '../native/index.js';
@@ -25,8 +27,8 @@ type Op =
   | { t: 'burst'; side: Side; start: number; levels: number; perLevel: number; step: number; qty: number; owners: number; seed: number }
   | { t: 'remove'; pick: number }
   | { t: 'reduce'; pick: number; frac: number }
-  | { t: 'match'; side: Side; limit: number | 'none'; want: number; owner: number; cap: number }
-  | { t: 'sweep'; side: Side; limit: number | 'none'; want: number; owner: number; cap: number }
+  | { t: 'match'; side: Side; limit: number | 'none'; want: number; owner: number; cap: number; rest: boolean }
+  | { t: 'sweep'; side: Side; limit: number | 'none'; want: number; owner: number; cap: number; rest: boolean }
   | { t: 'fillable'; side: Side; limit: number | 'none'; want: number; owner: number; stop: boolean }
   | { t: 'depth'; side: Side; n: number }
   | { t: 'query'; side: Side; off: number; pick: number };
@@ -48,9 +50,12 @@ class Pair {
   /** live ts handles (picks index into it) and each one's position in it */
   readonly live: number[] = [];
   private readonly pos = new Map<number, number>();
+  /** side of each live ts handle */
+  private readonly sideOf = new Map<number, Side>();
   fills = 0;
   ownerStops = 0;
   fullStops = 0;
+  rests = 0;
   maxLevels = 0;
   maxDepthAtLevel = 0;
   /** most price levels one sweep (match calls with the remainder) traded at */
@@ -84,6 +89,16 @@ class Pair {
       this.pos.set(last, i);
     }
     this.pos.delete(tsHandle);
+    this.sideOf.delete(tsHandle);
+  }
+
+  /**
+   * Rest only where the engine would: owners are account numbers (< 2^31), and a
+   * resting remainder small enough that no level total nears 2^53 (the native
+   * ladder refuses, up front, a rest that could overflow its level).
+   */
+  private restOk(rest: boolean, want: number, owner: number): boolean {
+    return rest && want <= 2 ** 46 && owner >= 0 && owner < 2 ** 31;
   }
 
   private limitOf(side: Side, limit: number | 'none'): number {
@@ -94,6 +109,24 @@ class Pair {
   add(side: Side, price: number, qty: number, owner: number): void {
     const a = this.ts.add(side, price, qty, owner);
     const b = this.nat.add(side, price, qty, owner);
+    assert.equal(this.ts.io[IO_HANDLE], a, 'ts add: io handle');
+    assert.equal(this.nat.io[IO_HANDLE], b, 'native add: io handle');
+    this.levelState(side, price, `add(${side}, ${price}, ${qty}, ${owner})`);
+    this.track(a, b, side);
+  }
+
+  /** Both ladders left the same level state in io, and it is the level's real state. */
+  private levelState(side: Side, price: number, ctx: string): void {
+    const q = this.ts.io[IO_LEVEL_QTY];
+    const n = this.ts.io[IO_LEVEL_ORDERS];
+    assert.equal(this.nat.io[IO_LEVEL_QTY], q, `${ctx}: io level qty`);
+    assert.equal(this.nat.io[IO_LEVEL_ORDERS], n, `${ctx}: io level orders`);
+    assert.equal(this.ts.levelQty(side, price), q, `${ctx}: io level qty is the level's`);
+    assert.equal(this.ts.levelOrders(side, price), n, `${ctx}: io level orders is the level's`);
+  }
+
+  private track(a: number, b: number, side: Side): void {
+    this.sideOf.set(a, side);
     assert.ok(!this.map.has(a), `ts reused live handle ${a}`);
     assert.ok(!this.back.has(b), `native handed out live handle ${b} again`);
     this.map.set(a, b);
@@ -102,27 +135,31 @@ class Pair {
     this.live.push(a);
   }
 
-  /** One match() call on both; compares buffers; returns [fills, stop, filled qty]. */
-  matchOnce(side: Side, limit: number, want: number, owner: number, cap: number): [number, number, number] {
-    const len = 1 + cap * FILL_STRIDE;
-    const fa = new Float64Array(len + 3).fill(SENTINEL).subarray(0, len);
-    const fb = new Float64Array(len + 3).fill(SENTINEL).subarray(0, len);
-    const na = this.ts.match(side, limit, want, owner, fa);
-    const nb = this.nat.match(side, limit, want, owner, fb);
-    const ctx = `match(side=${side}, limit=${limit}, want=${want}, owner=${owner}, cap=${cap})`;
+  /** One match() call on both; compares io buffers; returns [fills, stop, filled qty]. */
+  matchOnce(side: Side, limit: number, want: number, owner: number, cap: number, rest: boolean): [number, number, number] {
+    // everything after the header is pre-filled: a write past the reported records shows up
+    this.ts.io.fill(SENTINEL, IO_HEADER);
+    this.nat.io.fill(SENTINEL, IO_HEADER);
+    const na = this.ts.match(side, limit, want, owner, cap, rest);
+    const nb = this.nat.match(side, limit, want, owner, cap, rest);
+    const fa = this.ts.io;
+    const fb = this.nat.io;
+    const ctx = `match(side=${side}, limit=${limit}, want=${want}, owner=${owner}, cap=${cap}, rest=${rest})`;
     assert.equal(nb, na, `${ctx}: fill count`);
-    const stop = fa[0];
+    assert.equal(fa[IO_COUNT], na, `${ctx}: ts io count`);
+    assert.equal(fb[IO_COUNT], nb, `${ctx}: native io count`);
+    const stop = fa[IO_STOP];
     if (stop >= 0) {
-      assert.equal(fb[0], this.nh(stop, ctx), `${ctx}: owner stop handle`);
-      assert.equal(this.ts.priceOf(stop), this.nat.priceOf(fb[0]));
+      assert.equal(fb[IO_STOP], this.nh(stop, ctx), `${ctx}: owner stop handle`);
+      assert.equal(this.ts.priceOf(stop), this.nat.priceOf(fb[IO_STOP]));
       this.ownerStops++;
     } else {
-      assert.equal(fb[0], stop, `${ctx}: stop reason`);
+      assert.equal(fb[IO_STOP], stop, `${ctx}: stop reason`);
       if (stop === STOP_FULL) this.fullStops++;
     }
     let filled = 0;
     for (let i = 0; i < na; i++) {
-      const o = 1 + i * FILL_STRIDE;
+      const o = IO_HEADER + i * FILL_STRIDE;
       const th = fa[o + F_HANDLE];
       assert.equal(fb[o + F_HANDLE], this.nh(th, ctx), `${ctx}: fill ${i} maker`);
       for (let k = 1; k < FILL_STRIDE; k++) assert.equal(fb[o + k], fa[o + k], `${ctx}: fill ${i} field ${k}`);
@@ -133,10 +170,25 @@ class Pair {
       }
       if (fa[o + F_LEAVES] === 0) this.forget(th);
     }
-    // nothing written past the reported records (in either), nothing outside the view
-    for (let i = 1 + na * FILL_STRIDE; i < len + 3; i++) {
-      assert.equal(new Float64Array(fb.buffer)[i], SENTINEL, `${ctx}: native wrote past its fills at ${i}`);
-      assert.equal(new Float64Array(fa.buffer)[i], SENTINEL, `${ctx}: ts wrote past its fills at ${i}`);
+    for (let i = IO_HEADER + na * FILL_STRIDE; i < IO_LENGTH; i++) {
+      if (fb[i] !== SENTINEL) assert.fail(`${ctx}: native wrote past its fills at ${i}`);
+      if (fa[i] !== SENTINEL) assert.fail(`${ctx}: ts wrote past its fills at ${i}`);
+    }
+    // the remainder rests exactly when asked, the walk ended DONE and quantity is left
+    const left = want - filled;
+    const a = fa[IO_HANDLE];
+    const b = fb[IO_HANDLE];
+    if (rest && stop === STOP_DONE && left > 0) {
+      assert.ok(a >= 0 && b >= 0, `${ctx}: rested (ts ${a}, native ${b})`);
+      assert.equal(this.ts.qtyOf(a), left, `${ctx}: rested qty`);
+      assert.equal(this.nat.qtyOf(b), left, `${ctx}: native rested qty`);
+      assert.equal(this.nat.priceOf(b), limit, `${ctx}: rested at the limit`);
+      this.levelState(side, limit, `${ctx}: rest`);
+      this.track(a, b, side);
+      this.rests++;
+    } else {
+      assert.equal(a, -1, `${ctx}: ts did not rest`);
+      assert.equal(b, -1, `${ctx}: native did not rest`);
     }
     this.fills += na;
     return [na, stop, filled];
@@ -164,8 +216,11 @@ class Pair {
       case 'remove': {
         const h = this.pick(op.pick);
         if (h === undefined) break;
+        const side = this.sideOf.get(h) as Side;
+        const price = this.ts.priceOf(h);
         this.ts.remove(h);
         this.nat.remove(this.nh(h, 'remove'));
+        this.levelState(side, price, `remove(${h})`);
         this.forget(h);
         break;
       }
@@ -176,12 +231,15 @@ class Pair {
         if (cur < 2) break;
         const q = 1 + Math.floor(op.frac * (cur - 1)); // 0 < q < cur
         assert.ok(q > 0 && q < cur);
+        const price = this.ts.priceOf(h);
+        const side = this.sideOf.get(h) as Side;
         this.ts.reduce(h, q);
         this.nat.reduce(this.nh(h, 'reduce'), q);
+        this.levelState(side, price, `reduce(${h}, ${q})`);
         break;
       }
       case 'match':
-        this.matchOnce(op.side, this.limitOf(op.side, op.limit), op.want, op.owner, op.cap);
+        this.matchOnce(op.side, this.limitOf(op.side, op.limit), op.want, op.owner, op.cap, this.restOk(op.rest, op.want, op.owner));
         break;
       case 'sweep': {
         // the engine's loop: call again with the remainder while the buffer was full
@@ -190,7 +248,7 @@ class Pair {
         this.lastPrice = NaN;
         this.swept = 0;
         while (want > 0) {
-          const [n, stop, filled] = this.matchOnce(op.side, limit, want, op.owner, op.cap);
+          const [n, stop, filled] = this.matchOnce(op.side, limit, want, op.owner, op.cap, this.restOk(op.rest, want, op.owner));
           want -= filled;
           if (stop !== STOP_FULL || n === 0) break; // n === 0: a zero-capacity buffer makes no progress
         }
@@ -284,8 +342,8 @@ function opArb(s: Scale): fc.Arbitrary<Op> {
     },
     { arbitrary: fc.record({ t: fc.constant<'remove'>('remove'), pick: fc.nat() }), weight: 10 },
     { arbitrary: fc.record({ t: fc.constant<'reduce'>('reduce'), pick: fc.nat(), frac: fc.double({ min: 0, max: 0.999, noNaN: true }) }), weight: 6 },
-    { arbitrary: fc.record({ t: fc.constant<'match'>('match'), side, limit, want, owner, cap }), weight: 12 },
-    { arbitrary: fc.record({ t: fc.constant<'sweep'>('sweep'), side, limit, want, owner, cap }), weight: 5 },
+    { arbitrary: fc.record({ t: fc.constant<'match'>('match'), side, limit, want, owner, cap, rest: fc.boolean() }), weight: 12 },
+    { arbitrary: fc.record({ t: fc.constant<'sweep'>('sweep'), side, limit, want, owner, cap, rest: fc.boolean() }), weight: 5 },
     {
       arbitrary: fc.record({ t: fc.constant<'fillable'>('fillable'), side, limit, want, owner, stop: fc.boolean() }),
       weight: 8,
@@ -301,13 +359,14 @@ interface Stats {
   fills: number;
   ownerStops: number;
   fullStops: number;
+  rests: number;
   maxLevels: number;
   maxOrdersAtLevel: number;
   maxSwept: number;
 }
 
 function newStats(): Stats {
-  return { sequences: 0, ops: 0, fills: 0, ownerStops: 0, fullStops: 0, maxLevels: 0, maxOrdersAtLevel: 0, maxSwept: 0 };
+  return { sequences: 0, ops: 0, fills: 0, ownerStops: 0, fullStops: 0, rests: 0, maxLevels: 0, maxOrdersAtLevel: 0, maxSwept: 0 };
 }
 
 function runSequence(base: number, ops: Op[], stats: Stats, compareEvery: number): void {
@@ -324,6 +383,7 @@ function runSequence(base: number, ops: Op[], stats: Stats, compareEvery: number
   stats.fills += p.fills;
   stats.ownerStops += p.ownerStops;
   stats.fullStops += p.fullStops;
+  stats.rests += p.rests;
   stats.maxLevels = Math.max(stats.maxLevels, p.maxLevels);
   stats.maxOrdersAtLevel = Math.max(stats.maxOrdersAtLevel, p.maxDepthAtLevel);
   stats.maxSwept = Math.max(stats.maxSwept, p.maxSwept);
@@ -379,10 +439,10 @@ for (const s of scales) {
     // fast-check counts shrinking runs too; on success it is exactly numRuns sequences
     console.log(
       `ladder-diff ${s.name}: ${stats.sequences} sequences, ${stats.ops} ops, ${stats.fills} fills, ` +
-        `${stats.ownerStops} owner stops, ${stats.fullStops} buffer-full stops, max ${stats.maxLevels} levels, ` +
+        `${stats.ownerStops} owner stops, ${stats.fullStops} buffer-full stops, ${stats.rests} rests, max ${stats.maxLevels} levels, ` +
         `max ${stats.maxOrdersAtLevel} orders at a level, max ${stats.maxSwept} levels in one sweep, ${ms.toFixed(0)} ms`,
     );
-    assert.ok(stats.fills > 0 && stats.fullStops > 0 && stats.ownerStops > 0, 'the generators reach every stop reason');
+    assert.ok(stats.fills > 0 && stats.fullStops > 0 && stats.ownerStops > 0 && stats.rests > 0, 'the generators reach every stop reason and rest');
   });
 }
 
@@ -412,7 +472,7 @@ test('TsLadder and the native ladder agree: long engine-like runs', { skip: !ava
       else if (r < 92) {
         const limit = rnd(10) === 0 ? 'none' : (sd === BUY ? 1 : -1) * rnd(60);
         const want = 1 + (rnd(40) === 0 ? rnd(60000) : rnd(300));
-        op = { t: 'sweep', side: sd, limit, want, owner: rnd(25), cap: rnd(3) === 0 ? 256 : 1 + rnd(8) };
+        op = { t: 'sweep', side: sd, limit, want, owner: rnd(25), cap: rnd(3) === 0 ? 256 : 1 + rnd(8), rest: rnd(2) === 0 };
       } else if (r < 97) {
         op = { t: 'fillable', side: sd, limit: (sd === BUY ? 1 : -1) * rnd(60), want: 1 + rnd(2000), owner: rnd(25), stop: rnd(2) === 0 };
       } else op = { t: 'depth', side: sd, n: rnd(30) };
@@ -427,13 +487,14 @@ test('TsLadder and the native ladder agree: long engine-like runs', { skip: !ava
     stats.fills += p.fills;
     stats.fullStops += p.fullStops;
     stats.ownerStops += p.ownerStops;
+    stats.rests += p.rests;
     stats.maxLevels = Math.max(stats.maxLevels, p.maxLevels);
     stats.maxOrdersAtLevel = Math.max(stats.maxOrdersAtLevel, p.maxDepthAtLevel);
     stats.maxSwept = Math.max(stats.maxSwept, p.maxSwept);
   }
   console.log(
     `ladder-diff long runs: ${stats.sequences} sequences, ${stats.ops} ops, ${stats.fills} fills, ` +
-      `${stats.ownerStops} owner stops, ${stats.fullStops} buffer-full stops, max ${stats.maxLevels} levels, ` +
+      `${stats.ownerStops} owner stops, ${stats.fullStops} buffer-full stops, ${stats.rests} rests, max ${stats.maxLevels} levels, ` +
       `max ${stats.maxOrdersAtLevel} orders at a level, max ${stats.maxSwept} levels in one sweep, ${(performance.now() - t0).toFixed(0)} ms`,
   );
 });
@@ -452,12 +513,16 @@ test('TsLadder and the native ladder agree: deterministic 300-level sweeps', { s
         p.compareAll();
         const lim = limit === 'none' ? 'none' : dir * limit;
         p.apply({ t: 'fillable', side, limit: lim, want: Number.MAX_SAFE_INTEGER, owner: 1000, stop: true });
-        p.apply({ t: 'sweep', side, limit: lim, want: Number.MAX_SAFE_INTEGER, owner: 1000, cap });
+        p.apply({ t: 'sweep', side, limit: lim, want: Number.MAX_SAFE_INTEGER, owner: 1000, cap, rest: false });
         p.compareAll();
         assert.ok(p.maxSwept >= (limit === 'none' ? 300 : limit), `swept ${p.maxSwept} levels`);
         // and again with an owner that is in the way somewhere
         p.apply({ t: 'burst', side: rest, start: dir, levels: 200, perLevel: 3, step: 1, qty: 30, owners: 40, seed: 99 });
-        p.apply({ t: 'sweep', side, limit: lim, want: Number.MAX_SAFE_INTEGER, owner: 17, cap });
+        p.apply({ t: 'sweep', side, limit: lim, want: Number.MAX_SAFE_INTEGER, owner: 17, cap, rest: false });
+        p.compareAll();
+        // a sweep that rests its remainder past the last level
+        p.apply({ t: 'burst', side: rest, start: dir, levels: 120, perLevel: 2, step: 1, qty: 30, owners: 40, seed: 5 });
+        p.apply({ t: 'sweep', side, limit: lim, want: 120 * 2 * 30 + 7, owner: 1000, cap, rest: true });
         p.compareAll();
         p.nat.check();
       }
@@ -474,5 +539,6 @@ test('the native ladder has every Ladder method', { skip: !available }, () => {
     'qtyOf', 'priceOf', 'fillable', 'match', 'depth', 'handles',
   ];
   for (const m of methods) assert.equal(typeof l[m], 'function', m);
+  assert.ok(l.io instanceof Float64Array && l.io.length === IO_LENGTH, 'io buffer');
   assert.ok(Number.isNaN(l.best(BUY)) && Number.isNaN(l.best(SELL)));
 });

@@ -10,7 +10,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BUY, FILL_BUFFER_LENGTH, FILL_STRIDE, SELL, STOP_DONE, type Side } from '../native/ladder.js';
+import {
+  BUY, FILL_CAPACITY, FILL_STRIDE, IO_COUNT, IO_HANDLE, IO_HEADER, IO_LEVEL_ORDERS, IO_LEVEL_QTY, IO_STOP, SELL, STOP_DONE,
+  STOP_FULL, type Side,
+} from '../native/ladder.js';
 import { createLadder, createNativeLadder, ladderFactory, ladderInfo, nativeAvailable, type NativeLadder } from '../native/index.js';
 
 const available = nativeAvailable();
@@ -66,14 +69,15 @@ test('add rejects bad side, price, qty and owner', { skip: !available }, () => {
 test('wrong argument types throw, never crash', { skip: !available }, () => {
   const { l } = book();
   const loose = l as unknown as Record<string, (...a: unknown[]) => unknown>;
-  rejects(l, () => loose.add.call(l, BUY, '100', 1, 0), /./);
+  // add/remove/reduce/match pass their operands through the Float64Array io buffer:
+  // a missing or non-numeric operand arrives as NaN and is refused like one
   rejects(l, () => loose.add.call(l, BUY), /./);
-  rejects(l, () => loose.match.call(l, BUY, 100, 1, 0, [0, 0, 0, 0, 0, 0, 0]), /./);
-  rejects(l, () => loose.match.call(l, BUY, 100, 1, 0, new Float32Array(13)), /./);
-  rejects(l, () => loose.match.call(l, BUY, 100, 1, 0, null), /./);
+  rejects(l, () => loose.add.call(l, BUY, 'x', 1, 0), /price/);
+  rejects(l, () => loose.match.call(l, BUY, 100, 1, 0), /cap/);
+  rejects(l, () => loose.match.call(l, BUY, 100, 1, 0, {}, false), /cap/);
+  rejects(l, () => loose.remove.call(l, {}), /./);
   rejects(l, () => loose.depth.call(l, BUY, 2, new Int32Array(6)), /./);
   rejects(l, () => loose.fillable.call(l, BUY, 100, 1, 0, 'yes'), /./);
-  rejects(l, () => loose.remove.call(l, {}), /./);
   rejects(l, () => loose.handles.call({}, BUY), /./);
 });
 
@@ -87,8 +91,7 @@ test('unknown, freed and out-of-range handles are rejected', { skip: !available 
     rejects(l, () => l.priceOf(bad), /handle/);
   }
   // a maker filled away is gone too
-  const fills = new Float64Array(FILL_BUFFER_LENGTH);
-  assert.equal(l.match(BUY, 101, 7, 9, fills), 1);
+  assert.equal(l.match(BUY, 101, 7, 9, FILL_CAPACITY, false), 1);
   rejects(l, () => l.remove(h[3]), /handle/);
 });
 
@@ -99,32 +102,76 @@ test('reduce outside 0 < qty <= current is rejected', { skip: !available }, () =
   assert.equal(l.levelQty(BUY, 99), 5);
 });
 
-test('match and fillable reject bad numbers and too-small buffers', { skip: !available }, () => {
+test('match and fillable reject bad numbers and caps', { skip: !available }, () => {
   const { l } = book();
-  const fills = new Float64Array(FILL_BUFFER_LENGTH);
+  const C = FILL_CAPACITY;
   for (const v of [NaN, 1.5, Infinity, 2 ** 53]) {
-    rejects(l, () => l.match(SELL, v, 1, 0, fills), /limit/);
-    rejects(l, () => l.match(SELL, 0, v, 0, fills), /want/);
-    rejects(l, () => l.match(SELL, 0, 1, v, fills), /owner/);
+    rejects(l, () => l.match(SELL, v, 1, 0, C, false), /limit/);
+    rejects(l, () => l.match(SELL, 0, v, 0, C, false), /want/);
+    rejects(l, () => l.match(SELL, 0, 1, v, C, false), /owner/);
+    rejects(l, () => l.match(SELL, 0, 1, 0, v, false), /cap/);
     rejects(l, () => l.fillable(SELL, v, 1, 0, false), /limit/);
     rejects(l, () => l.fillable(SELL, 0, v, 0, false), /want/);
   }
-  rejects(l, () => l.match(3 as Side, 0, 1, 0, fills), /side/);
-  rejects(l, () => l.match(SELL, 0, 1, 0, new Float64Array(0)), /fills buffer too small/);
-  // header only: capacity 0, a clean STOP_FULL-or-DONE answer, no write past it
-  const tiny = new Float64Array(FILL_STRIDE); // 1 + 0.83 records: capacity 0
-  assert.equal(l.match(SELL, 0, 1, 0, tiny), 0);
-  assert.equal(tiny[0], -2);
-  assert.deepEqual(Array.from(tiny.subarray(1)), [0, 0, 0, 0, 0]);
-  // a view into a bigger buffer: only the view is written
-  const big = new Float64Array(20).fill(-7);
-  const view = big.subarray(6, 6 + 1 + FILL_STRIDE); // header + one record, at an offset
-  assert.equal(l.match(SELL, 0, 100, 0, view), 1);
-  assert.equal(view[0], -2, 'full after one record');
-  assert.deepEqual(Array.from(view.subarray(1)), [0, 99, 5, 0, 3, 1]);
-  for (let i = 0; i < 6; i++) assert.equal(big[i], -7, 'nothing before the view');
-  for (let i = 13; i < 20; i++) assert.equal(big[i], -7, 'nothing after the view');
+  rejects(l, () => l.match(3 as Side, 0, 1, 0, C, false), /side/);
+  rejects(l, () => l.match(SELL, 0, 1, 0, C + 1, false), /cap/);
+  rejects(l, () => l.match(SELL, 0, 1, 0, -1, false), /cap/);
+  // resting needs an owner an account can have
+  rejects(l, () => l.match(SELL, 200, 1, -1, C, true), /owner/);
+  rejects(l, () => l.match(SELL, 200, 1, 2 ** 31, C, true), /owner/);
+  // a rest that could push its level past 2^53 - 1 is refused before the walk
+  l.add(SELL, 500, 2 ** 52, 0);
+  rejects(l, () => l.match(SELL, 500, 2 ** 52, 9, C, true), /exceed/);
+  // cap 0: a clean STOP_FULL answer, nothing written after the header
+  const io = l.io;
+  io.fill(-7, IO_HEADER);
+  assert.equal(l.match(SELL, 0, 1, 0, 0, false), 0);
+  assert.equal(io[IO_STOP], STOP_FULL);
+  assert.equal(io[IO_COUNT], 0);
+  assert.equal(io[IO_HANDLE], -1);
+  assert.ok(io.subarray(IO_HEADER).every((v) => v === -7));
+  // cap 1: one record, then full
+  assert.equal(l.match(SELL, 0, 100, 0, 1, true), 1);
+  assert.equal(io[IO_STOP], STOP_FULL);
+  assert.equal(io[IO_HANDLE], -1, 'no rest when the walk did not end');
+  assert.deepEqual(Array.from(io.subarray(IO_HEADER, IO_HEADER + FILL_STRIDE)), [0, 99, 5, 0, 3, 1]);
+  assert.ok(io.subarray(IO_HEADER + FILL_STRIDE).every((v) => v === -7));
+  // and the rest: the remainder rests at the limit, its level state in the header
+  assert.equal(l.match(SELL, 99, 100, 0, C, true), 1);
+  assert.equal(io[IO_STOP], STOP_DONE);
+  assert.ok(io[IO_HANDLE] >= 0);
+  assert.equal(l.qtyOf(io[IO_HANDLE]), 97);
+  assert.equal(l.priceOf(io[IO_HANDLE]), 99);
+  assert.deepEqual([io[IO_LEVEL_QTY], io[IO_LEVEL_ORDERS]], [97, 1]);
   l.check();
+});
+
+test('add, remove and reduce leave the level state in io', { skip: !available }, () => {
+  const { l, h } = book();
+  const io = l.io;
+  const g = l.add(BUY, 99, 2, 4);
+  assert.deepEqual([io[IO_HANDLE], io[IO_LEVEL_QTY], io[IO_LEVEL_ORDERS]], [g, 10, 3]);
+  l.reduce(h[0], 1);
+  assert.deepEqual([io[IO_LEVEL_QTY], io[IO_LEVEL_ORDERS]], [6, 3]);
+  l.remove(h[2]);
+  assert.deepEqual([io[IO_LEVEL_QTY], io[IO_LEVEL_ORDERS]], [0, 0]);
+  assert.equal(l.io, io, 'the same buffer for the ladder\'s life');
+});
+
+test('the io buffer and the ladder outlive each other safely', { skip: !available }, () => {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  // keep only the io buffers: the ladders behind them may be collected, the memory may not
+  const kept: Float64Array[] = [];
+  for (let i = 0; i < 200; i++) {
+    const x = createNativeLadder();
+    x.add(BUY, 100, 5, 0);
+    kept.push(x.io);
+  }
+  gc?.();
+  for (const io of kept) {
+    io[IO_HEADER] = 1;
+    assert.equal(io[IO_LEVEL_QTY], 5);
+  }
 });
 
 test('depth rejects a buffer smaller than the levels it must write', { skip: !available }, () => {
@@ -160,9 +207,8 @@ test('a ladder keeps working after many rejected calls, and is garbage collected
   for (let i = 0; i < 10000; i++) {
     assert.throws(() => l.remove(1000 + i));
   }
-  const fills = new Float64Array(FILL_BUFFER_LENGTH);
-  assert.equal(l.match(SELL, 0, 100, 9, fills), 3);
-  assert.equal(fills[0], STOP_DONE);
+  assert.equal(l.match(SELL, 0, 100, 9, FILL_CAPACITY, false), 3);
+  assert.equal(l.io[IO_STOP], STOP_DONE);
   assert.equal(l.orderCount(), 1);
   assert.equal(l.qtyOf(h[3]), 7);
   // many short-lived ladders: their memory goes with them (run with --expose-gc for a real check)
@@ -184,7 +230,7 @@ test('a thrown error does not kill a child process either (no abort on bad input
     import { createNativeLadder } from ${JSON.stringify(index)};
     const l = createNativeLadder();
     let errors = 0;
-    for (const f of [() => l.remove(5), () => l.add(0, NaN, 1, 0), () => l.match(0, 1, 1, 0, new Float64Array(0)),
+    for (const f of [() => l.remove(5), () => l.add(0, NaN, 1, 0), () => l.match(0, 1, 1, 0, 1e9, false),
                      () => l.depth(0, 1, null), () => l.reduce(-1, 1), () => l.qtyOf(2 ** 40)]) {
       try { f(); } catch (e) { if (e instanceof Error) errors++; }
     }

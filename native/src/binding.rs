@@ -1,13 +1,41 @@
-//! N-API layer: the `NativeLadder` class. One call per engine command: prices
-//! and quantities cross as JS numbers (f64, validated to be integers within
-//! +-(2^53 - 1)), fills and depth are written into Float64Arrays owned by JS.
+//! N-API layer. Two ways in:
+//!
+//! - the hot path: one plain N-API function per ladder (`hot()`), called with no
+//!   arguments. Its operands and results travel in the ladder's own io buffer, a
+//!   Float64Array over memory this module allocated (`io()`): JS writes the op
+//!   code and operands to io[0..7], calls, and reads the header and fill records
+//!   back. One crossing costs one napi_get_cb_info, no argument conversion, no
+//!   napi_unwrap, no object and no return value. add/remove/reduce/match go here.
+//! - class `NativeLadder` methods for everything else (queries, depth, handles):
+//!   ordinary napi-rs glue, off the engine's per-command path.
+//!
+//! Both reach the same `Shared` (reference counted: the class instance, the hot
+//! function and the io ArrayBuffer each hold one count, released by their
+//! finalizers), so no path can see freed memory whatever JS keeps or drops.
 
+use std::cell::RefCell;
+use std::ffi::c_void;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::ptr::null_mut;
+use std::rc::Rc;
 
 use napi::bindgen_prelude::*;
+use napi::sys;
 use napi_derive::napi;
 
-use crate::ladder::{self, handle_arg, int_arg, price_arg, side_arg, Ladder, LadderError, MAX_SAFE};
+use crate::ladder::{
+    self, handle_arg, int_arg, price_arg, side_arg, Ladder, LadderError, FILL_STRIDE, IO_HANDLE, IO_HEADER,
+    IO_LEVEL_ORDERS, IO_LEVEL_QTY, MAX_SAFE,
+};
+
+/// Fill records the io buffer holds (native/ladder.ts FILL_CAPACITY).
+const FILL_CAPACITY: usize = 256;
+const IO_LEN: usize = IO_HEADER + FILL_CAPACITY * FILL_STRIDE;
+
+const OP_ADD: f64 = 1.0;
+const OP_REMOVE: f64 = 2.0;
+const OP_REDUCE: f64 = 3.0;
+const OP_MATCH: f64 = 4.0;
 
 fn js_err(e: LadderError) -> Error {
     Error::new(Status::InvalidArg, e.to_string())
@@ -18,47 +46,142 @@ fn safe_int(arg: &'static str, v: f64) -> Result<i64> {
     int_arg(arg, v, -MAX_SAFE, MAX_SAFE, "an integer within +-(2^53 - 1)").map_err(js_err)
 }
 
-#[napi]
-pub struct NativeLadder {
+fn safe_int_l(arg: &'static str, v: f64) -> ladder::Result<i64> {
+    int_arg(arg, v, -MAX_SAFE, MAX_SAFE, "an integer within +-(2^53 - 1)")
+}
+
+struct Core {
     inner: Ladder,
     /// Set when a panic was caught in a call that could mutate: the ladder may be
     /// half-updated, so every later call fails instead of answering wrongly.
     poisoned: bool,
 }
 
-impl NativeLadder {
-    fn read<T>(&self, f: impl FnOnce(&Ladder) -> ladder::Result<T>) -> Result<T> {
-        if self.poisoned {
-            return Err(poisoned());
-        }
-        match catch_unwind(AssertUnwindSafe(|| f(&self.inner))) {
-            Ok(r) => r.map_err(js_err),
-            Err(p) => Err(panic_error(p)),
-        }
-    }
+struct Shared {
+    core: RefCell<Core>,
+    /// IO_LEN doubles, owned here (freed when the last holder lets go).
+    io: *mut f64,
+}
 
-    fn write<T>(&mut self, f: impl FnOnce(&mut Ladder) -> ladder::Result<T>) -> Result<T> {
-        if self.poisoned {
-            return Err(poisoned());
-        }
-        match catch_unwind(AssertUnwindSafe(|| f(&mut self.inner))) {
-            Ok(r) => r.map_err(js_err),
-            Err(p) => {
-                self.poisoned = true;
-                Err(panic_error(p))
-            }
-        }
+impl Drop for Shared {
+    fn drop(&mut self) {
+        // SAFETY: allocated in NativeLadder::new as a Box<[f64]> of IO_LEN elements.
+        unsafe { drop(Box::from_raw(std::ptr::slice_from_raw_parts_mut(self.io, IO_LEN))) };
     }
 }
 
-fn poisoned() -> Error {
-    Error::new(
-        Status::GenericFailure,
-        "native ladder is unusable after an internal error (a Rust panic was caught earlier)",
-    )
+/// A napi_value handed back to JS as is.
+pub struct Raw(sys::napi_value);
+
+impl ToNapiValue for Raw {
+    unsafe fn to_napi_value(_env: sys::napi_env, val: Self) -> Result<sys::napi_value> {
+        Ok(val.0)
+    }
 }
 
-fn panic_error(p: Box<dyn std::any::Any + Send>) -> Error {
+fn check(status: sys::napi_status, what: &str) -> Result<()> {
+    if status == sys::Status::napi_ok {
+        Ok(())
+    } else {
+        Err(Error::new(Status::GenericFailure, format!("{what} failed (napi status {status})")))
+    }
+}
+
+/// Finalizer of the hot function and of the io ArrayBuffer: drops their count.
+unsafe extern "C" fn release(_env: sys::napi_env, data: *mut c_void, _hint: *mut c_void) {
+    drop(Rc::from_raw(data as *const Shared));
+}
+
+unsafe extern "C" fn release_hint(_env: sys::napi_env, _data: *mut c_void, hint: *mut c_void) {
+    drop(Rc::from_raw(hint as *const Shared));
+}
+
+/// The hot function: reads the op and its operands from io, runs it, writes results to io.
+unsafe extern "C" fn hot_cb(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+    let mut data: *mut c_void = null_mut();
+    if sys::napi_get_cb_info(env, info, null_mut(), null_mut(), null_mut(), &mut data) != sys::Status::napi_ok
+        || data.is_null()
+    {
+        throw(env, "native ladder: bad call");
+        return null_mut();
+    }
+    // SAFETY: data is the Rc<Shared> this function holds (released only by its finalizer).
+    let shared = &*(data as *const Shared);
+    let mut core = match shared.core.try_borrow_mut() {
+        Ok(c) => c,
+        Err(_) => {
+            throw(env, "native ladder: re-entrant call");
+            return null_mut();
+        }
+    };
+    if core.poisoned {
+        throw(env, POISONED);
+        return null_mut();
+    }
+    // SAFETY: JS is single-threaded and blocked in this call; nothing else touches the memory now.
+    let io = std::slice::from_raw_parts_mut(shared.io, IO_LEN);
+    match catch_unwind(AssertUnwindSafe(|| run(&mut core.inner, io))) {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => throw(env, &e.to_string()),
+        Err(p) => {
+            core.poisoned = true;
+            throw(env, &panic_message(p));
+        }
+    }
+    null_mut()
+}
+
+unsafe fn throw(env: sys::napi_env, msg: &str) {
+    let mut bytes = msg.as_bytes().to_vec();
+    bytes.retain(|&b| b != 0);
+    bytes.push(0);
+    sys::napi_throw_error(env, std::ptr::null(), bytes.as_ptr() as *const std::os::raw::c_char);
+}
+
+#[inline(always)]
+fn run(l: &mut Ladder, io: &mut [f64]) -> ladder::Result<()> {
+    let op = io[0];
+    if op == OP_MATCH {
+        let side = side_arg(io[1])?;
+        let limit = safe_int_l("limit", io[2])?;
+        let want = safe_int_l("want", io[3])?;
+        let owner = safe_int_l("owner", io[4])?;
+        let cap = int_arg("cap", io[5], 0, FILL_CAPACITY as i64, "an integer in 0..256")? as usize;
+        let rest = io[6] != 0.0;
+        l.match_io(side, limit, want, owner, cap, rest, io)?;
+    } else if op == OP_ADD {
+        let side = side_arg(io[1])?;
+        let price = price_arg("price", io[2])?;
+        let qty = int_arg("qty", io[3], 1, MAX_SAFE, "an integer in 1..2^53 - 1")?;
+        let owner = int_arg("owner", io[4], 0, ladder::MAX_OWNER, "an integer in 0..2^31 - 1")?;
+        let h = l.add(side, price, qty, owner)?;
+        io[IO_HANDLE] = h as f64;
+        level_out(l, io);
+    } else if op == OP_REMOVE {
+        let h = handle_arg(io[1])?;
+        l.remove(h)?;
+        level_out(l, io);
+    } else if op == OP_REDUCE {
+        let h = handle_arg(io[1])?;
+        let qty = int_arg("qty", io[2], 1, MAX_SAFE, "an integer in 1..2^53 - 1")?;
+        l.reduce(h, qty)?;
+        level_out(l, io);
+    } else {
+        return Err(LadderError::BadNumber { arg: "op", value: format!("{op}"), expected: "1..4" });
+    }
+    Ok(())
+}
+
+#[inline(always)]
+fn level_out(l: &Ladder, io: &mut [f64]) {
+    let (q, n) = l.last_level();
+    io[IO_LEVEL_QTY] = q as f64;
+    io[IO_LEVEL_ORDERS] = n as f64;
+}
+
+const POISONED: &str = "native ladder is unusable after an internal error (a Rust panic was caught earlier)";
+
+fn panic_message(p: Box<dyn std::any::Any + Send>) -> String {
     let msg = if let Some(s) = p.downcast_ref::<&str>() {
         (*s).to_string()
     } else if let Some(s) = p.downcast_ref::<String>() {
@@ -66,14 +189,37 @@ fn panic_error(p: Box<dyn std::any::Any + Send>) -> Error {
     } else {
         "unknown panic".to_string()
     };
-    Error::new(Status::GenericFailure, format!("native ladder internal error: {msg}"))
+    format!("native ladder internal error: {msg}")
+}
+
+#[napi]
+pub struct NativeLadder {
+    shared: Rc<Shared>,
+}
+
+impl NativeLadder {
+    fn read<T>(&self, f: impl FnOnce(&Ladder) -> ladder::Result<T>) -> Result<T> {
+        let core = self
+            .shared
+            .core
+            .try_borrow()
+            .map_err(|_| Error::new(Status::GenericFailure, "native ladder: re-entrant call"))?;
+        if core.poisoned {
+            return Err(Error::new(Status::GenericFailure, POISONED));
+        }
+        match catch_unwind(AssertUnwindSafe(|| f(&core.inner))) {
+            Ok(r) => r.map_err(js_err),
+            Err(p) => Err(Error::new(Status::GenericFailure, panic_message(p))),
+        }
+    }
 }
 
 #[napi]
 impl NativeLadder {
     #[napi(constructor)]
     pub fn new() -> Self {
-        NativeLadder { inner: Ladder::new(), poisoned: false }
+        let io = Box::into_raw(vec![0.0f64; IO_LEN].into_boxed_slice()) as *mut f64;
+        NativeLadder { shared: Rc::new(Shared { core: RefCell::new(Core { inner: Ladder::new(), poisoned: false }), io }) }
     }
 
     #[napi(getter)]
@@ -81,26 +227,50 @@ impl NativeLadder {
         "native"
     }
 
+    /// The io buffer: a Float64Array over this ladder's own memory (IO_LEN doubles).
     #[napi]
-    pub fn add(&mut self, side: f64, price: f64, qty: f64, owner: f64) -> Result<u32> {
-        let side = side_arg(side).map_err(js_err)?;
-        let price = price_arg("price", price).map_err(js_err)?;
-        let qty = int_arg("qty", qty, 1, MAX_SAFE, "an integer in 1..2^53 - 1").map_err(js_err)?;
-        let owner = int_arg("owner", owner, 0, ladder::MAX_OWNER, "an integer in 0..2^31 - 1").map_err(js_err)?;
-        self.write(|l| l.add(side, price, qty, owner))
+    pub fn io(&self, env: Env) -> Result<Raw> {
+        let raw = env.raw();
+        let hint = Rc::into_raw(self.shared.clone()) as *mut c_void;
+        let mut ab = null_mut();
+        // SAFETY: the memory lives as long as the Rc count the finalizer releases.
+        let st = unsafe {
+            sys::napi_create_external_arraybuffer(
+                raw,
+                self.shared.io as *mut c_void,
+                IO_LEN * 8,
+                Some(release_hint),
+                hint,
+                &mut ab,
+            )
+        };
+        if st != sys::Status::napi_ok {
+            unsafe { drop(Rc::from_raw(hint as *const Shared)) };
+            return Err(Error::new(Status::GenericFailure, format!("napi_create_external_arraybuffer failed ({st})")));
+        }
+        let mut ta = null_mut();
+        check(
+            unsafe { sys::napi_create_typedarray(raw, sys::TypedarrayType::float64_array, IO_LEN, ab, 0, &mut ta) },
+            "napi_create_typedarray",
+        )?;
+        Ok(Raw(ta))
     }
 
+    /// The hot function: `run()` executes the op written in io[0] (see native/index.ts).
     #[napi]
-    pub fn remove(&mut self, handle: f64) -> Result<()> {
-        let h = handle_arg(handle).map_err(js_err)?;
-        self.write(|l| l.remove(h))
-    }
-
-    #[napi]
-    pub fn reduce(&mut self, handle: f64, qty: f64) -> Result<()> {
-        let h = handle_arg(handle).map_err(js_err)?;
-        let qty = int_arg("qty", qty, 1, MAX_SAFE, "an integer in 1..2^53 - 1").map_err(js_err)?;
-        self.write(|l| l.reduce(h, qty))
+    pub fn hot(&self, env: Env) -> Result<Raw> {
+        let raw = env.raw();
+        let data = Rc::into_raw(self.shared.clone()) as *mut c_void;
+        let mut f = null_mut();
+        let name = b"run";
+        let st = unsafe { sys::napi_create_function(raw, name.as_ptr() as *const _, 3, Some(hot_cb), data, &mut f) };
+        if st != sys::Status::napi_ok {
+            unsafe { drop(Rc::from_raw(data as *const Shared)) };
+            return Err(Error::new(Status::GenericFailure, format!("napi_create_function failed ({st})")));
+        }
+        // the function owns one count until it is collected
+        check(unsafe { sys::napi_wrap(raw, f, data, Some(release), null_mut(), null_mut()) }, "napi_wrap")?;
+        Ok(Raw(f))
     }
 
     #[napi]
@@ -155,21 +325,9 @@ impl NativeLadder {
         self.read(|l| Ok(l.fillable(side, limit, want, owner, stop_at_owner) as f64))
     }
 
-    /// The walk; writes the stop reason to fills[0] and one record per fill after it.
-    #[napi(js_name = "match")]
-    pub fn match_(&mut self, side: f64, limit: f64, want: f64, owner: f64, mut fills: Float64ArraySlice<'_>) -> Result<u32> {
-        // SAFETY: JS is single-threaded and blocked in this call; the view is not kept.
-        let fills: &mut [f64] = unsafe { fills.as_mut() };
-        let side = side_arg(side).map_err(js_err)?;
-        let limit = safe_int("limit", limit)?;
-        let want = safe_int("want", want)?;
-        let owner = safe_int("owner", owner)?;
-        self.write(|l| l.match_into(side, limit, want, owner, fills).map(|n| n as u32))
-    }
-
     #[napi]
     pub fn depth(&self, side: f64, n: f64, mut out: Float64ArraySlice<'_>) -> Result<u32> {
-        // SAFETY: as in match_.
+        // SAFETY: JS is single-threaded and blocked in this call; the view is not kept.
         let out: &mut [f64] = unsafe { out.as_mut() };
         let side = side_arg(side).map_err(js_err)?;
         let n = safe_int("n", n)?.max(0) as usize;
@@ -185,10 +343,7 @@ impl NativeLadder {
     /// Verifies every internal invariant (slow; for tests). Throws on a violation.
     #[napi]
     pub fn check(&self) -> Result<()> {
-        if self.poisoned {
-            return Err(poisoned());
-        }
-        self.inner.check().map_err(|m| Error::new(Status::GenericFailure, m))
+        self.read(|l| Ok(l.check()))?.map_err(|m| Error::new(Status::GenericFailure, m))
     }
 }
 

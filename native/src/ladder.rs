@@ -35,6 +35,14 @@ pub const F_LEAVES: usize = 3;
 pub const F_LEVEL_QTY: usize = 4;
 pub const F_LEVEL_ORDERS: usize = 5;
 
+/// Layout of the io buffer used by `match_io` (mirrors native/ladder.ts).
+pub const IO_STOP: usize = 0;
+pub const IO_COUNT: usize = 1;
+pub const IO_HANDLE: usize = 2;
+pub const IO_LEVEL_QTY: usize = 3;
+pub const IO_LEVEL_ORDERS: usize = 4;
+pub const IO_HEADER: usize = 8;
+
 const NIL: u32 = u32::MAX;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -170,6 +178,8 @@ pub struct Ladder {
     live: usize,
     /// levels by price; index 0 = bids (best = last key), 1 = asks (best = first key)
     sides: [BTreeMap<i64, Level>; 2],
+    /// [qty, orders] of the level the last add/remove/reduce touched (0, 0: gone)
+    last: (i64, u32),
 }
 
 /// Takes `h` out of its level's queue and puts its slot on the free list.
@@ -263,6 +273,7 @@ impl Ladder {
         lv.tail = h;
         lv.qty += qty;
         lv.count += 1;
+        self.last = (lv.qty, lv.count);
         self.live += 1;
         Ok(h)
     }
@@ -274,6 +285,7 @@ impl Ladder {
         let lv = map.get_mut(&s.price).expect("resting order without its level");
         lv.qty -= s.qty;
         unlink(&mut self.slots, &mut self.free, &mut self.live, lv, h);
+        self.last = (lv.qty, lv.count);
         if lv.count == 0 {
             map.remove(&s.price);
         }
@@ -288,8 +300,14 @@ impl Ladder {
         }
         let lv = self.sides[s.side.idx()].get_mut(&s.price).expect("resting order without its level");
         lv.qty -= s.qty - qty;
+        self.last = (lv.qty, lv.count);
         self.slots[h as usize].qty = qty;
         Ok(())
+    }
+
+    /// [qty, orders] of the level the last add, remove or reduce touched, after it.
+    pub fn last_level(&self) -> (i64, u32) {
+        self.last
     }
 
     pub fn best(&self, side: Side) -> Option<i64> {
@@ -376,16 +394,72 @@ impl Ladder {
 
     /// The walk (see `Ladder.match` in native/ladder.ts). `fills` must hold at
     /// least the header slot; it holds (len - 1) / FILL_STRIDE records.
-    pub fn match_into(&mut self, side: Side, limit: i64, mut want: i64, owner: i64, fills: &mut [f64]) -> Result<usize> {
+    pub fn match_into(&mut self, side: Side, limit: i64, want: i64, owner: i64, fills: &mut [f64]) -> Result<usize> {
         if fills.is_empty() {
             return Err(LadderError::BufferTooSmall { arg: "fills", needed: 1, got: 0 });
         }
         let cap = (fills.len() - 1) / FILL_STRIDE;
+        let (n, stop, _) = self.walk(side, limit, want, owner, fills, 1, cap);
+        fills[0] = stop;
+        Ok(n)
+    }
+
+    /// The engine's call (see `Ladder.match` in native/ladder.ts): the walk, at most
+    /// `cap` fills written from `io[IO_HEADER]`, then, when `rest` is set, the walk
+    /// ended with STOP_DONE and quantity is left, that remainder rests at `limit`.
+    /// Header: io[IO_STOP] stop reason, io[IO_COUNT] fills, io[IO_HANDLE] the new
+    /// resting handle or -1, io[IO_LEVEL_QTY], io[IO_LEVEL_ORDERS] its level after.
+    /// Every check runs before anything changes (a rest that could overflow its
+    /// level or find no slot is refused up front, judged on the whole `want`).
+    #[allow(clippy::too_many_arguments)]
+    pub fn match_io(&mut self, side: Side, limit: i64, want: i64, owner: i64, cap: usize, rest: bool, io: &mut [f64]) -> Result<usize> {
+        let room = io.len().saturating_sub(IO_HEADER) / FILL_STRIDE;
+        if io.len() < IO_HEADER || cap > room {
+            let needed = IO_HEADER + cap.saturating_mul(FILL_STRIDE);
+            return Err(LadderError::BufferTooSmall { arg: "io", needed, got: io.len() });
+        }
+        if rest && want > 0 {
+            if !(0..=MAX_OWNER).contains(&owner) {
+                return Err(LadderError::BadNumber {
+                    arg: "owner",
+                    value: owner.to_string(),
+                    expected: "an integer in 0..2^31 - 1 (to rest)",
+                });
+            }
+            if let Some(lv) = self.sides[side.idx()].get(&limit) {
+                if lv.qty > MAX_SAFE - want {
+                    return Err(LadderError::LevelOverflow { price: limit });
+                }
+            }
+            if self.free.is_none() && self.slots.len() >= MAX_SLOTS {
+                return Err(LadderError::Full);
+            }
+        }
+        let (n, stop, left) = self.walk(side, limit, want, owner, io, IO_HEADER, cap);
+        io[IO_STOP] = stop;
+        io[IO_COUNT] = n as f64;
+        if rest && stop == STOP_DONE && left > 0 {
+            let h = self.add(side, limit, left, owner)?;
+            io[IO_HANDLE] = h as f64;
+            io[IO_LEVEL_QTY] = self.last.0 as f64;
+            io[IO_LEVEL_ORDERS] = self.last.1 as f64;
+        } else {
+            io[IO_HANDLE] = -1.0;
+        }
+        Ok(n)
+    }
+
+    /// The walk itself: fills written as records from `out[base]`, at most `cap`.
+    /// Returns (fills, stop reason, quantity left of `want`).
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    fn walk(&mut self, side: Side, limit: i64, mut want: i64, owner: i64, out: &mut [f64], base: usize, cap: usize) -> (usize, f64, i64) {
         let opp = side.opposite();
-        let Ladder { slots, free, live, sides } = self;
+        let Ladder { slots, free, live, sides, .. } = self;
         let map = &mut sides[opp.idx()];
         let mut n = 0usize;
         let mut stop = STOP_DONE;
+        let out = &mut out[base..base + cap * FILL_STRIDE];
         'outer: while want > 0 {
             let mut entry = match opp {
                 Side::Sell => match map.first_entry() {
@@ -402,9 +476,10 @@ impl Ladder {
                 break;
             }
             let lv = entry.get_mut();
+            let pricef = price as f64;
             let mut h = lv.head;
             while h != NIL && want > 0 {
-                let s = slots[h as usize];
+                let s = &mut slots[h as usize];
                 if s.owner == owner {
                     stop = h as f64;
                     break 'outer;
@@ -413,19 +488,20 @@ impl Ladder {
                     stop = STOP_FULL;
                     break 'outer;
                 }
-                let q = s.qty.min(want);
-                let leaves = s.qty - q;
+                let avail = s.qty;
+                let q = avail.min(want);
+                let leaves = avail - q;
                 want -= q;
-                slots[h as usize].qty = leaves;
-                lv.qty -= q;
+                s.qty = leaves;
                 let next = s.next;
+                lv.qty -= q;
                 if leaves == 0 {
+                    // the head of the queue leaves: unlink it (prev is NIL by construction)
                     unlink(slots, free, live, lv, h);
                 }
-                let o = 1 + n * FILL_STRIDE;
-                let rec = &mut fills[o..o + FILL_STRIDE];
+                let rec = &mut out[n * FILL_STRIDE..n * FILL_STRIDE + FILL_STRIDE];
                 rec[F_HANDLE] = h as f64;
-                rec[F_PRICE] = price as f64;
+                rec[F_PRICE] = pricef;
                 rec[F_QTY] = q as f64;
                 rec[F_LEAVES] = leaves as f64;
                 rec[F_LEVEL_QTY] = lv.qty as f64;
@@ -437,8 +513,7 @@ impl Ladder {
                 entry.remove();
             }
         }
-        fills[0] = stop;
-        Ok(n)
+        (n, stop, want)
     }
 
     /// Best `n` levels of a side into `out` as [price, qty, orders] triples.

@@ -15,7 +15,8 @@
 //! Every public method validates its inputs before touching any state, so an
 //! `Err` leaves the ladder unchanged.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::fmt;
 
 /// Largest integer a JS number holds exactly (2^53 - 1).
@@ -159,27 +160,80 @@ struct Slot {
     prev: u32,
     /// Next order in the level's queue; for a free slot, the next free slot.
     next: u32,
+    /// Index of its level in `Ladder::levels`.
+    level: u32,
     side: Side,
     live: bool,
 }
 
 #[derive(Clone, Copy, Debug)]
 struct Level {
+    price: i64,
+    qty: i64,
     head: u32,
     tail: u32,
-    qty: i64,
     count: u32,
 }
 
+/// Multiply-rotate hasher (FxHash) for the price index: prices are trusted
+/// integers from the engine, so no DoS-resistant hashing is needed.
+#[derive(Default, Clone, Copy)]
+struct Fx(u64);
+
+impl Hasher for Fx {
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(5) ^ b as u64).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+    #[inline]
+    fn write_i64(&mut self, v: i64) {
+        self.0 = (self.0.rotate_left(5) ^ v as u64).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+type FxMap = HashMap<i64, u32, BuildHasherDefault<Fx>>;
+
+/// One side's levels: ordered by price (for walks) and hashed by price (for add).
 #[derive(Debug, Default)]
+struct Book {
+    /// price -> level index; bids are walked from the last key, asks from the first
+    tree: BTreeMap<i64, u32>,
+    index: FxMap,
+    /// best level index, NIL when the side is empty
+    best: u32,
+}
+
+#[derive(Debug)]
 pub struct Ladder {
     slots: Vec<Slot>,
     free: Option<u32>,
     live: usize,
-    /// levels by price; index 0 = bids (best = last key), 1 = asks (best = first key)
-    sides: [BTreeMap<i64, Level>; 2],
+    levels: Vec<Level>,
+    level_free: Vec<u32>,
+    /// index 0 = bids, 1 = asks
+    sides: [Book; 2],
     /// [qty, orders] of the level the last add/remove/reduce touched (0, 0: gone)
     last: (i64, u32),
+}
+
+impl Default for Ladder {
+    fn default() -> Self {
+        Ladder {
+            slots: Vec::new(),
+            free: None,
+            live: 0,
+            levels: Vec::new(),
+            level_free: Vec::new(),
+            sides: [Book { best: NIL, ..Book::default() }, Book { best: NIL, ..Book::default() }],
+            last: (0, 0),
+        }
+    }
 }
 
 /// Takes `h` out of its level's queue and puts its slot on the free list.
@@ -208,6 +262,31 @@ fn unlink(slots: &mut [Slot], free: &mut Option<u32>, live: &mut usize, lv: &mut
     *free = Some(h);
 }
 
+/// Is `a` a better price than `b` for resting orders on `side`?
+#[inline]
+fn better(side: Side, a: i64, b: i64) -> bool {
+    match side {
+        Side::Buy => a > b,
+        Side::Sell => a < b,
+    }
+}
+
+/// Forgets an emptied level: out of the tree and the index, slot freed, best moved on.
+#[inline]
+fn drop_level(book: &mut Book, levels: &[Level], level_free: &mut Vec<u32>, side: Side, li: u32) {
+    let price = levels[li as usize].price;
+    book.tree.remove(&price);
+    book.index.remove(&price);
+    level_free.push(li);
+    if book.best == li {
+        book.best = match side {
+            Side::Buy => book.tree.last_key_value(),
+            Side::Sell => book.tree.first_key_value(),
+        }
+        .map_or(NIL, |(_, &l)| l);
+    }
+}
+
 impl Ladder {
     pub fn new() -> Self {
         Self::default()
@@ -218,6 +297,11 @@ impl Ladder {
             Some(s) if s.live => Ok(s),
             _ => Err(LadderError::UnknownHandle(h.to_string())),
         }
+    }
+
+    #[inline]
+    fn level_at(&self, side: Side, price: i64) -> Option<&Level> {
+        self.sides[side.idx()].index.get(&price).map(|&li| &self.levels[li as usize])
     }
 
     /// Rests an order at the back of its level's FIFO queue; returns its handle.
@@ -243,11 +327,19 @@ impl Ladder {
                 expected: "an integer in 0..2^31 - 1",
             });
         }
-        if let Some(lv) = self.sides[side.idx()].get(&price) {
-            if lv.qty > MAX_SAFE - qty {
+        let found = self.sides[side.idx()].index.get(&price).copied();
+        if let Some(li) = found {
+            if self.levels[li as usize].qty > MAX_SAFE - qty {
                 return Err(LadderError::LevelOverflow { price });
             }
         }
+        if self.free.is_none() && self.slots.len() >= MAX_SLOTS {
+            return Err(LadderError::Full);
+        }
+        let li = match found {
+            Some(li) => li,
+            None => self.new_level(side, price),
+        };
         let h = match self.free {
             Some(h) => {
                 let next = self.slots[h as usize].next;
@@ -255,16 +347,13 @@ impl Ladder {
                 h
             }
             None => {
-                if self.slots.len() >= MAX_SLOTS {
-                    return Err(LadderError::Full);
-                }
-                self.slots.push(Slot { price: 0, qty: 0, owner: 0, prev: NIL, next: NIL, side, live: false });
+                self.slots.push(Slot { price: 0, qty: 0, owner: 0, prev: NIL, next: NIL, level: NIL, side, live: false });
                 (self.slots.len() - 1) as u32
             }
         };
-        let lv = self.sides[side.idx()].entry(price).or_insert(Level { head: NIL, tail: NIL, qty: 0, count: 0 });
+        let lv = &mut self.levels[li as usize];
         let tail = lv.tail;
-        self.slots[h as usize] = Slot { price, qty, owner, prev: tail, next: NIL, side, live: true };
+        self.slots[h as usize] = Slot { price, qty, owner, prev: tail, next: NIL, level: li, side, live: true };
         if tail == NIL {
             lv.head = h;
         } else {
@@ -278,16 +367,36 @@ impl Ladder {
         Ok(h)
     }
 
+    fn new_level(&mut self, side: Side, price: i64) -> u32 {
+        let lv = Level { price, qty: 0, head: NIL, tail: NIL, count: 0 };
+        let li = match self.level_free.pop() {
+            Some(li) => {
+                self.levels[li as usize] = lv;
+                li
+            }
+            None => {
+                self.levels.push(lv);
+                (self.levels.len() - 1) as u32
+            }
+        };
+        let book = &mut self.sides[side.idx()];
+        book.tree.insert(price, li);
+        book.index.insert(price, li);
+        if book.best == NIL || better(side, price, self.levels[book.best as usize].price) {
+            book.best = li;
+        }
+        li
+    }
+
     /// Takes a resting order out of the book.
     pub fn remove(&mut self, h: u32) -> Result<()> {
         let s = *self.slot(h)?;
-        let map = &mut self.sides[s.side.idx()];
-        let lv = map.get_mut(&s.price).expect("resting order without its level");
+        let lv = &mut self.levels[s.level as usize];
         lv.qty -= s.qty;
         unlink(&mut self.slots, &mut self.free, &mut self.live, lv, h);
         self.last = (lv.qty, lv.count);
         if lv.count == 0 {
-            map.remove(&s.price);
+            drop_level(&mut self.sides[s.side.idx()], &self.levels, &mut self.level_free, s.side, s.level);
         }
         Ok(())
     }
@@ -298,7 +407,7 @@ impl Ladder {
         if qty <= 0 || qty > s.qty {
             return Err(LadderError::BadReduce { handle: h, qty, current: s.qty });
         }
-        let lv = self.sides[s.side.idx()].get_mut(&s.price).expect("resting order without its level");
+        let lv = &mut self.levels[s.level as usize];
         lv.qty -= s.qty - qty;
         self.last = (lv.qty, lv.count);
         self.slots[h as usize].qty = qty;
@@ -311,23 +420,24 @@ impl Ladder {
     }
 
     pub fn best(&self, side: Side) -> Option<i64> {
-        let map = &self.sides[side.idx()];
-        match side {
-            Side::Buy => map.last_key_value().map(|(p, _)| *p),
-            Side::Sell => map.first_key_value().map(|(p, _)| *p),
+        let b = self.sides[side.idx()].best;
+        if b == NIL {
+            None
+        } else {
+            Some(self.levels[b as usize].price)
         }
     }
 
     pub fn level_qty(&self, side: Side, price: i64) -> i64 {
-        self.sides[side.idx()].get(&price).map_or(0, |l| l.qty)
+        self.level_at(side, price).map_or(0, |l| l.qty)
     }
 
     pub fn level_orders(&self, side: Side, price: i64) -> u32 {
-        self.sides[side.idx()].get(&price).map_or(0, |l| l.count)
+        self.level_at(side, price).map_or(0, |l| l.count)
     }
 
     pub fn level_count(&self, side: Side) -> usize {
-        self.sides[side.idx()].len()
+        self.sides[side.idx()].tree.len()
     }
 
     pub fn order_count(&self) -> usize {
@@ -347,11 +457,12 @@ impl Ladder {
     }
 
     /// Levels of a side, best first.
-    fn levels(&self, side: Side) -> Box<dyn Iterator<Item = (&i64, &Level)> + '_> {
-        let map = &self.sides[side.idx()];
+    fn levels(&self, side: Side) -> Box<dyn Iterator<Item = (i64, &Level)> + '_> {
+        let tree = &self.sides[side.idx()].tree;
+        let levels = &self.levels;
         match side {
-            Side::Buy => Box::new(map.iter().rev()),
-            Side::Sell => Box::new(map.iter()),
+            Side::Buy => Box::new(tree.iter().rev().map(move |(&p, &li)| (p, &levels[li as usize]))),
+            Side::Sell => Box::new(tree.iter().map(move |(&p, &li)| (p, &levels[li as usize]))),
         }
     }
 
@@ -369,7 +480,7 @@ impl Ladder {
         // i128: a sum of many 2^53 quantities must not overflow before it reaches want
         let want = want as i128;
         let mut sum: i128 = 0;
-        for (&price, lv) in self.levels(side.opposite()) {
+        for (price, lv) in self.levels(side.opposite()) {
             if Self::beyond(side, price, limit) {
                 return sum as i64;
             }
@@ -426,7 +537,7 @@ impl Ladder {
                     expected: "an integer in 0..2^31 - 1 (to rest)",
                 });
             }
-            if let Some(lv) = self.sides[side.idx()].get(&limit) {
+            if let Some(lv) = self.level_at(side, limit) {
                 if lv.qty > MAX_SAFE - want {
                     return Err(LadderError::LevelOverflow { price: limit });
                 }
@@ -455,27 +566,21 @@ impl Ladder {
     #[inline]
     fn walk(&mut self, side: Side, limit: i64, mut want: i64, owner: i64, out: &mut [f64], base: usize, cap: usize) -> (usize, f64, i64) {
         let opp = side.opposite();
-        let Ladder { slots, free, live, sides, .. } = self;
-        let map = &mut sides[opp.idx()];
+        let Ladder { slots, free, live, levels, level_free, sides, .. } = self;
+        let book = &mut sides[opp.idx()];
         let mut n = 0usize;
         let mut stop = STOP_DONE;
         let out = &mut out[base..base + cap * FILL_STRIDE];
         'outer: while want > 0 {
-            let mut entry = match opp {
-                Side::Sell => match map.first_entry() {
-                    Some(e) => e,
-                    None => break,
-                },
-                Side::Buy => match map.last_entry() {
-                    Some(e) => e,
-                    None => break,
-                },
-            };
-            let price = *entry.key();
+            let li = book.best;
+            if li == NIL {
+                break;
+            }
+            let lv = &mut levels[li as usize];
+            let price = lv.price;
             if Self::beyond(side, price, limit) {
                 break;
             }
-            let lv = entry.get_mut();
             let pricef = price as f64;
             let mut h = lv.head;
             while h != NIL && want > 0 {
@@ -496,7 +601,6 @@ impl Ladder {
                 let next = s.next;
                 lv.qty -= q;
                 if leaves == 0 {
-                    // the head of the queue leaves: unlink it (prev is NIL by construction)
                     unlink(slots, free, live, lv, h);
                 }
                 let rec = &mut out[n * FILL_STRIDE..n * FILL_STRIDE + FILL_STRIDE];
@@ -510,7 +614,7 @@ impl Ladder {
                 h = next;
             }
             if lv.count == 0 {
-                entry.remove();
+                drop_level(book, levels, level_free, opp, li);
             }
         }
         (n, stop, want)
@@ -524,7 +628,7 @@ impl Ladder {
         if out.len() < needed {
             return Err(LadderError::BufferTooSmall { arg: "depth", needed, got: out.len() });
         }
-        for (i, (&price, lv)) in self.levels(side).take(k).enumerate() {
+        for (i, (price, lv)) in self.levels(side).take(k).enumerate() {
             out[i * 3] = price as f64;
             out[i * 3 + 1] = lv.qty as f64;
             out[i * 3 + 2] = lv.count as f64;
@@ -549,14 +653,26 @@ impl Ladder {
     pub fn check(&self) -> std::result::Result<(), String> {
         let mut seen = 0usize;
         for side in [Side::Buy, Side::Sell] {
-            for (&price, lv) in &self.sides[side.idx()] {
+            let book = &self.sides[side.idx()];
+            if book.index.len() != book.tree.len() {
+                return Err("price index and tree disagree".into());
+            }
+            let want_best = self.levels(side).next().map(|(p, _)| p);
+            if self.best(side) != want_best {
+                return Err(format!("cached best {:?} is not {:?}", self.best(side), want_best));
+            }
+            for (&price, &li) in &book.tree {
+                let lv = &self.levels[li as usize];
+                if book.index.get(&price) != Some(&li) || lv.price != price || self.level_free.contains(&li) {
+                    return Err(format!("level {price} badly indexed"));
+                }
                 if lv.count == 0 {
                     return Err(format!("empty level {price} kept"));
                 }
                 let (mut h, mut prev, mut n, mut q) = (lv.head, NIL, 0u32, 0i64);
                 while h != NIL {
                     let s = &self.slots[h as usize];
-                    if !s.live || s.price != price || s.side != side || s.prev != prev || s.qty <= 0 {
+                    if !s.live || s.price != price || s.side != side || s.prev != prev || s.qty <= 0 || s.level != li {
                         return Err(format!("bad slot {h} in level {price}"));
                     }
                     n += 1;
@@ -584,6 +700,9 @@ impl Ladder {
         }
         if free + self.live != self.slots.len() {
             return Err("slots leaked".into());
+        }
+        if self.level_free.len() + self.sides[0].tree.len() + self.sides[1].tree.len() != self.levels.len() {
+            return Err("level slots leaked".into());
         }
         Ok(())
     }

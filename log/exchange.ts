@@ -53,7 +53,7 @@ export class Exchange {
     this.lastSnapshotSeq = recovery.snapshotSeq;
     sequencer.onSnapshot = (s) => this.periodicSnapshot(s);
     sequencer.onFatal = (err) => {
-      log(`matchlog: FATAL: a log write failed, no further commands are taken: ${err.message}`);
+      log(`FATAL: the sequencer failed, no further commands are taken: ${err.message}`);
       this.onFatal?.(err);
     };
   }

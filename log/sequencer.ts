@@ -101,7 +101,7 @@ export class Sequencer {
   commands = 0;
   /** Called with the state at every snapshotEvery-th seq, once that seq is durable. */
   onSnapshot: ((s: SnapshotDue) => void) | null = null;
-  /** Called once if a write fails: the engine is then ahead of the log and the process must restart. */
+  /** Called once if a write fails (or the engine throws): the engine is then ahead of the log and the process must restart. */
   onFatal: ((err: Error) => void) | null = null;
 
   constructor(private readonly engine: Engine, private readonly writer: LogWriter, start: StartState,
@@ -224,9 +224,9 @@ export class Sequencer {
       const seq = ++this.seq;
       item.seq = seq;
       item.ts = ts;
+      this.inflight.push(item); // first: if the engine throws, fail() still answers it
       b.command(seq, ts, item.origin, item.cmd);
       this.engine.apply(item.cmd, seq, item.events);
-      this.inflight.push(item);
       if (o.checkpointEvery > 0 && seq % o.checkpointEvery === 0) b.checkpoint(seq, ts, this.engine.stateHash());
       if (o.snapshotEvery > 0 && seq % o.snapshotEvery === 0) {
         this.inflightSnapshot = { seq, ts, hash: this.engine.stateHash(), state: this.engine.snapshot() };

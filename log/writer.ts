@@ -1,15 +1,21 @@
 // Appends sealed blocks to segment files: one block per group commit, written
-// with a single outstanding write and made durable with fdatasync before the
-// caller hears about it. Segments roll by size and are named by the first seq
+// with a single outstanding write and durable before the caller hears about
+// it. Segment files are opened with O_DSYNC, so a write returns once its data
+// is on stable storage (what write + fdatasync give) in a single trip to the
+// thread pool: with two trips the fdatasync would wait for the main thread to
+// come round between them, and the main thread is busy building the next
+// block or collecting garbage. Segments roll by size and are named by the first seq
 // of the first block written into them.
 
 import { randomBytes } from 'node:crypto';
-import { closeSync, fdatasync, fdatasyncSync, fsyncSync, openSync, write, writeSync } from 'node:fs';
+import { closeSync, constants, fsyncSync, openSync, write, writeSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { SYNC_SIZE, encodeHeader } from './container.js';
 import { fsyncDir, indexPathOf, segmentName } from './files.js';
 import { RECORD_SCHEMA_VERSION, recordSchemaJson } from './schema.js';
 import { INDEX_ENTRY_SIZE, IndexPolicy, encodeEntries } from './sparse-index.js';
+
+const { O_CREAT, O_DSYNC, O_EXCL, O_RDWR } = constants;
 
 export interface WriterOptions {
   /** Roll to a new segment once the current one reaches this size. */
@@ -59,7 +65,7 @@ export class LogWriter {
   constructor(readonly dir: string, private readonly opts: WriterOptions, tail: TailSegment | null,
     private readonly schemaJson = recordSchemaJson) {
     if (tail !== null) {
-      const fd = openSync(tail.path, 'r+');
+      const fd = openSync(tail.path, O_RDWR | O_DSYNC);
       const idxFd = openSync(indexPathOf(tail.path), 'a');
       this.seg = {
         path: tail.path, fd, idxFd, size: tail.size, sync: tail.sync, hasCommand: tail.hasCommand,
@@ -74,7 +80,7 @@ export class LogWriter {
 
   /**
    * Writes buf[start, end) (a sealed block; SYNC_SIZE free bytes must follow
-   * `end`) and fdatasyncs it. `done` runs once the block is durable, or with
+   * `end`) durably. `done` runs once the block is durable, or with
    * the error; only one write may be outstanding.
    */
   write(buf: Buffer, start: number, end: number, info: BlockInfo, done: (err: Error | null) => void): void {
@@ -103,12 +109,12 @@ export class LogWriter {
         write(seg.fd, buf, start + written, len - written, offset + written, step);
         return;
       }
-      fdatasync(seg.fd, (e) => finish(e ?? null));
+      finish(null);
     };
     write(seg.fd, buf, start, len, offset, step);
   }
 
-  /** Synchronous write + fdatasync of one sealed block (tools and tests). */
+  /** Synchronous durable write of one sealed block (tools and tests). */
   writeSync(buf: Buffer, start: number, end: number, info: BlockInfo): void {
     const seg = this.segmentFor(info);
     seg.sync.copy(buf, end);
@@ -116,7 +122,6 @@ export class LogWriter {
     const offset = seg.size;
     let written = 0;
     while (written < len) written += writeSync(seg.fd, buf, start + written, len - written, offset + written);
-    fdatasyncSync(seg.fd);
     this.committed(seg, offset, len, info);
   }
 
@@ -144,9 +149,8 @@ export class LogWriter {
     const header = encodeHeader(this.schemaJson, {
       'matchlog.kind': 'log', 'matchlog.version': String(RECORD_SCHEMA_VERSION), 'matchlog.segment': basename(path),
     }, sync);
-    const fd = openSync(path, 'wx');
-    writeSync(fd, header);
-    fdatasyncSync(fd);
+    const fd = openSync(path, O_RDWR | O_CREAT | O_EXCL | O_DSYNC, 0o644);
+    writeSync(fd, header, 0, header.length, 0);
     const idxFd = openSync(indexPathOf(path), 'w');
     fsyncDir(this.dir);
     return { path, fd, idxFd, size: header.length, sync, hasCommand: false, policy: new IndexPolicy(this.opts.indexEvery) };

@@ -19,6 +19,8 @@ function rng(seed: number): (n: number) => number {
 interface Scenario {
   name: string;
   ops: number;
+  /** untimed preparation */
+  setup?(l: Ladder): void;
   run(l: Ladder): number; // returns a checksum so the work cannot be optimised away
 }
 
@@ -120,6 +122,28 @@ const scenarios: Scenario[] = [
     },
   },
   {
+    name: 'walk only: 1 match call, 20k fills over 200 levels',
+    ops: 20_000,
+    setup(l) {
+      const rnd = rng(6);
+      for (let i = 0; i < 20_000; i++) l.add(SELL, 1000 + (i % 200), 1 + rnd(10), rnd(50));
+    },
+    run(l) {
+      let want = Number.MAX_SAFE_INTEGER;
+      let total = 0;
+      for (;;) {
+        const n = l.match(BUY, NO_LIMIT_BUY, want, 999, C, false);
+        const io = l.io;
+        for (let k = 0; k < n; k++) {
+          want -= io[IO_HEADER + k * 6 + 2];
+          total += io[IO_HEADER + k * 6 + 2];
+        }
+        if (io[IO_STOP] !== STOP_FULL) break;
+      }
+      return total;
+    },
+  },
+  {
     name: 'queries: best, levelQty, depth(10)',
     ops: 600_000,
     run(l) {
@@ -138,8 +162,9 @@ const scenarios: Scenario[] = [
 function time(kind: 'ts' | 'native', s: Scenario): { ms: number; check: number } {
   let best = Infinity;
   let check = 0;
-  for (let rep = 0; rep < 5; rep++) {
+  for (let rep = 0; rep < 9; rep++) {
     const l = createLadder(kind);
+    s.setup?.(l);
     const t0 = performance.now();
     check = s.run(l);
     best = Math.min(best, performance.now() - t0);
@@ -147,7 +172,7 @@ function time(kind: 'ts' | 'native', s: Scenario): { ms: number; check: number }
   return { ms: best, check };
 }
 
-console.log(`ladder micro benchmark (${ladderInfo().reason}); best of 5`);
+console.log(`ladder micro benchmark (${ladderInfo().reason}); best of 9`);
 const kinds: Array<'ts' | 'native'> = nativeAvailable() ? ['ts', 'native'] : ['ts'];
 for (const s of scenarios) {
   const r = kinds.map((k) => ({ k, ...time(k, s) }));

@@ -13,7 +13,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { IO_COUNT, IO_HANDLE, type Ladder, type LadderFactory, type Side } from './ladder.js';
+import { IO_COUNT, IO_HANDLE, IO_RESULT, type Ladder, type LadderFactory, type Side } from './ladder.js';
 import { TsLadder } from './ts-ladder.js';
 
 /** The native ladder: the Ladder interface plus an invariant check for tests. */
@@ -22,19 +22,11 @@ export interface NativeLadder extends Ladder {
   check(): void;
 }
 
-/** What the addon's class offers (src/binding.rs): the cold methods, the io buffer and the hot function. */
+/** What the addon's class offers (src/binding.rs): the io buffer, the hot function and the bulky outputs. */
 interface AddonLadder {
   readonly kind: string;
   io(): Float64Array;
   hot(): () => void;
-  best(side: Side): number;
-  levelQty(side: Side, price: number): number;
-  levelOrders(side: Side, price: number): number;
-  levelCount(side: Side): number;
-  orderCount(): number;
-  qtyOf(handle: number): number;
-  priceOf(handle: number): number;
-  fillable(side: Side, limit: number, want: number, owner: number, stopAtOwner: boolean): number;
   depth(side: Side, n: number, out: Float64Array): number;
   handles(side: Side): number[];
   check(): void;
@@ -44,17 +36,28 @@ interface Addon {
   NativeLadder: new () => AddonLadder;
 }
 
-// op codes of the hot function (src/binding.rs); operands follow in io[1..6]
+// The hot function's protocol (src/binding.rs): op code at io[A], operands at io[A + 1..],
+// a query's answer at io[IO_RESULT]; add/remove/reduce/match answer as the Ladder interface says.
+const A = 8; // IO_ARGS in src/ladder.rs
 const OP_ADD = 1;
 const OP_REMOVE = 2;
 const OP_REDUCE = 3;
 const OP_MATCH = 4;
+const OP_FILLABLE = 5;
+const OP_BEST = 6;
+const OP_LEVEL_QTY = 7;
+const OP_LEVEL_ORDERS = 8;
+const OP_LEVEL_COUNT = 9;
+const OP_ORDER_COUNT = 10;
+const OP_QTY_OF = 11;
+const OP_PRICE_OF = 12;
 
 /**
- * The Rust ladder behind the Ladder interface. add/remove/reduce/match write their
- * op code and operands into the io buffer (memory the addon owns) and call the
- * addon's per-ladder hot function with no arguments: one N-API crossing each,
- * nothing converted, nothing allocated. Everything else goes to the class methods.
+ * The Rust ladder behind the Ladder interface. Every scalar operation writes its
+ * op code and operands into the io buffer (memory the addon owns) and calls the
+ * addon's per-ladder hot function with no arguments: one N-API crossing, nothing
+ * converted, nothing allocated, the answer read back from io. Only depth and
+ * handles (variable-sized outputs, off the hot path) are class methods.
  */
 class RustLadder implements NativeLadder {
   readonly kind = 'native';
@@ -68,53 +71,71 @@ class RustLadder implements NativeLadder {
 
   add(side: Side, price: number, qty: number, owner: number): number {
     const io = this.io;
-    io[0] = OP_ADD;
-    io[1] = side;
-    io[2] = price;
-    io[3] = qty;
-    io[4] = owner;
+    io[A] = OP_ADD;
+    io[A + 1] = side;
+    io[A + 2] = price;
+    io[A + 3] = qty;
+    io[A + 4] = owner;
     this.run();
     return io[IO_HANDLE];
   }
 
   remove(handle: number): void {
     const io = this.io;
-    io[0] = OP_REMOVE;
-    io[1] = handle;
+    io[A] = OP_REMOVE;
+    io[A + 1] = handle;
     this.run();
   }
 
   reduce(handle: number, qty: number): void {
     const io = this.io;
-    io[0] = OP_REDUCE;
-    io[1] = handle;
-    io[2] = qty;
+    io[A] = OP_REDUCE;
+    io[A + 1] = handle;
+    io[A + 2] = qty;
     this.run();
   }
 
   match(side: Side, limit: number, want: number, owner: number, cap: number, rest: boolean): number {
     const io = this.io;
-    io[0] = OP_MATCH;
-    io[1] = side;
-    io[2] = limit;
-    io[3] = want;
-    io[4] = owner;
-    io[5] = cap;
-    io[6] = rest ? 1 : 0;
+    io[A] = OP_MATCH;
+    io[A + 1] = side;
+    io[A + 2] = limit;
+    io[A + 3] = want;
+    io[A + 4] = owner;
+    io[A + 5] = cap;
+    io[A + 6] = rest ? 1 : 0;
     this.run();
     return io[IO_COUNT];
   }
 
-  best(side: Side): number { return this.n.best(side); }
-  levelQty(side: Side, price: number): number { return this.n.levelQty(side, price); }
-  levelOrders(side: Side, price: number): number { return this.n.levelOrders(side, price); }
-  levelCount(side: Side): number { return this.n.levelCount(side); }
-  orderCount(): number { return this.n.orderCount(); }
-  qtyOf(handle: number): number { return this.n.qtyOf(handle); }
-  priceOf(handle: number): number { return this.n.priceOf(handle); }
   fillable(side: Side, limit: number, want: number, owner: number, stopAtOwner: boolean): number {
-    return this.n.fillable(side, limit, want, owner, stopAtOwner);
+    const io = this.io;
+    io[A] = OP_FILLABLE;
+    io[A + 1] = side;
+    io[A + 2] = limit;
+    io[A + 3] = want;
+    io[A + 4] = owner;
+    io[A + 5] = stopAtOwner ? 1 : 0;
+    this.run();
+    return io[IO_RESULT];
   }
+
+  private query(op: number, x: number, y: number): number {
+    const io = this.io;
+    io[A] = op;
+    io[A + 1] = x;
+    io[A + 2] = y;
+    this.run();
+    return io[IO_RESULT];
+  }
+
+  best(side: Side): number { return this.query(OP_BEST, side, 0); }
+  levelQty(side: Side, price: number): number { return this.query(OP_LEVEL_QTY, side, price); }
+  levelOrders(side: Side, price: number): number { return this.query(OP_LEVEL_ORDERS, side, price); }
+  levelCount(side: Side): number { return this.query(OP_LEVEL_COUNT, side, 0); }
+  orderCount(): number { return this.query(OP_ORDER_COUNT, 0, 0); }
+  qtyOf(handle: number): number { return this.query(OP_QTY_OF, handle, 0); }
+  priceOf(handle: number): number { return this.query(OP_PRICE_OF, handle, 0); }
   depth(side: Side, n: number, out: Float64Array): number { return this.n.depth(side, n, out); }
   handles(side: Side): number[] { return this.n.handles(side); }
   check(): void { this.n.check(); }

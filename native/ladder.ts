@@ -25,16 +25,18 @@ export const STOP_FULL = -2; // `cap` fills written: call match() again with the
 
 // The io buffer: each ladder owns one Float64Array (`Ladder.io`, IO_LENGTH doubles)
 // that add/remove/reduce/match write their results into, so the engine reads
-// level states and fills from plain memory instead of calling back in. It is
-// overwritten by the next add/remove/reduce/match (and, in the native ladder,
-// io[0..IO_HEADER) also carries the operands in).
+// level states and fills from plain memory instead of calling back in. Only
+// add/remove/reduce/match write the slots below (queries never do), each
+// overwriting what the previous one left.
 export const IO_STOP = 0; //         match: why the walk stopped (STOP_* or an owner's handle)
 export const IO_COUNT = 1; //        match: number of fill records written
 export const IO_HANDLE = 2; //       add: the new handle; match: the rested handle, or -1
 export const IO_LEVEL_QTY = 3; //    add/remove/reduce (and a match that rested): the level's
 export const IO_LEVEL_ORDERS = 4; // aggregate quantity and order count after the call (0, 0: level gone)
+/** io[IO_RESULT .. IO_HEADER) is the implementation's scratch (the native ladder passes operands and answers there). */
+export const IO_RESULT = 5;
 /** Fill records start here. */
-export const IO_HEADER = 8;
+export const IO_HEADER = 16;
 
 /** Doubles per fill record in the io buffer, from IO_HEADER on. */
 export const FILL_STRIDE = 6;

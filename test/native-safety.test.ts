@@ -77,7 +77,8 @@ test('wrong argument types throw, never crash', { skip: !available }, () => {
   rejects(l, () => loose.match.call(l, BUY, 100, 1, 0, {}, false), /cap/);
   rejects(l, () => loose.remove.call(l, {}), /./);
   rejects(l, () => loose.depth.call(l, BUY, 2, new Int32Array(6)), /./);
-  rejects(l, () => loose.fillable.call(l, BUY, 100, 1, 0, 'yes'), /./);
+  rejects(l, () => loose.fillable.call(l, BUY, 'x', 1, 0, false), /limit/);
+  rejects(l, () => loose.best.call(l, 'buy'), /side/);
   rejects(l, () => loose.handles.call({}, BUY), /./);
 });
 

@@ -24,18 +24,27 @@ use napi::sys;
 use napi_derive::napi;
 
 use crate::ladder::{
-    self, handle_arg, int_arg, price_arg, side_arg, Ladder, LadderError, FILL_STRIDE, IO_HANDLE, IO_HEADER,
-    IO_LEVEL_ORDERS, IO_LEVEL_QTY, MAX_SAFE,
+    self, handle_arg, int_arg, price_arg, side_arg, Ladder, LadderError, FILL_STRIDE, IO_ARGS, IO_HANDLE, IO_HEADER,
+    IO_LEVEL_ORDERS, IO_LEVEL_QTY, IO_RESULT, MAX_SAFE,
 };
 
 /// Fill records the io buffer holds (native/ladder.ts FILL_CAPACITY).
 const FILL_CAPACITY: usize = 256;
 const IO_LEN: usize = IO_HEADER + FILL_CAPACITY * FILL_STRIDE;
 
-const OP_ADD: f64 = 1.0;
-const OP_REMOVE: f64 = 2.0;
-const OP_REDUCE: f64 = 3.0;
-const OP_MATCH: f64 = 4.0;
+// op codes (io[IO_ARGS]); operands follow in io[IO_ARGS + 1..]. Mirrored in native/index.ts.
+const OP_ADD: i64 = 1;
+const OP_REMOVE: i64 = 2;
+const OP_REDUCE: i64 = 3;
+const OP_MATCH: i64 = 4;
+const OP_FILLABLE: i64 = 5;
+const OP_BEST: i64 = 6;
+const OP_LEVEL_QTY: i64 = 7;
+const OP_LEVEL_ORDERS: i64 = 8;
+const OP_LEVEL_COUNT: i64 = 9;
+const OP_ORDER_COUNT: i64 = 10;
+const OP_QTY_OF: i64 = 11;
+const OP_PRICE_OF: i64 = 12;
 
 fn js_err(e: LadderError) -> Error {
     Error::new(Status::InvalidArg, e.to_string())
@@ -140,34 +149,54 @@ unsafe fn throw(env: sys::napi_env, msg: &str) {
 
 #[inline(always)]
 fn run(l: &mut Ladder, io: &mut [f64]) -> ladder::Result<()> {
-    let op = io[0];
-    if op == OP_MATCH {
-        let side = side_arg(io[1])?;
-        let limit = safe_int_l("limit", io[2])?;
-        let want = safe_int_l("want", io[3])?;
-        let owner = safe_int_l("owner", io[4])?;
-        let cap = int_arg("cap", io[5], 0, FILL_CAPACITY as i64, "an integer in 0..256")? as usize;
-        let rest = io[6] != 0.0;
-        l.match_io(side, limit, want, owner, cap, rest, io)?;
-    } else if op == OP_ADD {
-        let side = side_arg(io[1])?;
-        let price = price_arg("price", io[2])?;
-        let qty = int_arg("qty", io[3], 1, MAX_SAFE, "an integer in 1..2^53 - 1")?;
-        let owner = int_arg("owner", io[4], 0, ladder::MAX_OWNER, "an integer in 0..2^31 - 1")?;
-        let h = l.add(side, price, qty, owner)?;
-        io[IO_HANDLE] = h as f64;
-        level_out(l, io);
-    } else if op == OP_REMOVE {
-        let h = handle_arg(io[1])?;
-        l.remove(h)?;
-        level_out(l, io);
-    } else if op == OP_REDUCE {
-        let h = handle_arg(io[1])?;
-        let qty = int_arg("qty", io[2], 1, MAX_SAFE, "an integer in 1..2^53 - 1")?;
-        l.reduce(h, qty)?;
-        level_out(l, io);
-    } else {
-        return Err(LadderError::BadNumber { arg: "op", value: format!("{op}"), expected: "1..4" });
+    let a: [f64; 8] = io[IO_ARGS..IO_ARGS + 8].try_into().expect("io args");
+    let op = a[0];
+    // NaN, fractions and out-of-range codes all fall to the error arm
+    let code = if op.trunc() == op { op as i64 } else { 0 };
+    match code {
+        OP_MATCH => {
+            let side = side_arg(a[1])?;
+            let limit = safe_int_l("limit", a[2])?;
+            let want = safe_int_l("want", a[3])?;
+            let owner = safe_int_l("owner", a[4])?;
+            let cap = int_arg("cap", a[5], 0, FILL_CAPACITY as i64, "an integer in 0..256")? as usize;
+            let rest = a[6] != 0.0;
+            l.match_io(side, limit, want, owner, cap, rest, io)?;
+        }
+        OP_ADD => {
+            let side = side_arg(a[1])?;
+            let price = price_arg("price", a[2])?;
+            let qty = int_arg("qty", a[3], 1, MAX_SAFE, "an integer in 1..2^53 - 1")?;
+            let owner = int_arg("owner", a[4], 0, ladder::MAX_OWNER, "an integer in 0..2^31 - 1")?;
+            let h = l.add(side, price, qty, owner)?;
+            io[IO_HANDLE] = h as f64;
+            level_out(l, io);
+        }
+        OP_REMOVE => {
+            l.remove(handle_arg(a[1])?)?;
+            level_out(l, io);
+        }
+        OP_REDUCE => {
+            let h = handle_arg(a[1])?;
+            let qty = int_arg("qty", a[2], 1, MAX_SAFE, "an integer in 1..2^53 - 1")?;
+            l.reduce(h, qty)?;
+            level_out(l, io);
+        }
+        OP_FILLABLE => {
+            let side = side_arg(a[1])?;
+            let limit = safe_int_l("limit", a[2])?;
+            let want = safe_int_l("want", a[3])?;
+            let owner = safe_int_l("owner", a[4])?;
+            io[IO_RESULT] = l.fillable(side, limit, want, owner, a[5] != 0.0) as f64;
+        }
+        OP_BEST => io[IO_RESULT] = l.best(side_arg(a[1])?).map_or(f64::NAN, |p| p as f64),
+        OP_LEVEL_QTY => io[IO_RESULT] = l.level_qty(side_arg(a[1])?, price_arg("price", a[2])?) as f64,
+        OP_LEVEL_ORDERS => io[IO_RESULT] = l.level_orders(side_arg(a[1])?, price_arg("price", a[2])?) as f64,
+        OP_LEVEL_COUNT => io[IO_RESULT] = l.level_count(side_arg(a[1])?) as f64,
+        OP_ORDER_COUNT => io[IO_RESULT] = l.order_count() as f64,
+        OP_QTY_OF => io[IO_RESULT] = l.qty_of(handle_arg(a[1])?)? as f64,
+        OP_PRICE_OF => io[IO_RESULT] = l.price_of(handle_arg(a[1])?)? as f64,
+        _ => return Err(LadderError::BadNumber { arg: "op", value: format!("{op}"), expected: "an op code 1..12" }),
     }
     Ok(())
 }
@@ -271,58 +300,6 @@ impl NativeLadder {
         // the function owns one count until it is collected
         check(unsafe { sys::napi_wrap(raw, f, data, Some(release), null_mut(), null_mut()) }, "napi_wrap")?;
         Ok(Raw(f))
-    }
-
-    #[napi]
-    pub fn best(&self, side: f64) -> Result<f64> {
-        let side = side_arg(side).map_err(js_err)?;
-        self.read(|l| Ok(l.best(side).map_or(f64::NAN, |p| p as f64)))
-    }
-
-    #[napi]
-    pub fn level_qty(&self, side: f64, price: f64) -> Result<f64> {
-        let side = side_arg(side).map_err(js_err)?;
-        let price = price_arg("price", price).map_err(js_err)?;
-        self.read(|l| Ok(l.level_qty(side, price) as f64))
-    }
-
-    #[napi]
-    pub fn level_orders(&self, side: f64, price: f64) -> Result<f64> {
-        let side = side_arg(side).map_err(js_err)?;
-        let price = price_arg("price", price).map_err(js_err)?;
-        self.read(|l| Ok(l.level_orders(side, price) as f64))
-    }
-
-    #[napi]
-    pub fn level_count(&self, side: f64) -> Result<f64> {
-        let side = side_arg(side).map_err(js_err)?;
-        self.read(|l| Ok(l.level_count(side) as f64))
-    }
-
-    #[napi]
-    pub fn order_count(&self) -> Result<f64> {
-        self.read(|l| Ok(l.order_count() as f64))
-    }
-
-    #[napi]
-    pub fn qty_of(&self, handle: f64) -> Result<f64> {
-        let h = handle_arg(handle).map_err(js_err)?;
-        self.read(|l| l.qty_of(h).map(|q| q as f64))
-    }
-
-    #[napi]
-    pub fn price_of(&self, handle: f64) -> Result<f64> {
-        let h = handle_arg(handle).map_err(js_err)?;
-        self.read(|l| l.price_of(h).map(|p| p as f64))
-    }
-
-    #[napi]
-    pub fn fillable(&self, side: f64, limit: f64, want: f64, owner: f64, stop_at_owner: bool) -> Result<f64> {
-        let side = side_arg(side).map_err(js_err)?;
-        let limit = safe_int("limit", limit)?;
-        let want = safe_int("want", want)?;
-        let owner = safe_int("owner", owner)?;
-        self.read(|l| Ok(l.fillable(side, limit, want, owner, stop_at_owner) as f64))
     }
 
     #[napi]

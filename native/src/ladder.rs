@@ -42,7 +42,10 @@ pub const IO_COUNT: usize = 1;
 pub const IO_HANDLE: usize = 2;
 pub const IO_LEVEL_QTY: usize = 3;
 pub const IO_LEVEL_ORDERS: usize = 4;
-pub const IO_HEADER: usize = 8;
+pub const IO_RESULT: usize = 5;
+/// Operands of a call through the native hot function (io[IO_ARGS..IO_ARGS + 8]).
+pub const IO_ARGS: usize = 8;
+pub const IO_HEADER: usize = 16;
 
 const NIL: u32 = u32::MAX;
 

@@ -7,15 +7,17 @@
 // writes + fdatasyncs that block. Only then are the submitters answered and
 // subscribers given the events: nothing is released before it is durable.
 //
-// One block is in flight at a time: commands that arrive during an fdatasync
-// form the next group commit, so the block size grows with the offered load.
+// One block is written at a time; while it is, the next one is built (stamped,
+// applied, encoded) from what has arrived, so that its write can start the
+// moment the previous one is durable. Commands that arrive meanwhile form the
+// group commit after that: the block size grows with the offered load.
 
 import { performance } from 'node:perf_hooks';
 import type { Command, Engine, EngineEvent, EngineSnapshot } from '../engine/index.js';
 import { checkString, prepareCommand } from './codec.js';
 import { BusyError, ClosedError, InvalidCommandError } from './errors.js';
 import { BlockBuilder } from './records.js';
-import type { LogWriter } from './writer.js';
+import type { BlockInfo, LogWriter } from './writer.js';
 
 export interface SequencerOptions {
   /** Commands that may wait for a block; one more is refused with BusyError. */
@@ -73,6 +75,15 @@ class Item implements Ack, Committed {
     readonly reject: (err: Error) => void) {}
 }
 
+interface Block {
+  builder: BlockBuilder;
+  start: number;
+  end: number;
+  items: Item[];
+  snapshot: SnapshotDue | null;
+  info: BlockInfo;
+}
+
 function wallMicros(): number {
   return Math.floor((performance.timeOrigin + performance.now()) * 1000);
 }
@@ -80,10 +91,13 @@ function wallMicros(): number {
 export class Sequencer {
   private queue: Item[] = [];
   private head = 0;
-  private inflight: Item[] = [];
-  private inflightSnapshot: SnapshotDue | null = null;
-  private readonly builder: BlockBuilder;
-  private writing = false;
+  /** The block being written, and the one built while it is. */
+  private writing: Block | null = null;
+  private prepared: Block | null = null;
+  /** Items taken from the queue by a build that has not finished (answered by fail() if it throws). */
+  private building: Item[] = [];
+  /** Two builders: one's buffer is being written while the other fills. */
+  private readonly freeBuilders: BlockBuilder[];
   private scheduled = false;
   private closing = false;
   private failure: Error | null = null;
@@ -112,7 +126,7 @@ export class Sequencer {
     this.epoch = start.epoch;
     this.pendingEpoch = true;
     this.clock = opts.clock ?? wallMicros;
-    this.builder = new BlockBuilder(opts.maxBlockBytes);
+    this.freeBuilders = [new BlockBuilder(opts.maxBlockBytes), new BlockBuilder(opts.maxBlockBytes)];
   }
 
   readonly epoch: number;
@@ -177,11 +191,11 @@ export class Sequencer {
   }
 
   private idle(): boolean {
-    return !this.writing && this.queue.length - this.head === 0;
+    return this.writing === null && this.prepared === null && this.queue.length - this.head === 0;
   }
 
   private schedule(): void {
-    if (this.scheduled || this.writing) return;
+    if (this.scheduled) return;
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
@@ -189,25 +203,32 @@ export class Sequencer {
     });
   }
 
+  /** Builds a block if there is room for one, and starts a write if none is running. */
   private pump(): void {
-    if (this.writing || this.failure !== null || this.queue.length - this.head === 0) return;
-    let block;
-    try {
-      block = this.build();
-    } catch (e) {
-      this.fail(e as Error);
-      return;
+    if (this.failure !== null) return;
+    if (this.prepared === null && this.queue.length - this.head > 0) {
+      try {
+        this.prepared = this.build(this.freeBuilders.pop() as BlockBuilder);
+      } catch (e) {
+        this.fail(e as Error);
+        return;
+      }
     }
-    this.writing = true;
-    const b = this.builder;
-    this.writer.write(b.buf, block.start, block.end, {
-      firstCommandSeq: this.inflight[0].seq, commands: b.commands, firstSeq: b.firstSeq, firstTs: b.firstTs,
-    }, (err) => this.written(err));
+    this.startWrite();
+    // the next block is built while this one is written
+    if (this.prepared === null && this.queue.length - this.head > 0) this.schedule();
+  }
+
+  private startWrite(): void {
+    if (this.writing !== null || this.prepared === null) return;
+    const block = this.prepared;
+    this.prepared = null;
+    this.writing = block;
+    this.writer.write(block.builder.buf, block.start, block.end, block.info, (err) => this.written(block, err));
   }
 
   /** Stamps, applies and encodes the next group of queued commands. */
-  private build(): { start: number; end: number } {
-    const b = this.builder;
+  private build(b: BlockBuilder): Block {
     const o = this.opts;
     b.reset();
     const now = this.clock();
@@ -217,6 +238,8 @@ export class Sequencer {
       b.epoch(this.seq, ts, this.epoch, o.node);
       this.pendingEpoch = false;
     }
+    const items: Item[] = (this.building = []);
+    let snapshot: SnapshotDue | null = null;
     const q = this.queue;
     while (this.head < q.length && b.commands < o.maxBlockRecords && !b.full()) {
       const item = q[this.head];
@@ -224,12 +247,12 @@ export class Sequencer {
       const seq = ++this.seq;
       item.seq = seq;
       item.ts = ts;
-      this.inflight.push(item); // first: if the engine throws, fail() still answers it
+      items.push(item); // first: if the engine throws, fail() still answers it
       b.command(seq, ts, item.origin, item.cmd);
       this.engine.apply(item.cmd, seq, item.events);
       if (o.checkpointEvery > 0 && seq % o.checkpointEvery === 0) b.checkpoint(seq, ts, this.engine.stateHash());
       if (o.snapshotEvery > 0 && seq % o.snapshotEvery === 0) {
-        this.inflightSnapshot = { seq, ts, hash: this.engine.stateHash(), state: this.engine.snapshot() };
+        snapshot = { seq, ts, hash: this.engine.stateHash(), state: this.engine.snapshot() };
       }
     }
     if (this.head === q.length) {
@@ -239,17 +262,24 @@ export class Sequencer {
       this.queue = q.slice(this.head);
       this.head = 0;
     }
-    return b.seal(this.seq, ts);
+    const { start, end } = b.seal(this.seq, ts);
+    this.building = [];
+    return {
+      builder: b, start, end, items, snapshot,
+      info: { firstCommandSeq: items[0].seq, commands: b.commands, firstSeq: b.firstSeq, firstTs: b.firstTs },
+    };
   }
 
-  private written(err: Error | null): void {
-    this.writing = false;
+  private written(block: Block, err: Error | null): void {
     if (err !== null) {
       this.fail(err);
       return;
     }
-    const batch = this.inflight;
-    this.inflight = [];
+    this.writing = null;
+    this.freeBuilders.push(block.builder);
+    // keep the disk busy first: the prepared block goes out before anyone is answered
+    this.startWrite();
+    const batch = block.items;
     this.durable = batch[batch.length - 1].seq;
     this.blocks++;
     this.commands += batch.length;
@@ -262,13 +292,9 @@ export class Sequencer {
         queueMicrotask(() => { throw e; });
       }
     }
-    const snap = this.inflightSnapshot;
-    if (snap !== null) {
-      this.inflightSnapshot = null;
-      this.onSnapshot?.(snap);
-    }
+    if (block.snapshot !== null) this.onSnapshot?.(block.snapshot);
     if (this.queue.length - this.head > 0) this.schedule();
-    else if (this.closing) this.drained();
+    else if (this.closing && this.idle()) this.drained();
   }
 
   private drained(): void {
@@ -281,9 +307,13 @@ export class Sequencer {
     if (this.failure !== null) return;
     this.failure = err;
     const closed = new ClosedError(`the log failed: ${err.message}`);
-    for (const item of this.inflight) item.reject(closed);
+    for (const item of this.writing?.items ?? []) item.reject(closed);
+    for (const item of this.prepared?.items ?? []) item.reject(closed);
+    for (const item of this.building) item.reject(closed);
     for (let i = this.head; i < this.queue.length; i++) this.queue[i].reject(closed);
-    this.inflight = [];
+    this.writing = null;
+    this.prepared = null;
+    this.building = [];
     this.queue = [];
     this.head = 0;
     this.drained();

@@ -7,8 +7,8 @@ export type OrdTypeName = 'limit' | 'market';
 export type TifName = 'GTC' | 'IOC' | 'FOK';
 export type StpName = 'cancel_resting' | 'cancel_incoming' | 'cancel_both';
 
-export interface InstrumentCommand {
-  op: 'instrument';
+/** An instrument's definition, as configured and as a snapshot keeps it. */
+export interface InstrumentSpec {
   symbol: string;
   tickSize: string;
   lotSize: string;
@@ -19,6 +19,10 @@ export interface InstrumentCommand {
   /** Reference for the band until the first trade. */
   referencePrice?: string;
   status?: 'open' | 'halted';
+}
+
+export interface InstrumentCommand extends InstrumentSpec {
+  op: 'instrument';
 }
 
 export interface NewOrderCommand {

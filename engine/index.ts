@@ -9,7 +9,7 @@ export { Engine, type EngineOptions } from './engine.js';
 export type * from './commands.js';
 export type * from './events.js';
 export type * from './snapshot.js';
-export { Instrument, type InstrumentSpec } from './instrument.js';
+export { Instrument } from './instrument.js';
 export { formatEvent, sideName, type ExternalEvent, type InstrumentLookup } from './format.js';
 
 /** An empty engine on the ladder the loader picked (native when built). */

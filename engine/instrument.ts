@@ -2,19 +2,8 @@
 // price band and the trading status. Converting decimal strings into ticks and
 // lots happens here, once per command.
 
-import type { InstrumentCommand } from './commands.js';
+import type { InstrumentSpec } from './commands.js';
 import { MALFORMED, OFF_GRID, fromUnits, parseFraction, parseUnit, toUnits, type Unit } from './decimal.js';
-
-export interface InstrumentSpec {
-  symbol: string;
-  tickSize: string;
-  lotSize: string;
-  minQty?: string;
-  maxQty?: string;
-  priceBand?: string;
-  referencePrice?: string;
-  status?: 'open' | 'halted';
-}
 
 export class Instrument {
   readonly symbol: string;
@@ -48,7 +37,7 @@ export class Instrument {
   }
 
   /** Builds an instrument, or returns the reason it cannot be built. */
-  static create(spec: InstrumentCommand | InstrumentSpec): Instrument | string {
+  static create(spec: InstrumentSpec): Instrument | string {
     if (typeof spec.symbol !== 'string' || spec.symbol.length === 0) return 'symbol must be a non-empty string';
     const tick = parseUnit(spec.tickSize);
     if (!tick) return `tickSize must be a positive decimal, got ${JSON.stringify(spec.tickSize)}`;

@@ -1,8 +1,7 @@
 // The engine's full state as plain data. The log persists it in Avro
 // (log/schema), so fields are plain numbers and strings.
 
-import type { OrdTypeName, StpName, TifName } from './commands.js';
-import type { InstrumentSpec } from './instrument.js';
+import type { InstrumentSpec, OrdTypeName, StpName, TifName } from './commands.js';
 
 export interface InstrumentState extends InstrumentSpec {
   /** Last trade price in ticks, 0 before the first trade. */

@@ -39,21 +39,20 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`matchlog start: ${(e as Error).message}\n`);
     return 1;
   }
+  // before the startup line: whoever reads it may signal at once
+  const signalled = new Promise<string>((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+  });
+  // nothing else keeps the event loop alive until the gateway listens
+  const keepAlive = setInterval(() => undefined, 1 << 30);
   const r = ex.recovery;
   const snap = r.snapshot === null ? 'no snapshot' : `snapshot ${r.snapshot} (seq ${r.snapshotSeq})`;
   process.stdout.write(`matchlog: exchange started: data ${dataDir}, recovered seq ${r.seq} from ${snap}, `
     + `replayed ${r.tailRecords} tail records${r.truncatedBytes > 0 ? `, truncated ${r.truncatedBytes} torn bytes` : ''}; `
     + `epoch ${r.epoch}, now at seq ${ex.seq}; symbols ${ex.engine.symbols().join(' ')}; pid ${process.pid}\n`);
 
-  // nothing else keeps the event loop alive until the gateway listens
-  const keepAlive = setInterval(() => undefined, 1 << 30);
-  const why = await Promise.race([
-    new Promise<string>((resolve) => {
-      process.once('SIGINT', () => resolve('SIGINT'));
-      process.once('SIGTERM', () => resolve('SIGTERM'));
-    }),
-    failed.then((e) => `log failure: ${e.message}`),
-  ]);
+  const why = await Promise.race([signalled, failed.then((e) => `log failure: ${e.message}`)]);
   clearInterval(keepAlive);
   process.stdout.write(`matchlog: ${why}: shutting down\n`);
   try {

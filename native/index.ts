@@ -25,8 +25,8 @@ export interface NativeLadder extends Ladder {
 /** What the addon's class offers (src/binding.rs): the io buffer, the hot function and the bulky outputs. */
 interface AddonLadder {
   readonly kind: string;
+  readonly id: number;
   io(): Float64Array;
-  hot(): () => void;
   depth(side: Side, n: number, out: Float64Array): number;
   handles(side: Side): number[];
   check(): void;
@@ -34,6 +34,8 @@ interface AddonLadder {
 
 interface Addon {
   NativeLadder: new () => AddonLadder;
+  /** The hot function run(id), one for all ladders. */
+  hot(): (id: number) => void;
 }
 
 // The hot function's protocol (src/binding.rs): op code at io[A], operands at io[A + 1..],
@@ -54,19 +56,25 @@ const OP_PRICE_OF = 12;
 
 /**
  * The Rust ladder behind the Ladder interface. Every scalar operation writes its
- * op code and operands into the io buffer (memory the addon owns) and calls the
- * addon's per-ladder hot function with no arguments: one N-API crossing, nothing
- * converted, nothing allocated, the answer read back from io. Only depth and
- * handles (variable-sized outputs, off the hot path) are class methods.
+ * op code and operands into the ladder's io buffer (memory the addon owns) and
+ * calls the addon's hot function with the ladder's id: one N-API crossing, one
+ * number converted, nothing allocated, the answer read back from io. The same
+ * function serves every ladder, so the call site stays monomorphic however many
+ * books exist. Only depth and handles (variable-sized outputs, off the hot path)
+ * are class methods.
  */
 class RustLadder implements NativeLadder {
   readonly kind = 'native';
   readonly io: Float64Array;
-  private readonly run: () => void;
+  private readonly id: number;
 
-  constructor(private readonly n: AddonLadder) {
+  constructor(private readonly n: AddonLadder, private readonly hot: (id: number) => void) {
     this.io = n.io();
-    this.run = n.hot();
+    this.id = n.id;
+  }
+
+  private run(): void {
+    this.hot(this.id);
   }
 
   add(side: Side, price: number, qty: number, owner: number): number {
@@ -190,10 +198,13 @@ function candidates(): string[] {
 }
 
 function isAddon(m: unknown): m is Addon {
-  return typeof m === 'object' && m !== null && 'NativeLadder' in m && typeof m.NativeLadder === 'function';
+  return typeof m === 'object' && m !== null && 'NativeLadder' in m && typeof m.NativeLadder === 'function' &&
+    'hot' in m && typeof m.hot === 'function';
 }
 
-type LoadResult = { ok: true; addon: Addon; file: string } | { ok: false; reason: string; file?: string };
+type LoadResult =
+  | { ok: true; addon: Addon; file: string; run: (id: number) => void }
+  | { ok: false; reason: string; file?: string };
 
 let loaded: LoadResult | undefined;
 
@@ -205,9 +216,10 @@ function loadAddon(): LoadResult {
     if (!existsSync(file)) continue;
     try {
       const m: unknown = require(file);
-      if (!isAddon(m)) throw new Error('it does not export a NativeLadder class');
-      new RustLadder(new m.NativeLadder()); // must construct, or it is of no use
-      loaded = { ok: true, addon: m, file };
+      if (!isAddon(m)) throw new Error('it does not export a NativeLadder class and a hot function');
+      const run = m.hot();
+      new RustLadder(new m.NativeLadder(), run).orderCount(); // must construct and answer, or it is of no use
+      loaded = { ok: true, addon: m, file, run };
       return loaded;
     } catch (e) {
       firstError ??= { reason: `failed to load ${file}: ${e instanceof Error ? e.message : String(e)}`, file };
@@ -227,7 +239,7 @@ export function nativeAvailable(): boolean {
 function nativeLadder(): NativeLadder {
   const r = loadAddon();
   if (!r.ok) throw new Error(`matchlog: the native ladder is unavailable: ${r.reason}`);
-  return new RustLadder(new r.addon.NativeLadder());
+  return new RustLadder(new r.addon.NativeLadder(), r.run);
 }
 
 /**
@@ -264,7 +276,8 @@ export function ladderFactory(): LadderFactory {
   const r = loadAddon();
   if (r.ok) {
     const Ctor = r.addon.NativeLadder;
-    return () => new RustLadder(new Ctor());
+    const run = r.run;
+    return () => new RustLadder(new Ctor(), run);
   }
   if (env === '1') throw new Error(`matchlog: MATCHLOG_NATIVE=1 but the native ladder is unavailable: ${r.reason}`);
   return () => new TsLadder();

@@ -96,26 +96,53 @@ fn check(status: sys::napi_status, what: &str) -> Result<()> {
     }
 }
 
-/// Finalizer of the hot function and of the io ArrayBuffer: drops their count.
-unsafe extern "C" fn release(_env: sys::napi_env, data: *mut c_void, _hint: *mut c_void) {
-    drop(Rc::from_raw(data as *const Shared));
-}
-
+/// Finalizer of the io ArrayBuffer: drops its count.
 unsafe extern "C" fn release_hint(_env: sys::napi_env, _data: *mut c_void, hint: *mut c_void) {
     drop(Rc::from_raw(hint as *const Shared));
 }
 
-/// The hot function: reads the op and its operands from io, runs it, writes results to io.
+thread_local! {
+    /// Live ladders by id: the hot function finds its ladder here. An entry is
+    /// removed when its `NativeLadder` class instance is collected; its memory
+    /// lives on while the io ArrayBuffer still holds a count.
+    static LADDERS: RefCell<Registry> = RefCell::new(Registry::default());
+}
+
+#[derive(Default)]
+struct Registry {
+    ladders: Vec<Option<Rc<Shared>>>,
+    free: Vec<u32>,
+}
+
+/// The hot function `run(id)`, one for all ladders (so the JS call site that calls it
+/// stays monomorphic): reads the op and its operands from ladder `id`'s io buffer,
+/// runs it, writes the results there.
 unsafe extern "C" fn hot_cb(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
-    let mut data: *mut c_void = null_mut();
-    if sys::napi_get_cb_info(env, info, null_mut(), null_mut(), null_mut(), &mut data) != sys::Status::napi_ok
-        || data.is_null()
+    let mut argc = 1usize;
+    let mut argv = [null_mut(); 1];
+    let mut id = 0f64;
+    if sys::napi_get_cb_info(env, info, &mut argc, argv.as_mut_ptr(), null_mut(), null_mut()) != sys::Status::napi_ok
+        || argc < 1
+        || sys::napi_get_value_double(env, argv[0], &mut id) != sys::Status::napi_ok
     {
-        throw(env, "native ladder: bad call");
+        throw(env, "native ladder: run(id) needs a ladder id");
         return null_mut();
     }
-    // SAFETY: data is the Rc<Shared> this function holds (released only by its finalizer).
-    let shared = &*(data as *const Shared);
+    let found = LADDERS.with(|r| {
+        let r = r.borrow();
+        if id >= 0.0 && id.trunc() == id && (id as usize) < r.ladders.len() {
+            r.ladders[id as usize].clone()
+        } else {
+            None
+        }
+    });
+    let shared = match found {
+        Some(s) => s,
+        None => {
+            throw(env, &format!("native ladder: no live ladder with id {id}"));
+            return null_mut();
+        }
+    };
     let mut core = match shared.core.try_borrow_mut() {
         Ok(c) => c,
         Err(_) => {
@@ -224,6 +251,19 @@ fn panic_message(p: Box<dyn std::any::Any + Send>) -> String {
 #[napi]
 pub struct NativeLadder {
     shared: Rc<Shared>,
+    id: u32,
+}
+
+impl Drop for NativeLadder {
+    fn drop(&mut self) {
+        let id = self.id;
+        let _ = LADDERS.try_with(|r| {
+            if let Ok(mut r) = r.try_borrow_mut() {
+                r.ladders[id as usize] = None;
+                r.free.push(id);
+            }
+        });
+    }
 }
 
 impl NativeLadder {
@@ -248,7 +288,27 @@ impl NativeLadder {
     #[napi(constructor)]
     pub fn new() -> Self {
         let io = Box::into_raw(vec![0.0f64; IO_LEN].into_boxed_slice()) as *mut f64;
-        NativeLadder { shared: Rc::new(Shared { core: RefCell::new(Core { inner: Ladder::new(), poisoned: false }), io }) }
+        let shared = Rc::new(Shared { core: RefCell::new(Core { inner: Ladder::new(), poisoned: false }), io });
+        let id = LADDERS.with(|r| {
+            let mut r = r.borrow_mut();
+            match r.free.pop() {
+                Some(id) => {
+                    r.ladders[id as usize] = Some(shared.clone());
+                    id
+                }
+                None => {
+                    r.ladders.push(Some(shared.clone()));
+                    (r.ladders.len() - 1) as u32
+                }
+            }
+        });
+        NativeLadder { shared, id }
+    }
+
+    /// This ladder's id, the argument of the hot function.
+    #[napi(getter)]
+    pub fn id(&self) -> u32 {
+        self.id
     }
 
     #[napi(getter)]
@@ -285,23 +345,6 @@ impl NativeLadder {
         Ok(Raw(ta))
     }
 
-    /// The hot function: `run()` executes the op written in io[0] (see native/index.ts).
-    #[napi]
-    pub fn hot(&self, env: Env) -> Result<Raw> {
-        let raw = env.raw();
-        let data = Rc::into_raw(self.shared.clone()) as *mut c_void;
-        let mut f = null_mut();
-        let name = b"run";
-        let st = unsafe { sys::napi_create_function(raw, name.as_ptr() as *const _, 3, Some(hot_cb), data, &mut f) };
-        if st != sys::Status::napi_ok {
-            unsafe { drop(Rc::from_raw(data as *const Shared)) };
-            return Err(Error::new(Status::GenericFailure, format!("napi_create_function failed ({st})")));
-        }
-        // the function owns one count until it is collected
-        check(unsafe { sys::napi_wrap(raw, f, data, Some(release), null_mut(), null_mut()) }, "napi_wrap")?;
-        Ok(Raw(f))
-    }
-
     #[napi]
     pub fn depth(&self, side: f64, n: f64, mut out: Float64ArraySlice<'_>) -> Result<u32> {
         // SAFETY: JS is single-threaded and blocked in this call; the view is not kept.
@@ -322,6 +365,19 @@ impl NativeLadder {
     pub fn check(&self) -> Result<()> {
         self.read(|l| Ok(l.check()))?.map_err(|m| Error::new(Status::GenericFailure, m))
     }
+}
+
+/// The hot function `run(id)` (one per addon instance; the loader asks once): runs
+/// the op written at io[IO_ARGS] of ladder `id` (see native/index.ts).
+#[napi]
+pub fn hot(env: Env) -> Result<Raw> {
+    let mut f = null_mut();
+    let name = b"run";
+    check(
+        unsafe { sys::napi_create_function(env.raw(), name.as_ptr() as *const _, 3, Some(hot_cb), null_mut(), &mut f) },
+        "napi_create_function",
+    )?;
+    Ok(Raw(f))
 }
 
 impl Default for NativeLadder {

@@ -130,7 +130,7 @@ unsafe extern "C" fn hot_cb(env: sys::napi_env, info: sys::napi_callback_info) -
     }
     let found = LADDERS.with(|r| {
         let r = r.borrow();
-        if id >= 0.0 && id.trunc() == id && (id as usize) < r.ladders.len() {
+        if id >= 0.0 && (id as usize) < r.ladders.len() && (id as usize) as f64 == id {
             r.ladders[id as usize].clone()
         } else {
             None
@@ -179,7 +179,7 @@ fn run(l: &mut Ladder, io: &mut [f64]) -> ladder::Result<()> {
     let a: [f64; 8] = io[IO_ARGS..IO_ARGS + 8].try_into().expect("io args");
     let op = a[0];
     // NaN, fractions and out-of-range codes all fall to the error arm
-    let code = if op.trunc() == op { op as i64 } else { 0 };
+    let code = if op >= 1.0 && op <= 12.0 && (op as i64) as f64 == op { op as i64 } else { 0 };
     match code {
         OP_MATCH => {
             let side = side_arg(a[1])?;

@@ -124,7 +124,8 @@ fn fmt_num(v: f64) -> String {
 /// An integral f64 in [min, max] as i64, or a `BadNumber` error.
 pub fn int_arg(arg: &'static str, v: f64, min: i64, max: i64, expected: &'static str) -> Result<i64> {
     // The range test runs on f64 first: `as i64` saturates, so NaN/inf must not get through.
-    if v.is_finite() && v.trunc() == v && v >= min as f64 && v <= max as f64 {
+    // (`as i64` round trip instead of trunc(): trunc is a libm call on baseline x86-64)
+    if v >= min as f64 && v <= max as f64 && (v as i64) as f64 == v {
         let i = v as i64;
         if i >= min && i <= max {
             return Ok(i);
@@ -148,7 +149,7 @@ pub fn price_arg(arg: &'static str, v: f64) -> Result<i64> {
 }
 
 pub fn handle_arg(v: f64) -> Result<u32> {
-    if v.is_finite() && v.trunc() == v && v >= 0.0 && v < MAX_SLOTS as f64 {
+    if v >= 0.0 && v < MAX_SLOTS as f64 && (v as u32) as f64 == v {
         Ok(v as u32)
     } else {
         Err(LadderError::UnknownHandle(fmt_num(v)))

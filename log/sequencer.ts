@@ -4,7 +4,7 @@
 // durable, it takes what is queued (up to a record/byte bound), stamps each
 // command with the next seq (gap-free) and a ts that never goes backwards,
 // applies it to the engine in seq order, encodes it into one Avro block, and
-// writes + fdatasyncs that block. Only then are the submitters answered and
+// writes that block durably. Only then are the submitters answered and
 // subscribers given the events: nothing is released before it is durable.
 //
 // One block is written at a time; while it is, the next one is built (stamped,

@@ -1,17 +1,18 @@
 //! N-API layer. Two ways in:
 //!
-//! - the hot path: one plain N-API function per ladder (`hot()`), called with no
-//!   arguments. Its operands and results travel in the ladder's own io buffer, a
-//!   Float64Array over memory this module allocated (`io()`): JS writes the op
-//!   code and operands to io[0..7], calls, and reads the header and fill records
-//!   back. One crossing costs one napi_get_cb_info, no argument conversion, no
-//!   napi_unwrap, no object and no return value. add/remove/reduce/match go here.
-//! - class `NativeLadder` methods for everything else (queries, depth, handles):
-//!   ordinary napi-rs glue, off the engine's per-command path.
+//! - the hot path: one plain N-API function `run(id)` for all ladders (`hot()`).
+//!   Operands and results travel in the ladder's own io buffer, a Float64Array
+//!   over memory this module allocated (`io()`): JS writes the op code and
+//!   operands to io[IO_ARGS..], calls, and reads the header and fill records back.
+//!   One crossing costs one napi_get_cb_info and one napi_get_value_double: no
+//!   napi_unwrap, no object, no return value. Every scalar operation goes here.
+//! - class `NativeLadder` methods for depth, handles and check: ordinary napi-rs
+//!   glue, off the engine's per-command path.
 //!
-//! Both reach the same `Shared` (reference counted: the class instance, the hot
-//! function and the io ArrayBuffer each hold one count, released by their
-//! finalizers), so no path can see freed memory whatever JS keeps or drops.
+//! Both reach the same `Shared` (reference counted: the registry entry, the class
+//! instance and the io ArrayBuffer each hold one count; the entry goes when the
+//! class instance is collected, the buffer's count when the buffer is), so no path
+//! can see freed memory whatever JS keeps or drops.
 
 use std::cell::RefCell;
 use std::ffi::c_void;

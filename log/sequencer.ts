@@ -70,9 +70,22 @@ class Item implements Ack, Committed {
   seq = 0;
   ts = 0;
   events: EngineEvent[] = [];
+  // private (#) so that an Ack shows only what it is
+  readonly #resolve: (ack: Ack) => void;
+  readonly #reject: (err: Error) => void;
 
-  constructor(readonly cmd: Command, readonly origin: string, readonly resolve: (ack: Ack) => void,
-    readonly reject: (err: Error) => void) {}
+  constructor(readonly cmd: Command, readonly origin: string, resolve: (ack: Ack) => void, reject: (err: Error) => void) {
+    this.#resolve = resolve;
+    this.#reject = reject;
+  }
+
+  answer(): void {
+    this.#resolve(this);
+  }
+
+  refuse(err: Error): void {
+    this.#reject(err);
+  }
 }
 
 interface Block {
@@ -283,7 +296,7 @@ export class Sequencer {
     this.durable = batch[batch.length - 1].seq;
     this.blocks++;
     this.commands += batch.length;
-    for (const item of batch) item.resolve(item);
+    for (const item of batch) item.answer();
     for (const fn of this.listeners) {
       try {
         fn(batch);
@@ -307,10 +320,10 @@ export class Sequencer {
     if (this.failure !== null) return;
     this.failure = err;
     const closed = new ClosedError(`the log failed: ${err.message}`);
-    for (const item of this.writing?.items ?? []) item.reject(closed);
-    for (const item of this.prepared?.items ?? []) item.reject(closed);
-    for (const item of this.building) item.reject(closed);
-    for (let i = this.head; i < this.queue.length; i++) this.queue[i].reject(closed);
+    for (const item of this.writing?.items ?? []) item.refuse(closed);
+    for (const item of this.prepared?.items ?? []) item.refuse(closed);
+    for (const item of this.building) item.refuse(closed);
+    for (let i = this.head; i < this.queue.length; i++) this.queue[i].refuse(closed);
     this.writing = null;
     this.prepared = null;
     this.building = [];

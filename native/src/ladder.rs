@@ -158,9 +158,9 @@ pub fn handle_arg(v: f64) -> Result<u32> {
 
 #[derive(Clone, Copy, Debug)]
 struct Slot {
-    price: i64,
     qty: i64,
-    owner: i64,
+    /// 0..=MAX_OWNER (the price is the level's)
+    owner: i32,
     prev: u32,
     /// Next order in the level's queue; for a free slot, the next free slot.
     next: u32,
@@ -351,13 +351,13 @@ impl Ladder {
                 h
             }
             None => {
-                self.slots.push(Slot { price: 0, qty: 0, owner: 0, prev: NIL, next: NIL, level: NIL, side, live: false });
+                self.slots.push(Slot { qty: 0, owner: 0, prev: NIL, next: NIL, level: NIL, side, live: false });
                 (self.slots.len() - 1) as u32
             }
         };
         let lv = &mut self.levels[li as usize];
         let tail = lv.tail;
-        self.slots[h as usize] = Slot { price, qty, owner, prev: tail, next: NIL, level: li, side, live: true };
+        self.slots[h as usize] = Slot { qty, owner: owner as i32, prev: tail, next: NIL, level: li, side, live: true };
         if tail == NIL {
             lv.head = h;
         } else {
@@ -453,7 +453,8 @@ impl Ladder {
     }
 
     pub fn price_of(&self, h: u32) -> Result<i64> {
-        Ok(self.slot(h)?.price)
+        let s = self.slot(h)?;
+        Ok(self.levels[s.level as usize].price)
     }
 
     pub fn side_of(&self, h: u32) -> Result<Side> {
@@ -491,7 +492,7 @@ impl Ladder {
             let mut h = lv.head;
             while h != NIL {
                 let s = &self.slots[h as usize];
-                if s.owner == owner {
+                if s.owner as i64 == owner {
                     if stop_at_owner {
                         return sum as i64;
                     }
@@ -589,7 +590,7 @@ impl Ladder {
             let mut h = lv.head;
             while h != NIL && want > 0 {
                 let s = &mut slots[h as usize];
-                if s.owner == owner {
+                if s.owner as i64 == owner {
                     stop = h as f64;
                     break 'outer;
                 }
@@ -676,7 +677,7 @@ impl Ladder {
                 let (mut h, mut prev, mut n, mut q) = (lv.head, NIL, 0u32, 0i64);
                 while h != NIL {
                     let s = &self.slots[h as usize];
-                    if !s.live || s.price != price || s.side != side || s.prev != prev || s.qty <= 0 || s.level != li {
+                    if !s.live || s.side != side || s.prev != prev || s.qty <= 0 || s.level != li {
                         return Err(format!("bad slot {h} in level {price}"));
                     }
                     n += 1;
@@ -726,6 +727,11 @@ mod tests {
     fn rec(fills: &[f64], i: usize) -> [f64; 6] {
         let o = 1 + i * FILL_STRIDE;
         fills[o..o + 6].try_into().unwrap()
+    }
+
+    #[test]
+    fn slot_is_32_bytes() {
+        assert_eq!(std::mem::size_of::<Slot>(), 32);
     }
 
     #[test]

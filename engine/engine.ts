@@ -17,11 +17,19 @@ import { Order } from './order.js';
 import type { EngineSnapshot, OrderState } from './snapshot.js';
 import { acceptedEvent, cancelledEvent, replacedEvent } from './views.js';
 
-const SIDES: Record<string, Side> = { buy: BUY, sell: SELL };
-const TIFS: Record<string, TifName> = { GTC: 'GTC', IOC: 'IOC', FOK: 'FOK' };
-const STPS: Record<string, StpName> = {
-  cancel_resting: 'cancel_resting', cancel_incoming: 'cancel_incoming', cancel_both: 'cancel_both',
-};
+// Explicit comparisons, not lookups in an object: a hostile "toString" or
+// "__proto__" must not find something on Object.prototype.
+function sideOf(v: unknown): Side | -1 {
+  return v === 'buy' ? BUY : v === 'sell' ? SELL : -1;
+}
+
+function tifOf(v: unknown): TifName | null {
+  return v === 'GTC' || v === 'IOC' || v === 'FOK' ? v : null;
+}
+
+function stpOf(v: unknown): StpName | null {
+  return v === 'cancel_resting' || v === 'cancel_incoming' || v === 'cancel_both' ? v : null;
+}
 const DEFAULT_DEPTH = 10;
 
 function str(v: unknown): v is string {
@@ -106,14 +114,14 @@ export class Engine {
       this.reject(out, seq, account, clOrdId, symbol, 'invalid_order', 'account, clOrdId and symbol must be non-empty strings');
       return;
     }
-    const side = SIDES[c.side as string];
-    if (side === undefined) return this.reject(out, seq, account, clOrdId, symbol, 'invalid_order', `side must be buy or sell, got ${JSON.stringify(c.side)}`);
+    const side = sideOf(c.side);
+    if (side === -1) return this.reject(out, seq, account, clOrdId, symbol, 'invalid_order', `side must be buy or sell, got ${JSON.stringify(c.side)}`);
     const ordType: OrdTypeName | undefined = c.type === 'limit' || c.type === 'market' ? c.type : undefined;
     if (ordType === undefined) return this.reject(out, seq, account, clOrdId, symbol, 'invalid_order', `type must be limit or market, got ${JSON.stringify(c.type)}`);
-    const tif = c.tif === undefined ? (ordType === 'market' ? 'IOC' : 'GTC') : TIFS[c.tif as string];
-    if (tif === undefined) return this.reject(out, seq, account, clOrdId, symbol, 'invalid_order', `tif must be GTC, IOC or FOK, got ${JSON.stringify(c.tif)}`);
-    const stp = c.stp === undefined ? 'cancel_resting' : STPS[c.stp as string];
-    if (stp === undefined) return this.reject(out, seq, account, clOrdId, symbol, 'invalid_order', `stp must be cancel_resting, cancel_incoming or cancel_both, got ${JSON.stringify(c.stp)}`);
+    const tif = c.tif === undefined ? (ordType === 'market' ? 'IOC' : 'GTC') : tifOf(c.tif);
+    if (tif === null) return this.reject(out, seq, account, clOrdId, symbol, 'invalid_order', `tif must be GTC, IOC or FOK, got ${JSON.stringify(c.tif)}`);
+    const stp = c.stp === undefined ? 'cancel_resting' : stpOf(c.stp);
+    if (stp === null) return this.reject(out, seq, account, clOrdId, symbol, 'invalid_order', `stp must be cancel_resting, cancel_incoming or cancel_both, got ${JSON.stringify(c.stp)}`);
     if (c.postOnly !== undefined && typeof c.postOnly !== 'boolean') return this.reject(out, seq, account, clOrdId, symbol, 'invalid_order', 'postOnly must be a boolean');
     const postOnly = c.postOnly === true;
     if (ordType === 'market') {

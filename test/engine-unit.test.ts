@@ -292,6 +292,11 @@ describe('garbage in', () => {
       { op: 'new', account: 'a', clOrdId: '1', symbol: 'X', side: 'buy', type: 'limit', price: '1', qty: '99999999999999999999' },
       { op: 'new', account: 7, clOrdId: null, symbol: 'X' }, { op: 'cancel', account: 'a' }, { op: 'replace', account: 'a', clOrdId: 'x', origClOrdId: 'zz', qty: '1' },
       { op: 'book', symbol: 'X', depth: -1 }, { op: 'massCancel' }, { op: 'halt', symbol: 42 },
+      { op: 'new', account: 'a', clOrdId: '1', symbol: 'X', side: 'toString', type: 'limit', price: '1', qty: '1' },
+      { op: 'new', account: 'a', clOrdId: '1', symbol: 'X', side: 'buy', type: 'limit', price: '1', qty: '1', tif: '__proto__' },
+      { op: 'new', account: 'a', clOrdId: '1', symbol: 'X', side: 'buy', type: 'limit', price: '1', qty: '1', stp: 'constructor' },
+      { op: 'new', account: 'a', clOrdId: '1', symbol: 'toString', side: 'buy', type: 'limit', price: '1', qty: '1' },
+      { op: 'cancel', account: 'a', clOrdId: 'x', origClOrdId: '__proto__' }, { op: '__proto__' },
     ];
     for (const b of bad) {
       const evs = s.do(b);

@@ -229,7 +229,6 @@ export class Engine {
     const origClOrdId = order.clOrdId;
     const leaves = qty - order.cumQty;
     this.accounts.rename(order, c.clOrdId);
-    order.qty = qty;
     if (price === order.price && leaves <= order.leavesQty) {
       // same price, not more: the order keeps its place in the queue
       if (leaves < order.leavesQty) book.reduce(order, leaves);
@@ -355,6 +354,7 @@ export class Engine {
       if (book === undefined) throw new Error(`snapshot order ${s.orderId}: unknown symbol ${s.symbol}`);
       const o = new Order(s.orderId, e.accounts.get(s.account), s.clOrdId, book.instrument,
         s.side === 'buy' ? BUY : SELL, s.ordType, s.tif, s.price, s.qty, s.postOnly, s.stp);
+      if (s.qty !== s.cumQty + s.leavesQty) throw new Error(`snapshot order ${s.orderId}: qty ${s.qty} != cumQty ${s.cumQty} + leavesQty ${s.leavesQty}`);
       o.leavesQty = s.leavesQty;
       o.cumQty = s.cumQty;
       o.cumNotional = s.cumNotional;

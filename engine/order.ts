@@ -1,8 +1,9 @@
 // A live (or just finished) order as the engine knows it. The ladder holds its
 // place in the queue; this record holds everything an execution report needs.
-// A million of them may rest at once, so the record is kept small: the order
+// A million of them may rest at once, so the record is kept small: side, order
 // type, time in force, post-only flag and STP mode share one small integer,
-// and the account is reached through its shared Account object.
+// the total quantity is cumQty + leavesQty (leavesQty is not zeroed when the
+// rest is cancelled), and the account is reached through its shared object.
 
 import type { OrdTypeName, StpName, TifName } from './commands.js';
 import type { Side } from '../native/ladder.js';
@@ -19,7 +20,7 @@ export class Order {
   leavesQty: number;
   cumQty = 0;
   cumNotional = 0;
-  /** bit 0 market; bits 1-2 tif; bit 3 post-only; bits 4-5 stp */
+  /** bit 0 market; bits 1-2 tif; bit 3 post-only; bits 4-5 stp; bit 6 sell */
   private readonly flags: number;
 
   constructor(
@@ -27,16 +28,25 @@ export class Order {
     readonly acct: Account,
     public clOrdId: string,
     readonly instrument: Instrument,
-    readonly side: Side,
+    side: Side,
     ordType: OrdTypeName,
     tif: TifName,
     public price: number,
-    public qty: number,
+    qty: number,
     postOnly: boolean,
     stp: StpName,
   ) {
     this.leavesQty = qty;
-    this.flags = ORD_TYPES.indexOf(ordType) | (TIFS.indexOf(tif) << 1) | (postOnly ? 8 : 0) | (STPS.indexOf(stp) << 4);
+    this.flags = ORD_TYPES.indexOf(ordType) | (TIFS.indexOf(tif) << 1) | (postOnly ? 8 : 0) | (STPS.indexOf(stp) << 4) | (side << 6);
+  }
+
+  get side(): Side {
+    return ((this.flags >> 6) & 1) as Side;
+  }
+
+  /** Total quantity, including what has filled. */
+  get qty(): number {
+    return this.cumQty + this.leavesQty;
   }
 
   get account(): string {

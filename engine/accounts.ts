@@ -2,12 +2,17 @@
 // live orders, and an account can only reach its own orders. One lookup of the
 // account per command; the order keeps a reference to its account after that.
 
+import { Hasher } from './hash.js';
 import type { Order } from './order.js';
 
 export class Account {
   /** Live orders by client order id. */
   readonly live = new Map<string, Order>();
-  constructor(readonly name: string, /** a small integer for the ladder's self-trade check */ readonly owner: number) {}
+  /** The name's hash, computed once: the state hash mixes it in for every order. */
+  readonly nameHash: number;
+  constructor(readonly name: string, /** a small integer for the ladder's self-trade check */ readonly owner: number) {
+    this.nameHash = new Hasher().str(name).word32();
+  }
 }
 
 export class Accounts {

@@ -195,6 +195,9 @@ export class Book {
 
   /** Resting orders of a side in priority order. */
   orders(side: Side): Order[] {
-    return this.ladder.handles(side).map((h) => this.byHandle[h] as Order);
+    const hs = this.ladder.handles(side);
+    const out: Order[] = new Array(hs.length);
+    for (let i = 0; i < hs.length; i++) out[i] = this.byHandle[hs[i]] as Order;
+    return out;
   }
 }

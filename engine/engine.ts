@@ -311,8 +311,9 @@ export class Engine {
         const orders = book.orders(side);
         h.num(orders.length);
         for (const o of orders) {
-          h.num(o.orderId).str(o.account).str(o.clOrdId).num(o.side).num(o.price).num(o.qty)
-            .num(o.leavesQty).num(o.cumQty).num(o.cumNotional).str(o.tif).num(o.postOnly ? 1 : 0).str(o.stp);
+          // flags carry side, type, tif, post-only and STP; qty is cumQty + leavesQty
+          h.num(o.orderId).word(o.acct.nameHash).str(o.clOrdId).word(o.flags).num(o.price)
+            .num(o.leavesQty).num(o.cumQty).num(o.cumNotional);
         }
       }
     }

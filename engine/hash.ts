@@ -1,39 +1,58 @@
-// A stable 64-bit hash (two independent 32-bit FNV-1a lanes) over numbers and
-// strings. Same input, same hash, on every run and every platform.
+// A stable 64-bit hash (two independent 32-bit lanes, murmur3-style mixing of
+// 32-bit words) over numbers and strings. Same input, same hash, on every run
+// and every platform. It runs at every checkpoint over the whole book, on the
+// sequencer's thread, so it allocates nothing and mixes whole words.
 
 export class Hasher {
-  private a = 0x811c9dc5;
-  private b = 0x01000193 ^ 0x5bd1e995;
+  private a = 0x9747b28c;
+  private b = 0x2f8f5a1d;
 
-  private byte(x: number): void {
-    this.a = Math.imul(this.a ^ x, 0x01000193);
-    this.b = Math.imul(this.b ^ x, 0x5bd1e995) ^ (this.b >>> 15);
+  word(w: number): this {
+    let k = Math.imul(w, 0xcc9e2d51);
+    k = (k << 15) | (k >>> 17);
+    k = Math.imul(k, 0x1b873593);
+    let a = this.a ^ k;
+    a = (a << 13) | (a >>> 19);
+    this.a = (Math.imul(a, 5) + 0xe6546b64) | 0;
+    let b = this.b ^ Math.imul(w ^ (w >>> 16), 0x85ebca6b);
+    b = (b << 17) | (b >>> 15);
+    this.b = (Math.imul(b, 0xc2b2ae35) + 0x27d4eb2f) | 0;
+    return this;
   }
 
-  /** Hashes a safe integer (or any number) by its 64-bit two's complement bytes. */
+  /** Hashes an integer (exact up to 2^53) as its low and high 32-bit words. */
   num(v: number): this {
     const lo = v % 0x100000000;
-    const hi = (v - lo) / 0x100000000;
-    for (const w of [lo | 0, hi | 0]) {
-      this.byte(w & 0xff);
-      this.byte((w >>> 8) & 0xff);
-      this.byte((w >>> 16) & 0xff);
-      this.byte((w >>> 24) & 0xff);
-    }
+    this.word(lo | 0);
+    this.word(((v - lo) / 0x100000000) | 0);
     return this;
   }
 
   str(s: string): this {
-    this.num(s.length);
-    for (let i = 0; i < s.length; i++) {
-      const c = s.charCodeAt(i);
-      this.byte(c & 0xff);
-      this.byte(c >>> 8);
-    }
+    const n = s.length;
+    this.word(n);
+    let i = 0;
+    for (; i + 1 < n; i += 2) this.word(s.charCodeAt(i) | (s.charCodeAt(i + 1) << 16));
+    if (i < n) this.word(s.charCodeAt(i));
     return this;
   }
 
+  private static fmix(h: number): number {
+    h ^= h >>> 16;
+    h = Math.imul(h, 0x85ebca6b);
+    h ^= h >>> 13;
+    h = Math.imul(h, 0xc2b2ae35);
+    return (h ^ (h >>> 16)) >>> 0;
+  }
+
+  /** A 32-bit digest, for hashes that are mixed into other hashes. */
+  word32(): number {
+    return Hasher.fmix(this.a ^ Math.imul(this.b, 0x9e3779b1)) | 0;
+  }
+
   hex(): string {
-    return (this.a >>> 0).toString(16).padStart(8, '0') + (this.b >>> 0).toString(16).padStart(8, '0');
+    const a = Hasher.fmix(this.a ^ this.b);
+    const b = Hasher.fmix(this.b + Math.imul(this.a, 0x9e3779b1));
+    return a.toString(16).padStart(8, '0') + b.toString(16).padStart(8, '0');
   }
 }

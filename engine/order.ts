@@ -21,7 +21,7 @@ export class Order {
   cumQty = 0;
   cumNotional = 0;
   /** bit 0 market; bits 1-2 tif; bit 3 post-only; bits 4-5 stp; bit 6 sell */
-  private readonly flags: number;
+  readonly flags: number;
 
   constructor(
     readonly orderId: number,

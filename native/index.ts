@@ -28,7 +28,7 @@ interface AddonLadder {
   readonly id: number;
   io(): Float64Array;
   depth(side: Side, n: number, out: Float64Array): number;
-  handles(side: Side): number[];
+  handles(side: Side): Uint32Array;
   check(): void;
 }
 
@@ -145,7 +145,7 @@ class RustLadder implements NativeLadder {
   qtyOf(handle: number): number { return this.query(OP_QTY_OF, handle, 0); }
   priceOf(handle: number): number { return this.query(OP_PRICE_OF, handle, 0); }
   depth(side: Side, n: number, out: Float64Array): number { return this.n.depth(side, n, out); }
-  handles(side: Side): number[] { return this.n.handles(side); }
+  handles(side: Side): Uint32Array { return this.n.handles(side); }
   check(): void { this.n.check(); }
 }
 

@@ -115,7 +115,7 @@ export interface Ladder {
   /** Best `n` levels of a side into out as [price, qty, orders] triples; returns how many. */
   depth(side: Side, n: number, out: Float64Array): number;
   /** Handles of all orders of a side in priority order (best price first, FIFO). */
-  handles(side: Side): number[];
+  handles(side: Side): ArrayLike<number>;
 }
 
 export type LadderFactory = () => Ladder;

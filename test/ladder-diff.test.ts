@@ -301,7 +301,7 @@ class Pair {
       assert.deepEqual(b, a, `full depth(${side})`);
       for (let i = 0; i < levels; i++) this.maxDepthAtLevel = Math.max(this.maxDepthAtLevel, a[i * 3 + 2]);
       const hs = this.ts.handles(side);
-      assert.deepEqual(this.nat.handles(side), hs.map((h) => this.nh(h, 'handles')), `handles(${side}) priority order`);
+      assert.deepEqual(Array.from(this.nat.handles(side)), Array.from(hs, (h) => this.nh(h, 'handles')), `handles(${side}) priority order`);
     }
   }
 }

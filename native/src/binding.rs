@@ -356,9 +356,10 @@ impl NativeLadder {
     }
 
     #[napi]
-    pub fn handles(&self, side: f64) -> Result<Vec<u32>> {
+    pub fn handles(&self, side: f64) -> Result<Uint32Array> {
+        // one typed array, not a JS array filled element by element (napi_set_element per order)
         let side = side_arg(side).map_err(js_err)?;
-        self.read(|l| Ok(l.handles(side)))
+        self.read(|l| Ok(l.handles(side))).map(Uint32Array::new)
     }
 
     /// Verifies every internal invariant (slow; for tests). Throws on a violation.

@@ -6,6 +6,7 @@
 
 import { createEngine, type Command } from '../engine/index.js';
 import { createLadder } from '../native/index.js';
+import { prng } from '../replay/prng.js';
 
 export const SYMBOL = 'BENCH';
 export const INSTRUMENT: Command = { op: 'instrument', symbol: SYMBOL, tickSize: '1', lotSize: '1', minQty: '1', maxQty: '1000000' };
@@ -23,18 +24,6 @@ export interface Workload {
   commands: Command[];
   steps: Step[];
   restingAtEnd: number;
-}
-
-/** Deterministic PRNG (mulberry32): the benchmark is repeatable run to run. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export function mixedWorkload(n: number, seed = 1): Workload {

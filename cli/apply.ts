@@ -4,8 +4,8 @@
 
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { parseArgs } from 'node:util';
 import { createEngine, formatEvent, type Command, type EngineEvent } from '../engine/index.js';
+import { parseOptions } from './args.js';
 import { OutputBuffer } from './output.js';
 
 const USAGE = `usage: matchlog apply [--instruments FILE] [--hash] < commands.jsonl > events.jsonl
@@ -18,17 +18,8 @@ const USAGE = `usage: matchlog apply [--instruments FILE] [--hash] < commands.js
 
 export async function run(argv: string[]): Promise<number> {
   if (argv.some((a) => a === '--log' || a.startsWith('--log='))) return (await import('./log-apply.js')).runWithLog(argv);
-  let opts;
-  try {
-    opts = parseArgs({ args: argv, options: { instruments: { type: 'string' }, hash: { type: 'boolean' }, help: { type: 'boolean' } } }).values;
-  } catch (e) {
-    process.stderr.write(`matchlog apply: ${(e as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  if (opts.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+  const opts = parseOptions('apply', USAGE, argv, { instruments: { type: 'string' }, hash: { type: 'boolean' } });
+  if (typeof opts === 'number') return opts;
   const engine = createEngine();
   const events: EngineEvent[] = [];
   if (opts.instruments !== undefined) {

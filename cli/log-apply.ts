@@ -5,10 +5,10 @@
 // answered with a rejection carrying seq 0.
 
 import { createInterface } from 'node:readline';
-import { parseArgs } from 'node:util';
 import { formatEvent, type Command, type ExternalEvent } from '../engine/index.js';
 import { Exchange, loadConfig, type Ack, type LogConfig } from '../log/index.js';
 import { loadInstruments } from './apply.js';
+import { parseOptions } from './args.js';
 import { OutputBuffer } from './output.js';
 
 const USAGE = `usage: matchlog apply --log DIR [--instruments FILE] [--config FILE] [--origin NAME] [--hash] < commands.jsonl > events.jsonl
@@ -33,20 +33,9 @@ function refusal(lineNo: number, text: string): ExternalEvent {
 }
 
 export async function runWithLog(argv: string[]): Promise<number> {
-  let opts;
-  try {
-    opts = parseArgs({
-      args: argv,
-      options: { log: { type: 'string' }, instruments: { type: 'string' }, config: { type: 'string' }, origin: { type: 'string' }, hash: { type: 'boolean' }, help: { type: 'boolean' } },
-    }).values;
-  } catch (e) {
-    process.stderr.write(`matchlog apply: ${(e as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  if (opts.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+  const opts = parseOptions('apply', USAGE, argv,
+    { log: { type: 'string' }, instruments: { type: 'string' }, config: { type: 'string' }, origin: { type: 'string' }, hash: { type: 'boolean' } });
+  if (typeof opts === 'number') return opts;
   if (opts.log === undefined) {
     process.stderr.write(`matchlog apply: --log DIR is required here\n${USAGE}`);
     return 2;

@@ -2,7 +2,7 @@
 // when it exists). Runs until SIGINT/SIGTERM, then shuts down cleanly: what is
 // queued becomes durable and a final snapshot is written.
 
-import { parseArgs } from 'node:util';
+import { parseOptions } from './args.js';
 import { Exchange, loadConfig, type LogConfig } from '../log/index.js';
 
 const USAGE = `usage: matchlog start [--data DIR] [--config FILE] [--repair]
@@ -16,17 +16,8 @@ const USAGE = `usage: matchlog start [--data DIR] [--config FILE] [--repair]
 `;
 
 export async function run(argv: string[]): Promise<number> {
-  let opts;
-  try {
-    opts = parseArgs({ args: argv, options: { data: { type: 'string' }, config: { type: 'string' }, repair: { type: 'boolean' }, help: { type: 'boolean' } } }).values;
-  } catch (e) {
-    process.stderr.write(`matchlog start: ${(e as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  if (opts.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+  const opts = parseOptions('start', USAGE, argv, { data: { type: 'string' }, config: { type: 'string' }, repair: { type: 'boolean' } });
+  if (typeof opts === 'number') return opts;
   const dataDir = opts.data ?? './data';
   let config: Partial<LogConfig> = {};
   let ex: Exchange;

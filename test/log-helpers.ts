@@ -18,17 +18,7 @@ export function tempDir(t: TestContext, prefix = 'matchlog-log-'): string {
   return dir;
 }
 
-/** mulberry32: small, fast, seeded. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng } from '../replay/prng.js';
 
 // --- fast-check arbitraries: every command type, optional fields present or absent ---
 

@@ -8,6 +8,13 @@ import type { Order } from './order.js';
 export class Account {
   /** Live orders by client order id. */
   readonly live = new Map<string, Order>();
+  /**
+   * Live orders by order id, built the first time this account cancels or
+   * replaces by orderId and kept from then on. Clients name their orders by
+   * clOrdId; an index every order pays for but few use costs ~40 bytes per
+   * resting order.
+   */
+  byId: Map<number, Order> | null = null;
   /** The name's hash, computed once: the state hash mixes it in for every order. */
   readonly nameHash: number;
   constructor(readonly name: string, /** a small integer for the ladder's self-trade check */ readonly owner: number) {
@@ -17,7 +24,6 @@ export class Account {
 
 export class Accounts {
   private readonly accounts = new Map<string, Account>();
-  private readonly byId = new Map<number, Order>();
 
   get(name: string): Account {
     let a = this.accounts.get(name);
@@ -29,13 +35,15 @@ export class Accounts {
   }
 
   add(order: Order): void {
-    order.acct.live.set(order.clOrdId, order);
-    this.byId.set(order.orderId, order);
+    const a = order.acct;
+    a.live.set(order.clOrdId, order);
+    if (a.byId !== null) a.byId.set(order.orderId, order);
   }
 
   remove(order: Order): void {
-    order.acct.live.delete(order.clOrdId);
-    this.byId.delete(order.orderId);
+    const a = order.acct;
+    a.live.delete(order.clOrdId);
+    if (a.byId !== null) a.byId.delete(order.orderId);
   }
 
   rename(order: Order, clOrdId: string): void {
@@ -48,8 +56,13 @@ export class Accounts {
   find(account: string, origClOrdId: unknown, orderId: unknown): Order | undefined {
     if (typeof origClOrdId === 'string') return this.accounts.get(account)?.live.get(origClOrdId);
     if (typeof orderId === 'number') {
-      const o = this.byId.get(orderId);
-      return o !== undefined && o.account === account ? o : undefined;
+      const a = this.accounts.get(account);
+      if (a === undefined) return undefined;
+      if (a.byId === null) {
+        a.byId = new Map();
+        for (const o of a.live.values()) a.byId.set(o.orderId, o);
+      }
+      return a.byId.get(orderId);
     }
     return undefined;
   }

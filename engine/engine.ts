@@ -41,7 +41,6 @@ export interface EngineOptions {
 }
 
 export class Engine {
-  private readonly instruments = new Map<string, Instrument>();
   private readonly books = new Map<string, Book>();
   private readonly accounts = new Accounts();
   private readonly ladder: LadderFactory;
@@ -74,11 +73,11 @@ export class Engine {
   }
 
   instrument(symbol: string): Instrument | undefined {
-    return this.instruments.get(symbol);
+    return this.books.get(symbol)?.instrument;
   }
 
   symbols(): string[] {
-    return [...this.instruments.keys()].sort();
+    return [...this.books.keys()].sort();
   }
 
   book(symbol: string): Book | undefined {
@@ -88,7 +87,7 @@ export class Engine {
   // --- commands ---
 
   private onInstrument(c: InstrumentCommand, seq: number, out: EngineEvent[]): void {
-    if (str(c.symbol) && this.instruments.has(c.symbol)) {
+    if (str(c.symbol) && this.books.has(c.symbol)) {
       this.reject(out, seq, '', '', c.symbol, 'invalid_order', `instrument ${c.symbol} already exists`);
       return;
     }
@@ -102,7 +101,6 @@ export class Engine {
   }
 
   private addInstrument(inst: Instrument): Book {
-    this.instruments.set(inst.symbol, inst);
     const book = new Book(inst, this.ladder());
     this.books.set(inst.symbol, book);
     return book;
@@ -131,8 +129,9 @@ export class Engine {
       return this.reject(out, seq, account, clOrdId, symbol, 'invalid_order', 'a limit order needs a price');
     }
     if (postOnly && tif !== 'GTC') return this.reject(out, seq, account, clOrdId, symbol, 'invalid_order', 'a post-only order must be GTC');
-    const inst = this.instruments.get(symbol);
-    if (inst === undefined) return this.reject(out, seq, account, clOrdId, symbol, 'unknown_symbol', `unknown symbol ${symbol}`);
+    const book = this.books.get(symbol);
+    if (book === undefined) return this.reject(out, seq, account, clOrdId, symbol, 'unknown_symbol', `unknown symbol ${symbol}`);
+    const inst = book.instrument;
     if (inst.halted) return this.reject(out, seq, account, clOrdId, symbol, 'halted', `${symbol} is halted`);
     let price = 0;
     if (ordType === 'limit') {
@@ -147,10 +146,9 @@ export class Engine {
     if (ordType === 'limit' && inst.outOfBand(price)) return this.reject(out, seq, account, clOrdId, symbol, 'price_out_of_band', `price ${c.price} is outside the price band`);
     const acct = this.accounts.get(account);
     if (acct.live.has(clOrdId)) return this.reject(out, seq, account, clOrdId, symbol, 'duplicate_clordid', `clOrdId ${clOrdId} is already live for ${account}`);
-    const book = this.books.get(symbol) as Book;
     if (postOnly && book.crosses(side, price)) return this.reject(out, seq, account, clOrdId, symbol, 'post_only_would_cross', 'post-only order would take liquidity');
 
-    const order = new Order(seq, acct, clOrdId, inst, side, ordType, tif, price, qty, postOnly, stp);
+    const order = new Order(seq, acct, clOrdId, book, side, ordType, tif, price, qty, postOnly, stp);
     out.push(acceptedEvent(order, seq));
     if (tif === 'FOK' && !book.canFill(order)) {
       out.push(cancelledEvent(order, seq, clOrdId, 'fok'));
@@ -183,7 +181,7 @@ export class Engine {
   private onCancel(c: CancelCommand, seq: number, out: EngineEvent[]): void {
     const order = this.findOwn(c, seq, out);
     if (order === undefined) return;
-    const book = this.books.get(order.instrument.symbol) as Book;
+    const book = order.book;
     book.take(order);
     this.accounts.remove(order);
     out.push(cancelledEvent(order, seq, c.clOrdId, 'user'));
@@ -208,7 +206,8 @@ export class Engine {
   private onReplace(c: ReplaceCommand, seq: number, out: EngineEvent[]): void {
     const order = this.findOwn(c, seq, out);
     if (order === undefined) return;
-    const inst = order.instrument;
+    const book = order.book;
+    const inst = book.instrument;
     if (inst.halted) return this.cancelReject(out, seq, c, order, 'halted', `${inst.symbol} is halted`);
     let price = order.price;
     if (c.price !== undefined) {
@@ -223,7 +222,6 @@ export class Engine {
     if (qty <= order.cumQty) return this.cancelReject(out, seq, c, order, 'invalid_order', `qty ${c.qty} does not exceed the filled quantity ${inst.qty(order.cumQty)}`);
     if (price !== order.price && inst.outOfBand(price)) return this.cancelReject(out, seq, c, order, 'price_out_of_band', `price ${c.price} is outside the price band`);
     if (c.clOrdId !== order.clOrdId && order.acct.live.has(c.clOrdId)) return this.cancelReject(out, seq, c, order, 'duplicate_clordid', `clOrdId ${c.clOrdId} is already live for ${order.account}`);
-    const book = this.books.get(inst.symbol) as Book;
     if (order.postOnly && price !== order.price && book.crosses(order.side, price)) return this.cancelReject(out, seq, c, order, 'post_only_would_cross', 'post-only order would take liquidity');
 
     const origClOrdId = order.clOrdId;
@@ -252,7 +250,7 @@ export class Engine {
     }
     const orders = this.accounts.ordersOf(c.account, c.symbol);
     for (const order of orders) {
-      const book = this.books.get(order.instrument.symbol) as Book;
+      const book = order.book;
       book.take(order);
       this.accounts.remove(order);
       out.push(cancelledEvent(order, seq, order.clOrdId, 'mass'));
@@ -265,7 +263,7 @@ export class Engine {
   }
 
   private onStatus(symbol: string, halt: boolean, seq: number, out: EngineEvent[]): void {
-    const inst = this.instruments.get(symbol);
+    const inst = this.books.get(symbol)?.instrument;
     if (inst === undefined) return this.reject(out, seq, '', '', symbol, 'unknown_symbol', `unknown symbol ${String(symbol)}`);
     inst.halted = halt;
     out.push({ type: 'status', seq, symbol, status: halt ? 'halted' : 'open' });
@@ -303,10 +301,10 @@ export class Engine {
   stateHash(): string {
     const h = new Hasher();
     for (const symbol of this.symbols()) {
-      const inst = this.instruments.get(symbol) as Instrument;
+      const book = this.books.get(symbol) as Book;
+      const inst = book.instrument;
       h.str(symbol).str(inst.tick.text).str(inst.lot.text).num(inst.minQty).num(inst.maxQty)
         .num(inst.bandNum).num(inst.bandDen).num(inst.referencePrice).num(inst.lastPrice).num(inst.halted ? 1 : 0);
-      const book = this.books.get(symbol) as Book;
       for (const side of [BUY, SELL] as const) {
         const orders = book.orders(side);
         h.num(orders.length);
@@ -325,9 +323,9 @@ export class Engine {
     const instruments = [];
     const orders: OrderState[] = [];
     for (const symbol of this.symbols()) {
-      const inst = this.instruments.get(symbol) as Instrument;
-      instruments.push({ ...inst.spec(), lastPrice: inst.lastPrice });
       const book = this.books.get(symbol) as Book;
+      const inst = book.instrument;
+      instruments.push({ ...inst.spec(), lastPrice: inst.lastPrice });
       for (const side of [BUY, SELL] as const) {
         for (const o of book.orders(side)) {
           orders.push({
@@ -353,7 +351,7 @@ export class Engine {
     for (const s of snap.orders) {
       const book = e.books.get(s.symbol);
       if (book === undefined) throw new Error(`snapshot order ${s.orderId}: unknown symbol ${s.symbol}`);
-      const o = new Order(s.orderId, e.accounts.get(s.account), s.clOrdId, book.instrument,
+      const o = new Order(s.orderId, e.accounts.get(s.account), s.clOrdId, book,
         s.side === 'buy' ? BUY : SELL, s.ordType, s.tif, s.price, s.qty, s.postOnly, s.stp);
       if (s.qty !== s.cumQty + s.leavesQty) throw new Error(`snapshot order ${s.orderId}: qty ${s.qty} != cumQty ${s.cumQty} + leavesQty ${s.leavesQty}`);
       o.leavesQty = s.leavesQty;

@@ -8,6 +8,7 @@
 import type { OrdTypeName, StpName, TifName } from './commands.js';
 import type { Side } from '../native/ladder.js';
 import type { Account } from './accounts.js';
+import type { Book } from './book.js';
 import type { Instrument } from './instrument.js';
 
 const ORD_TYPES: OrdTypeName[] = ['limit', 'market'];
@@ -27,7 +28,8 @@ export class Order {
     readonly orderId: number,
     readonly acct: Account,
     public clOrdId: string,
-    readonly instrument: Instrument,
+    /** The book the order belongs to (and through it, its instrument). */
+    readonly book: Book,
     side: Side,
     ordType: OrdTypeName,
     tif: TifName,
@@ -47,6 +49,10 @@ export class Order {
   /** Total quantity, including what has filled. */
   get qty(): number {
     return this.cumQty + this.leavesQty;
+  }
+
+  get instrument(): Instrument {
+    return this.book.instrument;
   }
 
   get account(): string {

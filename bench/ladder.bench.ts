@@ -26,6 +26,21 @@ interface Scenario {
 
 const C = FILL_CAPACITY;
 
+/** A market buy that takes the whole ask side, refilling the fill buffer as it goes; returns the quantity. */
+function sweepAll(l: Ladder): number {
+  let want = Number.MAX_SAFE_INTEGER;
+  let total = 0;
+  for (;;) {
+    const n = l.match(BUY, NO_LIMIT_BUY, want, 999, C, false);
+    const io = l.io;
+    for (let k = 0; k < n; k++) {
+      want -= io[IO_HEADER + k * 6 + 2];
+      total += io[IO_HEADER + k * 6 + 2];
+    }
+    if (io[IO_STOP] !== STOP_FULL) return total;
+  }
+}
+
 const scenarios: Scenario[] = [
   {
     name: 'boundary toll: reduce to the same qty (1 order)',
@@ -107,18 +122,7 @@ const scenarios: Scenario[] = [
     run(l) {
       const rnd = rng(3);
       for (let i = 0; i < 100_000; i++) l.add(SELL, 1000 + rnd(500), 1 + rnd(10), rnd(50));
-      let want = Number.MAX_SAFE_INTEGER;
-      let total = 0;
-      for (;;) {
-        const n = l.match(BUY, NO_LIMIT_BUY, want, 999, C, false);
-        const io = l.io;
-        for (let k = 0; k < n; k++) {
-          want -= io[IO_HEADER + k * 6 + 2];
-          total += io[IO_HEADER + k * 6 + 2];
-        }
-        if (io[IO_STOP] !== STOP_FULL) break;
-      }
-      return total;
+      return sweepAll(l);
     },
   },
   {
@@ -129,18 +133,7 @@ const scenarios: Scenario[] = [
       for (let i = 0; i < 20_000; i++) l.add(SELL, 1000 + (i % 200), 1 + rnd(10), rnd(50));
     },
     run(l) {
-      let want = Number.MAX_SAFE_INTEGER;
-      let total = 0;
-      for (;;) {
-        const n = l.match(BUY, NO_LIMIT_BUY, want, 999, C, false);
-        const io = l.io;
-        for (let k = 0; k < n; k++) {
-          want -= io[IO_HEADER + k * 6 + 2];
-          total += io[IO_HEADER + k * 6 + 2];
-        }
-        if (io[IO_STOP] !== STOP_FULL) break;
-      }
-      return total;
+      return sweepAll(l);
     },
   },
   {

@@ -4,7 +4,7 @@
 
 import {
   BUY, FILL_CAPACITY, FILL_STRIDE, F_HANDLE, F_LEAVES, F_LEVEL_ORDERS, F_LEVEL_QTY, F_PRICE, F_QTY,
-  IO_HANDLE, IO_HEADER, IO_LEVEL_ORDERS, IO_LEVEL_QTY, IO_STOP, NO_LIMIT_BUY, NO_LIMIT_SELL, STOP_DONE, STOP_FULL,
+  IO_HANDLE, IO_HEADER, IO_LEVEL_ORDERS, IO_LEVEL_QTY, IO_STOP, STOP_DONE, STOP_FULL,
   type Ladder, type Side,
 } from '../native/ladder.js';
 import type { Accounts } from './accounts.js';
@@ -85,9 +85,9 @@ export class Book {
     return side === BUY ? best <= price : best >= price;
   }
 
-  /** Limit to walk with: the order's price, or the whole side for a market order. */
+  /** Limit to walk with: the order's price, or for a market order the edge of the price band. */
   static limitOf(order: Order): number {
-    if (order.ordType === 'market') return order.side === BUY ? NO_LIMIT_BUY : NO_LIMIT_SELL;
+    if (order.ordType === 'market') return order.instrument.marketLimit(order.side);
     return order.price;
   }
 

@@ -4,6 +4,7 @@
 
 import type { InstrumentSpec } from './commands.js';
 import { MALFORMED, OFF_GRID, fromUnits, parseFraction, parseUnit, toUnits, type Unit } from './decimal.js';
+import { BUY, NO_LIMIT_BUY, NO_LIMIT_SELL, type Side } from '../native/ladder.js';
 
 export class Instrument {
   readonly symbol: string;
@@ -97,10 +98,35 @@ export class Instrument {
     return fromUnits(lots, this.lot);
   }
 
+  /** The band's reference: the last trade, else the configured reference price; 0 if neither. */
+  private reference(): number {
+    return this.lastPrice !== 0 ? this.lastPrice : this.referencePrice;
+  }
+
+  /**
+   * How far a market order may walk: the edge of the price band on its side
+   * (market-order protection), or the whole book when there is no band. Taken
+   * once, before the first fill, so the order's own trades do not move it.
+   */
+  marketLimit(side: Side): number {
+    const ref = this.reference();
+    if (this.bandDen === 0 || ref === 0) return side === BUY ? NO_LIMIT_BUY : NO_LIMIT_SELL;
+    const num = side === BUY ? this.bandDen + this.bandNum : this.bandDen - this.bandNum;
+    if (num <= 0) return NO_LIMIT_SELL; // a band of 100% or more: a sell may go to any price
+    const product = ref * num;
+    if (Number.isSafeInteger(product)) {
+      return side === BUY ? Math.floor(product / this.bandDen) : Math.ceil(product / this.bandDen);
+    }
+    const p = BigInt(ref) * BigInt(num);
+    const d = BigInt(this.bandDen);
+    const q = p / d;
+    return Number(side === BUY || p % d === 0n ? q : q + 1n);
+  }
+
   /** True when a limit price in ticks lies outside the band around the reference. */
   outOfBand(ticks: number): boolean {
     if (this.bandDen === 0) return false;
-    const ref = this.lastPrice !== 0 ? this.lastPrice : this.referencePrice;
+    const ref = this.reference();
     if (ref === 0) return false;
     const diff = ticks > ref ? ticks - ref : ref - ticks;
     return diff * this.bandDen > this.bandNum * ref;

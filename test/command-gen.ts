@@ -7,7 +7,7 @@ import type { Command } from '../engine/index.js';
 
 export const INSTRUMENTS: Command[] = [
   { op: 'instrument', symbol: 'AAA', tickSize: '1', lotSize: '1', minQty: '1', maxQty: '1000' },
-  { op: 'instrument', symbol: 'BBB', tickSize: '0.05', lotSize: '10', minQty: '10', maxQty: '100000', priceBand: '0.2', referencePrice: '100' },
+  { op: 'instrument', symbol: 'BBB', tickSize: '0.05', lotSize: '10', minQty: '10', maxQty: '100000', priceBand: '0.05', referencePrice: '100' },
 ];
 
 const accounts = ['alice', 'bob', 'carol'];
@@ -19,6 +19,7 @@ const priceAAA = fc.oneof(
 );
 const priceBBB = fc.oneof(
   { weight: 20, arbitrary: fc.integer({ min: 1900, max: 2100 }).map((n) => (n / 20).toFixed(2)) },
+  { weight: 4, arbitrary: fc.integer({ min: 1700, max: 2360 }).map((n) => (n / 20).toFixed(2)) },
   { weight: 1, arbitrary: fc.constantFrom('100.03', '150', '79.95') },
 );
 const qtyAAA = fc.oneof({ weight: 20, arbitrary: fc.integer({ min: 1, max: 30 }).map(String) }, { weight: 1, arbitrary: fc.constantFrom('0', '1.5', '5000') });

@@ -154,6 +154,25 @@ describe('time in force and order types', () => {
     assert.deepEqual(types(s.do({ op: 'new', account: 't', clOrdId: 'z', symbol: 'X', side: 'buy', type: 'market', price: '5', qty: '1' })), ['rejected:invalid_order']);
   });
 
+  test('a market order walks no further than the price band (market-order protection)', () => {
+    const s = new Session({ symbol: 'X', tickSize: '1', lotSize: '1', priceBand: '0.05', referencePrice: '100' });
+    s.limit('m', 'a', 'sell', '101', '5');
+    s.limit('m', 'b', 'sell', '105', '5');
+    s.limit('m', 'c', 'sell', '105', '5'); // at the band's edge: reachable
+    s.limit('m', 'd', 'sell', '104', '5');
+    s.do({ op: 'replace', account: 'm', clOrdId: 'd2', origClOrdId: 'd', price: '105', qty: '5' });
+    const evs = s.market('t', 'x', 'buy', '30');
+    assert.deepEqual(only(evs, 'trade').map((t) => t.price), ['101', '105', '105', '105']);
+    assert.equal(evs.at(-1)!.reason, 'no_liquidity');
+    assert.equal(evs.at(-1)!.leavesQty, '10');
+    // the reference is now 105: a sell market order may go down to 99.75 -> 100
+    s.limit('m', 'e', 'buy', '100', '1');
+    s.limit('m', 'f', 'buy', '99', '1');
+    const sell = s.market('t', 'y', 'sell', '2');
+    assert.deepEqual(only(sell, 'trade').map((t) => t.price), ['100']);
+    assert.equal(sell.at(-1)!.reason, 'no_liquidity');
+  });
+
   test('a post-only order that would take liquidity is rejected; one that would not rests', () => {
     const s = new Session();
     s.limit('m', 'a', 'sell', '100', '5');

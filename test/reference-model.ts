@@ -25,6 +25,8 @@ interface MOrder {
   postOnly: boolean;
   stp: 'cancel_resting' | 'cancel_incoming' | 'cancel_both';
   time: number; // priority stamp: lower is earlier
+  /** For a market order: the worst price it may trade at (the band's edge), taken at entry. */
+  collar: number;
 }
 
 const isStr = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
@@ -223,7 +225,14 @@ export class ReferenceModel {
         const o: MOrder = {
           orderId: seq, account, clOrdId, symbol, side, ordType: c.type, tif: tif as MOrder['tif'], price, qty,
           leavesQty: qty, cumQty: 0, cumNotional: 0, postOnly, stp: stp as MOrder['stp'], time: 0,
+          collar: side === 0 ? Infinity : -Infinity,
         };
+        const ref = i.lastPrice || i.referencePrice;
+        if (c.type === 'market' && i.bandDen > 0 && ref > 0) {
+          // market-order protection: no further than the band from the reference
+          o.collar = side === 0 ? Math.floor((ref * (i.bandDen + i.bandNum)) / i.bandDen)
+            : Math.ceil((ref * (i.bandDen - i.bandNum)) / i.bandDen);
+        }
         out.push({ type: 'accepted', ...this.view(o, seq), postOnly, stp: o.stp });
         if (tif === 'FOK' && this.fillable(o) < qty) {
           out.push(this.cancelled(o, seq, clOrdId, 'fok'));
@@ -238,8 +247,8 @@ export class ReferenceModel {
   }
 
   private reaches(o: MOrder, price: number): boolean {
-    if (o.ordType === 'market') return true;
-    return o.side === 0 ? price <= o.price : price >= o.price;
+    const limit = o.ordType === 'market' ? o.collar : o.price;
+    return o.side === 0 ? price <= limit : price >= limit;
   }
 
   private crosses(symbol: string, side: Side, price: number): boolean {

@@ -26,7 +26,14 @@ async function main(): Promise<void> {
     process.exitCode = 2;
     return;
   }
-  process.exitCode = await (await cmd.load()).run(rest);
+  try {
+    process.exitCode = await (await cmd.load()).run(rest);
+  } catch (e) {
+    // an operator gets the reason, not a stack trace (MATCHLOG_DEBUG=1 for that)
+    const err = e as Error;
+    process.stderr.write(`matchlog ${name}: ${process.env.MATCHLOG_DEBUG === '1' ? err.stack : err.message}\n`);
+    process.exitCode = 1;
+  }
 }
 
 await main();

@@ -159,6 +159,21 @@ function memoryChild(kind: 'ts' | 'native'): void {
   console.log(`  ${kind.padEnd(6)} heap ${heap.toFixed(0)} B/order, external (typed arrays) ${ext.toFixed(0)} B/order, RSS ${rss.toFixed(0)} B/order (resting ${engine.book(SYMBOL)!.ladder.orderCount()})`);
 }
 
+/** A long loop on the default ladder: RSS after each pass must stay flat (no leak across the boundary). */
+function leak(): void {
+  const w = mixedWorkload(200_000, 3);
+  const out: EngineEvent[] = [];
+  const rss: string[] = [];
+  for (let pass = 0; pass < 10; pass++) {
+    const engine = createEngine();
+    engine.apply(INSTRUMENT, 0);
+    for (let i = 0; i < w.commands.length; i++) { out.length = 0; engine.apply(w.commands[i], i + 1, out); }
+    (globalThis as { gc?: () => void }).gc?.();
+    rss.push((process.memoryUsage().rss / 2 ** 20).toFixed(0));
+  }
+  console.log(`\nLong loop, 10 passes x 200,000 commands on the ${ladderInfo().path} ladder, RSS MiB after each pass: ${rss.join(' ')}`);
+}
+
 if (process.argv[2] === '--memory-child') {
   memoryChild(process.argv[3] as 'ts' | 'native');
 } else {
@@ -168,4 +183,5 @@ if (process.argv[2] === '--memory-child') {
   if (!only || only === 'mixed') await mixed();
   if (!only || only === 'sweeps') await sweeps();
   if (!only || only === 'memory') memory();
+  if (!only || only === 'leak') leak();
 }

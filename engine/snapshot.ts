@@ -1,29 +1,17 @@
 // The engine's full state as plain data. The log persists it in Avro
 // (log/schema), so fields are plain numbers and strings.
 
-import type { InstrumentSpec, OrdTypeName, StpName, TifName } from './commands.js';
+import type { InstrumentSpec, StpName } from './commands.js';
+import type { OrderView } from './events.js';
 
 export interface InstrumentState extends InstrumentSpec {
   /** Last trade price in ticks, 0 before the first trade. */
   lastPrice: number;
 }
 
-export interface OrderState {
-  orderId: number;
-  account: string;
-  clOrdId: string;
-  symbol: string;
+/** A resting order: the fields its events report (less seq), side spelled out, and its flags. */
+export interface OrderState extends Omit<OrderView, 'seq' | 'side'> {
   side: 'buy' | 'sell';
-  ordType: OrdTypeName;
-  tif: TifName;
-  /** Ticks. */
-  price: number;
-  /** Lots. */
-  qty: number;
-  leavesQty: number;
-  cumQty: number;
-  /** Ticks * lots. */
-  cumNotional: number;
   postOnly: boolean;
   stp: StpName;
 }

@@ -17,6 +17,7 @@ import type { Command, Engine } from '../engine/index.js';
 import { ladderInfo } from '../native/index.js';
 import { Exchange } from '../log/index.js';
 import { Sequencer, type Ack } from '../log/sequencer.js';
+import { LogStateMachine } from '../log/state-machine.js';
 import { LogWriter } from '../log/writer.js';
 
 const INSTRUMENT = { symbol: 'AAPL', tickSize: '0.01', lotSize: '1', priceBand: '0.2', referencePrice: '100.00' };
@@ -80,7 +81,7 @@ async function openExchange(dir: string): Promise<Target> {
 function openLogOnly(dir: string): Target {
   const stub = { apply: () => [], stateHash: () => '0', snapshot: () => ({ version: 1, instruments: [], orders: [] }) } as unknown as Engine;
   const writer = new LogWriter(dir, { segmentBytes: 64 << 20, indexEvery: 1 << 20 }, null);
-  const seq = new Sequencer(stub, writer, { lastSeq: 0, lastTs: 0, epoch: 1 }, {
+  const seq = new Sequencer(new LogStateMachine(stub), writer, { lastSeq: 0, lastTs: 0, epoch: 1 }, {
     queueCapacity: 100_000, maxBlockRecords: 16_384, maxBlockBytes: 2 << 20, checkpointEvery: 10_000, snapshotEvery: 0, node: 'bench',
   });
   return {

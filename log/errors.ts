@@ -38,11 +38,16 @@ export class DamageError extends Error {
   }
 }
 
-/** Replay computed another state hash than a checkpoint recorded. */
+/**
+ * Replay computed another state hash than a checkpoint recorded. `from` names
+ * the snapshot the replay started from, if any: a snapshot of another log is
+ * the likeliest cause, and the operator must know which file to move aside.
+ */
 export class DivergenceError extends Error {
   readonly code = 'DIVERGENCE';
-  constructor(readonly seq: number, readonly expected: string, readonly actual: string) {
-    super(`divergence at seq ${seq}: checkpoint hash ${expected}, replay computed ${actual}`);
+  constructor(readonly seq: number, readonly expected: string, readonly actual: string, readonly from: string | null = null) {
+    super(`divergence at seq ${seq}: checkpoint hash ${expected}, replay computed ${actual}`
+      + (from !== null ? `, replaying from snapshot ${from}; that snapshot may belong to another log (move it aside to replay from the first record)` : ', replaying from the first record'));
     this.name = 'DivergenceError';
   }
 }

@@ -9,6 +9,7 @@ import type { LadderFactory } from '../native/ladder.js';
 import { makeConfig, type LogConfig } from './config.js';
 import { acquireLock } from './files.js';
 import { recover } from './recovery.js';
+import type { LogStateMachine } from './state-machine.js';
 import { Sequencer, type Ack, type Committed, type SnapshotDue } from './sequencer.js';
 import { pruneSnapshots, writeSnapshot, writeSnapshotSync } from './snapshot.js';
 import { LogWriter } from './writer.js';
@@ -48,7 +49,7 @@ export class Exchange {
   private onFatal: ((err: Error) => void) | undefined;
 
   private constructor(readonly dataDir: string, readonly config: LogConfig, readonly recovery: RecoveryInfo,
-    readonly engine: Engine, private readonly sequencer: Sequencer, private readonly writer: LogWriter,
+    readonly engine: Engine, private readonly machine: LogStateMachine, private readonly sequencer: Sequencer, private readonly writer: LogWriter,
     private readonly unlock: () => void, private readonly log: (line: string) => void) {
     this.lastSnapshotSeq = recovery.snapshotSeq;
     sequencer.onSnapshot = (s) => this.periodicSnapshot(s);
@@ -72,7 +73,7 @@ export class Exchange {
       const r = recover({ dir: o.dataDir, repair: o.repair, log, indexEvery: config.indexEvery, ladder: o.ladder });
       const writer = new LogWriter(o.dataDir, { segmentBytes: config.segmentBytes, indexEvery: config.indexEvery }, r.tail);
       const epoch = r.epoch + 1;
-      const sequencer = new Sequencer(r.engine, writer, { lastSeq: r.lastSeq, lastTs: r.lastTs, epoch }, {
+      const sequencer = new Sequencer(r.machine, writer, { lastSeq: r.lastSeq, lastTs: r.lastTs, epoch }, {
         queueCapacity: config.queueCapacity, maxBlockRecords: config.maxBlockRecords, maxBlockBytes: config.maxBlockBytes,
         checkpointEvery: config.checkpointEvery, snapshotEvery: config.snapshotEvery,
         node: o.node ?? `${hostname()}:${process.pid}`, clock: o.clock,
@@ -81,7 +82,7 @@ export class Exchange {
         dataDir: o.dataDir, seq: r.lastSeq, snapshot: r.snapshot?.path ?? null, snapshotSeq: r.snapshot?.seq ?? 0,
         tailRecords: r.tailRecords, truncatedBytes: r.truncatedBytes, epoch,
       };
-      ex = new Exchange(o.dataDir, config, info, r.engine, sequencer, writer, unlock, log);
+      ex = new Exchange(o.dataDir, config, info, r.engine, r.machine, sequencer, writer, unlock, log);
       ex.onFatal = o.onFatal;
     } catch (e) {
       unlock();
@@ -137,7 +138,7 @@ export class Exchange {
       this.log(`snapshot at seq ${s.seq} skipped: the previous one is still being written`);
       return;
     }
-    this.snapshotting = writeSnapshot(this.dataDir, { ...s, epoch: this.recovery.epoch })
+    this.snapshotting = writeSnapshot(this.dataDir, s)
       .then(() => {
         this.lastSnapshotSeq = Math.max(this.lastSnapshotSeq, s.seq);
         pruneSnapshots(this.dataDir, this.config.keepSnapshots);
@@ -161,9 +162,7 @@ export class Exchange {
       if (this.snapshotting !== null) await this.snapshotting;
       const seq = this.sequencer.durableSeq;
       if (snapshot && this.sequencer.failed === null && seq > this.lastSnapshotSeq) {
-        const path = writeSnapshotSync(this.dataDir, {
-          seq, ts: this.sequencer.lastTs, epoch: this.recovery.epoch, hash: this.engine.stateHash(), state: this.engine.snapshot(),
-        });
+        const path = writeSnapshotSync(this.dataDir, this.machine.snapshot());
         this.lastSnapshotSeq = seq;
         pruneSnapshots(this.dataDir, this.config.keepSnapshots);
         this.log(`snapshot at seq ${seq} written: ${path}`);

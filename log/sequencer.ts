@@ -13,10 +13,11 @@
 // group commit after that: the block size grows with the offered load.
 
 import { performance } from 'node:perf_hooks';
-import type { Command, Engine, EngineEvent, EngineSnapshot } from '../engine/index.js';
+import type { Command, EngineEvent } from '../engine/index.js';
 import { checkString, prepareCommand } from './codec.js';
 import { BusyError, ClosedError, InvalidCommandError } from './errors.js';
 import { BlockBuilder } from './records.js';
+import type { LogStateMachine, SnapshotDue } from './state-machine.js';
 import type { BlockInfo, LogWriter } from './writer.js';
 
 export interface SequencerOptions {
@@ -58,12 +59,7 @@ export interface Committed {
   events: EngineEvent[];
 }
 
-export interface SnapshotDue {
-  seq: number;
-  ts: number;
-  hash: string;
-  state: EngineSnapshot;
-}
+export type { SnapshotDue };
 
 /** A command on its way through the sequencer; it is also the Ack and the Committed it becomes. */
 class Item implements Ack, Committed {
@@ -131,8 +127,10 @@ export class Sequencer {
   /** Called once if a write fails (or the engine throws): the engine is then ahead of the log and the process must restart. */
   onFatal: ((err: Error) => void) | null = null;
 
-  constructor(private readonly engine: Engine, private readonly writer: LogWriter, start: StartState,
+  /** `machine` holds the engine at start.lastSeq; every command goes through it. */
+  constructor(private readonly machine: LogStateMachine, private readonly writer: LogWriter, start: StartState,
     private readonly opts: SequencerOptions) {
+    if (machine.seq !== start.lastSeq) throw new Error(`Sequencer: the state is at seq ${machine.seq}, the log at seq ${start.lastSeq}`);
     this.seq = start.lastSeq;
     this.durable = start.lastSeq;
     this.ts = start.lastTs;
@@ -249,6 +247,7 @@ export class Sequencer {
     this.ts = ts;
     if (this.pendingEpoch) {
       b.epoch(this.seq, ts, this.epoch, o.node);
+      this.machine.record({ kind: 'epoch', seq: this.seq, ts, epoch: this.epoch, node: o.node }, []);
       this.pendingEpoch = false;
     }
     const items: Item[] = (this.building = []);
@@ -262,11 +261,9 @@ export class Sequencer {
       item.ts = ts;
       items.push(item); // first: if the engine throws, fail() still answers it
       b.command(seq, ts, item.origin, item.cmd);
-      this.engine.apply(item.cmd, seq, item.events);
-      if (o.checkpointEvery > 0 && seq % o.checkpointEvery === 0) b.checkpoint(seq, ts, this.engine.stateHash());
-      if (o.snapshotEvery > 0 && seq % o.snapshotEvery === 0) {
-        snapshot = { seq, ts, hash: this.engine.stateHash(), state: this.engine.snapshot() };
-      }
+      this.machine.command(seq, ts, item.cmd, item.events);
+      if (o.checkpointEvery > 0 && seq % o.checkpointEvery === 0) b.checkpoint(seq, ts, this.machine.stateHash());
+      if (o.snapshotEvery > 0 && seq % o.snapshotEvery === 0) snapshot = this.machine.snapshot();
     }
     if (this.head === q.length) {
       this.queue = [];

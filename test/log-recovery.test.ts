@@ -16,6 +16,7 @@ import { SYNC_SIZE, encodeHeader, longSize, writeLong } from '../log/container.j
 import { crc32 } from '../log/crc32.js';
 import { prepareCommand } from '../log/codec.js';
 import { BlockBuilder } from '../log/records.js';
+import { encodeEntries, readIndex } from '../log/sparse-index.js';
 import { recordSchemaJson } from '../log/schema.js';
 import { LogWriter } from '../log/writer.js';
 import { Flow, TEST_INSTRUMENTS, prng, segmentBlocks, tempDir } from './log-helpers.js';
@@ -61,6 +62,16 @@ test('a torn last block is truncated to the last whole block, saying how much', 
     truncateSync(seg, at);
     const whole = blocks.filter((b) => b.end <= at);
     const expectSeq = whole.length > 0 ? whole[whole.length - 1].lastSeq : prevLast;
+    const keepAt = whole.length > 0 ? whole[whole.length - 1].end : headerEnd;
+    // an index entry is written only after its block is durable: one for a block that is now cut vouches for it
+    const idxPath = seg.replace(/\.avro$/, '.idx');
+    const entries = readIndex(idxPath) ?? [];
+    if (entries.some((e) => e.offset >= keepAt)) {
+      assert.throws(() => recover({ dir: copy, log: quiet }), (e: unknown) => e instanceof DamageError
+        && e.message.includes(`the log ends at seq ${expectSeq}`) && e.message.includes(`index ${last.name.replace('.avro', '.idx')}`));
+      // what a crash really leaves: no entry for a block that never became durable
+      writeFileSync(idxPath, encodeEntries(entries.filter((e) => e.offset < keepAt)));
+    }
     const lines: string[] = [];
     const r = recover({ dir: copy, log: (l) => lines.push(l) });
     assert.equal(r.lastSeq, expectSeq, `cut at ${at}`);

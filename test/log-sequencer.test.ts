@@ -9,6 +9,7 @@ import { ClosedError } from '../log/index.js';
 import { readBlock } from '../log/container.js';
 import { decodeBlock, type LogRecord } from '../log/records.js';
 import { Sequencer, type Committed } from '../log/sequencer.js';
+import { LogStateMachine } from '../log/state-machine.js';
 import type { BlockInfo, LogWriter } from '../log/writer.js';
 
 const SYNC = Buffer.alloc(16, 0x5a);
@@ -32,7 +33,7 @@ test('answers and subscribers wait for durability; the next block is built durin
   const engine = createEngine();
   const w = new HeldWriter();
   let now = 100;
-  const seq = new Sequencer(engine, w as unknown as LogWriter, { lastSeq: 0, lastTs: 0, epoch: 7 }, {
+  const seq = new Sequencer(new LogStateMachine(engine), w as unknown as LogWriter, { lastSeq: 0, lastTs: 0, epoch: 7 }, {
     queueCapacity: 100, maxBlockRecords: 1000, maxBlockBytes: 1 << 16, checkpointEvery: 2, snapshotEvery: 0, node: 'n', clock: () => (now -= 10),
   });
   const seen: Committed[] = [];

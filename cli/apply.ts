@@ -40,6 +40,7 @@ export async function run(argv: string[]): Promise<number> {
   let lineNo = 0;
   let seq = 0;
   for await (const line of lines) {
+    if (out.closed) break; // the reader went away (| head): stop quietly
     lineNo++;
     if (line.trim() === '') continue;
     seq++;

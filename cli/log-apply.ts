@@ -6,7 +6,7 @@
 
 import { createInterface } from 'node:readline';
 import { formatEvent, type Command, type ExternalEvent } from '../engine/index.js';
-import { Exchange, loadConfig, type Ack, type LogConfig } from '../log/index.js';
+import { ClosedError, Exchange, loadConfig, type Ack, type LogConfig } from '../log/index.js';
 import { loadInstruments } from './apply.js';
 import { parseOptions } from './args.js';
 import { OutputBuffer } from './output.js';
@@ -42,9 +42,13 @@ export async function runWithLog(argv: string[]): Promise<number> {
   }
   const origin = opts.origin ?? 'apply';
   let ex: Exchange;
+  const fatal: { err: Error | null } = { err: null };
   try {
     const config: Partial<LogConfig> = opts.config !== undefined ? loadConfig(opts.config) : {};
-    ex = await Exchange.open({ dataDir: opts.log, config: { ...config, instruments: [] }, log: (l) => process.stderr.write(`matchlog: ${l}\n`) });
+    ex = await Exchange.open({
+      dataDir: opts.log, config: { ...config, instruments: [] }, log: (l) => process.stderr.write(`matchlog: ${l}\n`),
+      onFatal: (err) => { fatal.err = err; },
+    });
   } catch (e) {
     process.stderr.write(`matchlog apply: ${(e as Error).message}\n`);
     return 1;
@@ -61,7 +65,14 @@ export async function runWithLog(argv: string[]): Promise<number> {
         if (bad && bad.type === 'rejected') throw new Error(`${opts.instruments}: instrument ${bad.symbol}: ${bad.text}`);
       }
     }
-    await applyLines(ex, origin, opts.hash === true);
+    const stoppedAt = await applyLines(ex, origin, opts.hash === true, fatal);
+    if (fatal.err !== null) {
+      // one clear error; no hash: the engine ran ahead of the log, and its state is one the log does not hold
+      process.stderr.write(`matchlog apply: FATAL: ${fatal.err.message}. The log holds every command answered above (up to seq ${ex.seq}); `
+        + `commands from line ${stoppedAt} on were not logged. The next start truncates the unacknowledged tail.\n`);
+      await ex.close({ snapshot: false }).catch(() => undefined);
+      return 1;
+    }
   } catch (e) {
     process.stderr.write(`matchlog apply: ${(e as Error).message}\n`);
     await ex.close().catch(() => undefined);
@@ -71,13 +82,23 @@ export async function runWithLog(argv: string[]): Promise<number> {
   return 0;
 }
 
-async function applyLines(ex: Exchange, origin: string, hash: boolean): Promise<void> {
+/**
+ * Feeds stdin to the exchange; returns the line number of the first line that
+ * did not become durable (after a log failure), or of the line after the last.
+ */
+async function applyLines(ex: Exchange, origin: string, hash: boolean, fatal: { err: Error | null }): Promise<number> {
   const out = new OutputBuffer(process.stdout);
   // answers are printed in input order; at most `window` commands wait for durability
   const window = Math.max(1, Math.floor(ex.config.queueCapacity / 2));
   const fifo: Pending[] = [];
   let head = 0;
+  let firstLost = 0;
   const print = (p: Pending): void => {
+    if (fatal.err !== null && p.error instanceof ClosedError) {
+      // refused because the log failed: not an answer about the command itself
+      if (firstLost === 0) firstLost = p.lineNo;
+      return;
+    }
     if (p.error !== null) {
       out.line(JSON.stringify(refusal(p.lineNo, p.error.message)));
       return;
@@ -98,6 +119,7 @@ async function applyLines(ex: Exchange, origin: string, hash: boolean): Promise<
   const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
   let lineNo = 0;
   for await (const line of lines) {
+    if (fatal.err !== null || out.closed) break; // the log failed, or the reader went away (| head)
     lineNo++;
     if (line.trim() === '') continue;
     let cmd: unknown;
@@ -125,8 +147,9 @@ async function applyLines(ex: Exchange, origin: string, hash: boolean): Promise<
   }
   for (let i = head; i < fifo.length; i++) await fifo[i].wait;
   flushDone();
-  if (hash) out.line(JSON.stringify({ type: 'stateHash', seq: ex.seq, hash: ex.engine.stateHash() }));
+  if (fatal.err === null && hash) out.line(JSON.stringify({ type: 'stateHash', seq: ex.seq, hash: ex.engine.stateHash() }));
   await out.end();
+  return firstLost > 0 ? firstLost : lineNo + 1;
 }
 
 /** Same as runWithLog, under the name `matchlog <command>` modules export. */

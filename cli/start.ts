@@ -43,9 +43,14 @@ export async function run(argv: string[]): Promise<number> {
     + `replayed ${r.tailRecords} tail records${r.truncatedBytes > 0 ? `, truncated ${r.truncatedBytes} torn bytes` : ''}; `
     + `epoch ${r.epoch}, now at seq ${ex.seq}; symbols ${ex.engine.symbols().join(' ')}; pid ${process.pid}\n`);
 
-  const why = await Promise.race([signalled, failed.then((e) => `log failure: ${e.message}`)]);
+  const why = await Promise.race([signalled, failed.then((e) => e)]);
   clearInterval(keepAlive);
-  process.stdout.write(`matchlog: ${why}: shutting down\n`);
+  if (why instanceof Error) {
+    process.stderr.write(`matchlog start: FATAL: ${why.message}. No further commands are taken; every acknowledged command is in the log, `
+      + 'and the next start truncates the unacknowledged tail. Shutting down.\n');
+  } else {
+    process.stdout.write(`matchlog: ${why}: shutting down\n`);
+  }
   try {
     await ex.close({ snapshot: ex.failure === null });
   } catch (e) {

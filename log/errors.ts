@@ -29,6 +29,19 @@ export class ClosedError extends Error {
   }
 }
 
+/** Writing the log failed (disk full, I/O error): fatal, the engine is ahead of the log. */
+export class LogWriteError extends Error {
+  readonly code = 'LOG_WRITE_FAILED';
+  /** The errno name (ENOSPC, EIO, EFBIG, ...). */
+  readonly errno: string;
+  constructor(readonly file: string, what: string, cause: NodeJS.ErrnoException) {
+    const errno = cause.code ?? 'EIO';
+    super(`${what} ${file} failed: ${errno}${cause.message.includes(errno) ? ` (${cause.message})` : `: ${cause.message}`}`);
+    this.errno = errno;
+    this.name = 'LogWriteError';
+  }
+}
+
 /** A log file is damaged somewhere other than its torn last block. */
 export class DamageError extends Error {
   readonly code = 'LOG_DAMAGED';

@@ -42,6 +42,12 @@ export interface RecoveryInfo {
   epoch: number;
 }
 
+/** An instrument's spec without its trading status (which halt/resume change), for comparison. */
+function sameSpec(i: Instrument): string {
+  const { status: _status, ...rest } = i.spec();
+  return JSON.stringify(rest);
+}
+
 export class Exchange {
   private snapshotting: Promise<void> | null = null;
   private lastSnapshotSeq: number;
@@ -54,8 +60,9 @@ export class Exchange {
     this.lastSnapshotSeq = recovery.snapshotSeq;
     sequencer.onSnapshot = (s) => this.periodicSnapshot(s);
     sequencer.onFatal = (err) => {
-      log(`FATAL: the sequencer failed, no further commands are taken: ${err.message}`);
-      this.onFatal?.(err);
+      // whoever handles it reports it (one clear error), else it is reported here
+      if (this.onFatal !== undefined) this.onFatal(err);
+      else log(`FATAL: the sequencer failed, no further commands are taken: ${err.message}`);
     };
   }
 
@@ -99,9 +106,26 @@ export class Exchange {
     return ex;
   }
 
-  /** Creates, through the log, the configured instruments the engine lacks. */
+  /**
+   * Creates the configured instruments through the log — on a fresh log only.
+   * On an existing log the log is the truth: a configuration that differs
+   * from it is reported, never applied (else every start would append them).
+   */
   private async seed(): Promise<void> {
-    const missing = this.config.instruments.filter((i) => this.engine.instrument(i.symbol) === undefined);
+    if (this.recovery.seq > 0) {
+      for (const spec of this.config.instruments) {
+        const have = this.engine.instrument(spec.symbol);
+        if (have === undefined) {
+          this.log(`config: instrument ${spec.symbol} is not in the log and is not created (configured instruments are created on a fresh log only; an instrument command adds it)`);
+          continue;
+        }
+        const want = sameSpec(Instrument.create(spec) as Instrument);
+        const got = sameSpec(have);
+        if (want !== got) this.log(`config: instrument ${spec.symbol} differs from the log's (config ${want}, log ${got}): the log's is kept`);
+      }
+      return;
+    }
+    const missing = this.config.instruments;
     const acks = await Promise.all(missing.map((i) => this.submit({ ...i, op: 'instrument' } satisfies InstrumentCommand, 'config')));
     for (const a of acks) {
       const bad = a.events.find((e) => e.type === 'rejected');
@@ -162,10 +186,15 @@ export class Exchange {
       if (this.snapshotting !== null) await this.snapshotting;
       const seq = this.sequencer.durableSeq;
       if (snapshot && this.sequencer.failed === null && seq > this.lastSnapshotSeq) {
-        const path = writeSnapshotSync(this.dataDir, this.machine.snapshot());
-        this.lastSnapshotSeq = seq;
-        pruneSnapshots(this.dataDir, this.config.keepSnapshots);
-        this.log(`snapshot at seq ${seq} written: ${path}`);
+        // a snapshot only shortens the next start: failing to write one (disk full) loses nothing
+        try {
+          const path = writeSnapshotSync(this.dataDir, this.machine.snapshot());
+          this.lastSnapshotSeq = seq;
+          pruneSnapshots(this.dataDir, this.config.keepSnapshots);
+          this.log(`snapshot at seq ${seq} written: ${path}`);
+        } catch (e) {
+          this.log(`snapshot at seq ${seq} not written (${(e as Error).message}); the log holds every command, the next start replays them`);
+        }
       }
       this.writer.close();
     } finally {

@@ -1,15 +1,14 @@
 // Reading the log (tools, tests, and later replicas and replay): records from
 // a seq or a time on, using the sparse index to start at a block boundary near
-// the target instead of at the segment start. The end of the last segment may
-// be a block still being written (or torn): reading stops there quietly.
-// Damage anywhere else is an error naming file and offset.
+// the target instead of at the segment start. Blocks come from the one scanner
+// (log/scanner.ts), so only committed blocks are read: the end of the last
+// segment may be a block still being written (or torn), and reading stops
+// there quietly. Damage anywhere else is an error naming file and offset.
 
-import { readFileSync } from 'node:fs';
-import { parseHeader, readBlock } from './container.js';
 import { DamageError } from './errors.js';
 import { indexPathOf, listSegments, type SegmentFile } from './files.js';
-import { decodeBlock, type LogRecord } from './records.js';
-import { recordReader } from './schema.js';
+import type { LogRecord } from './records.js';
+import { BlockDamage, decodeSegmentBlock, scanSegment } from './scanner.js';
 import { lookup, readIndex } from './sparse-index.js';
 
 export interface ReadOptions {
@@ -51,39 +50,35 @@ export function* readLogLocated(dir: string, o: ReadOptions = {}): Generator<Log
   const fromTs = o.fromTs ?? -Infinity;
   for (let i = firstSegment(segs, o); i < segs.length; i++) {
     const seg = segs[i];
-    const isLast = i === segs.length - 1;
-    const buf = readFileSync(seg.path);
-    const header = parseHeader(buf);
-    if (typeof header === 'string') {
-      if (isLast) return;
-      throw new DamageError(seg.path, 0, header);
-    }
-    const resolver = recordReader.resolver(header.schema);
-    let p = header.end;
+    const scan = scanSegment(seg, i === segs.length - 1);
+    const p = scan.problem;
+    // a torn end of the last segment is a write in flight (or a crash's): reading stops there quietly
+    if (p !== null && !p.torn) throw new DamageError(seg.path, p.offset, p.reason);
+    if (scan.header === null) return;
+    let start = 0;
     const idx = readIndex(indexPathOf(seg.path));
     if (idx !== null) {
       let at = -1;
       if (o.fromSeq !== undefined) at = Math.max(at, lookup(idx, o.fromSeq, 'seq'));
       if (o.fromTs !== undefined) at = Math.max(at, lookup(idx, o.fromTs, 'ts'));
-      // an index is derived data: use an entry only if a valid block starts there
-      if (at > p && at < buf.length && typeof readBlock(buf, at, header.sync) !== 'string') p = at;
-    }
-    while (p < buf.length) {
-      const frame = readBlock(buf, p, header.sync);
-      if (typeof frame === 'string') {
-        if (isLast) return;
-        throw new DamageError(seg.path, p, frame);
+      // an index is derived data: use an entry only if a committed block starts there
+      if (at > 0) {
+        const k = scan.blocks.findIndex((f) => f.offset === at);
+        if (k >= 0) start = k;
       }
+    }
+    for (let k = start; k < scan.blocks.length; k++) {
+      const frame = scan.blocks[k];
       let records: LogRecord[];
       try {
-        records = decodeBlock(buf, frame, resolver);
+        records = decodeSegmentBlock(scan, frame);
       } catch (e) {
-        throw new DamageError(seg.path, p, `block does not decode: ${(e as Error).message}`);
+        if (e instanceof BlockDamage) throw new DamageError(seg.path, e.offset, e.reason);
+        throw e;
       }
       for (const r of records) {
-        if (r.seq >= fromSeq && r.ts >= fromTs) yield { ...r, file: seg.path, offset: p };
+        if (r.seq >= fromSeq && r.ts >= fromTs) yield { ...r, file: seg.path, offset: frame.offset };
       }
-      p = frame.end;
     }
   }
 }

@@ -290,7 +290,7 @@ function checkVouchers(o: RecoverOptions, log: (s: string) => void, s: Survey): 
   if (!o.repair || o.readOnly) {
     throw new DamageError(lastPath, lastSize, `${why}; refusing to start. \`--repair\` continues from seq ${s.end} and loses them`);
   }
-  log(`repair: ${why}; continuing from seq ${s.end}: ${missing} are lost`);
+  log(`repair: ${why}; continuing from seq ${s.end}: they are lost`);
   for (const snap of listSnapshots(o.dir)) {
     if (snap.seq <= s.end) continue;
     log(`repair: setting snapshot ${snap.name} aside as ${snap.name}.orphaned`);

@@ -4,7 +4,7 @@
 // only trusted if the engine restored from it has the hash it recorded.
 
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import { open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EngineSnapshot, InstrumentState, OrderState } from '../engine/index.js';
@@ -74,13 +74,18 @@ export function writeSnapshotSync(dir: string, s: SnapshotData): string {
   const path = join(dir, snapshotName(s.seq));
   const tmp = `${path}.tmp`;
   const bytes = encodeSnapshot(s);
-  const fd = openSync(tmp, 'w');
   try {
-    let n = 0;
-    while (n < bytes.length) n += writeSync(fd, bytes, n, bytes.length - n);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    const fd = openSync(tmp, 'w');
+    try {
+      let n = 0;
+      while (n < bytes.length) n += writeSync(fd, bytes, n, bytes.length - n);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw new Error(`writing ${tmp}: ${(e as Error).message}`);
   }
   renameSync(tmp, path);
   fsyncDir(dir);
@@ -92,12 +97,17 @@ export async function writeSnapshot(dir: string, s: SnapshotData): Promise<strin
   const path = join(dir, snapshotName(s.seq));
   const tmp = `${path}.tmp`;
   const bytes = encodeSnapshot(s);
-  const fh = await open(tmp, 'w');
   try {
-    await fh.writeFile(bytes);
-    await fh.sync();
-  } finally {
-    await fh.close();
+    const fh = await open(tmp, 'w');
+    try {
+      await fh.writeFile(bytes);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw new Error(`writing ${tmp}: ${(e as Error).message}`);
   }
   await rename(tmp, path);
   const d = await open(dir, 'r');

@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, constants, fsyncSync, openSync, write, writeSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { SYNC_SIZE, encodeHeader } from './container.js';
+import { LogWriteError } from './errors.js';
 import { fsyncDir, indexPathOf, segmentName } from './files.js';
 import { RECORD_SCHEMA_VERSION, recordSchemaJson } from './schema.js';
 import { INDEX_ENTRY_SIZE, IndexPolicy, encodeEntries } from './sparse-index.js';
@@ -40,6 +41,7 @@ export interface TailSegment {
 interface OpenSegment {
   path: string;
   fd: number;
+  /** -1 once an index write failed (the index is derived data; recovery rebuilds it). */
   idxFd: number;
   size: number;
   sync: Buffer;
@@ -54,6 +56,14 @@ export interface BlockInfo {
   /** Seq and ts of the first record (the index key). */
   firstSeq: number;
   firstTs: number;
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // nothing left to do with it
+  }
 }
 
 export class LogWriter {
@@ -103,7 +113,7 @@ export class LogWriter {
       done(err);
     };
     const step = (err: NodeJS.ErrnoException | null, n: number): void => {
-      if (err) return finish(err);
+      if (err) return finish(new LogWriteError(seg.path, `durable write of ${len} bytes at byte offset ${offset + written} of`, err));
       written += n;
       if (written < len) {
         write(seg.fd, buf, start + written, len - written, offset + written, step);
@@ -129,15 +139,23 @@ export class LogWriter {
     seg.size = offset + len;
     this.bytesWritten += len;
     if (info.commands > 0) seg.hasCommand = true;
-    if (seg.policy.take(offset)) {
-      // derived data: no fsync here, recovery rebuilds it if it was lost
-      writeSync(seg.idxFd, encodeEntries([{ seq: info.firstSeq, ts: info.firstTs, offset }]), 0, INDEX_ENTRY_SIZE);
+    if (seg.policy.take(offset) && seg.idxFd >= 0) {
+      // derived data: no fsync here, recovery rebuilds it if it was lost. A
+      // failure (disk full) must not fail the block, which is durable: the
+      // index of this segment just stops, and recovery rebuilds it.
+      try {
+        writeSync(seg.idxFd, encodeEntries([{ seq: info.firstSeq, ts: info.firstTs, offset }]), 0, INDEX_ENTRY_SIZE);
+      } catch {
+        closeQuietly(seg.idxFd);
+        seg.idxFd = -1;
+      }
     }
   }
 
   private segmentFor(info: BlockInfo): OpenSegment {
     const seg = this.seg;
     if (seg !== null && (seg.size < this.opts.segmentBytes || !seg.hasCommand)) return seg;
+    this.seg = null;
     if (seg !== null) this.closeSegment(seg);
     this.seg = this.createSegment(info.firstCommandSeq);
     return this.seg;
@@ -149,16 +167,30 @@ export class LogWriter {
     const header = encodeHeader(this.schemaJson, {
       'matchlog.kind': 'log', 'matchlog.version': String(RECORD_SCHEMA_VERSION), 'matchlog.segment': basename(path),
     }, sync);
-    const fd = openSync(path, O_RDWR | O_CREAT | O_EXCL | O_DSYNC, 0o644);
-    writeSync(fd, header, 0, header.length, 0);
-    const idxFd = openSync(indexPathOf(path), 'w');
-    fsyncDir(this.dir);
-    return { path, fd, idxFd, size: header.length, sync, hasCommand: false, policy: new IndexPolicy(this.opts.indexEvery) };
+    let fd = -1;
+    try {
+      fd = openSync(path, O_RDWR | O_CREAT | O_EXCL | O_DSYNC, 0o644);
+      let n = 0;
+      while (n < header.length) n += writeSync(fd, header, n, header.length - n, n);
+      const idxFd = openSync(indexPathOf(path), 'w');
+      fsyncDir(this.dir);
+      return { path, fd, idxFd, size: header.length, sync, hasCommand: false, policy: new IndexPolicy(this.opts.indexEvery) };
+    } catch (e) {
+      // a half-written header is a torn segment header to recovery: nothing is lost
+      if (fd >= 0) closeQuietly(fd);
+      throw new LogWriteError(path, 'creating the segment', e as NodeJS.ErrnoException);
+    }
   }
 
   private closeSegment(seg: OpenSegment): void {
-    fsyncSync(seg.idxFd);
-    closeSync(seg.idxFd);
+    if (seg.idxFd >= 0) {
+      try {
+        fsyncSync(seg.idxFd);
+      } catch {
+        // derived data (see committed): recovery rebuilds an index that did not reach the disk
+      }
+      closeQuietly(seg.idxFd);
+    }
     closeSync(seg.fd);
   }
 

@@ -8,7 +8,7 @@
 import { DamageError } from './errors.js';
 import { indexPathOf, listSegments, type SegmentFile } from './files.js';
 import type { LogRecord } from './records.js';
-import { BlockDamage, decodeSegmentBlock, scanSegment } from './scanner.js';
+import { BlockDamage, checkSeqs, commandRange, decodeSegmentBlock, scanSegment } from './scanner.js';
 import { lookup, readIndex } from './sparse-index.js';
 
 export interface ReadOptions {
@@ -48,6 +48,7 @@ export function* readLogLocated(dir: string, o: ReadOptions = {}): Generator<Log
   const segs = listSegments(dir);
   const fromSeq = o.fromSeq ?? -Infinity;
   const fromTs = o.fromTs ?? -Infinity;
+  let prev = -1;
   for (let i = firstSegment(segs, o); i < segs.length; i++) {
     const seg = segs[i];
     const scan = scanSegment(seg, i === segs.length - 1);
@@ -56,7 +57,8 @@ export function* readLogLocated(dir: string, o: ReadOptions = {}): Generator<Log
     if (p !== null && !p.torn) throw new DamageError(seg.path, p.offset, p.reason);
     if (scan.header === null) return;
     let start = 0;
-    const idx = readIndex(indexPathOf(seg.path));
+    // the index only helps to find the start; after that every block is read
+    const idx = prev < 0 ? readIndex(indexPathOf(seg.path)) : null;
     if (idx !== null) {
       let at = -1;
       if (o.fromSeq !== undefined) at = Math.max(at, lookup(idx, o.fromSeq, 'seq'));
@@ -67,11 +69,20 @@ export function* readLogLocated(dir: string, o: ReadOptions = {}): Generator<Log
         if (k >= 0) start = k;
       }
     }
+    // seqs must run on without a gap, as recovery checks them; from an index entry the first block sets the start
+    if (start === 0) {
+      if (prev >= 0 && seg.firstSeq !== prev + 1) {
+        throw new DamageError(seg.path, 0, `segment starts at seq ${seg.firstSeq} but the log before it ends at seq ${prev}`);
+      }
+      prev = seg.firstSeq - 1;
+    }
     for (let k = start; k < scan.blocks.length; k++) {
       const frame = scan.blocks[k];
       let records: LogRecord[];
       try {
         records = decodeSegmentBlock(scan, frame);
+        if (prev < 0) prev = (commandRange(records)?.first ?? 1) - 1;
+        prev = checkSeqs(records, prev, frame.offset);
       } catch (e) {
         if (e instanceof BlockDamage) throw new DamageError(seg.path, e.offset, e.reason);
         throw e;

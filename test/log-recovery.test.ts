@@ -5,7 +5,7 @@
 
 import avro from 'avsc';
 import assert from 'node:assert/strict';
-import { cpSync, readFileSync, readdirSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { constants, cpSync, readFileSync, readdirSync, readlinkSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import type { EngineEvent } from '../engine/index.js';
@@ -121,8 +121,10 @@ test('a flipped byte in an earlier block stops start-up naming file and offset; 
     const r = recover({ dir: copy, repair: true, log: (l) => lines.push(l) });
     const before = bi > 0 ? blocks[bi - 1].lastSeq : si > 0 ? segmentBlocks(segs[si - 1].path).blocks.at(-1)?.lastSeq ?? 0 : 0;
     assert.equal(r.lastSeq, before);
-    assert.match(lines.join('\n'), new RegExp(`repair: .*${seg.name} is damaged at byte offset ${b.offset}.*loses`));
-    assert.equal(listSegments(copy).at(-1)?.name, bi === 0 && si > 0 ? seg.name : seg.name);
+    assert.match(lines.join('\n'), new RegExp(`repair: .*${seg.name} is damaged at byte offset ${b.offset}.*loses .*the log will end at seq ${before}`));
+    // the damaged segment is cut at the damaged block (its header and whole blocks stay), every later one removed
+    assert.deepEqual(listSegments(copy).map((x) => x.name), segs.slice(0, si + 1).map((x) => x.name));
+    assert.equal(statSync(file).size, b.offset);
   }
 });
 
@@ -253,4 +255,39 @@ test('a full queue refuses with Busy, takes no seq, and seq stays gap-free; ts n
   const recs = [...readLog(dir)];
   for (let i = 1; i < recs.length; i++) assert.ok(recs[i].ts >= recs[i - 1].ts);
   assert.deepEqual(recs.filter((r) => r.kind === 'epoch').map((r) => r.kind === 'epoch' && r.epoch), [1, 2]);
+});
+
+test('an unusable newest snapshot: recovery says so and starts from the one before it, to the same state', async (t) => {
+  const dir = tempDir(t);
+  const live = await buildLog(dir, 2000, 40, { snapshotEvery: 500, keepSnapshots: 3 });
+  const snaps = listSnapshots(dir);
+  assert.ok(snaps.length >= 2);
+  const bytes = readFileSync(snaps[0].path);
+  bytes[bytes.length - 40] ^= 0xff;
+  writeFileSync(snaps[0].path, bytes);
+  const lines: string[] = [];
+  const r = recover({ dir, log: (l) => lines.push(l) });
+  assert.match(lines.join('\n'), new RegExp(`snapshot .*${snaps[0].name} is unusable \\(.*\\); trying an older one`));
+  assert.equal(r.snapshot?.seq, snaps[1].seq);
+  assert.equal(r.engine.stateHash(), live);
+  assert.equal(r.tailRecords, r.lastSeq - snaps[1].seq);
+});
+
+test('segments are opened with O_DSYNC: a block is on stable storage when its write returns', async (t) => {
+  const dir = tempDir(t);
+  const ex = await Exchange.open({ dataDir: dir, config: { instruments: TEST_INSTRUMENTS }, log: quiet });
+  await ex.submit({ op: 'book', symbol: 'AAPL' }, 't');
+  const seg = listSegments(dir)[0].path;
+  // Linux: the open flags of each descriptor are in /proc/self/fdinfo (octal); O_DSYNC is 010000
+  const fds = readdirSync('/proc/self/fd').filter((fd) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`) === seg;
+    } catch {
+      return false;
+    }
+  });
+  assert.equal(fds.length, 1, 'the segment is open once');
+  const flags = parseInt(/flags:\s+(\d+)/.exec(readFileSync(`/proc/self/fdinfo/${fds[0]}`, 'utf8'))?.[1] ?? '0', 8);
+  assert.notEqual(flags & constants.O_DSYNC, 0, `flags ${flags.toString(8)} lack O_DSYNC`);
+  await ex.close({ snapshot: false });
 });

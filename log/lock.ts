@@ -41,12 +41,18 @@ export class DirectoryLockedError extends Error {
   }
 }
 
+/** Options of acquireLock() and lockInfo(), for tests. */
+export interface LockOptions {
+  /** false: skip the abstract socket when the native lock is there (to test flock alone). */
+  socket?: boolean;
+}
+
 /** Which lock acquireLock() takes in this process, and why (for `matchlog info`). */
-export function lockInfo(): { kind: LockKind; reason: string } {
+export function lockInfo(opts: LockOptions = {}): { kind: LockKind; reason: string } {
   const fns = nativeLock();
   const linux = process.platform === 'linux';
   if (fns !== null) {
-    return linux
+    return linux && opts.socket !== false
       ? { kind: 'flock+socket', reason: 'flock on DIR/LOCK (native addon), plus an abstract Unix socket that processes without the addon also take' }
       : { kind: 'flock', reason: 'flock on DIR/LOCK (native addon)' };
   }
@@ -69,7 +75,7 @@ function noNativeReason(): string {
  * acquireLock in this one) has it. The returned release function is synchronous
  * and idempotent; it also runs on process.exit.
  */
-export async function acquireLock(dir: string): Promise<() => void> {
+export async function acquireLock(dir: string, opts: LockOptions = {}): Promise<() => void> {
   const path = join(dir, LOCK_FILE);
   const fns = nativeLock();
   if (fns === null && process.env.MATCHLOG_NATIVE === '1') {
@@ -78,7 +84,7 @@ export async function acquireLock(dir: string): Promise<() => void> {
   if (fns === null && process.platform !== 'linux') return pidFileLock(dir, path);
 
   let server: Server | null = null;
-  if (process.platform === 'linux') {
+  if (process.platform === 'linux' && (fns === null || opts.socket !== false)) {
     const r = await bindAbstract(socketName(dir));
     if (r instanceof Error) {
       if (r.code === 'EADDRINUSE') throw locked(dir, path);

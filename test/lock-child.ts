@@ -1,6 +1,7 @@
 // A process that takes and releases data-directory locks on command, for
 // test/log-lock.test.ts. One JSON command per stdin line, one JSON answer per
-// stdout line; on start it prints {"ready":kind,"pid":n}.
+// stdout line; on start it prints {"ready":kind,"pid":n}. With the argument
+// --no-socket it takes the native flock alone (no abstract socket).
 //
 //   {"op":"acquire","dir":D,"at":T}   spin until the wall clock (ms, sub-ms precision)
 //                                     reaches T, then acquireLock(D):
@@ -13,6 +14,7 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { acquireLock, DirectoryLockedError, lockInfo } from '../log/lock.js';
 
+const opts = { socket: !process.argv.includes('--no-socket') };
 const now = (): number => performance.timeOrigin + performance.now();
 const held = new Map<number, () => void>();
 let next = 1;
@@ -27,7 +29,7 @@ async function handle(cmd: { op: string; dir?: string; at?: number; id?: number 
       if (cmd.at !== undefined) while (now() < cmd.at) { /* spin: both children start together */ }
       const t0 = now();
       try {
-        const release = await acquireLock(cmd.dir as string);
+        const release = await acquireLock(cmd.dir as string, opts);
         const id = next++;
         held.set(id, release);
         answer({ ok: true, id, t0, t1: now() });
@@ -58,4 +60,4 @@ let chain = Promise.resolve();
 createInterface({ input: process.stdin, crlfDelay: Infinity }).on('line', (line) => {
   chain = chain.then(() => handle(JSON.parse(line) as { op: string }));
 });
-answer({ ready: lockInfo().kind, pid: process.pid });
+answer({ ready: lockInfo(opts).kind, pid: process.pid });

@@ -1,8 +1,9 @@
-// The data-directory lock (log/lock.ts) between real processes, on the native
-// lock (flock through the addon, MATCHLOG_NATIVE=1) and on the fallback
-// (abstract Unix socket, MATCHLOG_NATIVE=0): two racing processes never both
-// get it, a kill -9 holder is replaced at once, a stale LOCK file naming a live
-// pid does not block, a live holder is named in the refusal.
+// The data-directory lock (log/lock.ts) between real processes, in three
+// modes: the addon's flock alone (MATCHLOG_NATIVE=1, no socket), what runs with
+// the addon (flock + abstract socket), and the fallback without it (abstract
+// socket, MATCHLOG_NATIVE=0): two racing processes never both get it, a kill -9
+// holder is replaced at once, a stale LOCK file naming a live pid does not
+// block, a live holder is named in the refusal.
 
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
@@ -16,8 +17,8 @@ import { fileURLToPath } from 'node:url';
 const CHILD = fileURLToPath(new URL('./lock-child.js', import.meta.url));
 const ROUNDS = Number(process.env.LOCK_ROUNDS ?? 200);
 
-type Mode = 'native' | 'fallback';
-const KIND: Record<Mode, string> = { native: 'flock+socket', fallback: 'socket' };
+type Mode = 'flock' | 'native' | 'fallback';
+const KIND: Record<Mode, string> = { flock: 'flock', native: 'flock+socket', fallback: 'socket' };
 const linux = process.platform === 'linux';
 
 interface Acquired { ok: boolean; id?: number; locked?: boolean; message?: string; t0: number; t1: number }
@@ -31,7 +32,8 @@ class Child {
   readonly exited: Promise<number | string | null>;
 
   constructor(readonly mode: Mode) {
-    this.proc = spawn(process.execPath, [CHILD], { env: { ...process.env, MATCHLOG_NATIVE: mode === 'native' ? '1' : '0' } });
+    this.proc = spawn(process.execPath, mode === 'flock' ? [CHILD, '--no-socket'] : [CHILD],
+      { env: { ...process.env, MATCHLOG_NATIVE: mode === 'fallback' ? '0' : '1' } });
     this.proc.stderr.on('data', (d: Buffer) => { this.stderr += d.toString(); });
     this.exited = new Promise((resolve) => this.proc.on('exit', (code, sig) => resolve(code ?? sig)));
     this.ready = new Promise((resolve, reject) => {
@@ -94,9 +96,9 @@ function deadPid(): number {
   return r.pid as number;
 }
 
-for (const mode of ['native', 'fallback'] as const) {
+for (const mode of ['flock', 'native', 'fallback'] as const) {
   const skip = !linux ? 'the lock tests need Linux (abstract sockets)'
-    : mode === 'native' && process.env.MATCHLOG_NATIVE === '0' ? 'MATCHLOG_NATIVE=0' : false;
+    : mode !== 'fallback' && process.env.MATCHLOG_NATIVE === '0' ? 'MATCHLOG_NATIVE=0' : false;
 
   test(`${mode}: two processes racing ${ROUNDS} times for one directory never both get it`, { skip }, async (t) => {
     const base = tempDir(t);

@@ -7,7 +7,7 @@ import { hostname } from 'node:os';
 import { Instrument, type Engine, type InstrumentCommand } from '../engine/index.js';
 import type { LadderFactory } from '../native/ladder.js';
 import { makeConfig, type LogConfig } from './config.js';
-import { acquireLock } from './files.js';
+import { acquireLock } from './lock.js';
 import { recover } from './recovery.js';
 import type { LogStateMachine } from './state-machine.js';
 import { Sequencer, type Ack, type Committed, type SnapshotDue } from './sequencer.js';
@@ -74,7 +74,7 @@ export class Exchange {
       if (typeof bad === 'string') throw new Error(`instrument ${spec.symbol}: ${bad}`);
     }
     mkdirSync(o.dataDir, { recursive: true });
-    const unlock = acquireLock(o.dataDir);
+    const unlock = await acquireLock(o.dataDir);
     let ex: Exchange;
     try {
       const r = recover({ dir: o.dataDir, repair: o.repair, log, indexEvery: config.indexEvery, ladder: o.ladder });

@@ -1,7 +1,7 @@
-// The data directory: segment, index and snapshot file names, directory fsync,
-// and the lock that keeps two writers off one log.
+// The data directory: segment, index and snapshot file names, directory fsync.
+// (The lock that keeps two writers off one log is in lock.ts.)
 
-import { closeSync, fsyncSync, openSync, readFileSync, readdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 const SEQ_DIGITS = 20;
@@ -69,40 +69,5 @@ export function fsyncDir(dir: string): void {
     fsyncSync(fd);
   } finally {
     closeSync(fd);
-  }
-}
-
-/**
- * Takes the data directory for this process. A lock left by a dead process
- * (kill -9, power loss) is taken over; one held by a live process is refused.
- */
-export function acquireLock(dir: string): () => void {
-  const path = join(dir, 'LOCK');
-  const mine = String(process.pid);
-  try {
-    writeFileSync(path, mine, { flag: 'wx' });
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    const holder = Number(readFileSync(path, 'utf8').trim());
-    if (Number.isInteger(holder) && holder > 0 && alive(holder)) {
-      throw new Error(`data directory ${dir} is in use by process ${holder} (${path})`);
-    }
-    writeFileSync(path, mine);
-  }
-  return () => {
-    try {
-      if (readFileSync(path, 'utf8').trim() === mine) unlinkSync(path);
-    } catch {
-      // already gone: nothing to release
-    }
-  };
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

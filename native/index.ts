@@ -242,6 +242,33 @@ function nativeLadder(): NativeLadder {
   return new RustLadder(new r.addon.NativeLadder(), r.run);
 }
 
+/** The addon's data-directory lock (src/lock.rs, src/lock_binding.rs). */
+export interface NativeLockFns {
+  /**
+   * Opens `path` (created if missing), takes an exclusive non-blocking flock on it and
+   * keeps the descriptor (close-on-exec) open; writes `holder` into the file. Answers
+   * the lock's id, or null when another holder has it; throws with the errno text otherwise.
+   */
+  lockAcquire(path: string, holder: string): number | null;
+  /** Empties the file and releases lock `id`; false when it is not held. */
+  lockRelease(id: number): boolean;
+}
+
+/**
+ * The addon's lock functions, or null: with MATCHLOG_NATIVE=0, when the addon is not
+ * built or does not load, or when the loaded build predates the lock. Never throws.
+ */
+export function nativeLock(): NativeLockFns | null {
+  if (process.env.MATCHLOG_NATIVE === '0') return null;
+  const r = loadAddon();
+  if (!r.ok) return null;
+  const m: unknown = r.addon;
+  if (typeof m !== 'object' || m === null || !('lockAcquire' in m) || !('lockRelease' in m)) return null;
+  const { lockAcquire, lockRelease } = m;
+  if (typeof lockAcquire !== 'function' || typeof lockRelease !== 'function') return null;
+  return { lockAcquire: lockAcquire as NativeLockFns['lockAcquire'], lockRelease: lockRelease as NativeLockFns['lockRelease'] };
+}
+
 /**
  * Which ladder ladderFactory() hands out, and why (for `matchlog info`). Never
  * throws: with MATCHLOG_NATIVE=1 and no addon it reports path 'ts' and a reason

@@ -78,7 +78,7 @@ export class Exchange {
     let ex: Exchange;
     try {
       const r = recover({ dir: o.dataDir, repair: o.repair, log, indexEvery: config.indexEvery, ladder: o.ladder });
-      const writer = new LogWriter(o.dataDir, { segmentBytes: config.segmentBytes, indexEvery: config.indexEvery }, r.tail);
+      const writer = new LogWriter(o.dataDir, { segmentBytes: config.segmentBytes, indexEvery: config.indexEvery, logId: r.logId ?? undefined }, r.tail);
       const epoch = r.epoch + 1;
       const sequencer = new Sequencer(r.machine, writer, { lastSeq: r.lastSeq, lastTs: r.lastTs, epoch }, {
         queueCapacity: config.queueCapacity, maxBlockRecords: config.maxBlockRecords, maxBlockBytes: config.maxBlockBytes,

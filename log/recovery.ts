@@ -79,6 +79,8 @@ export interface Recovery {
   truncatedBytes: number;
   /** Every segment with its seq range, in order: one gap-free range from seq 1. */
   segments: SegmentRange[];
+  /** The log's identity from its segment headers; null for an empty log or one written before log ids. */
+  logId: string | null;
 }
 
 export const DEFAULT_INDEX_EVERY = 1 << 20;
@@ -114,6 +116,7 @@ interface Survey {
   torn: { seg: SegmentFile; offset: number; bytes: number; reason: string; header: boolean } | null;
   /** Sync marker and committed size of the last segment (for the writer); null if it must be removed. */
   last: { seg: SegmentFile; sync: Buffer; size: number; hasCommand: boolean } | null;
+  logId: string | null;
 }
 
 function attempt(o: RecoverOptions, log: (s: string) => void): Recovery {
@@ -166,7 +169,7 @@ function attempt(o: RecoverOptions, log: (s: string) => void): Recovery {
   }
   return {
     machine, engine: machine.engine, lastSeq: machine.seq, lastTs: machine.ts, epoch: machine.epoch, snapshot,
-    tailRecords, tail, truncatedBytes, segments: s.segments,
+    tailRecords, tail, truncatedBytes, segments: s.segments, logId: s.logId,
   };
 }
 
@@ -178,6 +181,8 @@ function survey(o: RecoverOptions, log: (s: string) => void): Survey {
   let torn: Survey['torn'] = null;
   let last: Survey['last'] = null;
   let prev = 0;
+  let logId: string | null = null;
+  let idFrom = '';
   for (let i = 0; i < segs.length; i++) {
     const seg = segs[i];
     const isLast = i === segs.length - 1;
@@ -188,6 +193,16 @@ function survey(o: RecoverOptions, log: (s: string) => void): Survey {
       // a torn header: the file goes, the log ends with the segment before it
       torn = { seg, offset: 0, bytes: scan.buf.length, reason: (p as { reason: string }).reason, header: true };
       break;
+    }
+    // segments written before log ids carry none; those that carry one must agree
+    const id = scan.header.meta.get('matchlog.log');
+    if (id !== undefined) {
+      if (logId === null) {
+        logId = id;
+        idFrom = seg.name;
+      } else if (id !== logId) {
+        damaged(o, log, segs, i, 0, `the segment belongs to another log: its log id is ${id}, this log's is ${logId} (from ${idFrom})`, prev);
+      }
     }
     if (i === 0 && seg.firstSeq !== 1) damaged(o, log, segs, i, 0, `the log must start at seq 1, but its first segment starts at seq ${seg.firstSeq} (earlier segments are missing)`, prev);
     if (seg.firstSeq !== prev + 1 && i > 0) {
@@ -205,7 +220,7 @@ function survey(o: RecoverOptions, log: (s: string) => void): Survey {
     if (isLast) last = { seg, sync: (scan.header).sync, size: scan.validEnd, hasCommand: lastSeq >= seg.firstSeq };
     prev = lastSeq;
   }
-  return { segments, entries, end: prev, torn, last };
+  return { segments, entries, end: prev, torn, last, logId };
 }
 
 /**

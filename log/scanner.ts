@@ -49,6 +49,7 @@ function writerHeaderSize(segName: string): number {
   if (headerSize < 0) {
     headerSize = encodeHeader(recordSchemaJson, {
       'matchlog.kind': 'log', 'matchlog.version': String(RECORD_SCHEMA_VERSION), 'matchlog.segment': segName,
+      'matchlog.log': '0'.repeat(32),
     }, Buffer.alloc(SYNC_SIZE)).length;
   }
   return headerSize;

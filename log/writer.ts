@@ -23,6 +23,13 @@ export interface WriterOptions {
   segmentBytes: number;
   /** Bytes of segment between two sparse index entries. */
   indexEvery: number;
+  /** The log's identity, in every segment header (`matchlog.log`); a new one for a new log. */
+  logId?: string;
+}
+
+/** A new log's identity: 128 random bits in hex. */
+export function newLogId(): string {
+  return randomBytes(16).toString('hex');
 }
 
 /** The segment recovery left open for appending. */
@@ -72,8 +79,12 @@ export class LogWriter {
   /** Durable bytes appended by this writer. */
   bytesWritten = 0;
 
+  /** Written into every segment header, so that a file of another log is told apart. */
+  readonly logId: string;
+
   constructor(readonly dir: string, private readonly opts: WriterOptions, tail: TailSegment | null,
     private readonly schemaJson = recordSchemaJson) {
+    this.logId = opts.logId ?? newLogId();
     if (tail !== null) {
       const fd = openSync(tail.path, O_RDWR | O_DSYNC);
       const idxFd = openSync(indexPathOf(tail.path), 'a');
@@ -166,6 +177,7 @@ export class LogWriter {
     const sync = randomBytes(SYNC_SIZE);
     const header = encodeHeader(this.schemaJson, {
       'matchlog.kind': 'log', 'matchlog.version': String(RECORD_SCHEMA_VERSION), 'matchlog.segment': basename(path),
+      'matchlog.log': this.logId,
     }, sync);
     let fd = -1;
     try {

@@ -12,7 +12,7 @@ import type { EngineEvent } from '../engine/index.js';
 import {
   BusyError, DamageError, DivergenceError, Exchange, listSegments, listSnapshots, readLog, recover, type LogConfig,
 } from '../log/index.js';
-import { SYNC_SIZE, encodeHeader, longSize, writeLong } from '../log/container.js';
+import { SYNC_SIZE, encodeHeader, longSize, parseHeader, writeLong } from '../log/container.js';
 import { crc32 } from '../log/crc32.js';
 import { prepareCommand } from '../log/codec.js';
 import { BlockBuilder } from '../log/records.js';
@@ -290,4 +290,25 @@ test('segments are opened with O_DSYNC: a block is on stable storage when its wr
   const flags = parseInt(/flags:\s+(\d+)/.exec(readFileSync(`/proc/self/fdinfo/${fds[0]}`, 'utf8'))?.[1] ?? '0', 8);
   assert.notEqual(flags & constants.O_DSYNC, 0, `flags ${flags.toString(8)} lack O_DSYNC`);
   await ex.close({ snapshot: false });
+});
+
+test('a segment of another log in the folder is damage, named; every segment header carries the log id', async (t) => {
+  const a = tempDir(t);
+  const b = tempDir(t);
+  await buildLog(a, 1500, 30, { segmentBytes: 32 * 1024, snapshotEvery: 0 });
+  await buildLog(b, 1500, 30, { segmentBytes: 32 * 1024, snapshotEvery: 0 });
+  const segsA = listSegments(a);
+  const segsB = listSegments(b);
+  assert.deepEqual(segsA.map((x) => x.name), segsB.map((x) => x.name), 'the same commands in the same blocks');
+  const ids = (dir: string): string[] => listSegments(dir).map((x) => {
+    const h = parseHeader(readFileSync(x.path));
+    return typeof h === 'string' ? h : h.meta.get('matchlog.log') ?? '';
+  });
+  assert.equal(new Set(ids(a)).size, 1);
+  assert.match(ids(a)[0], /^[0-9a-f]{32}$/);
+  assert.notEqual(ids(a)[0], ids(b)[0]);
+  assert.equal(recover({ dir: a, readOnly: true, log: quiet }).logId, ids(a)[0]);
+  cpSync(segsB[1].path, segsA[1].path);
+  assert.throws(() => recover({ dir: a, log: quiet }), (e: unknown) => e instanceof DamageError && e.file === segsA[1].path
+    && e.message.includes(`the segment belongs to another log: its log id is ${ids(b)[0]}, this log's is ${ids(a)[0]}`));
 });

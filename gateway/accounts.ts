@@ -282,8 +282,9 @@ export class AccountStore {
   private readonly beforeRename: ((tempPath: string) => void) | undefined;
   private readonly byAddress: FailureWindow;
   private readonly byAccount: FailureWindow;
-  // an unknown name is checked against this, so it costs what a known one does
-  private dummy: Promise<PasswordHash> | null = null;
+  // an unknown name is checked against this, so it costs what a known one does;
+  // no password can match random bytes, so none needs hashing to make it
+  private readonly dummy: PasswordHash;
 
   private constructor(readonly path: string, private readonly accounts: Map<string, Entry>, o: AccountStoreOptions) {
     this.params = { ...DEFAULT_SCRYPT, ...o.scrypt };
@@ -295,6 +296,7 @@ export class AccountStore {
     this.beforeRename = o.beforeRename;
     this.byAddress = new FailureWindow(this.throttle.maxFailures, this.throttle.windowMs);
     this.byAccount = new FailureWindow(this.throttle.maxFailures, this.throttle.windowMs);
+    this.dummy = { ...this.params, salt: crypto.randomBytes(16), hash: crypto.randomBytes(this.params.keyLength) };
   }
 
   /** Reads the accounts file; a missing file is a store with no accounts (created by save()). */
@@ -374,7 +376,7 @@ export class AccountStore {
       entry = this.accounts.get(name);
       const tooLong = Buffer.byteLength(password, 'utf8') > MAX_PASSWORD_BYTES;
       // hash even when the answer is already known, so the work done is the same
-      ok = await verifyPassword(entry?.password ?? await this.dummyHash(), tooLong ? '' : password) && entry !== undefined && !tooLong;
+      ok = await verifyPassword(entry?.password ?? this.dummy, tooLong ? '' : password) && entry !== undefined && !tooLong;
       const now = this.clock();
       if (ok) {
         this.byAccount.clear(acctKey);
@@ -394,11 +396,6 @@ export class AccountStore {
   private async padTo(start: number): Promise<void> {
     const left = start + this.throttle.failureDelayMs - this.clock();
     if (left > 0) await this.sleep(left);
-  }
-
-  private dummyHash(): Promise<PasswordHash> {
-    this.dummy ??= hashPassword(crypto.randomBytes(16).toString('base64'), this.params);
-    return this.dummy;
   }
 }
 

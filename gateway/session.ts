@@ -489,7 +489,11 @@ export class FixSession {
       return false;
     }
     this.lastRecvAt = this.clock.now();
-    this.testRequests = 0;
+    if (this.testRequests !== 0) {
+      // the heartbeat, held back while a TestRequest was out, is due again: maybe before the armed timer
+      this.testRequests = 0;
+      this.armTimer();
+    }
     const expected = this.requireStore().nextTargetSeq;
     if (checkHigh && seq > expected) {
       this.tooHigh(msg, seq);

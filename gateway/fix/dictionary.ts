@@ -474,7 +474,7 @@ const FIELD_LIST: FieldDef[] = [
   },
   { tag: 851, name: 'LastLiquidityInd', type: 'int', values: values('1:ADDED_LIQUIDITY 2:REMOVED_LIQUIDITY 3:LIQUIDITY_ROUTED_OUT') },
   { tag: 911, name: 'TotNumReports', type: 'int' },
-  { tag: 912, name: 'LastRptRequested', type: 'Boolean', values: BOOLEAN },
+  { tag: 912, name: 'LastRptRequested', type: 'Boolean' },
   {
     tag: 7928,
     name: 'SelfTradePrevention',

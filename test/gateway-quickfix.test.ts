@@ -7,15 +7,18 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import fc from 'fast-check';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FixMessage, GATEWAY_COMP_ID, SOH } from '../gateway/fix/message.js';
 import { decodeTagValue, encodeTagValue } from '../gateway/fix/tagvalue.js';
+import { decodeJson, encodeJson } from '../gateway/fix/json.js';
 import { formatUtcTimestamp } from '../gateway/fix/validate.js';
 import { isAdminMsgType } from '../gateway/fix/dictionary.js';
-import { FixSession, SessionRegistry, type FixSessionOptions, type SessionClock } from '../gateway/session.js';
-import { MemorySessionStore } from '../gateway/session-store.js';
+import { FixSession, SessionRegistry, type FixSessionOptions, type SessionClock, type SessionEvent } from '../gateway/session.js';
+import { FileSessionStore, MemorySessionStore, type SessionStore } from '../gateway/session-store.js';
 
 // --- what the runner drives ------------------------------------------------------
 
@@ -98,20 +101,42 @@ function stubApplication(): FixSessionOptions['onApplication'] {
   };
 }
 
+interface TargetOptions {
+  /** account → password (and market-data-only); default the scripts' account alone. */
+  accounts?: Record<string, { password: string; marketDataOnly?: boolean }>;
+  openStore?: (account: string) => SessionStore;
+  resetOnDisconnect?: boolean;
+  startAt?: number;
+}
+
 class InMemoryTarget implements ScriptTarget {
   readonly account = 'tw44';
   readonly password = 'correct horse';
-  readonly clock = new VirtualClock(Date.now());
+  readonly clock: VirtualClock;
   readonly registry = new SessionRegistry();
   readonly stores = new Map<string, MemorySessionStore>();
   readonly onApplication = stubApplication();
+  readonly events: SessionEvent[] = [];
+  readonly accounts: Record<string, { password: string; marketDataOnly?: boolean }>;
 
-  async connect(): Promise<ScriptConnection> {
+  constructor(readonly options: TargetOptions = {}) {
+    this.clock = new VirtualClock(options.startAt ?? Date.now());
+    this.accounts = options.accounts ?? { [this.account]: { password: this.password } };
+  }
+
+  async connect(): Promise<InMemoryConnection> {
     return new InMemoryConnection(this);
   }
 
   now(): number {
     return this.clock.now();
+  }
+
+  openStore(account: string): SessionStore {
+    if (this.options.openStore !== undefined) return this.options.openStore(account);
+    let s = this.stores.get(account);
+    if (s === undefined) this.stores.set(account, (s = new MemorySessionStore()));
+    return s;
   }
 }
 
@@ -120,29 +145,32 @@ class InMemoryConnection implements ScriptConnection {
   private readonly out: string[] = [];
   private isClosed = false;
   private resolveClosed!: () => void;
-  private readonly session: FixSession;
+  readonly session: FixSession;
 
   constructor(private readonly target: InMemoryTarget) {
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
     this.session = new FixSession({
       send: (m) => this.out.push(encodeTagValue(m)),
       close: () => this.close(),
-      authenticate: async (account, password) =>
-        account === target.account && password === target.password
-          ? { ok: true, marketDataOnly: false }
-          : { ok: false, reason: 'unknown account or wrong password' },
-      openStore: (account) => {
-        let s = target.stores.get(account);
-        if (s === undefined) target.stores.set(account, (s = new MemorySessionStore()));
-        return s;
+      authenticate: async (account, password) => {
+        const a = target.accounts[account];
+        return a !== undefined && a.password === password
+          ? { ok: true, marketDataOnly: a.marketDataOnly === true }
+          : { ok: false, reason: 'unknown account or wrong password' };
       },
+      openStore: (account) => target.openStore(account),
       registry: target.registry,
       onApplication: target.onApplication,
+      onEvent: (e) => target.events.push(e),
       clock: target.clock,
       // the acceptance server starts every connection at MsgSeqNum 1 (QuickFIX's ResetOnDisconnect);
       // matchlog keeps sequences across connections by default
-      resetOnDisconnect: true,
+      resetOnDisconnect: target.options.resetOnDisconnect ?? true,
     });
+  }
+
+  get isOpen(): boolean {
+    return !this.isClosed;
   }
 
   send(frame: string): void {
@@ -154,6 +182,13 @@ class InMemoryConnection implements ScriptConnection {
     this.isClosed = true;
     this.session.transportClosed();
     this.resolveClosed();
+  }
+
+  /** What the gateway has sent so far, without letting time pass. */
+  async sent(): Promise<string[]> {
+    await settle();
+    await settle();
+    return this.out.splice(0);
   }
 
   frames(): AsyncIterator<string> {
@@ -249,7 +284,7 @@ function mapCompIds(fields: [string, string][], account: string): void {
 }
 
 /** An `I` line as the client sends it: times filled, CompIDs mapped, credentials on Logon, 9 and 10 when absent. */
-function prepare(text: string, target: ScriptTarget): string {
+function prepare(text: string, target: { readonly account: string; readonly password: string; now(): number }): string {
   const now = target.now();
   const timed = text.replace(/<TIME([+-]\d+)?>/g, (_, off: string | undefined) => formatUtcTimestamp(now + Number(off ?? 0) * 1000));
   const fields = fieldsOf(timed);
@@ -378,4 +413,313 @@ test('the runner fails a wrong answer (it is not vacuous)', async () => {
   assert.throws(() => compare(hb.value as string, `8=FIX.4.4${SOH}35=0${SOH}34=2${SOH}49=ISLD${SOH}56=TW44${SOH}112=B${SOH}`, target.account, 'hb'));
   assert.ok(isAdminMsgType('0'));
   conn.close();
+});
+
+// --- the session beyond the scripts ------------------------------------------------------
+
+/** A client message as the scripts write it (`|` for SOH, <TIME> for now), CompIDs and 9/10 filled in. */
+function client(target: InMemoryTarget, text: string, account = target.account): string {
+  return prepare(text.replaceAll('|', SOH), { account, password: target.accounts[account]?.password ?? '', now: () => target.now() });
+}
+
+function parsed(frames: string[]): FixMessage[] {
+  return frames.map((f) => {
+    const r = decodeTagValue(f);
+    assert.ok(r.ok, `the gateway sent a frame it cannot read back: ${f.replaceAll(SOH, '|')}`);
+    return r.msg;
+  });
+}
+
+const LOGON = '8=FIX.4.4|35=A|34=1|49=TW44|52=<TIME>|56=ISLD|98=0|108=30|';
+
+async function loggedOn(target: InMemoryTarget, logon = LOGON): Promise<InMemoryConnection> {
+  const conn = await target.connect();
+  conn.send(client(target, logon));
+  const [answer] = parsed(await conn.sent());
+  assert.equal(answer?.msgType, 'A', 'logged on');
+  return conn;
+}
+
+test('session: the application is handed orders in sequence and its reports are numbered and kept', async () => {
+  const target = new InMemoryTarget({ resetOnDisconnect: false });
+  const conn = await loggedOn(target);
+  assert.equal(conn.session.account, 'tw44');
+  assert.equal(conn.session.isLoggedOn, true);
+  conn.send(client(target, `8=FIX.4.4|35=D|34=2|49=TW44|52=<TIME>|56=ISLD|11=a|55=X|54=1|60=<TIME>|40=2|38=1|44=5|`));
+  const [er] = parsed(await conn.sent());
+  assert.deepEqual([er.msgType, er.get(34), er.get(11), er.get(49), er.get(56)], ['8', '2', 'a', 'MATCHLOG', 'tw44']);
+  assert.equal(conn.session.sendApplication(new FixMessage().add(35, 'j').add(34, '999').add(49, 'FAKE').add(372, 'D').add(380, 0)), true);
+  const [own] = parsed(await conn.sent());
+  assert.deepEqual([own.get(34), own.get(49)], ['3', 'MATCHLOG'], 'the session owns MsgSeqNum and the CompIDs');
+  const store = target.stores.get('tw44');
+  assert.deepEqual(store?.sentMessages(1, 10).map(([seq]) => seq), [2, 3]);
+  conn.send(client(target, '8=FIX.4.4|35=5|34=3|49=TW44|52=<TIME>|56=ISLD|'));
+  assert.deepEqual(parsed(await conn.sent()).map((m) => m.msgType), ['5']);
+  assert.equal(conn.isOpen, false);
+  assert.equal(conn.session.sendApplication(new FixMessage().add(35, '8')), false, 'no report after the Logout');
+  assert.equal(target.registry.get('tw44'), undefined);
+  // sequences persist across connections: a Logon at 1 without ResetSeqNumFlag is too low
+  const again = await target.connect();
+  again.send(client(target, LOGON));
+  const [bye] = parsed(await again.sent());
+  assert.deepEqual([bye.msgType, bye.get(58)], ['5', 'MsgSeqNum too low, expecting 4 but received 1']);
+  assert.equal(again.isOpen, false);
+  // ResetSeqNumFlag starts both sides at 1
+  const reset = await target.connect();
+  reset.send(client(target, `${LOGON}141=Y|`));
+  const [ok] = parsed(await reset.sent());
+  assert.deepEqual([ok.msgType, ok.get(34), ok.get(141)], ['A', '1', 'Y']);
+  reset.close();
+});
+
+test('session: refused logons are closed without a word, and nothing is left behind', async () => {
+  const target = new InMemoryTarget({ accounts: { tw44: { password: 'correct horse' }, viewer: { password: 'v', marketDataOnly: true } } });
+  for (const logon of [
+    '8=FIX.4.4|35=A|34=1|49=TW44|52=<TIME>|56=ISLD|98=0|108=30|554=wrong|', // prepare adds the right one after: the first wins? no: a repeated tag
+    '8=FIX.4.4|35=A|34=1|49=TW44|52=<TIME>|56=ISLD|98=1|108=30|',
+    '8=FIX.4.4|35=A|34=1|49=TW44|52=<TIME>|56=ISLD|98=0|108=0|',
+    '8=FIX.4.4|35=A|34=1|49=TW44|52=<TIME>|56=ISLD|98=0|108=100000|',
+    '8=FIX.4.4|35=0|34=1|49=TW44|52=<TIME>|56=ISLD|',
+  ]) {
+    const conn = await target.connect();
+    conn.send(client(target, logon));
+    assert.deepEqual(await conn.sent(), [], logon);
+    assert.equal(conn.isOpen, false, logon);
+  }
+  const wrong = await target.connect();
+  wrong.send(prepare(LOGON.replaceAll('|', SOH), { account: target.account, password: 'nope', now: () => target.now() }));
+  assert.deepEqual(await wrong.sent(), []);
+  assert.equal(wrong.isOpen, false);
+  assert.equal(target.registry.size, 0);
+  assert.ok(target.events.some((e) => e.type === 'refused' && e.reason === 'unknown account or wrong password'));
+  // the market-data-only flag reaches the application through the session
+  const viewer = await target.connect();
+  viewer.send(client(target, LOGON.replace('TW44', 'viewer'), 'viewer'));
+  const [a] = parsed(await viewer.sent());
+  assert.equal(a.msgType, 'A');
+  assert.equal(viewer.session.marketDataOnly, true);
+  viewer.close();
+  // no Logon at all: closed after the logon timeout
+  const silent = await target.connect();
+  const frames = silent.frames();
+  assert.equal((await frames.next()).done, true);
+});
+
+test('session: a resend older than what is kept is gap-filled', async () => {
+  const target = new InMemoryTarget({ openStore: () => new MemorySessionStore({ keep: 2 }) });
+  const conn = await loggedOn(target);
+  for (let i = 0; i < 5; i++) assert.ok(conn.session.sendApplication(new FixMessage().add(35, 'j').add(372, 'D').add(380, 0).add(58, `r${i}`)));
+  assert.equal((await conn.sent()).length, 5);
+  conn.send(client(target, '8=FIX.4.4|35=2|34=2|49=TW44|52=<TIME>|56=ISLD|7=1|16=0|'));
+  const resent = parsed(await conn.sent());
+  // 1 Logon and 2-4 no longer kept: one gap fill to 5; 5 and 6 resent
+  assert.deepEqual(
+    resent.map((m) => [m.msgType, m.get(34), m.get(36) ?? m.get(58), m.get(43)]),
+    [
+      ['4', '1', '5', 'Y'],
+      ['j', '5', 'r3', 'Y'],
+      ['j', '6', 'r4', 'Y'],
+    ],
+  );
+  assert.ok(resent.every((m) => m.get(122) !== undefined));
+  conn.close();
+});
+
+test('session: over FIX JSON the same session layer answers', async () => {
+  const target = new InMemoryTarget();
+  const out: string[] = [];
+  const session = new FixSession({
+    send: (m) => out.push(encodeJson(m)),
+    close: () => session.transportClosed(),
+    authenticate: async () => ({ ok: true, marketDataOnly: false }),
+    openStore: () => new MemorySessionStore(),
+    registry: target.registry,
+    onApplication: target.onApplication,
+    clock: target.clock,
+  });
+  const header = (type: string, seq: number): object => ({
+    BeginString: 'FIX.4.4',
+    MsgType: type,
+    MsgSeqNum: String(seq),
+    SenderCompID: 'web',
+    TargetCompID: 'MATCHLOG',
+    SendingTime: formatUtcTimestamp(target.now()),
+  });
+  session.receive(decodeJson(JSON.stringify({ Header: header('A', 1), Body: { EncryptMethod: '0', HeartBtInt: '10', Username: 'web', Password: 'p' }, Trailer: {} })));
+  session.receive(decodeJson(JSON.stringify({ Header: header('1', 2), Body: { TestReqID: 'ping' }, Trailer: {} })));
+  session.receive(decodeJson(JSON.stringify({ Header: header('D', 3), Body: { ClOrdID: 'c', Symbol: 'X', Side: '1', TransactTime: T0(target), OrdType: '2', OrderQty: 1, Price: 'x' } })));
+  await settle();
+  const answers = out.map((o) => JSON.parse(o) as { Header: Record<string, string>; Body: Record<string, string> });
+  assert.deepEqual(
+    answers.map((a) => [a.Header.MsgType, a.Header.MsgSeqNum, a.Body.TestReqID ?? a.Body.RefTagID]),
+    [
+      ['A', '1', undefined],
+      ['0', '2', 'ping'],
+      ['3', '3', '44'],
+    ],
+  );
+  session.transportClosed();
+});
+
+function T0(target: InMemoryTarget): string {
+  return formatUtcTimestamp(target.now());
+}
+
+test('session: sequence numbers and resendable reports survive a restart (FileSessionStore)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'matchlog-sessions-'));
+  const fileTarget = (): InMemoryTarget => new InMemoryTarget({ openStore: (a) => new FileSessionStore(dir, a), resetOnDisconnect: false });
+  const first = fileTarget();
+  const conn = await loggedOn(first);
+  conn.send(client(first, `8=FIX.4.4|35=D|34=2|49=TW44|52=<TIME>|56=ISLD|11=a|55=X|54=1|60=<TIME>|40=2|38=1|44=5|`));
+  assert.equal(parsed(await conn.sent())[0].msgType, '8');
+  conn.close(); // the exchange goes away without a Logout
+  // a new process: new registry, new store objects, the same folder
+  const second = fileTarget();
+  const back = await second.connect();
+  back.send(client(second, LOGON.replace('34=1', '34=3')));
+  const [logon] = parsed(await back.sent());
+  assert.deepEqual([logon.msgType, logon.get(34)], ['A', '3']);
+  back.send(client(second, '8=FIX.4.4|35=2|34=4|49=TW44|52=<TIME>|56=ISLD|7=1|16=0|'));
+  const resent = parsed(await back.sent());
+  assert.deepEqual(
+    resent.map((m) => [m.msgType, m.get(34), m.get(43), m.get(36) ?? m.get(11)]),
+    [
+      ['4', '1', 'Y', '2'],
+      ['8', '2', 'Y', 'a'],
+      ['4', '3', 'Y', '4'],
+    ],
+  );
+  back.close();
+});
+
+test('FileSessionStore: reopened as written, a torn last line dropped, damage named, size bounded', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'matchlog-store-'));
+  const s = new FileSessionStore(dir, 'a/../b', { keep: 3 });
+  assert.ok(s.path.startsWith(dir) && !s.path.includes('/../'));
+  s.recordSent(1, undefined);
+  s.recordSent(2, `8=FIX.4.4${SOH}35=8${SOH}\n"x"`);
+  s.setNextTargetSeq(7);
+  s.flush();
+  s.close();
+  let r = new FileSessionStore(dir, 'a/../b', { keep: 3 });
+  assert.deepEqual([r.nextSenderSeq, r.nextTargetSeq, r.sentMessages(1, 9)], [3, 7, [[2, `8=FIX.4.4${SOH}35=8${SOH}\n"x"`]]]);
+  r.close();
+  appendFileSync(s.path, 'M 3 "8=FIX');
+  r = new FileSessionStore(dir, 'a/../b', { keep: 3 });
+  assert.equal(r.nextSenderSeq, 3, 'the torn record is not there');
+  r.recordSent(3, 'three');
+  r.close();
+  assert.deepEqual(new FileSessionStore(dir, 'a/../b').sentMessages(1, 9).map(([n]) => n), [2, 3]);
+  appendFileSync(s.path, 'garbage\nT 9\n');
+  assert.throws(() => new FileSessionStore(dir, 'a/../b'), /line \d+: damaged session record/);
+  // bounded: compaction keeps the state and the newest messages
+  const big = new FileSessionStore(dir, 'big', { keep: 10 });
+  for (let i = 1; i <= 20_000; i++) {
+    big.recordSent(i, `frame ${i}`);
+    big.setNextTargetSeq(i + 1);
+    if (i % 100 === 0) big.flush();
+  }
+  big.close();
+  assert.ok(statSync(big.path).size < 40_000, `file is ${statSync(big.path).size} bytes`);
+  const reopened = new FileSessionStore(dir, 'big', { keep: 10 });
+  assert.deepEqual([reopened.nextSenderSeq, reopened.nextTargetSeq], [20_001, 20_001]);
+  assert.deepEqual(reopened.sentMessages(1, 30_000).map(([n]) => n), Array.from({ length: 10 }, (_, i) => 19_991 + i));
+  reopened.reset();
+  reopened.close();
+  const afterReset = new FileSessionStore(dir, 'big', { keep: 10 });
+  assert.deepEqual([afterReset.nextSenderSeq, afterReset.nextTargetSeq, afterReset.sentMessages(1, 9).length], [1, 1, 0]);
+  afterReset.close();
+});
+
+const FUZZ_TYPES = ['0', '1', '2', '3', '4', '5', 'A', 'D', 'F', 'G', 'H', 'q', 'V', '8', 'j', '*', 'd'] as const;
+const FUZZ_BODY: Record<(typeof FUZZ_TYPES)[number], string> = {
+  '0': '',
+  '1': '112=t|',
+  '2': '7=1|16=0|',
+  '3': '45=1|',
+  '4': '36=9|123=Y|',
+  '5': '',
+  A: '98=0|108=30|141=Y|',
+  D: '11=c|55=X|54=1|60=<TIME>|40=2|38=1|44=5|',
+  F: '41=c|11=d|55=X|54=1|60=<TIME>|',
+  G: '41=c|11=e|55=X|54=1|60=<TIME>|40=2|38=2|44=5|',
+  H: '11=c|55=X|54=1|',
+  q: '11=m|530=7|60=<TIME>|',
+  V: '262=r|263=1|264=0|267=1|269=0|146=1|55=X|',
+  '8': '37=o|17=e|150=0|39=0|55=X|54=1|151=1|14=0|6=0|',
+  j: '372=D|380=3|',
+  '*': '',
+  d: '320=x|',
+};
+
+test('fuzz: a session fed anything answers with session messages or reports, never throws, and leaves other sessions alone', async () => {
+  const input = fc.record({
+    type: fc.constantFrom(...FUZZ_TYPES),
+    seqDelta: fc.integer({ min: -2, max: 3 }),
+    possDup: fc.boolean(),
+    origSkew: fc.option(fc.integer({ min: -200, max: 200 })),
+    timeSkew: fc.oneof(fc.constant(0), fc.integer({ min: -200, max: 200 })),
+    comp: fc.constantFrom('ok', 'ok', 'ok', 'badSender', 'badTarget'),
+    extra: fc.array(fc.tuple(fc.integer({ min: -2, max: 9000 }), fc.stringMatching(/^[ -~]{0,6}$/)), { maxLength: 2 }),
+    garble: fc.option(fc.tuple(fc.nat(), fc.string({ unit: 'binary', maxLength: 3 }))),
+    wait: fc.option(fc.integer({ min: 0, max: 60_000 })),
+  });
+  await fc.assert(
+    fc.asyncProperty(fc.array(input, { minLength: 1, maxLength: 25 }), async (steps) => {
+      const target = new InMemoryTarget({ accounts: { tw44: { password: 'correct horse' }, other: { password: 'o' } } });
+      const victim = await loggedOn(target);
+      const bystander = await target.connect();
+      bystander.send(client(target, LOGON.replace('TW44', 'other'), 'other'));
+      assert.equal(parsed(await bystander.sent())[0].msgType, 'A');
+      let lastNew = 1;
+      for (const st of steps) {
+        if (!victim.isOpen) break;
+        const store = target.stores.get('tw44');
+        const seq = Math.max(0, (store?.nextTargetSeq ?? 1) + st.seqDelta);
+        const sender = st.comp === 'badSender' ? 'WT' : 'TW44';
+        const targetId = st.comp === 'badTarget' ? 'DLSI' : 'ISLD';
+        let text = `8=FIX.4.4|35=${st.type}|34=${seq}|49=${sender}|52=<TIME${st.timeSkew >= 0 ? '+' : ''}${st.timeSkew}>|56=${targetId}|`;
+        if (st.possDup) text += '43=Y|';
+        if (st.origSkew !== null) text += `122=<TIME${st.origSkew >= 0 ? '+' : ''}${st.origSkew}>|`;
+        text += FUZZ_BODY[st.type];
+        for (const [tag, value] of st.extra) text += `${tag}=${value.replaceAll('|', '/')}|`;
+        let frame = client(target, text);
+        if (st.garble !== null) {
+          const at = st.garble[0] % (frame.length + 1);
+          frame = frame.slice(0, at) + st.garble[1] + frame.slice(at + 1);
+        }
+        victim.send(frame);
+        if (st.wait !== null) {
+          const until = target.now() + st.wait;
+          while (target.clock.step(until)) await settle();
+        }
+        // the bystander keeps its own session alive through the waits
+        const other = target.stores.get('other')?.nextTargetSeq ?? 0;
+        bystander.send(client(target, `8=FIX.4.4|35=0|34=${other}|49=other|52=<TIME>|56=ISLD|`, 'other'));
+        await bystander.sent();
+        for (const m of parsed(await victim.sent())) {
+          assert.ok(['0', '1', '2', '3', '4', '5', 'A', '8', 'j'].includes(m.msgType), `unexpected ${m}`);
+          const n = Number(m.get(34));
+          if (m.get(43) === 'Y') assert.ok(n <= lastNew, `a resend of ${n} not sent yet (${lastNew})`);
+          else if (!(m.msgType === 'A' && n === 1)) {
+            assert.equal(n, lastNew + 1, `MsgSeqNum ${n} after ${lastNew}: ${m}`);
+            lastNew = n;
+          } else lastNew = 1;
+        }
+      }
+      assert.deepEqual(
+        target.events.filter((e) => e.type === 'error'),
+        [],
+      );
+      // the other account's session did not notice
+      const seq = target.stores.get('other')?.nextTargetSeq ?? 0;
+      bystander.send(client(target, `8=FIX.4.4|35=1|34=${seq}|49=other|52=<TIME>|56=ISLD|112=still|`, 'other'));
+      const answers = parsed(await bystander.sent());
+      assert.ok(answers.some((m) => m.msgType === '0' && m.get(112) === 'still'), answers.join(' / '));
+      assert.equal(target.registry.get('other'), bystander.session);
+      victim.close();
+      bystander.close();
+    }),
+    { numRuns: Number(process.env.MATCHLOG_PROPERTY_RUNS ?? 150) },
+  );
 });

@@ -75,3 +75,49 @@ export const commandArb: fc.Arbitrary<Command> = fc.oneof(
 export function streamArb(maxLength = 120): fc.Arbitrary<Command[]> {
   return fc.array(commandArb, { minLength: 1, maxLength, size: 'max' }).map((cmds) => [...INSTRUMENTS, ...cmds]);
 }
+
+// --- deep books: more fills in one command than the ladder's fill buffer holds (256) ---
+
+/** One order of a deep book, in placement order. */
+export interface DeepOrder {
+  account: string;
+  clOrdId: string;
+  /** 0 is the best level (nearest the other side). */
+  level: number;
+  price: string;
+  qty: string;
+}
+
+export interface DeepBookSpec {
+  symbol: string;
+  /** The side the orders rest on. */
+  side: 'buy' | 'sell';
+  count: number;
+  levels: number;
+  /** Decimal price of a level (level 0 best). */
+  price(level: number): string;
+  /** Account of order i, the k-th order placed at its level. */
+  account(i: number, level: number, k: number): string;
+  qty(i: number): string;
+  tag: string;
+}
+
+/**
+ * A deep book as placement-ordered orders: order i goes to level (i * 7) % levels
+ * (every level when `levels` is prime to 7), so placement order is not priority order.
+ */
+export function deepBook(spec: DeepBookSpec): DeepOrder[] {
+  const placed = new Array<number>(spec.levels).fill(0);
+  const out: DeepOrder[] = [];
+  for (let i = 0; i < spec.count; i++) {
+    const level = (i * 7) % spec.levels;
+    const k = placed[level]++;
+    out.push({ account: spec.account(i, level, k), clOrdId: `${spec.tag}${i}`, level, price: spec.price(level), qty: spec.qty(i) });
+  }
+  return out;
+}
+
+/** The GTC limit orders that build a deep book. */
+export function deepBookCommands(symbol: string, side: 'buy' | 'sell', orders: DeepOrder[]): Command[] {
+  return orders.map((o): Command => ({ op: 'new', account: o.account, clOrdId: o.clOrdId, symbol, side, type: 'limit', price: o.price, qty: o.qty, tif: 'GTC' }));
+}

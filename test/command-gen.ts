@@ -1,6 +1,8 @@
 // Random command streams for property tests: two instruments (one on a decimal
 // grid with a price band), three accounts, a small pool of client order ids so
-// that cancels, replaces and duplicates hit live orders often.
+// that cancels, replaces and duplicates hit live orders often; now and then a
+// deep book (hundreds of orders) and a sweep through it, for walks longer than
+// the ladder's fill buffer. deepBook() builds such books for the unit tests too.
 
 import fc from 'fast-check';
 import type { Command } from '../engine/index.js';

@@ -93,7 +93,7 @@ function ladderEnv(native: '0' | '1', extra: Record<string, string> = {}): NodeJ
   return env;
 }
 
-/** The README's example, then 3,000 commands of the benchmark's mixed flow and two deep sweeps with self-trade prevention. */
+/** The README's example, then 3,000 commands of the benchmark's mixed flow, two deep sweeps with self-trade prevention and a mass cancel. */
 function matchingSession(): string {
   const cmds: Command[] = [INSTRUMENT, ...mixedWorkload(3000, 11).commands];
   for (const [i, side, stp] of [[0, 'sell', 'cancel_resting'], [1, 'buy', 'cancel_both']] as const) {
@@ -106,6 +106,7 @@ function matchingSession(): string {
     cmds.push(...deepBookCommands(SYMBOL, side, orders),
       { op: 'new', account: 'sweeper', clOrdId: `sweep${i}`, symbol: SYMBOL, side: side === 'sell' ? 'buy' : 'sell', type: 'market', qty: '100000', tif: 'IOC', stp });
   }
+  cmds.push({ op: 'massCancel', account: 'a1', symbol: SYMBOL });
   return [...readmeExample(), ...cmds.map((c) => JSON.stringify(c))].join('\n') + '\n';
 }
 

@@ -1,6 +1,8 @@
 // Random command streams for property tests: two instruments (one on a decimal
 // grid with a price band), three accounts, a small pool of client order ids so
-// that cancels, replaces and duplicates hit live orders often.
+// that cancels, replaces and duplicates hit live orders often; now and then a
+// deep book (hundreds of orders) and a sweep through it, for walks longer than
+// the ladder's fill buffer. deepBook() builds such books for the unit tests too.
 
 import fc from 'fast-check';
 import type { Command } from '../engine/index.js';
@@ -71,7 +73,87 @@ export const commandArb: fc.Arbitrary<Command> = fc.oneof(
   { weight: 1, arbitrary: bookQuery },
 );
 
-/** A stream: the instruments, then `maxLength` random commands at most. */
+// --- deep books: more fills in one command than the ladder's fill buffer holds (256) ---
+
+/** One order of a deep book, in placement order. */
+export interface DeepOrder {
+  account: string;
+  clOrdId: string;
+  /** 0 is the best level (nearest the other side). */
+  level: number;
+  price: string;
+  qty: string;
+}
+
+export interface DeepBookSpec {
+  symbol: string;
+  /** The side the orders rest on. */
+  side: 'buy' | 'sell';
+  count: number;
+  levels: number;
+  /** Decimal price of a level (level 0 best). */
+  price(level: number): string;
+  /** Account of order i, the k-th order placed at its level. */
+  account(i: number, level: number, k: number): string;
+  qty(i: number): string;
+  tag: string;
+}
+
+/**
+ * A deep book as placement-ordered orders: order i goes to level (i * 7) % levels
+ * (every level when `levels` is prime to 7), so placement order is not priority order.
+ */
+export function deepBook(spec: DeepBookSpec): DeepOrder[] {
+  const placed = new Array<number>(spec.levels).fill(0);
+  const out: DeepOrder[] = [];
+  for (let i = 0; i < spec.count; i++) {
+    const level = (i * 7) % spec.levels;
+    const k = placed[level]++;
+    out.push({ account: spec.account(i, level, k), clOrdId: `${spec.tag}${i}`, level, price: spec.price(level), qty: spec.qty(i) });
+  }
+  return out;
+}
+
+/** The GTC limit orders that build a deep book. */
+export function deepBookCommands(symbol: string, side: 'buy' | 'sell', orders: DeepOrder[]): Command[] {
+  return orders.map((o): Command => ({ op: 'new', account: o.account, clOrdId: o.clOrdId, symbol, side, type: 'limit', price: o.price, qty: o.qty, tif: 'GTC' }));
+}
+
+/**
+ * A deep book on one side of AAA or BBB (260-330 small orders over up to 40
+ * levels, the taker's own account sparse among them or absent), then one
+ * aggressor that may sweep it: often more than 256 fills in one command.
+ */
+const deepChunk: fc.Arbitrary<Command[]> = fc.record({
+  symbol: fc.constantFrom('AAA', 'BBB'), side, count: fc.integer({ min: 260, max: 330 }), levels: fc.integer({ min: 1, max: 40 }),
+  base: fc.integer({ min: -5, max: 5 }), taker: fc.nat(2), ownEvery: fc.constantFrom(0, 0, 37, 150, 300), tag: fc.nat(999),
+  type: fc.constantFrom('market' as const, 'limit' as const, 'limit' as const), tif: fc.constantFrom('GTC' as const, 'IOC' as const, 'FOK' as const), stp,
+  reach: fc.oneof(fc.constant(40), fc.integer({ min: -2, max: 40 })), want: fc.integer({ min: 300, max: 1000 }),
+}).map((r): Command[] => {
+  const aaa = r.symbol === 'AAA';
+  const dir = r.side === 'sell' ? 1 : -1;
+  // ticks: AAA 1 (about 100), BBB 0.05 (about 100.00, within its 5% band)
+  const price = (level: number) => (aaa ? String(100 + r.base + dir * level) : ((2000 + r.base + dir * level) / 20).toFixed(2));
+  const lots = (n: number) => (aaa ? String(n) : String(n * 10));
+  const me = accounts[r.taker];
+  const others = accounts.filter((a) => a !== me);
+  const orders = deepBook({
+    symbol: r.symbol, side: r.side, count: r.count, levels: r.levels, price, tag: `d${r.tag}.`, qty: (i) => lots(1 + (i % 2)),
+    account: (i) => (r.ownEvery > 0 && i % r.ownEvery === r.ownEvery - 1 ? me : others[i % 2]),
+  });
+  const tif = r.type === 'market' && r.tif === 'GTC' ? 'IOC' : r.tif;
+  const sweep: Command = { op: 'new', account: me, clOrdId: `sweep${r.tag}`, symbol: r.symbol, side: r.side === 'sell' ? 'buy' : 'sell',
+    type: r.type, qty: lots(r.want), tif, ...(r.stp ? { stp: r.stp } : {}), ...(r.type === 'limit' ? { price: price(Math.max(0, r.reach)) } : {}) };
+  return [...deepBookCommands(r.symbol, r.side, orders), sweep];
+});
+
+/** A stream: the instruments, then `maxLength` random commands at most; about one stream in 30 also builds a deep book and sweeps it. */
 export function streamArb(maxLength = 120): fc.Arbitrary<Command[]> {
-  return fc.array(commandArb, { minLength: 1, maxLength, size: 'max' }).map((cmds) => [...INSTRUMENTS, ...cmds]);
+  const deep = fc.oneof({ weight: 29, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: deepChunk });
+  return fc.tuple(fc.array(commandArb, { minLength: 1, maxLength, size: 'max' }), deep, fc.nat())
+    .map(([cmds, chunk, at]) => {
+      if (chunk === null) return [...INSTRUMENTS, ...cmds];
+      const k = at % (cmds.length + 1);
+      return [...INSTRUMENTS, ...cmds.slice(0, k), ...chunk, ...cmds.slice(k)];
+    });
 }

@@ -156,21 +156,35 @@ describe('time in force and order types', () => {
 
   test('a market order walks no further than the price band (market-order protection)', () => {
     const s = new Session({ symbol: 'X', tickSize: '1', lotSize: '1', priceBand: '0.05', referencePrice: '100' });
-    s.limit('m', 'a', 'sell', '101', '5');
-    s.limit('m', 'b', 'sell', '105', '5');
-    s.limit('m', 'c', 'sell', '105', '5'); // at the band's edge: reachable
-    s.limit('m', 'd', 'sell', '104', '5');
-    s.do({ op: 'replace', account: 'm', clOrdId: 'd2', origClOrdId: 'd', price: '105', qty: '5' });
+    const rests = ['accepted', 'bookDelta'];
+    // liquidity beyond the band's edges, placed while the reference allowed it:
+    // an ask at 110 while the last trade was 105, then back to 100 and a bid at 96
+    assert.deepEqual(types(s.limit('m', 'p1', 'sell', '105', '1')), rests);
+    assert.deepEqual(types(s.limit('t', 'p2', 'buy', '105', '1')), ['accepted', 'trade', 'bookDelta']);
+    assert.deepEqual(types(s.limit('m', 'far', 'sell', '110', '5')), rests);
+    assert.deepEqual(types(s.limit('m', 'p3', 'buy', '100', '1')), rests);
+    assert.deepEqual(types(s.limit('t', 'p4', 'sell', '100', '1')), ['accepted', 'trade', 'bookDelta']);
+    assert.deepEqual(types(s.limit('m', 'low', 'buy', '96', '1')), rests);
+    // the reference is 100: a buy market order may go up to 105
+    assert.deepEqual(types(s.limit('m', 'a', 'sell', '101', '5')), rests);
+    assert.deepEqual(types(s.limit('m', 'b', 'sell', '105', '5')), rests);
+    assert.deepEqual(types(s.limit('m', 'c', 'sell', '105', '5')), rests); // at the band's edge: reachable
+    assert.deepEqual(types(s.limit('m', 'd', 'sell', '104', '5')), rests);
+    assert.deepEqual(types(s.do({ op: 'replace', account: 'm', clOrdId: 'd2', origClOrdId: 'd', price: '105', qty: '5' })), ['replaced', 'bookDelta', 'bookDelta']);
+    assert.deepEqual(s.levels('asks'), ['5@101/1', '15@105/3', '5@110/1']);
     const evs = s.market('t', 'x', 'buy', '30');
-    assert.deepEqual(only(evs, 'trade').map((t) => t.price), ['101', '105', '105', '105']);
-    assert.equal(evs.at(-1)!.reason, 'no_liquidity');
+    assert.deepEqual(types(evs), ['accepted', 'trade', 'bookDelta', 'trade', 'trade', 'trade', 'bookDelta', 'cancelled:no_liquidity']);
+    assert.deepEqual(only(evs, 'trade').map((t) => `${t.makerClOrdId}@${t.price}`), ['a@101', 'b@105', 'c@105', 'd2@105']);
     assert.equal(evs.at(-1)!.leavesQty, '10');
+    assert.deepEqual(s.levels('asks'), ['5@110/1'], 'the ask beyond the band is untouched');
     // the reference is now 105: a sell market order may go down to 99.75 -> 100
-    s.limit('m', 'e', 'buy', '100', '1');
-    s.limit('m', 'f', 'buy', '99', '1');
+    assert.deepEqual(types(s.limit('m', 'e', 'buy', '100', '1')), rests);
+    assert.deepEqual(s.levels('bids'), ['1@100/1', '1@96/1']);
     const sell = s.market('t', 'y', 'sell', '2');
-    assert.deepEqual(only(sell, 'trade').map((t) => t.price), ['100']);
-    assert.equal(sell.at(-1)!.reason, 'no_liquidity');
+    assert.deepEqual(types(sell), ['accepted', 'trade', 'bookDelta', 'cancelled:no_liquidity']);
+    assert.deepEqual(only(sell, 'trade').map((t) => `${t.makerClOrdId}@${t.price}`), ['e@100']);
+    assert.equal(sell.at(-1)!.leavesQty, '1');
+    assert.deepEqual(s.levels('bids'), ['1@96/1'], 'the bid beyond the band is untouched');
   });
 
   test('a post-only order that would take liquidity is rejected; one that would not rests', () => {

@@ -49,8 +49,10 @@ export interface RejectedEvent {
   text: string;
 }
 
+/** `leavesQty` is 0 (FIX LeavesQty on a cancel); what was taken off the book is `cancelledQty`. */
 export interface CancelledEvent extends OrderView {
   type: 'cancelled';
+  cancelledQty: number;
   origClOrdId: string;
   reason: CancelReason;
 }

@@ -44,7 +44,9 @@ test('apply honours the documented format: seq per non-blank line, decimal strin
   assert.equal(trade.takerAccount, 'bob');
   assert.equal(events[1].ordType, 'limit');
   assert.equal(events[3].ordType, 'market');
-  assert.equal(events[9].leavesQty, '4');
+  assert.equal(events[9].leavesQty, '0');
+  assert.equal(events[9].cancelledQty, '4');
+  assert.equal(events[9].qty, '7');
   assert.match(String(events.at(-1)!.hash), /^[0-9a-f]{16}$/);
 });
 

@@ -60,7 +60,7 @@ class QtyLedger {
   see(e: EngineEvent): void {
     if (e.type === 'accepted') this.orders.set(e.orderId, { qty: e.qty, filled: 0, cancelled: 0 });
     else if (e.type === 'replaced') this.orders.get(e.orderId)!.qty = e.qty;
-    else if (e.type === 'cancelled') this.orders.get(e.orderId)!.cancelled += e.leavesQty;
+    else if (e.type === 'cancelled') this.orders.get(e.orderId)!.cancelled += e.cancelledQty;
     else if (e.type === 'trade') {
       this.orders.get(e.makerOrderId)!.filled += e.qty;
       this.orders.get(e.takerOrderId)!.filled += e.qty;

@@ -128,7 +128,8 @@ describe('time in force and order types', () => {
     s.limit('m', 'a', 'sell', '100', '5');
     const evs = s.limit('t', 'x', 'buy', '100', '8', { tif: 'IOC' });
     assert.deepEqual(types(evs), ['accepted', 'trade', 'bookDelta', 'cancelled:ioc']);
-    assert.equal(evs[3].leavesQty, '3');
+    assert.equal(evs[3].cancelledQty, '3');
+    assert.equal(evs[3].leavesQty, '0');
     assert.deepEqual(s.levels('bids'), []);
   });
 
@@ -164,7 +165,7 @@ describe('time in force and order types', () => {
     const evs = s.market('t', 'x', 'buy', '30');
     assert.deepEqual(only(evs, 'trade').map((t) => t.price), ['101', '105', '105', '105']);
     assert.equal(evs.at(-1)!.reason, 'no_liquidity');
-    assert.equal(evs.at(-1)!.leavesQty, '10');
+    assert.equal(evs.at(-1)!.cancelledQty, '10');
     // the reference is now 105: a sell market order may go down to 99.75 -> 100
     s.limit('m', 'e', 'buy', '100', '1');
     s.limit('m', 'f', 'buy', '99', '1');
@@ -203,7 +204,7 @@ describe('self-trade prevention', () => {
     const evs = s.limit('me', 'x', 'buy', '101', '6', { stp: 'cancel_incoming' });
     assert.deepEqual(types(evs), ['accepted', 'trade', 'bookDelta', 'cancelled:stp']);
     assert.equal(evs[3].clOrdId, 'x');
-    assert.equal(evs[3].leavesQty, '4');
+    assert.equal(evs[3].cancelledQty, '4');
     assert.deepEqual(s.levels('asks'), ['3@100/1', '4@101/1']);
   });
 
@@ -232,6 +233,8 @@ describe('cancel, replace, mass cancel', () => {
     assert.deepEqual(types(c1), ['cancelled:user', 'bookDelta']);
     assert.equal(c1[0].clOrdId, 'c1');
     assert.equal(c1[0].origClOrdId, '1');
+    // FIX: LeavesQty(151) is 0 on a cancel; what was cancelled travels separately
+    assert.deepEqual([c1[0].qty, c1[0].leavesQty, c1[0].cumQty, c1[0].cancelledQty], ['5', '0', '0', '5']);
     assert.equal(c1[1].qty, '5');
     assert.deepEqual(types(s.do({ op: 'cancel', account: 'a', clOrdId: 'c2', orderId: second[0].orderId })), ['cancelled:user', 'bookDelta']);
     assert.deepEqual(types(s.do({ op: 'cancel', account: 'a', clOrdId: 'c3', origClOrdId: '1' })), ['cancelRejected:unknown_order']);

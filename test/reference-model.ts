@@ -74,7 +74,7 @@ export class ReferenceModel {
   }
 
   private cancelled(o: MOrder, seq: number, clOrdId: string, reason: CancelReason): EngineEvent {
-    return { type: 'cancelled', ...this.view(o, seq), clOrdId, origClOrdId: o.clOrdId, reason };
+    return { type: 'cancelled', ...this.view(o, seq), leavesQty: 0, cancelledQty: o.leavesQty, clOrdId, origClOrdId: o.clOrdId, reason };
   }
 
   private live(account: string, clOrdId: string): MOrder | undefined {

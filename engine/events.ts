@@ -4,6 +4,7 @@
 
 import type { OrdTypeName, StpName, TifName } from './commands.js';
 import type { Side } from '../native/ladder.js';
+import type { Notional } from './notional.js';
 
 export type RejectReason =
   | 'unknown_symbol' | 'halted' | 'off_tick' | 'off_lot' | 'qty_out_of_range'
@@ -29,8 +30,8 @@ export interface OrderView {
   qty: number;
   leavesQty: number;
   cumQty: number;
-  /** Sum of fill price * fill qty, in ticks * lots. */
-  cumNotional: number;
+  /** Sum of fill price * fill qty, in ticks * lots: exact, a bigint only above 2^53-1 (notional.ts). */
+  cumNotional: Notional;
 }
 
 export interface AcceptedEvent extends OrderView {
@@ -87,13 +88,13 @@ export interface TradeEvent {
   makerClOrdId: string;
   makerLeavesQty: number;
   makerCumQty: number;
-  makerCumNotional: number;
+  makerCumNotional: Notional;
   takerOrderId: number;
   takerAccount: string;
   takerClOrdId: string;
   takerLeavesQty: number;
   takerCumQty: number;
-  takerCumNotional: number;
+  takerCumNotional: Notional;
 }
 
 export interface BookDeltaEvent {

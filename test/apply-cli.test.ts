@@ -90,3 +90,16 @@ test('the same input gives byte-identical output on the native and the TypeScrip
   assert.equal(a.status, 0);
   assert.equal(a.stdout, b.stdout);
 });
+
+test('money is exact end to end: AvgPx inputs of a 100.00000001 @ 65000.01 trade', () => {
+  const { events, status } = apply([
+    '{"op":"instrument","symbol":"BTC-USD","tickSize":"0.01","lotSize":"0.00000001"}',
+    '{"op":"new","account":"m","clOrdId":"a","symbol":"BTC-USD","side":"sell","type":"limit","price":"65000.01","qty":"100.00000001"}',
+    '{"op":"new","account":"t","clOrdId":"b","symbol":"BTC-USD","side":"buy","type":"market","qty":"100.00000001"}',
+  ].join('\n') + '\n', ['--hash']);
+  assert.equal(status, 0);
+  const trade = events.find((e) => e.type === 'trade')!;
+  assert.equal(trade.takerCumNotional, '6500001.0006500001');
+  assert.equal(trade.makerCumNotional, '6500001.0006500001');
+  assert.equal(trade.takerCumQty, '100.00000001');
+});

@@ -303,6 +303,33 @@ describe('cancel, replace, mass cancel', () => {
   });
 });
 
+describe('exact money', () => {
+  test('cumNotional is exact past 2^53: 100.00000001 at 65000.01 on tick 0.01, lot 0.00000001', () => {
+    const s = new Session({ symbol: 'X', tickSize: '0.01', lotSize: '0.00000001' });
+    s.limit('m', 'a', 'sell', '65000.01', '150');
+    const evs = s.limit('t', 'b', 'buy', '65000.01', '100.00000001');
+    const trade = only(evs, 'trade')[0];
+    // 6,500,001 ticks x 10,000,000,001 lots = 65,000,010,006,500,001: a float prints 6500001.00065
+    assert.equal(trade.takerCumNotional, '6500001.0006500001');
+    assert.equal(trade.makerCumNotional, '6500001.0006500001');
+    // the sum goes on exactly, and order events carry it too
+    const more = s.limit('t', 'c', 'buy', '65000.01', '0.00000003');
+    assert.equal(only(more, 'trade')[0].makerCumNotional, '6500001.0026000004');
+    const cancel = s.do({ op: 'cancel', account: 'm', clOrdId: 'x', origClOrdId: 'a' });
+    assert.equal(cancel[0].cumNotional, '6500001.0026000004');
+    assert.equal(cancel[0].cancelledQty, '49.99999996');
+  });
+
+  test('the price band is judged exactly where diff x den and num x ref pass 2^53', () => {
+    // |p - ref| x 10^7 = 1234 x ref + 2: just outside, but as floats both sides round to the same value
+    const s = new Session({ symbol: 'X', tickSize: '1', lotSize: '1', priceBand: '0.0001234', referencePrice: '100000003363047' });
+    assert.deepEqual(types(s.limit('a', '1', 'sell', '100012343363462', '1')), ['rejected:price_out_of_band']);
+    assert.deepEqual(types(s.limit('a', '2', 'sell', '100012343363461', '1')), ['accepted', 'bookDelta']);
+    assert.deepEqual(types(s.limit('a', '3', 'buy', '99987663362632', '1')), ['rejected:price_out_of_band']);
+    assert.deepEqual(types(s.limit('a', '4', 'buy', '99987663362633', '1')), ['accepted', 'bookDelta']);
+  });
+});
+
 describe('garbage in', () => {
   test('malformed commands are rejected, never thrown', () => {
     const s = new Session();

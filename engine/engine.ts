@@ -15,7 +15,7 @@ import type { CancelRejectReason, EngineEvent, RejectReason } from './events.js'
 import { Hasher } from './hash.js';
 import { OFF_GRID, decimalProblem, parseDecimal, unitsOf, type Parsed } from './decimal.js';
 import { Instrument } from './instrument.js';
-import { idProblem, isId, isInteger } from './limits.js';
+import { ID_RULE, idProblem, isId, isInteger } from './limits.js';
 import { notionalFrom, notionalPlain } from './notional.js';
 import { Order } from './order.js';
 import type { EngineSnapshot, OrderState } from './snapshot.js';
@@ -48,8 +48,20 @@ function idsProblem(account: unknown, clOrdId: unknown, symbol: unknown): string
   return idProblem(account, 'account') ?? idProblem(clOrdId, 'clOrdId') ?? idProblem(symbol, 'symbol');
 }
 
-/** What is wrong with the shape of a cancel or replace request's identification, or null. */
-function requestProblem(c: CancelCommand | ReplaceCommand): string | null {
+/**
+ * The shape of a cancel or replace request's identification; requestProblem()
+ * says what is wrong. `found`: the request named a live order of its account,
+ * so its account, its origClOrdId (when a string) and its symbol matched stored
+ * keys, which are valid ids (see onNew): only its own clOrdId and an orderId
+ * are left to check.
+ */
+function requestOk(c: CancelCommand | ReplaceCommand, found: boolean): boolean {
+  if (!isId(c.clOrdId) || (c.orderId != null && !(isInteger(c.orderId) && c.orderId > 0))) return false;
+  if (found && (c.origClOrdId == null || typeof c.origClOrdId === 'string')) return true;
+  return isId(c.account) && (c.origClOrdId == null ? c.orderId != null : isId(c.origClOrdId)) && (c.symbol == null || isId(c.symbol));
+}
+
+function requestProblem(c: CancelCommand | ReplaceCommand): string {
   const bad = idProblem(c.account, 'account') ?? idProblem(c.clOrdId, 'clOrdId');
   if (bad !== null) return bad;
   if (c.origClOrdId != null) {
@@ -60,7 +72,7 @@ function requestProblem(c: CancelCommand | ReplaceCommand): string | null {
     return `orderId must be a positive integer up to 2^52, got ${typeof c.orderId === 'number' ? c.orderId : typeof c.orderId}`;
   }
   if (c.origClOrdId == null && c.orderId == null) return `${c.op} needs origClOrdId or orderId`;
-  return symbolProblem(c.symbol);
+  return symbolProblem(c.symbol) as string;
 }
 
 function symbolProblem(symbol: unknown): string | null {
@@ -144,7 +156,12 @@ export class Engine {
 
   private onNew(c: NewOrderCommand, seq: number, out: EngineEvent[]): void {
     const { account, clOrdId, symbol } = c;
-    if (!isId(account) || !isId(clOrdId) || !isId(symbol)) {
+    // Only valid ids are ever stored (instruments, accounts, live client ids;
+    // restore checks a snapshot's), so a key found in its map needs no scan:
+    // the common order scans one id, its new clOrdId, instead of three.
+    const book = this.books.get(symbol);
+    const known = this.accounts.peek(account);
+    if (!isId(clOrdId) || (known === undefined && !isId(account)) || (book === undefined && !isId(symbol))) {
       return this.reject(out, seq, account, clOrdId, symbol, 'invalid_order', idsProblem(account, clOrdId, symbol) as string);
     }
     const side = sideOf(c.side);
@@ -169,7 +186,6 @@ export class Engine {
     if (postOnly && tif !== 'GTC') return this.reject(out, seq, account, clOrdId, symbol, 'invalid_order', 'a post-only order must be GTC');
     const rq = parseDecimal(c.qty, QTY);
     if (rq < 0) return this.reject(out, seq, account, clOrdId, symbol, 'invalid_order', decimalProblem(rq, 'qty', c.qty));
-    const book = this.books.get(symbol);
     if (book === undefined) return this.reject(out, seq, account, clOrdId, symbol, 'unknown_symbol', `unknown symbol ${symbol}`);
     const inst = book.instrument;
     if (inst.halted) return this.reject(out, seq, account, clOrdId, symbol, 'halted', `${symbol} is halted`);
@@ -182,7 +198,7 @@ export class Engine {
     if (qty < 0) return this.reject(out, seq, account, clOrdId, symbol, qty === OFF_GRID ? 'off_lot' : 'invalid_order', gridProblem(qty, 'qty', c.qty, inst));
     if (qty < inst.minQty || qty > inst.maxQty) return this.reject(out, seq, account, clOrdId, symbol, 'qty_out_of_range', `qty ${c.qty} is outside [${inst.qty(inst.minQty)}, ${inst.qty(inst.maxQty)}]`);
     if (ordType === 'limit' && inst.outOfBand(price)) return this.reject(out, seq, account, clOrdId, symbol, 'price_out_of_band', `price ${c.price} is outside the price band`);
-    const acct = this.accounts.get(account);
+    const acct = known ?? this.accounts.get(account);
     if (acct.live.has(clOrdId)) return this.reject(out, seq, account, clOrdId, symbol, 'duplicate_clordid', `clOrdId ${clOrdId} is already live for ${account}`);
     if (postOnly && book.crosses(side, price)) return this.reject(out, seq, account, clOrdId, symbol, 'post_only_would_cross', 'post-only order would take liquidity');
 
@@ -217,9 +233,8 @@ export class Engine {
   }
 
   private onCancel(c: CancelCommand, seq: number, out: EngineEvent[]): void {
-    const bad = requestProblem(c);
-    if (bad !== null) return this.reject(out, seq, c.account, c.clOrdId, c.symbol, 'invalid_order', bad);
     const order = this.findOwn(c);
+    if (!requestOk(c, order !== undefined)) return this.reject(out, seq, c.account, c.clOrdId, c.symbol, 'invalid_order', requestProblem(c));
     if (order === undefined) return this.unknownOrder(c, seq, out);
     const book = order.book;
     book.take(order);
@@ -228,7 +243,7 @@ export class Engine {
     book.delta(order.side, order.price, seq, out);
   }
 
-  /** The live order a (well-formed) cancel or replace names, if it is the account's. */
+  /** The live order a cancel or replace names, if it is the account's (any field may still be malformed). */
   private findOwn(c: CancelCommand | ReplaceCommand): Order | undefined {
     const order = this.accounts.find(c.account, c.origClOrdId, c.orderId);
     return order === undefined || (c.symbol != null && c.symbol !== order.instrument.symbol) ? undefined : order;
@@ -240,9 +255,8 @@ export class Engine {
   }
 
   private onReplace(c: ReplaceCommand, seq: number, out: EngineEvent[]): void {
-    const bad = requestProblem(c);
-    if (bad !== null) return this.reject(out, seq, c.account, c.clOrdId, c.symbol, 'invalid_order', bad);
     const found = this.findOwn(c);
+    if (!requestOk(c, found !== undefined)) return this.reject(out, seq, c.account, c.clOrdId, c.symbol, 'invalid_order', requestProblem(c));
     // malformed new terms are invalid_order whether or not the order exists
     if (c.price != null) {
       const r = parseDecimal(c.price, PRICE);
@@ -397,6 +411,8 @@ export class Engine {
     for (const s of snap.orders) {
       const book = e.books.get(s.symbol);
       if (book === undefined) throw new Error(`snapshot order ${s.orderId}: unknown symbol ${s.symbol}`);
+      // the engine relies on every stored id being valid (see onNew)
+      if (!isId(s.account) || !isId(s.clOrdId)) throw new Error(`snapshot order ${s.orderId}: account and clOrdId must be ${ID_RULE}`);
       const o = new Order(s.orderId, e.accounts.get(s.account), s.clOrdId, book,
         s.side === 'buy' ? BUY : SELL, s.ordType, s.tif, s.price, s.qty, s.postOnly, s.stp);
       if (s.qty !== s.cumQty + s.leavesQty) throw new Error(`snapshot order ${s.orderId}: qty ${s.qty} != cumQty ${s.cumQty} + leavesQty ${s.leavesQty}`);

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
-import { createEngine, formatEvent, type Command, type Engine, type EngineEvent } from '../engine/index.js';
+import { createEngine, formatEvent, restoreEngine, type Command, type Engine, type EngineEvent } from '../engine/index.js';
 import { COMMAND_OPS, InvalidCommandError, prepareCommand } from '../log/index.js';
 
 const RUNS = Number(process.env.MATCHLOG_PROPERTY_RUNS ?? 3000);
@@ -164,6 +164,12 @@ describe('limits answer with a text that names them', () => {
     // a rejection echoes only ids within the rule
     const [e] = engine.apply({ op: 'new', account: 'a', clOrdId: 'x'.repeat(2000), symbol: 'X', side: 'buy', type: 'limit', price: '10', qty: '1' }, ++seq);
     assert.ok(e.type === 'rejected' && e.clOrdId === '' && e.account === 'a' && e.symbol === 'X');
+  });
+
+  test('a snapshot whose ids break the rule is refused (the engine trusts every id it stores)', () => {
+    const snap = fresh().snapshot();
+    snap.orders[0].clOrdId = 'has space';
+    assert.throws(() => restoreEngine(snap), /account and clOrdId must be 1 to 64 printable ASCII/);
   });
 
   test('null is absent, as in the log: defaults apply', () => {

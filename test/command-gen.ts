@@ -25,13 +25,13 @@ export const INSTRUMENTS: Command[] = [
 const SYMBOLS = ['AAA', 'BBB', 'CCC', 'DDD'] as const;
 type Sym = typeof SYMBOLS[number];
 
-const accounts = ['alice', 'bob', 'carol'];
+const accounts = ['alice', 'bob', '!carol~'];
 const ids = Array.from({ length: 6 }, (_, i) => `c${i}`);
 /** Ids outside the rule (1-64 characters 0x21-0x7E), now and then. */
-const badIds = ['', 'c 1', 'x'.repeat(65), 'c\u00e9', '\ud800', 'tab\t'];
+const badIds = ['', 'c 1', 'x'.repeat(65), 'c\u00e9', '\ud800', 'tab\t', 'del\u007f'];
 const idArb = (pool: string[]) => fc.oneof({ weight: 60, arbitrary: fc.constantFrom(...pool) }, { weight: 1, arbitrary: fc.constantFrom(...badIds) });
-/** Decimals outside the limits: 16 significant digits, 41 characters. */
-const badDecimals = ['1.0000000000000001', '1'.repeat(41), '1.', '1e2'];
+/** Decimals at and outside the limits: 17, 16 and 15 significant digits, 41 characters, bad form. */
+const badDecimals = ['1.0000000000000001', '1.000000000000001', '1.00000000000001', '100.0000000000000', '1'.repeat(41), '1.', '1e2'];
 
 /** `n` units of 10^-places as a decimal string, exactly. */
 function scaled(n: number, places: number): string {

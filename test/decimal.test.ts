@@ -34,6 +34,9 @@ test('each limit has its own result and a text that names it', () => {
   const cent = unit('0.01');
   assert.equal(toUnits('12345678901234567', cent), TOO_PRECISE);
   assert.equal(toUnits('1.0000000000000001', cent), TOO_PRECISE);
+  assert.equal(toUnits('1.000000000000001', unit('0.000000000000001')), TOO_PRECISE, '16 digits');
+  assert.equal(toUnits('1.00000000000001', unit('0.00000000000001')), 100000000000001, '15 digits');
+  assert.equal(toUnits('100.0000000000000', cent), TOO_PRECISE, 'trailing zeros after the point count too');
   assert.equal(toUnits('0.000000000000001', unit('0.000000000000001')), 1, 'leading zeros are not significant');
   assert.equal(toUnits('1'.repeat(41), cent), TOO_LONG);
   assert.equal(toUnits('0'.repeat(39) + '1', unit('1')), 1, '40 characters are fine');

@@ -1,6 +1,6 @@
 // An instrument's trading rules: the grid (tick, lot), quantity limits, the
-// price band and the trading status. Converting decimal strings into ticks and
-// lots happens here, once per command.
+// price band and the trading status. The engine converts a command's decimal
+// strings against this grid once (decimal.ts: parseDecimal, then unitsOf).
 
 import type { InstrumentSpec } from './commands.js';
 import { decimalProblem, fromUnits, parseFraction, parseUnit, toUnits, type Unit } from './decimal.js';
@@ -81,16 +81,6 @@ export class Instrument {
     if (this.referencePrice !== 0) s.referencePrice = this.price(this.referencePrice);
     s.status = this.halted ? 'halted' : 'open';
     return s;
-  }
-
-  /** Ticks, or a negative result code of decimal.ts. */
-  ticks(price: unknown): number {
-    return toUnits(price, this.tick);
-  }
-
-  /** Lots, or a negative result code of decimal.ts. */
-  lots(qty: unknown): number {
-    return toUnits(qty, this.lot);
   }
 
   price(ticks: number): string {

@@ -48,7 +48,9 @@ test('apply honours the documented format: seq per non-blank line, decimal strin
   assert.equal(trade.takerAccount, 'bob');
   assert.equal(events[1].ordType, 'limit');
   assert.equal(events[3].ordType, 'market');
-  assert.equal(events[9].leavesQty, '4');
+  assert.equal(events[9].leavesQty, '0');
+  assert.equal(events[9].cancelledQty, '4');
+  assert.equal(events[9].qty, '7');
   assert.match(String(events.at(-1)!.hash), /^[0-9a-f]{16}$/);
 });
 
@@ -202,4 +204,17 @@ test('matchlog info: --help prints the usage and exits 0; an unknown option exit
   const plain = spawnSync(process.execPath, [bin, 'info'], { encoding: 'utf8' });
   assert.equal(plain.status, 0);
   assert.match(plain.stdout, /^price ladder: (native|ts)\nwhy: /);
+});
+
+test('money is exact end to end: AvgPx inputs of a 100.00000001 @ 65000.01 trade', () => {
+  const { events, status } = apply([
+    '{"op":"instrument","symbol":"BTC-USD","tickSize":"0.01","lotSize":"0.00000001"}',
+    '{"op":"new","account":"m","clOrdId":"a","symbol":"BTC-USD","side":"sell","type":"limit","price":"65000.01","qty":"100.00000001"}',
+    '{"op":"new","account":"t","clOrdId":"b","symbol":"BTC-USD","side":"buy","type":"market","qty":"100.00000001"}',
+  ].join('\n') + '\n', ['--hash']);
+  assert.equal(status, 0);
+  const trade = events.find((e) => e.type === 'trade')!;
+  assert.equal(trade.takerCumNotional, '6500001.0006500001');
+  assert.equal(trade.makerCumNotional, '6500001.0006500001');
+  assert.equal(trade.takerCumQty, '100.00000001');
 });

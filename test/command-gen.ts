@@ -1,19 +1,45 @@
-// Random command streams for property tests: two instruments (one on a decimal
-// grid with a price band), three accounts, a small pool of client order ids so
-// that cancels, replaces and duplicates hit live orders often; now and then a
-// deep book (hundreds of orders) and a sweep through it, for walks longer than
-// the ladder's fill buffer. deepBook() builds such books for the unit tests too.
+// Random command streams for property tests: four instruments, three accounts,
+// a small pool of client order ids so that cancels, replaces and duplicates hit
+// live orders often.
+// - AAA: integer grid; BBB: decimal grid with a price band.
+// - CCC: a crypto-style grid (tick 0.01, lot 0.00000001), where one fill's
+//   ticks x lots passes 2^53 and notionals are bigints.
+// - DDD: prices near 10^14 ticks with a 7-place band, whose edge a float
+//   comparison gets wrong (diff x den and num x ref beyond 2^53).
+// Now and then an id or a decimal breaks a documented limit, and now and then a
+// deep book (hundreds of orders) is built and swept, for walks longer than the
+// ladder's fill buffer; deepBook() builds such books for the unit tests too.
 
 import fc from 'fast-check';
 import type { Command } from '../engine/index.js';
 
+/** DDD's reference price; DDD_EDGE[0] is just out of the band, where floats say it is in. */
+const DDD_REF = 100000003363047;
+const DDD_EDGE = [100012343363462, 100012343363461, 99987663362632, 99987663362633];
+
 export const INSTRUMENTS: Command[] = [
   { op: 'instrument', symbol: 'AAA', tickSize: '1', lotSize: '1', minQty: '1', maxQty: '1000' },
   { op: 'instrument', symbol: 'BBB', tickSize: '0.05', lotSize: '10', minQty: '10', maxQty: '100000', priceBand: '0.05', referencePrice: '100' },
+  { op: 'instrument', symbol: 'CCC', tickSize: '0.01', lotSize: '0.00000001', priceBand: '0.1', referencePrice: '65000' },
+  { op: 'instrument', symbol: 'DDD', tickSize: '1', lotSize: '1', maxQty: '1000', priceBand: '0.0001234', referencePrice: String(DDD_REF) },
 ];
 
-const accounts = ['alice', 'bob', 'carol'];
+const SYMBOLS = ['AAA', 'BBB', 'CCC', 'DDD'] as const;
+type Sym = typeof SYMBOLS[number];
+
+const accounts = ['alice', 'bob', '!carol~'];
 const ids = Array.from({ length: 6 }, (_, i) => `c${i}`);
+/** Ids outside the rule (1-64 characters 0x21-0x7E), now and then. */
+const badIds = ['', 'c 1', 'x'.repeat(65), 'c\u00e9', '\ud800', 'tab\t', 'del\u007f'];
+const idArb = (pool: string[]) => fc.oneof({ weight: 60, arbitrary: fc.constantFrom(...pool) }, { weight: 1, arbitrary: fc.constantFrom(...badIds) });
+/** Decimals at and outside the limits: 17, 16 and 15 significant digits, 41 characters, bad form. */
+const badDecimals = ['1.0000000000000001', '1.000000000000001', '1.00000000000001', '100.0000000000000', '1'.repeat(41), '1.', '1e2'];
+
+/** `n` units of 10^-places as a decimal string, exactly. */
+function scaled(n: number, places: number): string {
+  const s = String(n).padStart(places + 1, '0');
+  return `${s.slice(0, s.length - places)}.${s.slice(s.length - places)}`;
+}
 
 const priceAAA = fc.oneof(
   { weight: 20, arbitrary: fc.integer({ min: 90, max: 110 }).map(String) },
@@ -26,41 +52,63 @@ const priceBBB = fc.oneof(
 );
 const qtyAAA = fc.oneof({ weight: 20, arbitrary: fc.integer({ min: 1, max: 30 }).map(String) }, { weight: 1, arbitrary: fc.constantFrom('0', '1.5', '5000') });
 const qtyBBB = fc.oneof({ weight: 20, arbitrary: fc.integer({ min: 1, max: 30 }).map((n) => String(n * 10)) }, { weight: 1, arbitrary: fc.constantFrom('15', '0') });
+const priceCCC = fc.oneof(
+  { weight: 20, arbitrary: fc.integer({ min: 6_450_000, max: 6_550_000 }).map((n) => scaled(n, 2)) },
+  { weight: 3, arbitrary: fc.integer({ min: 5_500_000, max: 7_500_000 }).map((n) => scaled(n, 2)) },
+  // the issue's price; off tick; 10^17 ticks (too many)
+  { weight: 1, arbitrary: fc.constantFrom('65000.01', '65000.001', '999999999999999') },
+);
+const qtyCCC = fc.oneof(
+  // up to 200: one fill at ~6.5e6 ticks x 2e10 lots is ~1.3e17 > 2^53
+  { weight: 10, arbitrary: fc.integer({ min: 1, max: 20_000_000_000 }).map((n) => scaled(n, 8)) },
+  // small ones, whose sums cross 2^53 over several fills
+  { weight: 10, arbitrary: fc.integer({ min: 1, max: 2_000_000_000 }).map((n) => scaled(n, 8)) },
+  // the issue's qty; off lot; 10^22 lots (too many)
+  { weight: 1, arbitrary: fc.constantFrom('100.00000001', '0.000000001', '99999999999999') },
+);
+const priceDDD = fc.oneof(
+  { weight: 10, arbitrary: fc.integer({ min: -20_000_000_000, max: 20_000_000_000 }).map((d) => String(DDD_REF + d)) },
+  { weight: 3, arbitrary: fc.constantFrom(...DDD_EDGE.map(String)) },
+);
+const qtyDDD = fc.integer({ min: 1, max: 20 }).map(String);
 
-const symbolArb = fc.constantFrom('AAA', 'AAA', 'BBB');
+const PRICES: Record<Sym, fc.Arbitrary<string>> = { AAA: priceAAA, BBB: priceBBB, CCC: priceCCC, DDD: priceDDD };
+const QTYS: Record<Sym, fc.Arbitrary<string>> = { AAA: qtyAAA, BBB: qtyBBB, CCC: qtyCCC, DDD: qtyDDD };
+const withBad = (a: fc.Arbitrary<string>) => fc.oneof({ weight: 40, arbitrary: a }, { weight: 1, arbitrary: fc.constantFrom(...badDecimals) });
+/** A symbol with a price and a quantity on its grid (mostly). */
+const terms = fc.constantFrom<Sym>('AAA', 'AAA', 'BBB', 'CCC', 'DDD')
+  .chain((symbol) => fc.record({ symbol: fc.constant(symbol), price: withBad(PRICES[symbol]), qty: withBad(QTYS[symbol]) }));
 const side = fc.constantFrom('buy' as const, 'sell' as const);
 const stp = fc.constantFrom(undefined, 'cancel_resting' as const, 'cancel_incoming' as const, 'cancel_both' as const);
 
-const newLimit = fc.record({ symbol: symbolArb, account: fc.constantFrom(...accounts), clOrdId: fc.constantFrom(...ids), side, stp,
+const newLimit = fc.record({ t: terms, account: idArb(accounts), clOrdId: idArb(ids), side, stp,
   tif: fc.constantFrom('GTC' as const, 'GTC' as const, 'GTC' as const, 'IOC' as const, 'FOK' as const),
-  postOnly: fc.constantFrom(false, false, false, true), pa: priceAAA, pb: priceBBB, qa: qtyAAA, qb: qtyBBB })
-  .map((r): Command => ({ op: 'new', account: r.account, clOrdId: r.clOrdId, symbol: r.symbol, side: r.side, type: 'limit',
-    price: r.symbol === 'AAA' ? r.pa : r.pb, qty: r.symbol === 'AAA' ? r.qa : r.qb, tif: r.tif,
-    ...(r.postOnly ? { postOnly: true } : {}), ...(r.stp ? { stp: r.stp } : {}) }));
+  postOnly: fc.constantFrom(false, false, false, true) })
+  .map((r): Command => ({ op: 'new', account: r.account, clOrdId: r.clOrdId, symbol: r.t.symbol, side: r.side, type: 'limit',
+    price: r.t.price, qty: r.t.qty, tif: r.tif, ...(r.postOnly ? { postOnly: true } : {}), ...(r.stp ? { stp: r.stp } : {}) }));
 
-const newMarket = fc.record({ symbol: symbolArb, account: fc.constantFrom(...accounts), clOrdId: fc.constantFrom(...ids), side, stp,
-  tif: fc.constantFrom('IOC' as const, 'FOK' as const), qa: qtyAAA, qb: qtyBBB })
-  .map((r): Command => ({ op: 'new', account: r.account, clOrdId: r.clOrdId, symbol: r.symbol, side: r.side, type: 'market',
-    qty: r.symbol === 'AAA' ? r.qa : r.qb, tif: r.tif, ...(r.stp ? { stp: r.stp } : {}) }));
+const newMarket = fc.record({ t: terms, account: idArb(accounts), clOrdId: idArb(ids), side, stp,
+  tif: fc.constantFrom('IOC' as const, 'FOK' as const) })
+  .map((r): Command => ({ op: 'new', account: r.account, clOrdId: r.clOrdId, symbol: r.t.symbol, side: r.side, type: 'market',
+    qty: r.t.qty, tif: r.tif, ...(r.stp ? { stp: r.stp } : {}) }));
 
-const cancel = fc.record({ account: fc.constantFrom(...accounts), clOrdId: fc.constantFrom(...ids), orig: fc.constantFrom(...ids) })
+const cancel = fc.record({ account: idArb(accounts), clOrdId: fc.constantFrom(...ids), orig: idArb(ids) })
   .map((r): Command => ({ op: 'cancel', account: r.account, clOrdId: `x${r.clOrdId}`, origClOrdId: r.orig }));
 
-const cancelById = fc.record({ account: fc.constantFrom(...accounts), orderId: fc.integer({ min: 1, max: 200 }) })
+const cancelById = fc.record({ account: fc.constantFrom(...accounts), orderId: fc.oneof({ weight: 20, arbitrary: fc.integer({ min: 1, max: 200 }) }, { weight: 1, arbitrary: fc.constantFrom(0, -1, 1.5, 2 ** 53) }) })
   .map((r): Command => ({ op: 'cancel', account: r.account, clOrdId: 'byid', orderId: r.orderId }));
 
-const replace = fc.record({ symbol: symbolArb, account: fc.constantFrom(...accounts), clOrdId: fc.constantFrom(...ids), orig: fc.constantFrom(...ids),
-  keepPrice: fc.boolean(), pa: priceAAA, pb: priceBBB, qa: qtyAAA, qb: qtyBBB })
+const replace = fc.record({ t: terms, account: fc.constantFrom(...accounts), clOrdId: idArb(ids), orig: fc.constantFrom(...ids), keepPrice: fc.boolean() })
   .map((r): Command => ({ op: 'replace', account: r.account, clOrdId: r.clOrdId, origClOrdId: r.orig,
-    ...(r.keepPrice ? {} : { price: r.symbol === 'AAA' ? r.pa : r.pb }), qty: r.symbol === 'AAA' ? r.qa : r.qb }));
+    ...(r.keepPrice ? {} : { price: r.t.price }), qty: r.t.qty }));
 
-const mass = fc.record({ account: fc.constantFrom(...accounts), symbol: fc.constantFrom(undefined, 'AAA', 'BBB') })
+const mass = fc.record({ account: fc.constantFrom(...accounts), symbol: fc.constantFrom(undefined, ...SYMBOLS) })
   .map((r): Command => ({ op: 'massCancel', account: r.account, ...(r.symbol ? { symbol: r.symbol } : {}) }));
 
-const haltResume = fc.record({ symbol: fc.constantFrom('AAA', 'BBB'), halt: fc.boolean() })
+const haltResume = fc.record({ symbol: fc.constantFrom(...SYMBOLS), halt: fc.boolean() })
   .map((r): Command => ({ op: r.halt ? 'halt' : 'resume', symbol: r.symbol }));
 
-const bookQuery = fc.constantFrom<Command>({ op: 'book', symbol: 'AAA', depth: 5 }, { op: 'book', symbol: 'BBB' });
+const bookQuery = fc.constantFrom<Command>({ op: 'book', symbol: 'AAA', depth: 5 }, { op: 'book', symbol: 'BBB' }, { op: 'book', symbol: 'CCC', depth: 3 });
 
 export const commandArb: fc.Arbitrary<Command> = fc.oneof(
   { weight: 50, arbitrary: newLimit },

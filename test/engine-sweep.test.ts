@@ -46,7 +46,7 @@ function build(sc: Scenario): { cmds: Command[]; queue: Rest[] } {
   return { cmds, queue };
 }
 
-const cancelledQty = (e: ExternalEvent) => e.cancelledQty ?? e.leavesQty; // issue 7 item 14 moves it to cancelledQty
+const cancelledQty = (e: ExternalEvent) => e.cancelledQty;
 
 /** The aggressor's events in a compact form that still names every number. */
 function compact(e: ExternalEvent): string {
@@ -141,7 +141,7 @@ function run(sc: Scenario, expectFills: (fills: number) => void): void {
     const gotCompact = got.map((e) => formatEvent(e, engine)).map(compact);
     if (JSON.stringify(gotCompact) !== JSON.stringify(expected)) assert.deepEqual(gotCompact, expected, `${kind}: the sweep's events`);
     expectFills(fills);
-    assert.deepEqual(got.map((e) => formatEvent(e, engine)), model.apply(taker, seq).map((e) => formatEvent(e, model)), `${kind}: the reference model`);
+    assert.deepEqual(got.map((e) => formatEvent(e, engine)), model.apply(taker, seq).map((e) => formatEvent(e, engine)), `${kind}: the reference model`);
 
     // the book left behind, order by order, and each account's live orders
     const book = engine.book('X')!;

@@ -63,7 +63,9 @@ test('anything is either refused with InvalidCommandError or logged and decoded 
 test('refusals say why', () => {
   assert.throws(() => prepareCommand({ op: 'new', account: 'a', clOrdId: 'c', symbol: 'S', side: 'buy', type: 'limit', qty: 5 }), /new: qty must be a string/);
   assert.throws(() => prepareCommand({ op: 'cancel', account: 'a', clOrdId: 'c', orderId: 1.5 }), /orderId must be an integer/);
-  assert.throws(() => prepareCommand({ op: 'halt', symbol: 'A\ud800' }), /lone surrogate/);
+  assert.throws(() => prepareCommand({ op: 'halt', symbol: 'A\ud800' }), /halt: symbol has character U\+D800 at position 2; an id is 1 to 64 printable ASCII/);
+  assert.throws(() => prepareCommand({ op: 'new', account: 'a', clOrdId: 'c'.repeat(2000), symbol: 'S', side: 'buy', type: 'limit', qty: '1' }), /new: clOrdId is longer than 64 characters/);
+  assert.throws(() => prepareCommand({ op: 'new', account: 'a', clOrdId: 'c', symbol: 'S', side: 'b\ud800', type: 'limit', qty: '1' }), /new: side is not well-formed Unicode \(lone surrogate\)/);
   assert.throws(() => prepareCommand({ op: 'warp' }), /unknown op "warp"/);
   assert.throws(() => prepareCommand([1]), /must be an object/);
   assert.throws(() => prepareCommand({ op: 'book', symbol: 'A', depth: 2 ** 53 }), /depth must be an integer within/);

@@ -18,6 +18,8 @@ export interface SnapshotData {
   epoch: number;
   hash: string;
   state: EngineSnapshot;
+  /** The log the state belongs to (header key `matchlog.log`, as in its segments); absent in older files. */
+  logId?: string;
 }
 
 const INSTRUMENT_OPTIONAL = ['minQty', 'maxQty', 'priceBand', 'referencePrice', 'status'] as const;
@@ -65,7 +67,9 @@ function fromAvro(v: Record<string, unknown>): SnapshotData {
 /** The bytes of a snapshot file. */
 export function encodeSnapshot(s: SnapshotData): Buffer {
   const sync = randomBytes(SYNC_SIZE);
-  const header = encodeHeader(snapshotSchemaJson, { 'matchlog.kind': 'snapshot', 'matchlog.version': String(SNAPSHOT_SCHEMA_VERSION) }, sync);
+  const meta: Record<string, string> = { 'matchlog.kind': 'snapshot', 'matchlog.version': String(SNAPSHOT_SCHEMA_VERSION) };
+  if (s.logId !== undefined) meta['matchlog.log'] = s.logId;
+  const header = encodeHeader(snapshotSchemaJson, meta, sync);
   const data = snapshotType.toBuffer(toAvro(s));
   const prefix = Buffer.alloc(longSize(1) + longSize(data.length));
   writeLong(prefix, writeLong(prefix, 0, 1), data.length);
@@ -80,7 +84,9 @@ export function readSnapshot(path: string): SnapshotData {
   const frame = readBlock(buf, header.end, header.sync, false);
   if (typeof frame === 'string') throw new Error(frame);
   const value = snapshotType.fromBuffer(buf.subarray(frame.dataStart, frame.dataEnd), snapshotReader.resolver(header.schema)) as Record<string, unknown>;
-  return fromAvro(value);
+  const data = fromAvro(value);
+  const logId = header.meta.get('matchlog.log');
+  return logId === undefined ? data : { ...data, logId };
 }
 
 /** Writes a snapshot atomically and synchronously (start-up, shutdown); returns its path. */

@@ -25,6 +25,11 @@ export class Account {
 export class Accounts {
   private readonly accounts = new Map<string, Account>();
 
+  /** The account if it exists (any key: a miss creates nothing). */
+  peek(name: unknown): Account | undefined {
+    return this.accounts.get(name as string);
+  }
+
   get(name: string): Account {
     let a = this.accounts.get(name);
     if (a === undefined) {

@@ -10,6 +10,7 @@ import {
 import type { Accounts } from './accounts.js';
 import type { EngineEvent, LevelView } from './events.js';
 import type { Instrument } from './instrument.js';
+import { addFill } from './notional.js';
 import type { Order } from './order.js';
 import { cancelledEvent } from './views.js';
 
@@ -132,10 +133,10 @@ export class Book {
         pendingOrders = io[o + F_LEVEL_ORDERS];
         maker.leavesQty = io[o + F_LEAVES];
         maker.cumQty += q;
-        maker.cumNotional += q * price;
+        maker.cumNotional = addFill(maker.cumNotional, price, q);
         taker.leavesQty -= q;
         taker.cumQty += q;
-        taker.cumNotional += q * price;
+        taker.cumNotional = addFill(taker.cumNotional, price, q);
         this.instrument.lastPrice = price;
         out.push({
           type: 'trade', seq, tradeId: `${seq}.${++tradeNo}`, symbol, price, qty: q, aggressor: taker.side,

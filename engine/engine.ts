@@ -1,7 +1,8 @@
 // The engine: (state, command) -> (state, events). Pure and single-threaded: no
 // I/O, no clock, no randomness. Order ids are the sequence number of the command
 // that created the order; trade ids are `${seq}.${n}`. Commands arrive as
-// untrusted data (JSON, Avro), so every field is checked before it is used.
+// untrusted data (JSON, Avro), so every field is checked before it is used, and
+// a field that is null counts as absent (as the log's codec treats it).
 
 import { BUY, SELL, type LadderFactory, type Side } from '../native/ladder.js';
 import { Accounts } from './accounts.js';
@@ -12,7 +13,10 @@ import type {
 } from './commands.js';
 import type { CancelRejectReason, EngineEvent, RejectReason } from './events.js';
 import { Hasher } from './hash.js';
-import { Instrument, MALFORMED, OFF_GRID } from './instrument.js';
+import { OFF_GRID, decimalProblem, parseDecimal, unitsOf, type Parsed } from './decimal.js';
+import { Instrument } from './instrument.js';
+import { ID_RULE, idProblem, isId, isInteger } from './limits.js';
+import { notionalFrom, notionalPlain } from './notional.js';
 import { Order } from './order.js';
 import type { EngineSnapshot, OrderState } from './snapshot.js';
 import { acceptedEvent, cancelledEvent, replacedEvent } from './views.js';
@@ -31,9 +35,53 @@ function stpOf(v: unknown): StpName | null {
   return v === 'cancel_resting' || v === 'cancel_incoming' || v === 'cancel_both' ? v : null;
 }
 const DEFAULT_DEPTH = 10;
+const MAX_DEPTH = 10_000;
 
-function str(v: unknown): v is string {
-  return typeof v === 'string' && v.length > 0;
+// Parsed price and quantity of the command being applied: the form of a
+// decimal is judged with the command's shape, its fit to the grid only once
+// the instrument is known. The engine is single-threaded and not re-entrant.
+const PRICE: Parsed = { m: 0, e: 0 };
+const QTY: Parsed = { m: 0, e: 0 };
+
+/** The first id problem among a command's ids, or null. */
+function idsProblem(account: unknown, clOrdId: unknown, symbol: unknown): string | null {
+  return idProblem(account, 'account') ?? idProblem(clOrdId, 'clOrdId') ?? idProblem(symbol, 'symbol');
+}
+
+/**
+ * The shape of a cancel or replace request's identification; requestProblem()
+ * says what is wrong. `found`: the request named a live order of its account,
+ * so its account, its origClOrdId (when a string) and its symbol matched stored
+ * keys, which are valid ids (see onNew): only its own clOrdId and an orderId
+ * are left to check.
+ */
+function requestOk(c: CancelCommand | ReplaceCommand, found: boolean): boolean {
+  if (!isId(c.clOrdId) || (c.orderId != null && !(isInteger(c.orderId) && c.orderId > 0))) return false;
+  if (found && (c.origClOrdId == null || typeof c.origClOrdId === 'string')) return true;
+  return isId(c.account) && (c.origClOrdId == null ? c.orderId != null : isId(c.origClOrdId)) && (c.symbol == null || isId(c.symbol));
+}
+
+function requestProblem(c: CancelCommand | ReplaceCommand): string {
+  const bad = idProblem(c.account, 'account') ?? idProblem(c.clOrdId, 'clOrdId');
+  if (bad !== null) return bad;
+  if (c.origClOrdId != null) {
+    const b = idProblem(c.origClOrdId, 'origClOrdId');
+    if (b !== null) return b;
+  }
+  if (c.orderId != null && (!isInteger(c.orderId) || c.orderId <= 0)) {
+    return `orderId must be a positive integer up to 2^52, got ${typeof c.orderId === 'number' ? c.orderId : typeof c.orderId}`;
+  }
+  if (c.origClOrdId == null && c.orderId == null) return `${c.op} needs origClOrdId or orderId`;
+  return symbolProblem(c.symbol) as string;
+}
+
+function symbolProblem(symbol: unknown): string | null {
+  return symbol == null ? null : idProblem(symbol, 'symbol');
+}
+
+/** The text for a price or quantity that is not on the instrument's grid or beyond its limit. */
+function gridProblem(code: number, what: 'price' | 'qty', value: unknown, inst: Instrument): string {
+  return what === 'price' ? decimalProblem(code, what, value, inst.tick, 'tick') : decimalProblem(code, what, value, inst.lot, 'lot');
 }
 
 export interface EngineOptions {
@@ -87,7 +135,7 @@ export class Engine {
   // --- commands ---
 
   private onInstrument(c: InstrumentCommand, seq: number, out: EngineEvent[]): void {
-    if (str(c.symbol) && this.books.has(c.symbol)) {
+    if (isId(c.symbol) && this.books.has(c.symbol)) {
       this.reject(out, seq, '', '', c.symbol, 'invalid_order', `instrument ${c.symbol} already exists`);
       return;
     }
@@ -108,43 +156,49 @@ export class Engine {
 
   private onNew(c: NewOrderCommand, seq: number, out: EngineEvent[]): void {
     const { account, clOrdId, symbol } = c;
-    if (!str(account) || !str(clOrdId) || !str(symbol)) {
-      this.reject(out, seq, account, clOrdId, symbol, 'invalid_order', 'account, clOrdId and symbol must be non-empty strings');
-      return;
+    // Only valid ids are ever stored (instruments, accounts, live client ids;
+    // restore checks a snapshot's), so a key found in its map needs no scan:
+    // the common order scans one id, its new clOrdId, instead of three.
+    const book = this.books.get(symbol);
+    const known = this.accounts.peek(account);
+    if (!isId(clOrdId) || (known === undefined && !isId(account)) || (book === undefined && !isId(symbol))) {
+      return this.reject(out, seq, account, clOrdId, symbol, 'invalid_order', idsProblem(account, clOrdId, symbol) as string);
     }
     const side = sideOf(c.side);
     if (side === -1) return this.reject(out, seq, account, clOrdId, symbol, 'invalid_order', `side must be buy or sell, got ${JSON.stringify(c.side)}`);
     const ordType: OrdTypeName | undefined = c.type === 'limit' || c.type === 'market' ? c.type : undefined;
     if (ordType === undefined) return this.reject(out, seq, account, clOrdId, symbol, 'invalid_order', `type must be limit or market, got ${JSON.stringify(c.type)}`);
-    const tif = c.tif === undefined ? (ordType === 'market' ? 'IOC' : 'GTC') : tifOf(c.tif);
+    const tif = c.tif == null ? (ordType === 'market' ? 'IOC' : 'GTC') : tifOf(c.tif);
     if (tif === null) return this.reject(out, seq, account, clOrdId, symbol, 'invalid_order', `tif must be GTC, IOC or FOK, got ${JSON.stringify(c.tif)}`);
-    const stp = c.stp === undefined ? 'cancel_resting' : stpOf(c.stp);
+    const stp = c.stp == null ? 'cancel_resting' : stpOf(c.stp);
     if (stp === null) return this.reject(out, seq, account, clOrdId, symbol, 'invalid_order', `stp must be cancel_resting, cancel_incoming or cancel_both, got ${JSON.stringify(c.stp)}`);
-    if (c.postOnly !== undefined && typeof c.postOnly !== 'boolean') return this.reject(out, seq, account, clOrdId, symbol, 'invalid_order', 'postOnly must be a boolean');
+    if (c.postOnly != null && typeof c.postOnly !== 'boolean') return this.reject(out, seq, account, clOrdId, symbol, 'invalid_order', 'postOnly must be a boolean');
     const postOnly = c.postOnly === true;
     if (ordType === 'market') {
-      if (c.price !== undefined) return this.reject(out, seq, account, clOrdId, symbol, 'invalid_order', 'a market order takes no price');
+      if (c.price != null) return this.reject(out, seq, account, clOrdId, symbol, 'invalid_order', 'a market order takes no price');
       if (postOnly) return this.reject(out, seq, account, clOrdId, symbol, 'invalid_order', 'a market order cannot be post-only');
-    } else if (typeof c.price !== 'string') {
-      return this.reject(out, seq, account, clOrdId, symbol, 'invalid_order', 'a limit order needs a price');
+    } else {
+      if (c.price == null) return this.reject(out, seq, account, clOrdId, symbol, 'invalid_order', 'a limit order needs a price');
+      const r = parseDecimal(c.price, PRICE);
+      if (r < 0) return this.reject(out, seq, account, clOrdId, symbol, 'invalid_order', decimalProblem(r, 'price', c.price));
+      if (PRICE.m === 0) return this.reject(out, seq, account, clOrdId, symbol, 'invalid_order', `price must be positive, got ${c.price}`);
     }
     if (postOnly && tif !== 'GTC') return this.reject(out, seq, account, clOrdId, symbol, 'invalid_order', 'a post-only order must be GTC');
-    const book = this.books.get(symbol);
+    const rq = parseDecimal(c.qty, QTY);
+    if (rq < 0) return this.reject(out, seq, account, clOrdId, symbol, 'invalid_order', decimalProblem(rq, 'qty', c.qty));
     if (book === undefined) return this.reject(out, seq, account, clOrdId, symbol, 'unknown_symbol', `unknown symbol ${symbol}`);
     const inst = book.instrument;
     if (inst.halted) return this.reject(out, seq, account, clOrdId, symbol, 'halted', `${symbol} is halted`);
     let price = 0;
     if (ordType === 'limit') {
-      price = inst.ticks(c.price);
-      if (price === OFF_GRID) return this.reject(out, seq, account, clOrdId, symbol, 'off_tick', `price ${c.price} is not a multiple of tick size ${inst.tick.text}`);
-      if (price === MALFORMED || price === 0) return this.reject(out, seq, account, clOrdId, symbol, 'invalid_order', `price must be a positive decimal, got ${JSON.stringify(c.price)}`);
+      price = unitsOf(PRICE, inst.tick);
+      if (price < 0) return this.reject(out, seq, account, clOrdId, symbol, price === OFF_GRID ? 'off_tick' : 'invalid_order', gridProblem(price, 'price', c.price, inst));
     }
-    const qty = inst.lots(c.qty);
-    if (qty === OFF_GRID) return this.reject(out, seq, account, clOrdId, symbol, 'off_lot', `qty ${c.qty} is not a multiple of lot size ${inst.lot.text}`);
-    if (qty === MALFORMED) return this.reject(out, seq, account, clOrdId, symbol, 'invalid_order', `qty must be a positive decimal, got ${JSON.stringify(c.qty)}`);
+    const qty = unitsOf(QTY, inst.lot);
+    if (qty < 0) return this.reject(out, seq, account, clOrdId, symbol, qty === OFF_GRID ? 'off_lot' : 'invalid_order', gridProblem(qty, 'qty', c.qty, inst));
     if (qty < inst.minQty || qty > inst.maxQty) return this.reject(out, seq, account, clOrdId, symbol, 'qty_out_of_range', `qty ${c.qty} is outside [${inst.qty(inst.minQty)}, ${inst.qty(inst.maxQty)}]`);
     if (ordType === 'limit' && inst.outOfBand(price)) return this.reject(out, seq, account, clOrdId, symbol, 'price_out_of_band', `price ${c.price} is outside the price band`);
-    const acct = this.accounts.get(account);
+    const acct = known ?? this.accounts.get(account);
     if (acct.live.has(clOrdId)) return this.reject(out, seq, account, clOrdId, symbol, 'duplicate_clordid', `clOrdId ${clOrdId} is already live for ${account}`);
     if (postOnly && book.crosses(side, price)) return this.reject(out, seq, account, clOrdId, symbol, 'post_only_would_cross', 'post-only order would take liquidity');
 
@@ -179,8 +233,9 @@ export class Engine {
   }
 
   private onCancel(c: CancelCommand, seq: number, out: EngineEvent[]): void {
-    const order = this.findOwn(c, seq, out);
-    if (order === undefined) return;
+    const order = this.findOwn(c);
+    if (!requestOk(c, order !== undefined)) return this.reject(out, seq, c.account, c.clOrdId, c.symbol, 'invalid_order', requestProblem(c));
+    if (order === undefined) return this.unknownOrder(c, seq, out);
     const book = order.book;
     book.take(order);
     this.accounts.remove(order);
@@ -188,36 +243,40 @@ export class Engine {
     book.delta(order.side, order.price, seq, out);
   }
 
-  /** The live order a cancel or replace names, if it is the account's; answers otherwise. */
-  private findOwn(c: CancelCommand | ReplaceCommand, seq: number, out: EngineEvent[]): Order | undefined {
-    if (!str(c.account) || !str(c.clOrdId) || (!str(c.origClOrdId) && typeof c.orderId !== 'number')) {
-      this.reject(out, seq, c.account, c.clOrdId, c.symbol, 'invalid_order', `${c.op} needs account, clOrdId and origClOrdId or orderId`);
-      return undefined;
-    }
+  /** The live order a cancel or replace names, if it is the account's (any field may still be malformed). */
+  private findOwn(c: CancelCommand | ReplaceCommand): Order | undefined {
     const order = this.accounts.find(c.account, c.origClOrdId, c.orderId);
-    if (order === undefined || (c.symbol !== undefined && c.symbol !== order.instrument.symbol)) {
-      const what = c.origClOrdId !== undefined ? `origClOrdId ${c.origClOrdId}` : `orderId ${c.orderId}`;
-      this.cancelReject(out, seq, c, order, 'unknown_order', `no live order with ${what} for ${c.account}`);
-      return undefined;
-    }
-    return order;
+    return order === undefined || (c.symbol != null && c.symbol !== order.instrument.symbol) ? undefined : order;
+  }
+
+  private unknownOrder(c: CancelCommand | ReplaceCommand, seq: number, out: EngineEvent[]): void {
+    const what = c.origClOrdId != null ? `origClOrdId ${c.origClOrdId}` : `orderId ${c.orderId}`;
+    this.cancelReject(out, seq, c, undefined, 'unknown_order', `no live order with ${what} for ${c.account}`);
   }
 
   private onReplace(c: ReplaceCommand, seq: number, out: EngineEvent[]): void {
-    const order = this.findOwn(c, seq, out);
-    if (order === undefined) return;
+    const found = this.findOwn(c);
+    if (!requestOk(c, found !== undefined)) return this.reject(out, seq, c.account, c.clOrdId, c.symbol, 'invalid_order', requestProblem(c));
+    // malformed new terms are invalid_order whether or not the order exists
+    if (c.price != null) {
+      const r = parseDecimal(c.price, PRICE);
+      if (r < 0) return this.cancelReject(out, seq, c, found, 'invalid_order', decimalProblem(r, 'price', c.price));
+      if (PRICE.m === 0) return this.cancelReject(out, seq, c, found, 'invalid_order', `price must be positive, got ${c.price}`);
+    }
+    const rq = parseDecimal(c.qty, QTY);
+    if (rq < 0) return this.cancelReject(out, seq, c, found, 'invalid_order', decimalProblem(rq, 'qty', c.qty));
+    if (found === undefined) return this.unknownOrder(c, seq, out);
+    const order = found;
     const book = order.book;
     const inst = book.instrument;
     if (inst.halted) return this.cancelReject(out, seq, c, order, 'halted', `${inst.symbol} is halted`);
     let price = order.price;
-    if (c.price !== undefined) {
-      price = inst.ticks(c.price);
-      if (price === OFF_GRID) return this.cancelReject(out, seq, c, order, 'off_tick', `price ${c.price} is not a multiple of tick size ${inst.tick.text}`);
-      if (price === MALFORMED || price === 0) return this.cancelReject(out, seq, c, order, 'invalid_order', `price must be a positive decimal, got ${JSON.stringify(c.price)}`);
+    if (c.price != null) {
+      price = unitsOf(PRICE, inst.tick);
+      if (price < 0) return this.cancelReject(out, seq, c, order, price === OFF_GRID ? 'off_tick' : 'invalid_order', gridProblem(price, 'price', c.price, inst));
     }
-    const qty = inst.lots(c.qty);
-    if (qty === OFF_GRID) return this.cancelReject(out, seq, c, order, 'off_lot', `qty ${c.qty} is not a multiple of lot size ${inst.lot.text}`);
-    if (qty === MALFORMED) return this.cancelReject(out, seq, c, order, 'invalid_order', `qty must be a positive decimal, got ${JSON.stringify(c.qty)}`);
+    const qty = unitsOf(QTY, inst.lot);
+    if (qty < 0) return this.cancelReject(out, seq, c, order, qty === OFF_GRID ? 'off_lot' : 'invalid_order', gridProblem(qty, 'qty', c.qty, inst));
     if (qty < inst.minQty || qty > inst.maxQty) return this.cancelReject(out, seq, c, order, 'qty_out_of_range', `qty ${c.qty} is outside [${inst.qty(inst.minQty)}, ${inst.qty(inst.maxQty)}]`);
     if (qty <= order.cumQty) return this.cancelReject(out, seq, c, order, 'invalid_order', `qty ${c.qty} does not exceed the filled quantity ${inst.qty(order.cumQty)}`);
     if (price !== order.price && inst.outOfBand(price)) return this.cancelReject(out, seq, c, order, 'price_out_of_band', `price ${c.price} is outside the price band`);
@@ -244,11 +303,10 @@ export class Engine {
   }
 
   private onMassCancel(c: MassCancelCommand, seq: number, out: EngineEvent[]): void {
-    if (!str(c.account) || (c.symbol !== undefined && !str(c.symbol))) {
-      this.reject(out, seq, c.account, c.clOrdId, c.symbol, 'invalid_order', 'massCancel needs an account and optionally a symbol');
-      return;
-    }
-    const orders = this.accounts.ordersOf(c.account, c.symbol);
+    const bad = idProblem(c.account, 'account') ?? symbolProblem(c.symbol) ?? (c.clOrdId == null ? null : idProblem(c.clOrdId, 'clOrdId'));
+    if (bad !== null) return this.reject(out, seq, c.account, c.clOrdId, c.symbol, 'invalid_order', bad);
+    const symbol = c.symbol ?? undefined;
+    const orders = this.accounts.ordersOf(c.account, symbol);
     for (const order of orders) {
       const book = order.book;
       book.take(order);
@@ -256,32 +314,33 @@ export class Engine {
       out.push(cancelledEvent(order, seq, order.clOrdId, 'mass'));
       book.delta(order.side, order.price, seq, out);
     }
-    out.push({
-      type: 'massCancelled', seq, account: c.account, clOrdId: typeof c.clOrdId === 'string' ? c.clOrdId : '',
-      symbol: c.symbol ?? '', count: orders.length,
-    });
+    out.push({ type: 'massCancelled', seq, account: c.account, clOrdId: c.clOrdId ?? '', symbol: symbol ?? '', count: orders.length });
   }
 
-  private onStatus(symbol: string, halt: boolean, seq: number, out: EngineEvent[]): void {
-    const inst = this.books.get(symbol)?.instrument;
-    if (inst === undefined) return this.reject(out, seq, '', '', symbol, 'unknown_symbol', `unknown symbol ${String(symbol)}`);
+  private onStatus(symbol: unknown, halt: boolean, seq: number, out: EngineEvent[]): void {
+    const bad = idProblem(symbol, 'symbol');
+    if (bad !== null) return this.reject(out, seq, '', '', symbol, 'invalid_order', bad);
+    const inst = this.books.get(symbol as string)?.instrument;
+    if (inst === undefined) return this.reject(out, seq, '', '', symbol, 'unknown_symbol', `unknown symbol ${symbol as string}`);
     inst.halted = halt;
-    out.push({ type: 'status', seq, symbol, status: halt ? 'halted' : 'open' });
+    out.push({ type: 'status', seq, symbol: inst.symbol, status: halt ? 'halted' : 'open' });
   }
 
-  private onBook(symbol: string, depth: unknown, seq: number, out: EngineEvent[]): void {
-    const book = this.books.get(symbol);
-    if (book === undefined) return this.reject(out, seq, '', '', symbol, 'unknown_symbol', `unknown symbol ${String(symbol)}`);
-    const d = depth === undefined ? DEFAULT_DEPTH : typeof depth === 'number' && Number.isInteger(depth) && depth > 0 ? Math.min(depth, 10_000) : -1;
-    if (d < 0) return this.reject(out, seq, '', '', symbol, 'invalid_order', 'depth must be a positive integer');
-    out.push({ type: 'book', seq, symbol, bids: book.levels(BUY, d), asks: book.levels(SELL, d) });
+  private onBook(symbol: unknown, depth: unknown, seq: number, out: EngineEvent[]): void {
+    const bad = idProblem(symbol, 'symbol');
+    if (bad !== null) return this.reject(out, seq, '', '', symbol, 'invalid_order', bad);
+    const d = depth == null ? DEFAULT_DEPTH : isInteger(depth) && depth > 0 ? Math.min(depth, MAX_DEPTH) : -1;
+    if (d < 0) return this.reject(out, seq, '', '', symbol, 'invalid_order', `depth must be a positive integer up to 2^52 (at most ${MAX_DEPTH} levels are shown)`);
+    const book = this.books.get(symbol as string);
+    if (book === undefined) return this.reject(out, seq, '', '', symbol, 'unknown_symbol', `unknown symbol ${symbol as string}`);
+    out.push({ type: 'book', seq, symbol: book.instrument.symbol, bids: book.levels(BUY, d), asks: book.levels(SELL, d) });
   }
 
+  /** Echoes only ids within the rules: a rejection never carries a hostile string further. */
   private reject(out: EngineEvent[], seq: number, account: unknown, clOrdId: unknown, symbol: unknown, reason: RejectReason, text: string): void {
     out.push({
-      type: 'rejected', seq, account: typeof account === 'string' ? account : '',
-      clOrdId: typeof clOrdId === 'string' ? clOrdId : '', symbol: typeof symbol === 'string' ? symbol : '',
-      reason, text,
+      type: 'rejected', seq, account: isId(account) ? account : '', clOrdId: isId(clOrdId) ? clOrdId : '',
+      symbol: isId(symbol) ? symbol : '', reason, text,
     });
   }
 
@@ -311,7 +370,7 @@ export class Engine {
         for (const o of orders) {
           // flags carry side, type, tif, post-only and STP; qty is cumQty + leavesQty
           h.num(o.orderId).word(o.acct.nameHash).str(o.clOrdId).word(o.flags).num(o.price)
-            .num(o.leavesQty).num(o.cumQty).num(o.cumNotional);
+            .num(o.leavesQty).num(o.cumQty).int(o.cumNotional);
         }
       }
     }
@@ -331,16 +390,17 @@ export class Engine {
           orders.push({
             orderId: o.orderId, account: o.account, clOrdId: o.clOrdId, symbol, side: side === BUY ? 'buy' : 'sell',
             ordType: o.ordType, tif: o.tif, price: o.price, qty: o.qty, leavesQty: o.leavesQty, cumQty: o.cumQty,
-            cumNotional: o.cumNotional, postOnly: o.postOnly, stp: o.stp,
+            cumNotional: notionalPlain(o.cumNotional), postOnly: o.postOnly, stp: o.stp,
           });
         }
       }
     }
-    return { version: 1, instruments, orders };
+    return { version: 2, instruments, orders };
   }
 
   /** An engine holding exactly the state of `snap`. */
   static restore(snap: EngineSnapshot, opts: EngineOptions): Engine {
+    if (snap.version !== 1 && snap.version !== 2) throw new Error(`snapshot: unsupported engine state version ${String(snap.version)}`);
     const e = new Engine(opts);
     for (const spec of snap.instruments) {
       const inst = Instrument.create(spec);
@@ -351,12 +411,16 @@ export class Engine {
     for (const s of snap.orders) {
       const book = e.books.get(s.symbol);
       if (book === undefined) throw new Error(`snapshot order ${s.orderId}: unknown symbol ${s.symbol}`);
+      // the engine relies on every stored id being valid (see onNew)
+      if (!isId(s.account) || !isId(s.clOrdId)) throw new Error(`snapshot order ${s.orderId}: account and clOrdId must be ${ID_RULE}`);
       const o = new Order(s.orderId, e.accounts.get(s.account), s.clOrdId, book,
         s.side === 'buy' ? BUY : SELL, s.ordType, s.tif, s.price, s.qty, s.postOnly, s.stp);
       if (s.qty !== s.cumQty + s.leavesQty) throw new Error(`snapshot order ${s.orderId}: qty ${s.qty} != cumQty ${s.cumQty} + leavesQty ${s.leavesQty}`);
       o.leavesQty = s.leavesQty;
       o.cumQty = s.cumQty;
-      o.cumNotional = s.cumNotional;
+      const notional = notionalFrom(s.cumNotional);
+      if (notional === null) throw new Error(`snapshot order ${s.orderId}: cumNotional ${String(s.cumNotional)} is not a non-negative integer`);
+      o.cumNotional = notional;
       e.accounts.add(o);
       book.rest(o, 0, []);
     }

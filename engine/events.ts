@@ -4,6 +4,7 @@
 
 import type { OrdTypeName, StpName, TifName } from './commands.js';
 import type { Side } from '../native/ladder.js';
+import type { Notional } from './notional.js';
 
 export type RejectReason =
   | 'unknown_symbol' | 'halted' | 'off_tick' | 'off_lot' | 'qty_out_of_range'
@@ -29,8 +30,8 @@ export interface OrderView {
   qty: number;
   leavesQty: number;
   cumQty: number;
-  /** Sum of fill price * fill qty, in ticks * lots. */
-  cumNotional: number;
+  /** Sum of fill price * fill qty, in ticks * lots: exact, a bigint only above 2^53-1 (notional.ts). */
+  cumNotional: Notional;
 }
 
 export interface AcceptedEvent extends OrderView {
@@ -49,8 +50,10 @@ export interface RejectedEvent {
   text: string;
 }
 
+/** `leavesQty` is 0 (FIX LeavesQty on a cancel); what was taken off the book is `cancelledQty`. */
 export interface CancelledEvent extends OrderView {
   type: 'cancelled';
+  cancelledQty: number;
   origClOrdId: string;
   reason: CancelReason;
 }
@@ -85,13 +88,13 @@ export interface TradeEvent {
   makerClOrdId: string;
   makerLeavesQty: number;
   makerCumQty: number;
-  makerCumNotional: number;
+  makerCumNotional: Notional;
   takerOrderId: number;
   takerAccount: string;
   takerClOrdId: string;
   takerLeavesQty: number;
   takerCumQty: number;
-  takerCumNotional: number;
+  takerCumNotional: Notional;
 }
 
 export interface BookDeltaEvent {

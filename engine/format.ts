@@ -51,7 +51,7 @@ export function formatEvent(e: EngineEvent, lookup: InstrumentLookup): ExternalE
     case 'accepted':
       return { type: e.type, ...orderFields(e, inst), status: 'new', postOnly: e.postOnly, stp: e.stp };
     case 'cancelled':
-      return { type: e.type, ...orderFields(e, inst), origClOrdId: e.origClOrdId, status: 'cancelled', reason: e.reason };
+      return { type: e.type, ...orderFields(e, inst), cancelledQty: inst.qty(e.cancelledQty), origClOrdId: e.origClOrdId, status: 'cancelled', reason: e.reason };
     case 'replaced':
       return { type: e.type, ...orderFields(e, inst), origClOrdId: e.origClOrdId, status: 'replaced' };
     case 'trade':

@@ -28,6 +28,23 @@ export class Hasher {
     return this;
   }
 
+  /**
+   * Hashes a non-negative integer of any size. A number goes in as num() does
+   * (so states without big values hash as they always have); a bigint, which in
+   * canonical form is always above 2^53, as its low word, then a marker word
+   * with the count of the words that follow (a number's high word is below
+   * 2^21, so the marker's bit 30 tells the two apart), then those words.
+   */
+  int(v: number | bigint): this {
+    if (typeof v === 'number') return this.num(v);
+    this.word(Number(v & 0xffffffffn) | 0);
+    const words: number[] = [];
+    for (let x = v >> 32n; x > 0n; x >>= 32n) words.push(Number(x & 0xffffffffn) | 0);
+    this.word(0x40000000 | words.length);
+    for (const w of words) this.word(w);
+    return this;
+  }
+
   str(s: string): this {
     const n = s.length;
     this.word(n);

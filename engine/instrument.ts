@@ -1,9 +1,10 @@
 // An instrument's trading rules: the grid (tick, lot), quantity limits, the
-// price band and the trading status. Converting decimal strings into ticks and
-// lots happens here, once per command.
+// price band and the trading status. The engine converts a command's decimal
+// strings against this grid once (decimal.ts: parseDecimal, then unitsOf).
 
 import type { InstrumentSpec } from './commands.js';
-import { MALFORMED, OFF_GRID, fromUnits, parseFraction, parseUnit, toUnits, type Unit } from './decimal.js';
+import { decimalProblem, fromUnits, parseFraction, parseUnit, toUnits, type Unit } from './decimal.js';
+import { idProblem } from './limits.js';
 import { BUY, NO_LIMIT_BUY, NO_LIMIT_SELL, type Side } from '../native/ladder.js';
 
 export class Instrument {
@@ -37,35 +38,37 @@ export class Instrument {
     this.halted = spec.status === 'halted';
   }
 
-  /** Builds an instrument, or returns the reason it cannot be built. */
+  /** Builds an instrument, or returns the reason it cannot be built. Absent and null optional fields are the same. */
   static create(spec: InstrumentSpec): Instrument | string {
-    if (typeof spec.symbol !== 'string' || spec.symbol.length === 0) return 'symbol must be a non-empty string';
+    const bad = idProblem(spec.symbol, 'symbol');
+    if (bad !== null) return bad;
     const tick = parseUnit(spec.tickSize);
-    if (!tick) return `tickSize must be a positive decimal, got ${JSON.stringify(spec.tickSize)}`;
+    if (typeof tick === 'number') return unitProblem(tick, 'tickSize', spec.tickSize);
     const lot = parseUnit(spec.lotSize);
-    if (!lot) return `lotSize must be a positive decimal, got ${JSON.stringify(spec.lotSize)}`;
+    if (typeof lot === 'number') return unitProblem(lot, 'lotSize', spec.lotSize);
     let minQty = 1;
     let maxQty = Number.MAX_SAFE_INTEGER;
-    if (spec.minQty !== undefined) {
+    if (spec.minQty != null) {
       minQty = toUnits(spec.minQty, lot);
-      if (minQty <= 0) return `minQty must be a positive multiple of lotSize ${lot.text}, got ${JSON.stringify(spec.minQty)}`;
+      if (minQty <= 0) return minQty === 0 ? 'minQty must be positive' : decimalProblem(minQty, 'minQty', spec.minQty, lot, 'lot');
     }
-    if (spec.maxQty !== undefined) {
+    if (spec.maxQty != null) {
       maxQty = toUnits(spec.maxQty, lot);
-      if (maxQty <= 0) return `maxQty must be a positive multiple of lotSize ${lot.text}, got ${JSON.stringify(spec.maxQty)}`;
+      if (maxQty <= 0) return maxQty === 0 ? 'maxQty must be positive' : decimalProblem(maxQty, 'maxQty', spec.maxQty, lot, 'lot');
     }
     if (maxQty < minQty) return 'maxQty is below minQty';
     let band: { num: number; den: number } | null = null;
-    if (spec.priceBand !== undefined) {
-      band = parseFraction(spec.priceBand);
-      if (!band) return `priceBand must be a non-negative decimal fraction, got ${JSON.stringify(spec.priceBand)}`;
+    if (spec.priceBand != null) {
+      const b = parseFraction(spec.priceBand);
+      if (typeof b === 'number') return decimalProblem(b, 'priceBand', spec.priceBand);
+      band = b;
     }
     let ref = 0;
-    if (spec.referencePrice !== undefined) {
+    if (spec.referencePrice != null) {
       ref = toUnits(spec.referencePrice, tick);
-      if (ref <= 0) return `referencePrice must be a positive multiple of tickSize ${tick.text}, got ${JSON.stringify(spec.referencePrice)}`;
+      if (ref <= 0) return ref === 0 ? 'referencePrice must be positive' : decimalProblem(ref, 'referencePrice', spec.referencePrice, tick, 'tick');
     }
-    if (spec.status !== undefined && spec.status !== 'open' && spec.status !== 'halted') return 'status must be open or halted';
+    if (spec.status != null && spec.status !== 'open' && spec.status !== 'halted') return 'status must be open or halted';
     return new Instrument(spec, tick, lot, minQty, maxQty, band, ref);
   }
 
@@ -78,16 +81,6 @@ export class Instrument {
     if (this.referencePrice !== 0) s.referencePrice = this.price(this.referencePrice);
     s.status = this.halted ? 'halted' : 'open';
     return s;
-  }
-
-  /** Ticks, or MALFORMED / OFF_GRID. */
-  ticks(price: unknown): number {
-    return toUnits(price, this.tick);
-  }
-
-  /** Lots, or MALFORMED / OFF_GRID. */
-  lots(qty: unknown): number {
-    return toUnits(qty, this.lot);
   }
 
   price(ticks: number): string {
@@ -129,8 +122,14 @@ export class Instrument {
     const ref = this.reference();
     if (ref === 0) return false;
     const diff = ticks > ref ? ticks - ref : ref - ticks;
-    return diff * this.bandDen > this.bandNum * ref;
+    const a = diff * this.bandDen;
+    const b = this.bandNum * ref;
+    // both exact while safe; beyond that a float compare can misjudge the edge
+    if (a <= Number.MAX_SAFE_INTEGER && b <= Number.MAX_SAFE_INTEGER) return a > b;
+    return BigInt(diff) * BigInt(this.bandDen) > BigInt(this.bandNum) * BigInt(ref);
   }
 }
 
-export { MALFORMED, OFF_GRID };
+function unitProblem(code: number, what: string, value: unknown): string {
+  return code === 0 ? `${what} must be positive, got ${JSON.stringify(value)}` : decimalProblem(code, what, value);
+}

@@ -10,6 +10,7 @@ import type { Side } from '../native/ladder.js';
 import type { Account } from './accounts.js';
 import type { Book } from './book.js';
 import type { Instrument } from './instrument.js';
+import type { Notional } from './notional.js';
 
 const ORD_TYPES: OrdTypeName[] = ['limit', 'market'];
 const TIFS: TifName[] = ['GTC', 'IOC', 'FOK'];
@@ -20,7 +21,8 @@ export class Order {
   handle = -1;
   leavesQty: number;
   cumQty = 0;
-  cumNotional = 0;
+  /** Sum of fill price x qty in ticks x lots, exact (see notional.ts). */
+  cumNotional: Notional = 0;
   /** bit 0 market; bits 1-2 tif; bit 3 post-only; bits 4-5 stp; bit 6 sell */
   readonly flags: number;
 

@@ -1,25 +1,32 @@
 // Commands <-> log records. Commands are untrusted: anything that does not
-// have the shape of a Command (wrong types, unknown op, malformed strings) is
-// refused here, before it gets a seq, because the log must never fail to
-// encode a command it has stamped. Values inside a well-shaped command (a side
-// of "up", an off-tick price) are not judged here: they are logged, and the
-// engine's rejection is re-derived on replay.
+// have the shape of a Command (wrong types, unknown op, malformed strings, ids
+// outside engine/limits.ts) is refused here, before it gets a seq, because the
+// log must never fail to encode a command it has stamped. Values inside a
+// well-shaped command (a side of "up", an off-tick price) are not judged here:
+// they are logged, and the engine's rejection is re-derived on replay.
+//
+// Everything refused here the engine rejects too, as invalid_order and before
+// any other check (test/engine-limits.test.ts holds both to it): ids by the
+// same rule (limits.ts), integers by the same bound, and any other string the
+// engine reads is an enum or a decimal of at most 40 characters, which a
+// string this refuses can never be.
 //
 // The engine applies the *normalized* command this module returns, never the
 // raw input, so the live run and a replay of the decoded record see exactly
 // the same object (nulls dropped, unknown fields dropped).
 
-import type { Command, CommandOp } from '../engine/index.js';
+import { MAX_INTEGER, idProblem, isId, isInteger, type Command, type CommandOp } from '../engine/index.js';
 import { InvalidCommandError } from './errors.js';
 import { NS } from './schema.js';
 
 /** avsc encodes JS-number longs exactly only within +-2^52 (zig-zag doubles the magnitude). */
-export const MAX_LONG = 2 ** 52;
+export const MAX_LONG = MAX_INTEGER;
 
-/** Longest string a command field may hold; bounds the size of a record. */
+/** Longest string a command field other than an id may hold; bounds the size of a record. */
 export const MAX_STRING = 1024;
 
-type Kind = 'str' | 'optStr' | 'optLong' | 'optBool';
+/** id: account, clOrdId, origClOrdId, symbol, held to the engine's id rule. */
+type Kind = 'str' | 'optStr' | 'optLong' | 'optBool' | 'id' | 'optId';
 
 interface OpSpec {
   op: CommandOp;
@@ -29,21 +36,23 @@ interface OpSpec {
 }
 
 const OP_SPECS: OpSpec[] = ([
-  { op: 'instrument', branch: 'Instrument', fields: [['symbol', 'str'], ['tickSize', 'str'], ['lotSize', 'str'], ['minQty', 'optStr'], ['maxQty', 'optStr'], ['priceBand', 'optStr'], ['referencePrice', 'optStr'], ['status', 'optStr']] },
-  { op: 'new', branch: 'NewOrder', fields: [['account', 'str'], ['clOrdId', 'str'], ['symbol', 'str'], ['side', 'str'], ['type', 'str'], ['price', 'optStr'], ['qty', 'str'], ['tif', 'optStr'], ['postOnly', 'optBool'], ['stp', 'optStr']] },
-  { op: 'cancel', branch: 'Cancel', fields: [['account', 'str'], ['clOrdId', 'str'], ['origClOrdId', 'optStr'], ['orderId', 'optLong'], ['symbol', 'optStr']] },
-  { op: 'replace', branch: 'Replace', fields: [['account', 'str'], ['clOrdId', 'str'], ['origClOrdId', 'optStr'], ['orderId', 'optLong'], ['symbol', 'optStr'], ['price', 'optStr'], ['qty', 'str']] },
-  { op: 'massCancel', branch: 'MassCancel', fields: [['account', 'str'], ['symbol', 'optStr'], ['clOrdId', 'optStr']] },
-  { op: 'halt', branch: 'Halt', fields: [['symbol', 'str']] },
-  { op: 'resume', branch: 'Resume', fields: [['symbol', 'str']] },
-  { op: 'book', branch: 'BookQuery', fields: [['symbol', 'str'], ['depth', 'optLong']] },
+  { op: 'instrument', branch: 'Instrument', fields: [['symbol', 'id'], ['tickSize', 'str'], ['lotSize', 'str'], ['minQty', 'optStr'], ['maxQty', 'optStr'], ['priceBand', 'optStr'], ['referencePrice', 'optStr'], ['status', 'optStr']] },
+  { op: 'new', branch: 'NewOrder', fields: [['account', 'id'], ['clOrdId', 'id'], ['symbol', 'id'], ['side', 'str'], ['type', 'str'], ['price', 'optStr'], ['qty', 'str'], ['tif', 'optStr'], ['postOnly', 'optBool'], ['stp', 'optStr']] },
+  { op: 'cancel', branch: 'Cancel', fields: [['account', 'id'], ['clOrdId', 'id'], ['origClOrdId', 'optId'], ['orderId', 'optLong'], ['symbol', 'optId']] },
+  { op: 'replace', branch: 'Replace', fields: [['account', 'id'], ['clOrdId', 'id'], ['origClOrdId', 'optId'], ['orderId', 'optLong'], ['symbol', 'optId'], ['price', 'optStr'], ['qty', 'str']] },
+  { op: 'massCancel', branch: 'MassCancel', fields: [['account', 'id'], ['symbol', 'optId'], ['clOrdId', 'optId']] },
+  { op: 'halt', branch: 'Halt', fields: [['symbol', 'id']] },
+  { op: 'resume', branch: 'Resume', fields: [['symbol', 'id']] },
+  { op: 'book', branch: 'BookQuery', fields: [['symbol', 'id'], ['depth', 'optLong']] },
 ] satisfies OpSpec[]).map((s) => ({ ...s, branch: NS + s.branch }));
 
 const KIND_STR = 0;
 const KIND_OPT_STR = 1;
 const KIND_OPT_LONG = 2;
 const KIND_OPT_BOOL = 3;
-const KIND_CODE: Record<Kind, number> = { str: KIND_STR, optStr: KIND_OPT_STR, optLong: KIND_OPT_LONG, optBool: KIND_OPT_BOOL };
+const KIND_ID = 4;
+const KIND_OPT_ID = 5;
+const KIND_CODE: Record<Kind, number> = { str: KIND_STR, optStr: KIND_OPT_STR, optLong: KIND_OPT_LONG, optBool: KIND_OPT_BOOL, id: KIND_ID, optId: KIND_OPT_ID };
 
 /** The same specs as flat arrays: this runs for every command. */
 interface FastSpec { op: string; branch: string; names: string[]; kinds: number[] }
@@ -107,14 +116,16 @@ export function prepareCommand(raw: unknown): Command {
     const kind = kinds[i];
     let v = src[name];
     if (v === undefined || v === null) {
-      if (kind === KIND_STR) refuse(`${op}: ${name} is required`);
+      if (kind === KIND_STR || kind === KIND_ID) refuse(`${op}: ${name} is required`);
       continue;
     }
-    if (kind === KIND_STR || kind === KIND_OPT_STR) {
+    if (kind === KIND_ID || kind === KIND_OPT_ID) {
+      if (!isId(v)) refuse(`${op}: ${idProblem(v, name) as string}`);
+    } else if (kind === KIND_STR || kind === KIND_OPT_STR) {
       if (typeof v !== 'string') refuse(`${op}: ${name} must be a string`);
       if (v.length > MAX_STRING || !(v as unknown as WellFormed).isWellFormed()) refuse(checkString(v, `${op}: ${name}`) as string);
     } else if (kind === KIND_OPT_LONG) {
-      if (typeof v !== 'number' || !Number.isInteger(v) || Math.abs(v) > MAX_LONG) refuse(`${op}: ${name} must be an integer within +-2^52`);
+      if (!isInteger(v)) refuse(`${op}: ${name} must be an integer within +-2^52`);
       if (Object.is(v, -0)) v = 0; // Avro has no -0; the engine must see what replay will
     } else if (typeof v !== 'boolean') {
       refuse(`${op}: ${name} must be a boolean`);

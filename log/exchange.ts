@@ -162,7 +162,7 @@ export class Exchange {
       this.log(`snapshot at seq ${s.seq} skipped: the previous one is still being written`);
       return;
     }
-    this.snapshotting = writeSnapshot(this.dataDir, s)
+    this.snapshotting = writeSnapshot(this.dataDir, { ...s, logId: this.writer.logId })
       .then(() => {
         this.lastSnapshotSeq = Math.max(this.lastSnapshotSeq, s.seq);
         pruneSnapshots(this.dataDir, this.config.keepSnapshots);
@@ -188,7 +188,7 @@ export class Exchange {
       if (snapshot && this.sequencer.failed === null && seq > this.lastSnapshotSeq) {
         // a snapshot only shortens the next start: failing to write one (disk full) loses nothing
         try {
-          const path = writeSnapshotSync(this.dataDir, this.machine.snapshot());
+          const path = writeSnapshotSync(this.dataDir, { ...this.machine.snapshot(), logId: this.writer.logId });
           this.lastSnapshotSeq = seq;
           pruneSnapshots(this.dataDir, this.config.keepSnapshots);
           this.log(`snapshot at seq ${seq} written: ${path}`);

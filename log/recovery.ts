@@ -23,6 +23,7 @@ import { existsSync, readFileSync, readdirSync, renameSync, statSync, truncateSy
 import { join } from 'node:path';
 import { createEngine, restoreEngine, type EngineEvent } from '../engine/index.js';
 import type { LadderFactory } from '../native/ladder.js';
+import { parseHeader } from './container.js';
 import { DamageError } from './errors.js';
 import { fsyncDir, indexPathOf, listSegments, listSnapshots, listTempFiles, type SegmentFile, type SnapshotFile } from './files.js';
 import { blockKey, type LogRecord } from './records.js';
@@ -145,6 +146,7 @@ function attempt(o: RecoverOptions, log: (s: string) => void): Recovery {
     try {
       const data = readSnapshot(snap.path);
       if (data.seq !== snap.seq) throw new Error(`holds seq ${data.seq}, not the seq its name says`);
+      if (foreign(data.logId, s.logId)) throw new Error(`it belongs to another log: its log id is ${data.logId}, this log's is ${s.logId}`);
       const engine = restoreEngine(data.state, o.ladder);
       const hash = engine.stateHash();
       if (hash !== data.hash) throw new Error(`restored state hash ${hash} differs from the recorded ${data.hash}`);
@@ -269,6 +271,8 @@ function checkVouchers(o: RecoverOptions, log: (s: string) => void, s: Survey): 
   let reached = s.end;
   for (const snap of listSnapshots(o.dir)) {
     if (snap.seq <= s.end) continue;
+    // a snapshot of another log says nothing about this one (it is reported as unusable, below)
+    if (foreign(snapshotLogId(snap.path), s.logId)) continue;
     evidence.push(`snapshot ${snap.name} holds the state after seq ${snap.seq}`);
     reached = Math.max(reached, snap.seq);
   }
@@ -316,6 +320,17 @@ function checkVouchers(o: RecoverOptions, log: (s: string) => void, s: Survey): 
     if (!present.has(idxPath.replace(/\.idx$/, '.avro'))) unlinkSync(idxPath);
   }
   fsyncDir(o.dir);
+}
+
+/** Whether a file's log id says it belongs to another log (files from before log ids carry none). */
+function foreign(fileLogId: string | undefined | null, logId: string | null): boolean {
+  return fileLogId != null && logId !== null && fileLogId !== logId;
+}
+
+/** The log id in a snapshot's header, read without decoding its state. */
+function snapshotLogId(path: string): string | undefined {
+  const h = parseHeader(readFileSync(path));
+  return typeof h === 'string' ? undefined : h.meta.get('matchlog.log');
 }
 
 /** Step 4: decode and apply every block from the segment holding the machine's seq + 1 on. */

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 
 /** Bumped with every schema change; a new version must still read every older file. */
 export const RECORD_SCHEMA_VERSION = 1;
-export const SNAPSHOT_SCHEMA_VERSION = 1;
+export const SNAPSHOT_SCHEMA_VERSION = 2;
 
 /** Fully qualified names of the record body branches. */
 export const NS = 'matchlog.log.';

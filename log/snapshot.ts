@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import { open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { EngineSnapshot, InstrumentState, OrderState } from '../engine/index.js';
+import { MAX_INTEGER, notionalFrom, notionalPlain, type EngineSnapshot, type InstrumentState, type OrderState } from '../engine/index.js';
 import { SYNC_SIZE, encodeHeader, longSize, parseHeader, readBlock, writeLong } from './container.js';
 import { fsyncDir, listSnapshots, snapshotName } from './files.js';
 import { SNAPSHOT_SCHEMA_VERSION, snapshotReader, snapshotSchemaJson, snapshotType } from './schema.js';
@@ -18,9 +18,20 @@ export interface SnapshotData {
   epoch: number;
   hash: string;
   state: EngineSnapshot;
+  /** The log the state belongs to (header key `matchlog.log`, as in its segments); absent in older files. */
+  logId?: string;
 }
 
 const INSTRUMENT_OPTIONAL = ['minQty', 'maxQty', 'priceBand', 'referencePrice', 'status'] as const;
+
+/**
+ * cumNotional is `["long","string"]` since schema version 2: a long while avsc
+ * can encode it exactly as a JS number (|n| <= 2^52), else the decimal digits.
+ * A long keeps small snapshots as they were; any reader takes both branches.
+ */
+function notionalToAvro(v: number | string): number | string {
+  return typeof v === 'number' && v <= MAX_INTEGER ? v : String(v);
+}
 
 function toAvro(s: SnapshotData): Record<string, unknown> {
   return {
@@ -30,7 +41,7 @@ function toAvro(s: SnapshotData): Record<string, unknown> {
       for (const k of INSTRUMENT_OPTIONAL) v[k] = i[k] ?? null;
       return v;
     }),
-    orders: s.state.orders,
+    orders: s.state.orders.map((o) => ({ ...o, cumNotional: notionalToAvro(o.cumNotional) })),
   };
 }
 
@@ -40,18 +51,25 @@ function fromAvro(v: Record<string, unknown>): SnapshotData {
     for (const [k, x] of Object.entries(i)) if (x !== null) out[k] = x;
     return out as unknown as InstrumentState;
   });
-  const orders = (v.orders as Record<string, unknown>[]).map((o) => ({ ...o }) as unknown as OrderState);
-  if (v.stateVersion !== 1) throw new Error(`unsupported engine state version ${String(v.stateVersion)}`);
+  const orders = (v.orders as Record<string, unknown>[]).map((o) => {
+    const n = notionalFrom(o.cumNotional);
+    if (n === null) throw new Error(`snapshot order ${String(o.orderId)}: cumNotional ${String(o.cumNotional)} is not a non-negative integer`);
+    return { ...o, cumNotional: notionalPlain(n) } as unknown as OrderState;
+  });
+  // state version 1 (written before exact notional) is version 2 with only small notionals
+  if (v.stateVersion !== 1 && v.stateVersion !== 2) throw new Error(`unsupported engine state version ${String(v.stateVersion)}`);
   return {
     seq: v.seq as number, ts: v.ts as number, epoch: v.epoch as number, hash: v.hash as string,
-    state: { version: 1, instruments, orders },
+    state: { version: 2, instruments, orders },
   };
 }
 
 /** The bytes of a snapshot file. */
 export function encodeSnapshot(s: SnapshotData): Buffer {
   const sync = randomBytes(SYNC_SIZE);
-  const header = encodeHeader(snapshotSchemaJson, { 'matchlog.kind': 'snapshot', 'matchlog.version': String(SNAPSHOT_SCHEMA_VERSION) }, sync);
+  const meta: Record<string, string> = { 'matchlog.kind': 'snapshot', 'matchlog.version': String(SNAPSHOT_SCHEMA_VERSION) };
+  if (s.logId !== undefined) meta['matchlog.log'] = s.logId;
+  const header = encodeHeader(snapshotSchemaJson, meta, sync);
   const data = snapshotType.toBuffer(toAvro(s));
   const prefix = Buffer.alloc(longSize(1) + longSize(data.length));
   writeLong(prefix, writeLong(prefix, 0, 1), data.length);
@@ -66,7 +84,9 @@ export function readSnapshot(path: string): SnapshotData {
   const frame = readBlock(buf, header.end, header.sync, false);
   if (typeof frame === 'string') throw new Error(frame);
   const value = snapshotType.fromBuffer(buf.subarray(frame.dataStart, frame.dataEnd), snapshotReader.resolver(header.schema)) as Record<string, unknown>;
-  return fromAvro(value);
+  const data = fromAvro(value);
+  const logId = header.meta.get('matchlog.log');
+  return logId === undefined ? data : { ...data, logId };
 }
 
 /** Writes a snapshot atomically and synchronously (start-up, shutdown); returns its path. */

@@ -128,7 +128,8 @@ describe('time in force and order types', () => {
     s.limit('m', 'a', 'sell', '100', '5');
     const evs = s.limit('t', 'x', 'buy', '100', '8', { tif: 'IOC' });
     assert.deepEqual(types(evs), ['accepted', 'trade', 'bookDelta', 'cancelled:ioc']);
-    assert.equal(evs[3].leavesQty, '3');
+    assert.equal(evs[3].cancelledQty, '3');
+    assert.equal(evs[3].leavesQty, '0');
     assert.deepEqual(s.levels('bids'), []);
   });
 
@@ -156,21 +157,36 @@ describe('time in force and order types', () => {
 
   test('a market order walks no further than the price band (market-order protection)', () => {
     const s = new Session({ symbol: 'X', tickSize: '1', lotSize: '1', priceBand: '0.05', referencePrice: '100' });
-    s.limit('m', 'a', 'sell', '101', '5');
-    s.limit('m', 'b', 'sell', '105', '5');
-    s.limit('m', 'c', 'sell', '105', '5'); // at the band's edge: reachable
-    s.limit('m', 'd', 'sell', '104', '5');
-    s.do({ op: 'replace', account: 'm', clOrdId: 'd2', origClOrdId: 'd', price: '105', qty: '5' });
+    const rests = ['accepted', 'bookDelta'];
+    // liquidity beyond the band's edges, placed while the reference allowed it:
+    // an ask at 110 while the last trade was 105, then back to 100 and a bid at 96
+    assert.deepEqual(types(s.limit('m', 'p1', 'sell', '105', '1')), rests);
+    assert.deepEqual(types(s.limit('t', 'p2', 'buy', '105', '1')), ['accepted', 'trade', 'bookDelta']);
+    assert.deepEqual(types(s.limit('m', 'far', 'sell', '110', '5')), rests);
+    assert.deepEqual(types(s.limit('m', 'p3', 'buy', '100', '1')), rests);
+    assert.deepEqual(types(s.limit('t', 'p4', 'sell', '100', '1')), ['accepted', 'trade', 'bookDelta']);
+    assert.deepEqual(types(s.limit('m', 'low', 'buy', '96', '1')), rests);
+    // the reference is 100: a buy market order may go up to 105
+    assert.deepEqual(types(s.limit('m', 'a', 'sell', '101', '5')), rests);
+    assert.deepEqual(types(s.limit('m', 'b', 'sell', '105', '5')), rests);
+    assert.deepEqual(types(s.limit('m', 'c', 'sell', '105', '5')), rests); // at the band's edge: reachable
+    assert.deepEqual(types(s.limit('m', 'd', 'sell', '104', '5')), rests);
+    assert.deepEqual(types(s.do({ op: 'replace', account: 'm', clOrdId: 'd2', origClOrdId: 'd', price: '105', qty: '5' })), ['replaced', 'bookDelta', 'bookDelta']);
+    assert.deepEqual(s.levels('asks'), ['5@101/1', '15@105/3', '5@110/1']);
     const evs = s.market('t', 'x', 'buy', '30');
-    assert.deepEqual(only(evs, 'trade').map((t) => t.price), ['101', '105', '105', '105']);
-    assert.equal(evs.at(-1)!.reason, 'no_liquidity');
-    assert.equal(evs.at(-1)!.leavesQty, '10');
+    assert.deepEqual(types(evs), ['accepted', 'trade', 'bookDelta', 'trade', 'trade', 'trade', 'bookDelta', 'cancelled:no_liquidity']);
+    assert.deepEqual(only(evs, 'trade').map((t) => `${t.makerClOrdId}@${t.price}`), ['a@101', 'b@105', 'c@105', 'd2@105']);
+    assert.equal(evs.at(-1)!.leavesQty, '0');
+    assert.equal(evs.at(-1)!.cancelledQty, '10');
+    assert.deepEqual(s.levels('asks'), ['5@110/1'], 'the ask beyond the band is untouched');
     // the reference is now 105: a sell market order may go down to 99.75 -> 100
-    s.limit('m', 'e', 'buy', '100', '1');
-    s.limit('m', 'f', 'buy', '99', '1');
+    assert.deepEqual(types(s.limit('m', 'e', 'buy', '100', '1')), rests);
+    assert.deepEqual(s.levels('bids'), ['1@100/1', '1@96/1']);
     const sell = s.market('t', 'y', 'sell', '2');
-    assert.deepEqual(only(sell, 'trade').map((t) => t.price), ['100']);
-    assert.equal(sell.at(-1)!.reason, 'no_liquidity');
+    assert.deepEqual(types(sell), ['accepted', 'trade', 'bookDelta', 'cancelled:no_liquidity']);
+    assert.deepEqual(only(sell, 'trade').map((t) => `${t.makerClOrdId}@${t.price}`), ['e@100']);
+    assert.equal(sell.at(-1)!.cancelledQty, '1');
+    assert.deepEqual(s.levels('bids'), ['1@96/1'], 'the bid beyond the band is untouched');
   });
 
   test('a post-only order that would take liquidity is rejected; one that would not rests', () => {
@@ -203,7 +219,7 @@ describe('self-trade prevention', () => {
     const evs = s.limit('me', 'x', 'buy', '101', '6', { stp: 'cancel_incoming' });
     assert.deepEqual(types(evs), ['accepted', 'trade', 'bookDelta', 'cancelled:stp']);
     assert.equal(evs[3].clOrdId, 'x');
-    assert.equal(evs[3].leavesQty, '4');
+    assert.equal(evs[3].cancelledQty, '4');
     assert.deepEqual(s.levels('asks'), ['3@100/1', '4@101/1']);
   });
 
@@ -232,6 +248,8 @@ describe('cancel, replace, mass cancel', () => {
     assert.deepEqual(types(c1), ['cancelled:user', 'bookDelta']);
     assert.equal(c1[0].clOrdId, 'c1');
     assert.equal(c1[0].origClOrdId, '1');
+    // FIX: LeavesQty(151) is 0 on a cancel; what was cancelled travels separately
+    assert.deepEqual([c1[0].qty, c1[0].leavesQty, c1[0].cumQty, c1[0].cancelledQty], ['5', '0', '0', '5']);
     assert.equal(c1[1].qty, '5');
     assert.deepEqual(types(s.do({ op: 'cancel', account: 'a', clOrdId: 'c2', orderId: second[0].orderId })), ['cancelled:user', 'bookDelta']);
     assert.deepEqual(types(s.do({ op: 'cancel', account: 'a', clOrdId: 'c3', origClOrdId: '1' })), ['cancelRejected:unknown_order']);
@@ -297,6 +315,33 @@ describe('cancel, replace, mass cancel', () => {
     assert.equal(m1[4].count, 2);
     assert.deepEqual(s.levels('bids'), ['5@10/1']);
     assert.deepEqual(types(s.do({ op: 'massCancel', account: 'a' })), ['cancelled:mass', 'bookDelta', 'massCancelled']);
+  });
+});
+
+describe('exact money', () => {
+  test('cumNotional is exact past 2^53: 100.00000001 at 65000.01 on tick 0.01, lot 0.00000001', () => {
+    const s = new Session({ symbol: 'X', tickSize: '0.01', lotSize: '0.00000001' });
+    s.limit('m', 'a', 'sell', '65000.01', '150');
+    const evs = s.limit('t', 'b', 'buy', '65000.01', '100.00000001');
+    const trade = only(evs, 'trade')[0];
+    // 6,500,001 ticks x 10,000,000,001 lots = 65,000,010,006,500,001: a float prints 6500001.00065
+    assert.equal(trade.takerCumNotional, '6500001.0006500001');
+    assert.equal(trade.makerCumNotional, '6500001.0006500001');
+    // the sum goes on exactly, and order events carry it too
+    const more = s.limit('t', 'c', 'buy', '65000.01', '0.00000003');
+    assert.equal(only(more, 'trade')[0].makerCumNotional, '6500001.0026000004');
+    const cancel = s.do({ op: 'cancel', account: 'm', clOrdId: 'x', origClOrdId: 'a' });
+    assert.equal(cancel[0].cumNotional, '6500001.0026000004');
+    assert.equal(cancel[0].cancelledQty, '49.99999996');
+  });
+
+  test('the price band is judged exactly where diff x den and num x ref pass 2^53', () => {
+    // |p - ref| x 10^7 = 1234 x ref + 2: just outside, but as floats both sides round to the same value
+    const s = new Session({ symbol: 'X', tickSize: '1', lotSize: '1', priceBand: '0.0001234', referencePrice: '100000003363047' });
+    assert.deepEqual(types(s.limit('a', '1', 'sell', '100012343363462', '1')), ['rejected:price_out_of_band']);
+    assert.deepEqual(types(s.limit('a', '2', 'sell', '100012343363461', '1')), ['accepted', 'bookDelta']);
+    assert.deepEqual(types(s.limit('a', '3', 'buy', '99987663362632', '1')), ['rejected:price_out_of_band']);
+    assert.deepEqual(types(s.limit('a', '4', 'buy', '99987663362633', '1')), ['accepted', 'bookDelta']);
   });
 });
 

@@ -10,10 +10,11 @@ import { BlockBuilder, decodeBlock, toLogRecord } from '../log/records.js';
 import { bodyOf } from '../log/codec.js';
 import { recordType } from '../log/schema.js';
 import { arbCommand } from './log-helpers.js';
+import { assertProperty } from './property.js';
 
-test('every command type encodes and decodes to itself', () => {
+test('every command type encodes and decodes to itself', (t) => {
   const seen = new Set<string>();
-  fc.assert(fc.property(arbCommand, fc.nat({ max: 2 ** 52 }), fc.nat({ max: 2 ** 52 }), (cmd, seq, ts) => {
+  assertProperty(t, fc.property(arbCommand, fc.nat({ max: 2 ** 52 }), fc.nat({ max: 2 ** 52 }), (cmd, seq, ts) => {
     seen.add(cmd.op);
     const norm = prepareCommand(cmd);
     const body = bodyOf(norm);
@@ -25,8 +26,8 @@ test('every command type encodes and decodes to itself', () => {
   assert.deepEqual([...seen].sort(), [...COMMAND_OPS].sort());
 });
 
-test('a block of commands decodes to the same commands, with its CRC checked', () => {
-  fc.assert(fc.property(fc.array(arbCommand, { minLength: 1, maxLength: 40 }), (cmds) => {
+test('a block of commands decodes to the same commands, with its CRC checked', (t) => {
+  assertProperty(t, fc.property(fc.array(arbCommand, { minLength: 1, maxLength: 40 }), (cmds) => {
     const b = new BlockBuilder(1 << 20);
     cmds.forEach((c, i) => b.command(i + 1, 1000 + i, 'o', prepareCommand(c)));
     b.checkpoint(cmds.length, 2000, 'abc');
@@ -43,9 +44,9 @@ test('a block of commands decodes to the same commands, with its CRC checked', (
   }), { numRuns: 300 });
 });
 
-test('anything is either refused with InvalidCommandError or logged and decoded to what the engine applied', () => {
+test('anything is either refused with InvalidCommandError or logged and decoded to what the engine applied', (t) => {
   const shaped = fc.record({ op: fc.constantFrom(...COMMAND_OPS, 'nope'), account: fc.anything(), clOrdId: fc.anything(), symbol: fc.anything(), side: fc.anything(), type: fc.anything(), qty: fc.anything(), price: fc.anything(), orderId: fc.anything(), depth: fc.anything(), postOnly: fc.anything(), tickSize: fc.anything(), lotSize: fc.anything() }, { requiredKeys: ['op'] });
-  fc.assert(fc.property(fc.oneof(fc.anything(), shaped), (raw) => {
+  assertProperty(t, fc.property(fc.oneof(fc.anything(), shaped), (raw) => {
     let p;
     try {
       p = prepareCommand(raw);
@@ -62,7 +63,9 @@ test('anything is either refused with InvalidCommandError or logged and decoded 
 test('refusals say why', () => {
   assert.throws(() => prepareCommand({ op: 'new', account: 'a', clOrdId: 'c', symbol: 'S', side: 'buy', type: 'limit', qty: 5 }), /new: qty must be a string/);
   assert.throws(() => prepareCommand({ op: 'cancel', account: 'a', clOrdId: 'c', orderId: 1.5 }), /orderId must be an integer/);
-  assert.throws(() => prepareCommand({ op: 'halt', symbol: 'A\ud800' }), /lone surrogate/);
+  assert.throws(() => prepareCommand({ op: 'halt', symbol: 'A\ud800' }), /halt: symbol has character U\+D800 at position 2; an id is 1 to 64 printable ASCII/);
+  assert.throws(() => prepareCommand({ op: 'new', account: 'a', clOrdId: 'c'.repeat(2000), symbol: 'S', side: 'buy', type: 'limit', qty: '1' }), /new: clOrdId is longer than 64 characters/);
+  assert.throws(() => prepareCommand({ op: 'new', account: 'a', clOrdId: 'c', symbol: 'S', side: 'b\ud800', type: 'limit', qty: '1' }), /new: side is not well-formed Unicode \(lone surrogate\)/);
   assert.throws(() => prepareCommand({ op: 'warp' }), /unknown op "warp"/);
   assert.throws(() => prepareCommand([1]), /must be an object/);
   assert.throws(() => prepareCommand({ op: 'book', symbol: 'A', depth: 2 ** 53 }), /depth must be an integer within/);

@@ -25,6 +25,8 @@ export { prng } from '../replay/prng.js';
 // Avro has no -0: the codec turns it into 0 before the engine sees it
 const text = fc.string({ unit: 'binary', maxLength: 24 }).filter((s) => (s as unknown as { isWellFormed(): boolean }).isWellFormed());
 const decimal = fc.oneof(fc.constantFrom('1', '0.01', '100.25', '1e3', '-5', ''), text);
+/** Ids (account, clOrdId, origClOrdId, symbol) within the rule the codec holds them to (engine/limits.ts). */
+const id = fc.string({ unit: fc.integer({ min: 0x21, max: 0x7e }).map((c) => String.fromCharCode(c)), minLength: 1, maxLength: 64 });
 const long = fc.integer({ min: -(2 ** 52), max: 2 ** 52 }).chain((n) => fc.constantFrom(n, -n, 0, 1, 12345, 2 ** 52, -(2 ** 52))).map((v) => v + 0);
 
 function rec<T>(req: Record<string, fc.Arbitrary<unknown>>, opt: Record<string, fc.Arbitrary<unknown>>): fc.Arbitrary<T> {
@@ -32,15 +34,15 @@ function rec<T>(req: Record<string, fc.Arbitrary<unknown>>, opt: Record<string, 
 }
 
 export const arbCommand: fc.Arbitrary<Command> = fc.oneof(
-  rec<Command>({ op: fc.constant('instrument'), symbol: text, tickSize: decimal, lotSize: decimal },
+  rec<Command>({ op: fc.constant('instrument'), symbol: id, tickSize: decimal, lotSize: decimal },
     { minQty: decimal, maxQty: decimal, priceBand: decimal, referencePrice: decimal, status: fc.oneof(fc.constantFrom('open', 'halted'), text) }),
-  rec<Command>({ op: fc.constant('new'), account: text, clOrdId: text, symbol: text, side: fc.oneof(fc.constantFrom('buy', 'sell'), text), type: fc.oneof(fc.constantFrom('limit', 'market'), text), qty: decimal },
+  rec<Command>({ op: fc.constant('new'), account: id, clOrdId: id, symbol: id, side: fc.oneof(fc.constantFrom('buy', 'sell'), text), type: fc.oneof(fc.constantFrom('limit', 'market'), text), qty: decimal },
     { price: decimal, tif: fc.constantFrom('GTC', 'IOC', 'FOK', 'DAY'), postOnly: fc.boolean(), stp: fc.constantFrom('cancel_resting', 'cancel_incoming', 'cancel_both', 'x') }),
-  rec<Command>({ op: fc.constant('cancel'), account: text, clOrdId: text }, { origClOrdId: text, orderId: long, symbol: text }),
-  rec<Command>({ op: fc.constant('replace'), account: text, clOrdId: text, qty: decimal }, { origClOrdId: text, orderId: long, symbol: text, price: decimal }),
-  rec<Command>({ op: fc.constant('massCancel'), account: text }, { symbol: text, clOrdId: text }),
-  rec<Command>({ op: fc.constantFrom('halt', 'resume'), symbol: text }, {}),
-  rec<Command>({ op: fc.constant('book'), symbol: text }, { depth: long }),
+  rec<Command>({ op: fc.constant('cancel'), account: id, clOrdId: id }, { origClOrdId: id, orderId: long, symbol: id }),
+  rec<Command>({ op: fc.constant('replace'), account: id, clOrdId: id, qty: decimal }, { origClOrdId: id, orderId: long, symbol: id, price: decimal }),
+  rec<Command>({ op: fc.constant('massCancel'), account: id }, { symbol: id, clOrdId: id }),
+  rec<Command>({ op: fc.constantFrom('halt', 'resume'), symbol: id }, {}),
+  rec<Command>({ op: fc.constant('book'), symbol: id }, { depth: long }),
 );
 
 // --- a cheap random order flow for crash and replay tests ---

@@ -1,11 +1,11 @@
 // A naive reference model of the matching rules: plain arrays, linear scans,
-// sorting on every look. Written to be obviously right, not fast. The property
-// tests demand that the engine emits exactly the events this model emits.
-// It shares only the instrument grid (Instrument: tick/lot parsing, tested on
-// its own) and the event types with the engine.
+// sorting on every look, BigInt money. Written to be obviously right, not fast.
+// The property tests demand that the engine emits exactly the events this
+// model emits. It shares only types with the engine: its grid, band and id
+// rules are its own (reference-instrument.ts).
 
 import type { Command, EngineEvent, RejectReason, CancelReason, CancelRejectReason } from '../engine/index.js';
-import { Instrument } from '../engine/index.js';
+import { RefInstrument, isId, parseDec, unitsOf, type Dec } from './reference-instrument.js';
 
 type Side = 0 | 1;
 
@@ -21,27 +21,23 @@ interface MOrder {
   qty: number;
   leavesQty: number;
   cumQty: number;
-  cumNotional: number;
+  cumNotional: bigint;
   postOnly: boolean;
   stp: 'cancel_resting' | 'cancel_incoming' | 'cancel_both';
   time: number; // priority stamp: lower is earlier
-  /** For a market order: the worst price it may trade at (the band's edge), taken at entry. */
-  collar: number;
+  /** For a market order: the worst price it may trade at (the band's edge, taken at entry); null: none. */
+  collar: bigint | null;
 }
 
-const isStr = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
+const MAX_INTEGER = 2 ** 52;
 
 export class ReferenceModel {
-  instruments: Instrument[] = [];
+  instruments: RefInstrument[] = [];
   resting: MOrder[] = [];
   private clock = 0;
 
-  inst(symbol: string): Instrument | undefined {
+  inst(symbol: string): RefInstrument | undefined {
     return this.instruments.find((i) => i.symbol === symbol);
-  }
-
-  instrument(symbol: string): Instrument | undefined {
-    return this.inst(symbol);
   }
 
   /** Orders of one side of a book, best first, earliest first within a price. */
@@ -74,7 +70,7 @@ export class ReferenceModel {
   }
 
   private cancelled(o: MOrder, seq: number, clOrdId: string, reason: CancelReason): EngineEvent {
-    return { type: 'cancelled', ...this.view(o, seq), clOrdId, origClOrdId: o.clOrdId, reason };
+    return { type: 'cancelled', ...this.view(o, seq), leavesQty: 0, cancelledQty: o.leavesQty, clOrdId, origClOrdId: o.clOrdId, reason };
   }
 
   private live(account: string, clOrdId: string): MOrder | undefined {
@@ -88,20 +84,26 @@ export class ReferenceModel {
   apply(c: Command, seq: number): EngineEvent[] {
     const out: EngineEvent[] = [];
     const rej = (account: unknown, clOrdId: unknown, symbol: unknown, reason: RejectReason, text = ''): EngineEvent[] => {
-      out.push({ type: 'rejected', seq, account: typeof account === 'string' ? account : '', clOrdId: typeof clOrdId === 'string' ? clOrdId : '', symbol: typeof symbol === 'string' ? symbol : '', reason, text });
+      out.push({ type: 'rejected', seq, account: isId(account) ? account : '', clOrdId: isId(clOrdId) ? clOrdId : '', symbol: isId(symbol) ? symbol : '', reason, text });
       return out;
+    };
+    // a price or quantity as the engine judges its form: parsed, and a price must be positive
+    const dec = (s: unknown, positive: boolean): Dec | null => {
+      const d = parseDec(s);
+      return d && (!positive || d.int > 0n) ? d : null;
     };
     switch (c.op) {
       case 'instrument': {
-        if (isStr(c.symbol) && this.inst(c.symbol)) return rej('', '', c.symbol, 'invalid_order');
-        const i = Instrument.create(c);
-        if (typeof i === 'string') return rej('', '', c.symbol, 'invalid_order');
+        if (isId(c.symbol) && this.inst(c.symbol)) return rej('', '', c.symbol, 'invalid_order');
+        const i = RefInstrument.create(c);
+        if (!i) return rej('', '', c.symbol, 'invalid_order');
         this.instruments.push(i);
         out.push({ type: 'instrument', seq, symbol: i.symbol, status: i.halted ? 'halted' : 'open' });
         return out;
       }
       case 'halt':
       case 'resume': {
+        if (!isId(c.symbol)) return rej('', '', c.symbol, 'invalid_order');
         const i = this.inst(c.symbol);
         if (!i) return rej('', '', c.symbol, 'unknown_symbol');
         i.halted = c.op === 'halt';
@@ -109,21 +111,24 @@ export class ReferenceModel {
         return out;
       }
       case 'book': {
-        const i = this.inst(c.symbol);
-        if (!i) return rej('', '', c.symbol, 'unknown_symbol');
+        if (!isId(c.symbol)) return rej('', '', c.symbol, 'invalid_order');
         const depth = c.depth ?? 10;
+        if (!Number.isInteger(depth) || depth <= 0 || depth > MAX_INTEGER) return rej('', '', c.symbol, 'invalid_order');
+        if (!this.inst(c.symbol)) return rej('', '', c.symbol, 'unknown_symbol');
         const lv = (side: Side) => {
           const prices: number[] = [];
           for (const o of this.sideOrders(c.symbol, side)) if (!prices.includes(o.price)) prices.push(o.price);
-          return prices.slice(0, depth).map((p) => ({ price: p, ...this.level(c.symbol, side, p) }));
+          return prices.slice(0, Math.min(depth, 10_000)).map((p) => ({ price: p, ...this.level(c.symbol, side, p) }));
         };
         out.push({ type: 'book', seq, symbol: c.symbol, bids: lv(0), asks: lv(1) });
         return out;
       }
       case 'massCancel': {
-        if (!isStr(c.account)) return rej(c.account, c.clOrdId, c.symbol, 'invalid_order');
+        if (!isId(c.account) || (c.symbol != null && !isId(c.symbol)) || (c.clOrdId != null && !isId(c.clOrdId))) {
+          return rej(c.account, c.clOrdId, c.symbol, 'invalid_order');
+        }
         const mine = this.resting
-          .filter((o) => o.account === c.account && (c.symbol === undefined || o.symbol === c.symbol))
+          .filter((o) => o.account === c.account && (c.symbol == null || o.symbol === c.symbol))
           .sort((a, b) => a.orderId - b.orderId);
         for (const o of mine) {
           this.unrest(o);
@@ -135,11 +140,14 @@ export class ReferenceModel {
       }
       case 'cancel':
       case 'replace': {
-        if (!isStr(c.account) || !isStr(c.clOrdId) || (!isStr(c.origClOrdId) && typeof c.orderId !== 'number')) {
+        const byId = c.origClOrdId == null;
+        const orderIdOk = c.orderId == null || (Number.isInteger(c.orderId) && c.orderId > 0 && c.orderId <= MAX_INTEGER);
+        const origOk = byId ? c.orderId != null : isId(c.origClOrdId);
+        if (!isId(c.account) || !isId(c.clOrdId) || !orderIdOk || !origOk || (c.symbol != null && !isId(c.symbol))) {
           return rej(c.account, c.clOrdId, c.symbol, 'invalid_order');
         }
-        const o = this.resting.find((x) => x.account === c.account &&
-          (typeof c.origClOrdId === 'string' ? x.clOrdId === c.origClOrdId : x.orderId === c.orderId));
+        const o = this.resting.find((x) => x.account === c.account && (byId ? x.orderId === c.orderId : x.clOrdId === c.origClOrdId) &&
+          (c.symbol == null || x.symbol === c.symbol));
         const crej = (reason: CancelRejectReason): EngineEvent[] => {
           out.push({
             type: 'cancelRejected', seq, account: c.account, clOrdId: c.clOrdId,
@@ -149,24 +157,30 @@ export class ReferenceModel {
           });
           return out;
         };
-        if (!o || (c.symbol !== undefined && c.symbol !== o.symbol)) return crej('unknown_order');
         if (c.op === 'cancel') {
+          if (!o) return crej('unknown_order');
           this.unrest(o);
           out.push(this.cancelled(o, seq, c.clOrdId, 'user'));
           this.delta(out, seq, o.symbol, o.side, o.price);
           return out;
         }
-        const i = this.inst(o.symbol) as Instrument;
+        const pd = c.price == null ? null : dec(c.price, true);
+        if (c.price != null && !pd) return crej('invalid_order');
+        const qd = dec(c.qty, false);
+        if (!qd) return crej('invalid_order');
+        if (!o) return crej('unknown_order');
+        const i = this.inst(o.symbol) as RefInstrument;
         if (i.halted) return crej('halted');
         let price = o.price;
-        if (c.price !== undefined) {
-          price = i.ticks(c.price);
-          if (price === -2) return crej('off_tick');
-          if (price <= 0) return crej('invalid_order');
+        if (pd) {
+          const t = unitsOf(pd, i.tick);
+          if (t === 'off_grid') return crej('off_tick');
+          if (t === 'too_large') return crej('invalid_order');
+          price = t;
         }
-        const qty = i.lots(c.qty);
-        if (qty === -2) return crej('off_lot');
-        if (qty === -1) return crej('invalid_order');
+        const qty = unitsOf(qd, i.lot);
+        if (qty === 'off_grid') return crej('off_lot');
+        if (qty === 'too_large') return crej('invalid_order');
         if (qty < i.minQty || qty > i.maxQty) return crej('qty_out_of_range');
         if (qty <= o.cumQty) return crej('invalid_order');
         if (price !== o.price && i.outOfBand(price)) return crej('price_out_of_band');
@@ -193,30 +207,34 @@ export class ReferenceModel {
       }
       case 'new': {
         const { account, clOrdId, symbol } = c;
-        if (!isStr(account) || !isStr(clOrdId) || !isStr(symbol)) return rej(account, clOrdId, symbol, 'invalid_order');
+        if (!isId(account) || !isId(clOrdId) || !isId(symbol)) return rej(account, clOrdId, symbol, 'invalid_order');
         if (c.side !== 'buy' && c.side !== 'sell') return rej(account, clOrdId, symbol, 'invalid_order');
         if (c.type !== 'limit' && c.type !== 'market') return rej(account, clOrdId, symbol, 'invalid_order');
         const tif = c.tif ?? (c.type === 'market' ? 'IOC' : 'GTC');
         if (!['GTC', 'IOC', 'FOK'].includes(tif)) return rej(account, clOrdId, symbol, 'invalid_order');
         const stp = c.stp ?? 'cancel_resting';
         if (!['cancel_resting', 'cancel_incoming', 'cancel_both'].includes(stp)) return rej(account, clOrdId, symbol, 'invalid_order');
-        if (c.postOnly !== undefined && typeof c.postOnly !== 'boolean') return rej(account, clOrdId, symbol, 'invalid_order');
+        if (c.postOnly != null && typeof c.postOnly !== 'boolean') return rej(account, clOrdId, symbol, 'invalid_order');
         const postOnly = c.postOnly === true;
-        if (c.type === 'market' && (c.price !== undefined || postOnly)) return rej(account, clOrdId, symbol, 'invalid_order');
-        if (c.type === 'limit' && typeof c.price !== 'string') return rej(account, clOrdId, symbol, 'invalid_order');
+        if (c.type === 'market' && (c.price != null || postOnly)) return rej(account, clOrdId, symbol, 'invalid_order');
+        const pd = c.type === 'limit' ? dec(c.price, true) : null;
+        if (c.type === 'limit' && !pd) return rej(account, clOrdId, symbol, 'invalid_order');
         if (postOnly && tif !== 'GTC') return rej(account, clOrdId, symbol, 'invalid_order');
+        const qd = dec(c.qty, false);
+        if (!qd) return rej(account, clOrdId, symbol, 'invalid_order');
         const i = this.inst(symbol);
         if (!i) return rej(account, clOrdId, symbol, 'unknown_symbol');
         if (i.halted) return rej(account, clOrdId, symbol, 'halted');
         let price = 0;
-        if (c.type === 'limit') {
-          price = i.ticks(c.price);
-          if (price === -2) return rej(account, clOrdId, symbol, 'off_tick');
-          if (price <= 0) return rej(account, clOrdId, symbol, 'invalid_order');
+        if (pd) {
+          const t = unitsOf(pd, i.tick);
+          if (t === 'off_grid') return rej(account, clOrdId, symbol, 'off_tick');
+          if (t === 'too_large') return rej(account, clOrdId, symbol, 'invalid_order');
+          price = t;
         }
-        const qty = i.lots(c.qty);
-        if (qty === -2) return rej(account, clOrdId, symbol, 'off_lot');
-        if (qty === -1) return rej(account, clOrdId, symbol, 'invalid_order');
+        const qty = unitsOf(qd, i.lot);
+        if (qty === 'off_grid') return rej(account, clOrdId, symbol, 'off_lot');
+        if (qty === 'too_large') return rej(account, clOrdId, symbol, 'invalid_order');
         if (qty < i.minQty || qty > i.maxQty) return rej(account, clOrdId, symbol, 'qty_out_of_range');
         if (c.type === 'limit' && i.outOfBand(price)) return rej(account, clOrdId, symbol, 'price_out_of_band');
         if (this.live(account, clOrdId)) return rej(account, clOrdId, symbol, 'duplicate_clordid');
@@ -224,15 +242,10 @@ export class ReferenceModel {
         if (postOnly && this.crosses(symbol, side, price)) return rej(account, clOrdId, symbol, 'post_only_would_cross');
         const o: MOrder = {
           orderId: seq, account, clOrdId, symbol, side, ordType: c.type, tif: tif as MOrder['tif'], price, qty,
-          leavesQty: qty, cumQty: 0, cumNotional: 0, postOnly, stp: stp as MOrder['stp'], time: 0,
-          collar: side === 0 ? Infinity : -Infinity,
-        };
-        const ref = i.lastPrice || i.referencePrice;
-        if (c.type === 'market' && i.bandDen > 0 && ref > 0) {
+          leavesQty: qty, cumQty: 0, cumNotional: 0n, postOnly, stp: stp as MOrder['stp'], time: 0,
           // market-order protection: no further than the band from the reference
-          o.collar = side === 0 ? Math.floor((ref * (i.bandDen + i.bandNum)) / i.bandDen)
-            : Math.ceil((ref * (i.bandDen - i.bandNum)) / i.bandDen);
-        }
+          collar: c.type === 'market' ? i.collar(side) : null,
+        };
         out.push({ type: 'accepted', ...this.view(o, seq), postOnly, stp: o.stp });
         if (tif === 'FOK' && this.fillable(o) < qty) {
           out.push(this.cancelled(o, seq, clOrdId, 'fok'));
@@ -241,14 +254,19 @@ export class ReferenceModel {
         this.execute(o, seq, out);
         return out;
       }
-      default:
-        return rej('', '', '', 'invalid_order');
+      default: {
+        const x = c as { account?: unknown; clOrdId?: unknown; symbol?: unknown };
+        return rej(x.account, x.clOrdId, x.symbol, 'invalid_order');
+      }
     }
   }
 
   private reaches(o: MOrder, price: number): boolean {
-    const limit = o.ordType === 'market' ? o.collar : o.price;
-    return o.side === 0 ? price <= limit : price >= limit;
+    if (o.ordType === 'market') {
+      if (o.collar === null) return true;
+      return o.side === 0 ? BigInt(price) <= o.collar : BigInt(price) >= o.collar;
+    }
+    return o.side === 0 ? price <= o.price : price >= o.price;
   }
 
   private crosses(symbol: string, side: Side, price: number): boolean {
@@ -292,8 +310,8 @@ export class ReferenceModel {
       }
       touch(r.price);
       const q = Math.min(r.leavesQty, o.leavesQty);
-      r.leavesQty -= q; r.cumQty += q; r.cumNotional += q * r.price;
-      o.leavesQty -= q; o.cumQty += q; o.cumNotional += q * r.price;
+      r.leavesQty -= q; r.cumQty += q; r.cumNotional += BigInt(q) * BigInt(r.price);
+      o.leavesQty -= q; o.cumQty += q; o.cumNotional += BigInt(q) * BigInt(r.price);
       if (r.leavesQty === 0) this.unrest(r);
       this.inst(o.symbol)!.lastPrice = r.price;
       out.push({

@@ -142,6 +142,16 @@ export const Tag = {
   MDEntryID: 278,
   /** matchlog's user-defined tag (FIX 4.4 has none): 1 cancel resting (default), 2 cancel incoming, 3 cancel both. */
   SelfTradePrevention: 7928,
+  StopPx: 99,
+  MinQty: 110,
+  MaxFloor: 111,
+  ExpireTime: 126,
+  NoRelatedSym: 146,
+  CashOrderQty: 152,
+  AggregatedBook: 266,
+  ExpireDate: 432,
+  OrdStatusReqID: 790,
+  LastLiquidityInd: 851,
 } as const;
 
 /** The gateway's own CompID (TargetCompID of every client message). */

@@ -1,0 +1,346 @@
+// Execution reports: one durable command's events become the FIX messages of
+// each account they concern. This is the one place that maps engine events to
+// FIX (a later change moves events into a typed buffer; only this file and
+// orders.ts read them). Reports derive everything from the command record
+// (seq, ts) and its events, so replaying the log rebuilds them byte for byte:
+// ExecIDs included.
+
+import type { EngineEvent, NewOrderCommand, Instrument, Notional, OrdTypeName, RejectReason, CancelRejectReason, TifName } from '../engine/index.js';
+import { formatScaled, fromUnits, type Unit } from '../engine/decimal.js';
+import type { Committed } from '../log/sequencer.js';
+import { BUY, SELL, type Side } from '../native/ladder.js';
+import { FixMessage, Tag } from './fix/message.js';
+import { fillStatus, type OrderTracker, type TrackedOrder } from './orders.js';
+
+/**
+ * AvgPx is exact whenever cumNotional / cumQty has a terminating decimal
+ * expansion; otherwise it is rounded half-even to this many decimals beyond
+ * the tick's (tick 0.01: 10 decimals).
+ */
+export const AVGPX_EXTRA_DECIMALS = 8;
+
+/** ExecID of answers the gateway gives itself (status, refusals before the log): they are not executions. */
+export const LOCAL_EXEC_ID = '0';
+
+/** OrderID where the engine assigned none (a rejected order, an unknown order). */
+export const NO_ORDER_ID = 'NONE';
+
+export type ReportSink = (account: string, msg: FixMessage) => void;
+
+// --- FIX values -----------------------------------------------------------------
+
+export function fixSide(side: Side): string {
+  return side === BUY ? '1' : '2';
+}
+
+export function fixOrdType(t: OrdTypeName): string {
+  return t === 'market' ? '1' : '2';
+}
+
+export function fixTif(t: TifName): string {
+  return t === 'GTC' ? '1' : t === 'IOC' ? '3' : '4';
+}
+
+/** OrdRejReason (103) for an engine rejection: the FIX 4.4 code where one fits, else 99 Other. */
+export function ordRejReason(r: RejectReason): number {
+  switch (r) {
+    case 'unknown_symbol': return 1;
+    case 'halted': return 2; // exchange closed
+    case 'duplicate_clordid': return 6; // duplicate order
+    case 'off_lot': case 'qty_out_of_range': return 13; // incorrect quantity
+    default: return 99; // off_tick, price_out_of_band, post_only_would_cross, invalid_order: FIX 4.4 has no closer code
+  }
+}
+
+/**
+ * CxlRejReason (102). The engine says `unknown_order` for an order that never
+ * was, is another account's, or is no longer live (it reveals nothing more),
+ * so 0 (too late) is never sent; nothing is ever pending, so neither is 3.
+ */
+export function cxlRejReason(r: CancelRejectReason): number {
+  switch (r) {
+    case 'unknown_order': return 1;
+    case 'duplicate_clordid': return 6;
+    case 'halted': case 'price_out_of_band': case 'post_only_would_cross': return 2; // exchange option
+    default: return 99;
+  }
+}
+
+const CANCEL_TEXT = {
+  user: 'user: cancelled on request',
+  ioc: 'ioc: the unfilled remainder of an IOC order',
+  fok: 'fok: a FOK order that could not fill in full',
+  no_liquidity: 'no_liquidity: the unfilled remainder of a market order (no more liquidity within the price band)',
+  stp: 'stp: self-trade prevention',
+  mass: 'mass: mass cancel',
+} as const;
+
+// --- values ---------------------------------------------------------------------
+
+function p2(n: number): string {
+  return n < 10 ? `0${n}` : `${n}`;
+}
+
+/** Epoch microseconds as a FIX UTCTimestamp with milliseconds: `YYYYMMDD-HH:MM:SS.sss` (truncated, never rounded up). */
+export function utcTimestamp(tsMicros: number): string {
+  const ms = Math.floor(tsMicros / 1000);
+  const d = new Date(ms);
+  const milli = ms - Math.floor(ms / 1000) * 1000;
+  return `${d.getUTCFullYear()}${p2(d.getUTCMonth() + 1)}${p2(d.getUTCDate())}-${p2(d.getUTCHours())}:${p2(d.getUTCMinutes())}:${p2(d.getUTCSeconds())}.${milli < 10 ? '00' : milli < 100 ? '0' : ''}${milli}`;
+}
+
+function gcd(a: bigint, b: bigint): bigint {
+  while (b !== 0n) [a, b] = [b, a % b];
+  return a;
+}
+
+/**
+ * The average price cumNotional / cumQty (ticks x lots over lots) as a
+ * decimal price, without a float: exact when the expansion terminates, else
+ * rounded half-even to AVGPX_EXTRA_DECIMALS beyond the tick's decimals.
+ */
+export function avgPx(cumNotional: Notional, cumQty: number, tick: Unit): string {
+  if (cumQty === 0) return '0';
+  // common case: a whole number of ticks; % and / on safe integers are exact
+  if (typeof cumNotional === 'number' && cumNotional % cumQty === 0) return fromUnits(cumNotional / cumQty, tick);
+  let num = BigInt(cumNotional) * BigInt(tick.mantissa);
+  let den = BigInt(cumQty);
+  const g = gcd(num, den);
+  num /= g;
+  den /= g;
+  let rest = den;
+  let twos = 0;
+  let fives = 0;
+  while (rest % 2n === 0n) { rest /= 2n; twos++; }
+  while (rest % 5n === 0n) { rest /= 5n; fives++; }
+  if (rest === 1n) {
+    // den = 2^a 5^b: num/den * 10^max(a,b) is an integer
+    const k = Math.max(twos, fives);
+    return formatScaled((num * 10n ** BigInt(k)) / den, tick.scale + k);
+  }
+  const scaled = num * 10n ** BigInt(AVGPX_EXTRA_DECIMALS);
+  let q = scaled / den;
+  const twice = (scaled % den) * 2n;
+  if (twice > den || (twice === den && q % 2n === 1n)) q++;
+  return formatScaled(q, tick.scale + AVGPX_EXTRA_DECIMALS);
+}
+
+// --- messages -------------------------------------------------------------------
+
+/** What an ExecutionReport says about an order. */
+export type OrderFacts = Pick<TrackedOrder,
+  'orderId' | 'account' | 'symbol' | 'side' | 'ordType' | 'tif' | 'price' | 'qty' | 'leavesQty' | 'cumQty' | 'cumNotional' | 'postOnly'>;
+
+/**
+ * An ExecutionReport (8) for an order the engine knows. `lastQty` > 0 makes
+ * it a fill report (LastPx, LastQty, LastLiquidityInd 1 maker / 2 taker).
+ */
+export function orderReport(o: OrderFacts, inst: Instrument, clOrdId: string, origClOrdId: string | null, execId: string,
+  execType: string, ordStatus: string, time: string, lastPx: number, lastQty: number, maker: boolean, text: string | null): FixMessage {
+  const m = new FixMessage([[Tag.MsgType, '8']]);
+  m.add(Tag.OrderID, o.orderId).add(Tag.ClOrdID, clOrdId);
+  if (origClOrdId !== null) m.add(Tag.OrigClOrdID, origClOrdId);
+  m.add(Tag.ExecID, execId).add(Tag.ExecType, execType).add(Tag.OrdStatus, ordStatus)
+    .add(Tag.Account, o.account).add(Tag.Symbol, o.symbol).add(Tag.Side, fixSide(o.side))
+    .add(Tag.OrderQty, inst.qty(o.qty)).add(Tag.OrdType, fixOrdType(o.ordType));
+  if (o.ordType === 'limit' && o.price > 0) m.add(Tag.Price, inst.price(o.price));
+  m.add(Tag.TimeInForce, fixTif(o.tif));
+  if (o.postOnly) m.add(Tag.ExecInst, '6');
+  if (lastQty > 0) m.add(Tag.LastQty, inst.qty(lastQty)).add(Tag.LastPx, inst.price(lastPx));
+  m.add(Tag.LeavesQty, inst.qty(o.leavesQty)).add(Tag.CumQty, inst.qty(o.cumQty))
+    .add(Tag.AvgPx, avgPx(o.cumNotional, o.cumQty, inst.tick)).add(Tag.TransactTime, time);
+  if (lastQty > 0) m.add(Tag.LastLiquidityInd, maker ? '1' : '2');
+  if (text !== null) m.add(Tag.Text, text);
+  return m;
+}
+
+/** What a refused new order said about itself, as the client sent it. */
+export interface NewOrderFacts {
+  account: string;
+  clOrdId: string;
+  symbol: string;
+  /** FIX Side (54), '' when unknown. */
+  side: string;
+  /** FIX OrdType (40), '' when unknown. */
+  ordType: string;
+  price: string | undefined;
+  qty: string | undefined;
+  /** FIX TimeInForce (59), '' when absent. */
+  tif: string;
+}
+
+/** An ExecutionReport (8) rejecting a new order: ExecType 8, OrdStatus 8, OrdRejReason, Text. */
+export function rejectReport(f: NewOrderFacts, execId: string, ordRejReason: number, text: string, time: string): FixMessage {
+  const m = new FixMessage([[Tag.MsgType, '8']]);
+  m.add(Tag.OrderID, NO_ORDER_ID).add(Tag.ClOrdID, f.clOrdId).add(Tag.ExecID, execId).add(Tag.ExecType, '8')
+    .add(Tag.OrdStatus, '8').add(Tag.OrdRejReason, ordRejReason).add(Tag.Account, f.account);
+  if (f.symbol !== '') m.add(Tag.Symbol, f.symbol);
+  if (f.side !== '') m.add(Tag.Side, f.side);
+  if (f.qty !== undefined) m.add(Tag.OrderQty, f.qty);
+  if (f.ordType !== '') m.add(Tag.OrdType, f.ordType);
+  if (f.price !== undefined) m.add(Tag.Price, f.price);
+  if (f.tif !== '') m.add(Tag.TimeInForce, f.tif);
+  return m.add(Tag.LeavesQty, '0').add(Tag.CumQty, '0').add(Tag.AvgPx, '0').add(Tag.TransactTime, time).add(Tag.Text, text);
+}
+
+/** NewOrderFacts of a `new` command (order entry builds them from valid FIX, so only the raw strings are echoed). */
+export function newOrderFacts(cmd: NewOrderCommand): NewOrderFacts {
+  // a command from the log is checked by the log's codec for types, not values
+  const c: Readonly<Partial<Record<keyof NewOrderCommand, unknown>>> = cmd;
+  const s = (v: unknown): string => (typeof v === 'string' ? v : '');
+  return {
+    account: s(c.account), clOrdId: s(c.clOrdId), symbol: s(c.symbol),
+    side: c.side === 'buy' ? '1' : c.side === 'sell' ? '2' : '',
+    ordType: c.type === 'market' ? '1' : c.type === 'limit' ? '2' : '',
+    price: typeof c.price === 'string' ? c.price : undefined,
+    qty: typeof c.qty === 'string' ? c.qty : undefined,
+    tif: c.tif === 'GTC' ? '1' : c.tif === 'IOC' ? '3' : c.tif === 'FOK' ? '4' : '',
+  };
+}
+
+/** An OrderCancelReject (9). `toReplace`: CxlRejResponseTo 2 (G) rather than 1 (F). */
+export function cancelReject(orderId: string, clOrdId: string, origClOrdId: string, ordStatus: string, toReplace: boolean,
+  reason: number, text: string, account: string, time: string): FixMessage {
+  return new FixMessage([[Tag.MsgType, '9']]).add(Tag.OrderID, orderId).add(Tag.ClOrdID, clOrdId)
+    .add(Tag.OrigClOrdID, origClOrdId === '' ? NO_ORDER_ID : origClOrdId).add(Tag.OrdStatus, ordStatus).add(Tag.Account, account)
+    .add(Tag.TransactTime, time).add(Tag.CxlRejResponseTo, toReplace ? '2' : '1').add(Tag.CxlRejReason, reason).add(Tag.Text, text);
+}
+
+/**
+ * An OrderMassCancelReport (r). MassCancelResponse echoes the request type
+ * (1 one symbol, 7 all) or is 0 with MassCancelRejectReason when refused.
+ */
+export function massCancelReport(id: string, clOrdId: string, type: string, symbol: string, affected: number, rejectReason: number | null,
+  text: string | null, time: string): FixMessage {
+  const m = new FixMessage([[Tag.MsgType, 'r']]);
+  if (clOrdId !== '') m.add(Tag.ClOrdID, clOrdId);
+  m.add(Tag.OrderID, id).add(Tag.MassCancelRequestType, type).add(Tag.MassCancelResponse, rejectReason === null ? type : '0');
+  if (rejectReason !== null) m.add(Tag.MassCancelRejectReason, rejectReason);
+  if (rejectReason === null) m.add(Tag.TotalAffectedOrders, affected);
+  if (symbol !== '') m.add(Tag.Symbol, symbol);
+  m.add(Tag.TransactTime, time);
+  if (text !== null) m.add(Tag.Text, text);
+  return m;
+}
+
+/** An ExecutionReport answering OrderStatusRequest (ExecType I) for a live order. */
+export function statusReport(o: TrackedOrder, inst: Instrument, time: string, statusReqId: string | undefined): FixMessage {
+  const m = orderReport(o, inst, o.clOrdId, null, LOCAL_EXEC_ID, 'I', fillStatus(o), time, 0, 0, false, null);
+  if (statusReqId !== undefined) m.add(Tag.OrdStatusReqID, statusReqId);
+  return m;
+}
+
+// --- the builder ----------------------------------------------------------------
+
+/** A resting order the tracker lost (it cannot, once built from the snapshot): a fill report still goes out. */
+function restingLike(orderId: number, account: string, clOrdId: string, symbol: string, side: Side, price: number,
+  leaves: number, cum: number, notional: Notional): TrackedOrder {
+  return {
+    orderId, account, clOrdId, symbol, side, ordType: 'limit', tif: 'GTC', price, qty: leaves + cum,
+    leavesQty: leaves, cumQty: cum, cumNotional: notional, postOnly: false,
+  };
+}
+
+export class ReportBuilder {
+  constructor(readonly tracker: OrderTracker) {}
+
+  /**
+   * The reports of one durable command, in event order, to `emit` per
+   * account; the tracker is brought up to date as the events go by. ExecID
+   * is `<seq>.<k>` for the report of the command's k-th event (0-based), and
+   * `<seq>.<k>.m` for the maker's report of a trade.
+   */
+  build(c: Committed, emit: ReportSink): void {
+    const tracker = this.tracker;
+    const instruments = tracker.instruments;
+    instruments.learn(c);
+    const cmd = c.cmd;
+    if (cmd.op === 'new') tracker.release(cmd.account);
+    const events = c.events;
+    const time = utcTimestamp(c.ts);
+    for (let k = 0; k < events.length; k++) {
+      const e: EngineEvent = events[k];
+      switch (e.type) {
+        case 'accepted': {
+          tracker.apply(e);
+          const inst = instruments.get(e.symbol);
+          if (inst === undefined) break;
+          const o = tracker.get(e.orderId) ?? e;
+          emit(e.account, orderReport(o, inst, e.clOrdId, null, `${c.seq}.${k}`, '0', '0', time, 0, 0, false, null));
+          break;
+        }
+        case 'trade': {
+          const inst = instruments.get(e.symbol);
+          const maker = tracker.get(e.makerOrderId);
+          const taker = tracker.get(e.takerOrderId);
+          tracker.apply(e);
+          if (inst === undefined) break;
+          const t = taker ?? restingLike(e.takerOrderId, e.takerAccount, e.takerClOrdId, e.symbol, e.aggressor, 0, e.takerLeavesQty, e.takerCumQty, e.takerCumNotional);
+          const m = maker ?? restingLike(e.makerOrderId, e.makerAccount, e.makerClOrdId, e.symbol, e.aggressor === BUY ? SELL : BUY, e.price, e.makerLeavesQty, e.makerCumQty, e.makerCumNotional);
+          const execId = `${c.seq}.${k}`;
+          emit(e.takerAccount, orderReport(t, inst, e.takerClOrdId, null, execId, 'F', fillStatus(t), time, e.price, e.qty, false, null));
+          emit(e.makerAccount, orderReport(m, inst, e.makerClOrdId, null, `${execId}.m`, 'F', fillStatus(m), time, e.price, e.qty, true, null));
+          break;
+        }
+        case 'cancelled': {
+          const o = tracker.get(e.orderId);
+          tracker.apply(e);
+          const inst = instruments.get(e.symbol);
+          if (inst === undefined) break;
+          const facts: OrderFacts = o ?? { ...e, postOnly: false };
+          const orig = e.origClOrdId !== e.clOrdId ? e.origClOrdId : null;
+          emit(e.account, orderReport(facts, inst, e.clOrdId, orig, `${c.seq}.${k}`, '4', '4', time, 0, 0, false, CANCEL_TEXT[e.reason]));
+          break;
+        }
+        case 'replaced': {
+          tracker.apply(e);
+          const inst = instruments.get(e.symbol);
+          if (inst === undefined) break;
+          const o = tracker.get(e.orderId) ?? { ...e, postOnly: false };
+          emit(e.account, orderReport(o, inst, e.clOrdId, e.origClOrdId, `${c.seq}.${k}`, '5', fillStatus(o), time, 0, 0, false, null));
+          break;
+        }
+        case 'rejected':
+          this.rejected(c, e.reason, `${e.reason}: ${e.text}`, `${c.seq}.${k}`, time, emit);
+          break;
+        case 'cancelRejected': {
+          const live = e.orderId !== 0 ? tracker.findById(e.account, e.orderId) : undefined;
+          emit(e.account, cancelReject(e.orderId !== 0 ? String(e.orderId) : NO_ORDER_ID, e.clOrdId, e.origClOrdId,
+            live !== undefined ? fillStatus(live) : '8', cmd.op === 'replace', cxlRejReason(e.reason), `${e.reason}: ${e.text}`, e.account, time));
+          break;
+        }
+        case 'massCancelled':
+          // cancel-on-disconnect sends no ClOrdID: nobody asked, so no report (each order's cancel report went out)
+          if (e.clOrdId !== '') emit(e.account, massCancelReport(String(c.seq), e.clOrdId, e.symbol === '' ? '7' : '1', e.symbol, e.count, null, null, time));
+          break;
+        default:
+          // bookDelta, book, instrument, status: market data's, or nobody's
+      }
+    }
+  }
+
+  /** A `rejected` event answers the command that caused it, in that command's message type. */
+  private rejected(c: Committed, reason: RejectReason, text: string, execId: string, time: string, emit: ReportSink): void {
+    const cmd = c.cmd;
+    switch (cmd.op) {
+      case 'new': {
+        const f = newOrderFacts(cmd);
+        if (f.account !== '') emit(f.account, rejectReport(f, execId, ordRejReason(reason), text, time));
+        return;
+      }
+      case 'cancel': case 'replace':
+        if (typeof cmd.account === 'string' && cmd.account !== '') {
+          emit(cmd.account, cancelReject(typeof cmd.orderId === 'number' ? String(cmd.orderId) : NO_ORDER_ID, cmd.clOrdId,
+            cmd.origClOrdId ?? '', '8', cmd.op === 'replace', cxlRejReason(reason), text, cmd.account, time));
+        }
+        return;
+      case 'massCancel':
+        if (typeof cmd.account === 'string' && cmd.account !== '') {
+          emit(cmd.account, massCancelReport(String(c.seq), cmd.clOrdId ?? '', cmd.symbol === undefined ? '7' : '1', cmd.symbol ?? '', 0, 99, text, time));
+        }
+        return;
+      default:
+        // instrument, halt, resume, book: operators' commands, no session to answer
+    }
+  }
+}

@@ -1,0 +1,47 @@
+// Prometheus metrics of the gateway (prom-client), in a registry of its own so
+// that several gateways in one process (tests) do not collide.
+
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+export interface LiveFigures {
+  sessions: number;
+  /** Commands waiting in the sequencer's queue. */
+  queued: number;
+  /** Seq of the last durable command. */
+  seq: number;
+}
+
+export class GatewayMetrics {
+  readonly registry = new Registry();
+  readonly framesIn: Counter;
+  readonly messagesIn: Counter<'msg_type'>;
+  readonly messagesOut: Counter<'msg_type'>;
+  readonly rejects: Counter<'reason'>;
+  readonly logons: Counter;
+  /** Order in (submit) to durable acknowledgement, when its execution report goes out. */
+  readonly orderLatency: Histogram;
+
+  constructor(figures: () => LiveFigures) {
+    const registers = [this.registry];
+    this.framesIn = new Counter({ name: 'matchlog_gateway_frames_in_total', help: 'WebSocket frames received', registers });
+    this.messagesIn = new Counter({ name: 'matchlog_gateway_messages_in_total', help: 'FIX application messages received, by MsgType', labelNames: ['msg_type'], registers });
+    this.messagesOut = new Counter({ name: 'matchlog_gateway_messages_out_total', help: 'FIX messages sent, by MsgType', labelNames: ['msg_type'], registers });
+    this.rejects = new Counter({ name: 'matchlog_gateway_rejects_total', help: 'Messages refused, by reason', labelNames: ['reason'], registers });
+    this.logons = new Counter({ name: 'matchlog_gateway_logons_total', help: 'Successful logons', registers });
+    this.orderLatency = new Histogram({
+      name: 'matchlog_gateway_order_latency_seconds', help: 'Order received to durable (its execution report goes out)',
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], registers,
+    });
+    new Gauge({ name: 'matchlog_gateway_sessions', help: 'Logged-on FIX sessions', registers, collect() { this.set(figures().sessions); } });
+    new Gauge({ name: 'matchlog_sequencer_queue_depth', help: 'Commands waiting for a group commit', registers, collect() { this.set(figures().queued); } });
+    new Gauge({ name: 'matchlog_log_seq', help: 'Seq of the last durable command', registers, collect() { this.set(figures().seq); } });
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  render(): Promise<string> {
+    return this.registry.metrics();
+  }
+}

@@ -1,0 +1,364 @@
+// The gateway: one HTTP(S) server carrying the FIX WebSocket endpoint (`/fix`,
+// subprotocols `fix.4.4` and `fix.json`), `/health` and `/metrics`. It never
+// touches the book: FIX messages become commands submitted to the sequencer,
+// and everything that goes out — execution reports, market data — is built
+// from durable events (exchange.subscribe), so a report never precedes the
+// log and the maker of a trade hears of it like the taker.
+
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { pino, type Logger } from 'pino';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { Command } from '../engine/index.js';
+import type { Exchange } from '../log/index.js';
+import type { AccountStore } from './accounts.js';
+import { decodeJson, encodeJson } from './fix/json.js';
+import type { FixMessage } from './fix/message.js';
+import { decodeTagValue, encodeTagValue } from './fix/tagvalue.js';
+import type { DecodeResult } from './fix/validate.js';
+import { MarketData, type MdSink } from './market-data.js';
+import { GatewayMetrics } from './metrics.js';
+import { businessReject, OrderEntry } from './order-entry.js';
+import { Instruments, OrderTracker } from './orders.js';
+import { ReportBuilder } from './reports.js';
+import { FileSessionStore } from './session-store.js';
+import { FixSession, SessionRegistry, type SessionClock } from './session.js';
+import { TokenBucket } from './token-bucket.js';
+
+export const SUBPROTOCOLS = ['fix.4.4', 'fix.json'] as const;
+export type Subprotocol = (typeof SUBPROTOCOLS)[number];
+
+export interface GatewayLimits {
+  /** Largest WebSocket frame taken; a larger one closes the connection (1009). */
+  maxFrameBytes: number;
+  /** Inbound application messages per second per session (token bucket rate), and the burst it allows. */
+  messagesPerSecond: number;
+  burst: number;
+  /** Live plus in-flight orders per account. */
+  maxOpenOrders: number;
+  /** Market data stalls (and is later conflated into a fresh snapshot) past this many unsent bytes. */
+  mdHighWaterBytes: number;
+  mdLowWaterBytes: number;
+  /** A session whose unsent bytes pass this is logged out as a slow consumer. */
+  maxSendBufferBytes: number;
+}
+
+export const DEFAULT_LIMITS: GatewayLimits = {
+  maxFrameBytes: 64 * 1024,
+  messagesPerSecond: 20_000,
+  burst: 40_000,
+  maxOpenOrders: 10_000,
+  mdHighWaterBytes: 1 << 20,
+  mdLowWaterBytes: 64 << 10,
+  maxSendBufferBytes: 64 << 20,
+};
+
+export interface GatewayOptions {
+  exchange: Exchange;
+  listen: { host: string; port: number };
+  accounts: AccountStore;
+  /** Where each account's FIX session state (sequence numbers, messages to resend) is kept: beside the log. */
+  sessionsDir: string;
+  logger?: Logger;
+  /** wss:// instead of ws://. */
+  tls?: { cert: Buffer; key: Buffer };
+  limits?: Partial<GatewayLimits>;
+  /** Cancel an account's live orders when its session ends (default false). */
+  cancelOnDisconnect?: boolean;
+  clock?: SessionClock;
+}
+
+/** One WebSocket connection: its codec, its FIX session, its throttle, its market-data sink. */
+class Connection implements MdSink {
+  readonly session: FixSession;
+  private readonly encode: (m: FixMessage) => string;
+  private readonly decode: (frame: string, max: number) => DecodeResult;
+  private readonly bucket: TokenBucket;
+  /** Set while the message being handed to the session went over the throttle. */
+  throttled = false;
+
+  constructor(readonly gw: Gateway, readonly ws: WebSocket, readonly protocol: Subprotocol, readonly remote: string) {
+    const json = protocol === 'fix.json';
+    this.encode = json ? encodeJson : encodeTagValue;
+    this.decode = json ? decodeJson : decodeTagValue;
+    const limits = gw.limits;
+    this.bucket = new TokenBucket(limits.messagesPerSecond, limits.burst);
+    this.session = new FixSession({
+      send: (m) => this.transmit(m),
+      close: (reason) => ws.close(1000, reason.slice(0, 120)),
+      authenticate: (account, password, address) => gw.accounts.authenticate(account, password, address),
+      openStore: (account) => new FileSessionStore(gw.sessionsDir, account),
+      registry: gw.registry,
+      onApplication: (msg, s) => gw.application(this, msg, s),
+      onLogon: (s) => gw.loggedOn(this, s),
+      onLogout: (s, reason) => gw.loggedOut(this, s, reason),
+      onEvent: (e, s) => gw.sessionEvent(e, s, remote),
+      remoteAddress: remote,
+      clock: gw.clock,
+    });
+    ws.on('message', (data, isBinary) => this.frame(data as Buffer, isBinary));
+    ws.on('close', () => this.closed());
+    ws.on('error', (err) => gw.log.warn({ remote, err: err.message }, 'websocket error'));
+  }
+
+  private frame(data: Buffer, isBinary: boolean): void {
+    const gw = this.gw;
+    gw.metrics.framesIn.inc();
+    if (isBinary) {
+      this.session.receive({ ok: false, kind: 'garbled', reason: 'binary frame: FIX messages travel in text frames' });
+      return;
+    }
+    const result = this.decode(data.toString('utf8'), gw.limits.maxFrameBytes);
+    this.throttled = !this.bucket.take(gw.clock?.now() ?? Date.now());
+    this.session.receive(result);
+    this.throttled = false;
+  }
+
+  /** Market data (MdSink): through the session, which numbers and keeps it like any application message. */
+  send(msg: FixMessage): void {
+    if (this.session.isLoggedOn) this.session.sendApplication(msg);
+  }
+
+  /** A message the session has finished (header, sequence number): onto the socket. */
+  private transmit(msg: FixMessage): void {
+    if (this.ws.readyState !== this.ws.OPEN) return;
+    const frame = this.encode(msg);
+    this.gw.metrics.messagesOut.inc({ msg_type: msg.msgType });
+    if (this.ws.bufferedAmount > this.gw.limits.maxSendBufferBytes) {
+      // a consumer this far behind would hold unbounded memory: it goes, with the reason
+      this.gw.log.warn({ account: this.session.account, buffered: this.ws.bufferedAmount }, 'slow consumer: closing');
+      this.ws.close(1008, 'slow consumer: send buffer limit exceeded');
+      return;
+    }
+    this.ws.send(frame);
+  }
+
+  backlog(): number {
+    return this.ws.bufferedAmount;
+  }
+
+  private closed(): void {
+    this.session.transportClosed();
+    this.gw.md.disconnect(this);
+    this.gw.connections.delete(this);
+  }
+}
+
+export class Gateway {
+  readonly limits: GatewayLimits;
+  readonly registry = new SessionRegistry();
+  readonly connections = new Set<Connection>();
+  readonly metrics: GatewayMetrics;
+  readonly log: Logger;
+  readonly md: MarketData;
+  readonly clock: SessionClock | undefined;
+  readonly accounts: AccountStore;
+  readonly sessionsDir: string;
+  private readonly tracker: OrderTracker;
+  private readonly entry: OrderEntry;
+  private readonly reports: ReportBuilder;
+  private readonly byAccount = new Map<string, Connection>();
+  private readonly unsubscribe: () => void;
+  private readonly mdTimer: NodeJS.Timeout;
+  private closing: Promise<void> | null = null;
+
+  private constructor(private readonly o: GatewayOptions, private readonly server: Server, private readonly wss: WebSocketServer,
+    readonly url: string) {
+    this.limits = { ...DEFAULT_LIMITS, ...o.limits };
+    this.log = o.logger ?? pino({ level: 'silent' });
+    this.clock = o.clock;
+    this.accounts = o.accounts;
+    this.sessionsDir = o.sessionsDir;
+    const ex = o.exchange;
+    // the state and the subscription are taken in one turn: no command falls between them
+    const snap = ex.engine.snapshot();
+    const instruments = Instruments.fromSnapshot(snap);
+    this.tracker = OrderTracker.fromSnapshot(snap, instruments);
+    this.entry = new OrderEntry(this.tracker, { maxOpenOrders: this.limits.maxOpenOrders });
+    this.reports = new ReportBuilder(this.tracker);
+    this.md = MarketData.fromSnapshot(snap, instruments, { highWaterBytes: this.limits.mdHighWaterBytes, lowWaterBytes: this.limits.mdLowWaterBytes });
+    this.unsubscribe = ex.subscribe((batch) => {
+      for (const c of batch) {
+        this.reports.build(c, this.deliver);
+        this.md.apply(c);
+      }
+    });
+    // stalled market data is retried as the sockets drain
+    this.mdTimer = setInterval(() => this.md.flush(), 50);
+    this.mdTimer.unref();
+    this.metrics = new GatewayMetrics(() => ({ sessions: this.registry.size, queued: ex.stats.queued, seq: ex.seq }));
+    wss.on('connection', (ws, req) => this.connected(ws, req));
+  }
+
+  /** Listens on o.listen (port 0: any free port); resolves once it does. */
+  static async start(o: GatewayOptions): Promise<Gateway> {
+    const limits = { ...DEFAULT_LIMITS, ...o.limits };
+    let gw: Gateway | null = null;
+    const handler = (req: IncomingMessage, res: ServerResponse): void => {
+      if (gw === null) {
+        res.writeHead(503).end();
+        return;
+      }
+      gw.http(req, res);
+    };
+    const server = o.tls ? createHttpsServer({ cert: o.tls.cert, key: o.tls.key }, handler) : createHttpServer(handler);
+    const wss = new WebSocketServer({
+      server, path: '/fix', maxPayload: limits.maxFrameBytes,
+      // the first protocol we speak, in the client's order; none: the handshake is refused
+      handleProtocols: (protocols) => {
+        for (const p of protocols) if ((SUBPROTOCOLS as readonly string[]).includes(p)) return p;
+        return false;
+      },
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(o.listen.port, o.listen.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    const addr = server.address() as AddressInfo;
+    const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+    gw = new Gateway(o, server, wss, `${o.tls ? 'wss' : 'ws'}://${host}:${addr.port}/fix`);
+    return gw;
+  }
+
+  get port(): number {
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  private connected(ws: WebSocket, req: IncomingMessage): void {
+    const remote = req.socket.remoteAddress ?? 'unknown';
+    if (!(SUBPROTOCOLS as readonly string[]).includes(ws.protocol)) {
+      ws.close(1002, `a subprotocol is required: ${SUBPROTOCOLS.join(' or ')}`);
+      return;
+    }
+    if (this.closing !== null) {
+      ws.close(1001, 'the exchange is shutting down');
+      return;
+    }
+    this.connections.add(new Connection(this, ws, ws.protocol as Subprotocol, remote));
+  }
+
+  /** Reports of durable commands, to the account's live session if it has one (FIX: missed reports are asked for with a status request). */
+  private readonly deliver = (account: string, msg: FixMessage): void => {
+    const conn = this.byAccount.get(account);
+    if (conn !== undefined) conn.session.sendApplication(msg);
+  };
+
+  loggedOn(conn: Connection, s: FixSession): void {
+    this.byAccount.set(s.account, conn);
+    this.metrics.logons.inc();
+    this.log.info({ account: s.account, protocol: conn.protocol, remote: conn.remote, marketDataOnly: s.marketDataOnly }, 'logon');
+  }
+
+  loggedOut(conn: Connection, s: FixSession, reason: string): void {
+    if (this.byAccount.get(s.account) === conn) this.byAccount.delete(s.account);
+    this.md.disconnect(conn);
+    this.log.info({ account: s.account, reason }, 'logout');
+    if (this.o.cancelOnDisconnect && this.closing === null) {
+      const cmd = this.entry.cancelOnDisconnect(s.account);
+      if (cmd !== null) this.submit(cmd, s.account, null);
+    }
+  }
+
+  sessionEvent(e: Parameters<NonNullable<ConstructorParameters<typeof FixSession>[0]['onEvent']>>[0], s: FixSession, remote: string): void {
+    switch (e.type) {
+      case 'reject':
+        this.metrics.rejects.inc({ reason: `session_${e.reason}` });
+        this.log.info({ account: s.account, remote, ...e }, 'session reject');
+        break;
+      case 'businessReject':
+        this.metrics.rejects.inc({ reason: `business_${e.reason}` });
+        this.log.info({ account: s.account, remote, ...e }, 'business reject');
+        break;
+      case 'refused':
+        this.metrics.rejects.inc({ reason: 'logon_refused' });
+        this.log.warn({ remote, reason: e.reason }, 'logon refused');
+        break;
+      case 'garbled':
+        this.metrics.rejects.inc({ reason: 'garbled' });
+        this.log.info({ account: s.account, remote, reason: e.reason }, 'garbled message ignored');
+        break;
+      case 'error':
+        this.log.error({ account: s.account, remote, err: e.error instanceof Error ? e.error.message : String(e.error) }, 'session error');
+        break;
+      default:
+    }
+  }
+
+  /** A validated application message of a logged-on session. */
+  application(conn: Connection, msg: FixMessage, s: FixSession): void {
+    const type = msg.msgType;
+    this.metrics.messagesIn.inc({ msg_type: type });
+    if (conn.throttled) {
+      this.metrics.rejects.inc({ reason: 'throttled' });
+      s.sendApplication(businessReject(msg, 0, `throttled: more than ${this.limits.messagesPerSecond} messages per second`));
+      return;
+    }
+    if (type === 'V') {
+      this.md.request(conn, msg);
+      return;
+    }
+    const out = this.entry.handle(msg, s);
+    if ('fields' in out) {
+      this.metrics.rejects.inc({ reason: `gateway_${out.msgType}` });
+      s.sendApplication(out);
+      return;
+    }
+    this.submit(out, s.account, s);
+  }
+
+  private submit(cmd: Command, account: string, s: FixSession | null): void {
+    const t0 = performance.now();
+    this.o.exchange.submit(cmd, `fix:${account}`).then(
+      () => this.metrics.orderLatency.observe((performance.now() - t0) / 1000),
+      (err: unknown) => {
+        this.metrics.rejects.inc({ reason: (err as { code?: string }).code === 'BUSY' ? 'busy' : 'refused' });
+        if (s !== null && s.isLoggedOn) s.sendApplication(this.entry.submitFailed(cmd, err));
+      },
+    );
+  }
+
+  private http(req: IncomingMessage, res: ServerResponse): void {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET, HEAD' }).end();
+      return;
+    }
+    if (path === '/health') {
+      const failure = this.o.exchange.failure;
+      const body = JSON.stringify({ status: failure === null ? 'ok' : 'failed', seq: this.o.exchange.seq, sessions: this.registry.size, ...(failure ? { error: failure.message } : {}) });
+      res.writeHead(failure === null ? 200 : 503, { 'content-type': 'application/json' }).end(body);
+      return;
+    }
+    if (path === '/metrics') {
+      this.metrics.render().then(
+        (text) => res.writeHead(200, { 'content-type': this.metrics.contentType }).end(text),
+        (err: Error) => res.writeHead(500).end(err.message),
+      );
+      return;
+    }
+    res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: the FIX endpoint is /fix (WebSocket); /health, /metrics\n');
+  }
+
+  /** Logs every session out ("the exchange is shutting down"), then closes the server. */
+  close(): Promise<void> {
+    this.closing ??= this.doClose();
+    return this.closing;
+  }
+
+  private async doClose(): Promise<void> {
+    this.unsubscribe();
+    clearInterval(this.mdTimer);
+    for (const c of this.connections) c.session.logout('the exchange is shutting down');
+    const deadline = Date.now() + 2000;
+    while (this.connections.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    for (const c of this.connections) c.ws.terminate();
+    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
+

@@ -1,0 +1,1035 @@
+// A FIX client of the gateway for tests, benchmarks, the replication work and
+// people (`matchlog client`): one WebSocket, either subprotocol, the FIX 4.4
+// session duties a client has (Logon, heartbeats, TestRequest answers,
+// MsgSeqNum checks, ResendRequest answered by a gap fill), order helpers and
+// a market-data view. It uses the gateway's own codecs, so what it sends is
+// what the gateway accepts; prices and quantities stay decimal strings.
+
+import WebSocket from 'ws';
+import { FixMessage, GATEWAY_COMP_ID, Tag } from './fix/message.js';
+import { decodeJson, encodeJson } from './fix/json.js';
+import { decodeTagValue, encodeTagValue } from './fix/tagvalue.js';
+import { isHeaderTag } from './fix/dictionary.js';
+import { formatUtcTimestamp } from './fix/validate.js';
+
+export type FixProtocol = 'fix.4.4' | 'fix.json';
+
+export interface ConnectOptions {
+  /** `ws://HOST:PORT/fix` (or wss://). */
+  url: string;
+  account: string;
+  password: string;
+  protocol?: FixProtocol;
+  /** HeartBtInt (108), seconds; default 30. */
+  heartBtInt?: number;
+  /**
+   * ResetSeqNumFlag (141) on the Logon; default true: both sides start at 1.
+   * The gateway keeps an account's numbers across connections, so a client
+   * that does not keep its own must reset; one that does passes false with
+   * `nextSenderSeq` / `nextTargetSeq` from the previous connection.
+   */
+  resetSeqNum?: boolean;
+  nextSenderSeq?: number;
+  nextTargetSeq?: number;
+  /** Until the Logon is answered; default 10 s (a refused logon is answered after 1 s). */
+  timeoutMs?: number;
+  /** Inbound messages kept for next() when nobody waits; the oldest is dropped past this. Default 10,000; 0 keeps none. */
+  maxQueued?: number;
+  /** ClOrdIDs whose reports reports() keeps (the oldest forgotten past this). Default 10,000; 0 keeps none. */
+  keepReports?: number;
+  /** Prefix of the ClOrdIDs the helpers make; default a per-connection random one. */
+  clOrdIdPrefix?: string;
+}
+
+/** What happened on the session besides messages, for tests and logs. */
+export type ClientEvent =
+  | { readonly type: 'gap'; readonly expected: number; readonly received: number }
+  | { readonly type: 'tooLow'; readonly expected: number; readonly received: number }
+  | { readonly type: 'invalid'; readonly reason: string; readonly frame: string }
+  | { readonly type: 'resendRequest'; readonly begin: number; readonly end: number }
+  | { readonly type: 'timeout'; readonly silentMs: number }
+  | { readonly type: 'closed'; readonly code: number; readonly reason: string };
+
+export type Side = 'buy' | 'sell';
+
+export interface NewOrder {
+  symbol: string;
+  side: Side;
+  qty: string;
+  /** Required for a limit order; none (and no `type`) makes a market order. */
+  price?: string;
+  type?: 'limit' | 'market';
+  tif?: 'GTC' | 'IOC' | 'FOK';
+  postOnly?: boolean;
+  stp?: 'cancel_resting' | 'cancel_incoming' | 'cancel_both';
+  clOrdId?: string;
+}
+
+export type OrderState = 'pending' | 'new' | 'partially_filled' | 'filled' | 'cancelled' | 'replaced' | 'rejected';
+
+/** An order as this client knows it from what it sent and the reports it got. */
+export interface ClientOrder {
+  clOrdId: string;
+  /** '' until the first report. */
+  orderId: string;
+  symbol: string;
+  side: Side;
+  qty: string;
+  price: string | undefined;
+  state: OrderState;
+  leavesQty: string;
+  cumQty: string;
+  avgPx: string;
+  text: string | undefined;
+}
+
+export interface BookLevel {
+  price: string;
+  qty: string;
+  orders: number;
+}
+
+export interface Trade {
+  price: string;
+  qty: string;
+  rptSeq: number;
+}
+
+const SIDE_CODE: Record<Side, string> = { buy: '1', sell: '2' };
+const TIF_CODE = { GTC: '1', IOC: '3', FOK: '4' } as const;
+const STP_CODE = { cancel_resting: '1', cancel_incoming: '2', cancel_both: '3' } as const;
+const ORD_STATUS: Readonly<Record<string, OrderState>> = { '0': 'new', '1': 'partially_filled', '2': 'filled', '4': 'cancelled', '5': 'replaced', '8': 'rejected' };
+
+/** Header fields the client writes itself; a message given to send() cannot override them. */
+const CLIENT_OWNED = new Set([8, 9, 10, 34, 35, 49, 52, 56]);
+
+/**
+ * Compares two non-negative decimal strings exactly ("190" < "190.5" <
+ * "1000"), for ordering book levels without turning prices into floats.
+ */
+export function compareDecimal(a: string, b: string): number {
+  const [ai, af = ''] = a.split('.');
+  const [bi, bf = ''] = b.split('.');
+  const aInt = ai.replace(/^0+(?=\d)/, '');
+  const bInt = bi.replace(/^0+(?=\d)/, '');
+  if (aInt.length !== bInt.length) return aInt.length - bInt.length;
+  if (aInt !== bInt) return aInt < bInt ? -1 : 1;
+  const n = Math.max(af.length, bf.length);
+  const x = af.padEnd(n, '0');
+  const y = bf.padEnd(n, '0');
+  return x === y ? 0 : x < y ? -1 : 1;
+}
+
+function seqOf(msg: FixMessage): number {
+  const v = msg.get(Tag.MsgSeqNum);
+  return v !== undefined && /^[0-9]{1,15}$/.test(v) ? Number(v) : -1;
+}
+
+class Waiter {
+  constructor(
+    readonly predicate: (m: FixMessage) => boolean,
+    readonly resolve: (m: FixMessage) => void,
+    readonly reject: (e: Error) => void,
+    readonly timer: NodeJS.Timeout | undefined,
+  ) {}
+}
+
+// --- market data ------------------------------------------------------------------
+
+/** One side of a BookView: levels by price, sorted lazily. */
+class ViewSide {
+  readonly levels = new Map<string, BookLevel>();
+  private sorted: BookLevel[] | null = [];
+
+  constructor(private readonly bestFirst: (a: string, b: string) => number) {}
+
+  clear(): void {
+    this.levels.clear();
+    this.sorted = [];
+  }
+
+  set(level: BookLevel): void {
+    this.levels.set(level.price, level);
+    this.sorted = null;
+  }
+
+  delete(price: string): boolean {
+    this.sorted = null;
+    return this.levels.delete(price);
+  }
+
+  list(): BookLevel[] {
+    this.sorted ??= [...this.levels.values()].sort((a, b) => this.bestFirst(a.price, b.price));
+    return this.sorted.map((l) => ({ ...l }));
+  }
+}
+
+export type BookApplyResult = 'applied' | 'ignored' | 'gap';
+
+/**
+ * A symbol's aggregated book rebuilt from market data: a snapshot (W), then
+ * incremental refreshes (X). Usable on its own (apply()) or through
+ * FixClient.subscribe(), which re-subscribes when apply() says 'gap'.
+ *
+ * Loss is detected from RptSeq (83), which the gateway numbers per symbol
+ * without gaps across level changes and trades. Only a full-depth view of
+ * bids, offers and trades sees every number; a depth-N view does not see
+ * updates below its top N, so there a gap is normal and only inconsistencies
+ * (a change or delete of a level it does not have) count as loss.
+ */
+export class BookView {
+  private readonly bidSide = new ViewSide((a, b) => compareDecimal(b, a));
+  private readonly askSide = new ViewSide((a, b) => compareDecimal(a, b));
+  private readonly listeners = new Set<(view: BookView) => void>();
+  private readonly waiters = new Set<() => void>();
+  /** RptSeq of the last update applied (or the snapshot's). */
+  rptSeq = 0;
+  /** Whether a snapshot has been applied and no loss seen since. */
+  synced = false;
+  snapshots = 0;
+  gaps = 0;
+  /** The last trades seen, oldest first (at most `keepTrades`). */
+  readonly trades: Trade[] = [];
+  /** Set when the gateway refused the subscription (MarketDataRequestReject). */
+  error: string | undefined;
+  /** The MDReqID the client subscribed with. */
+  reqId = '';
+
+  constructor(readonly symbol: string, readonly depth = 0, readonly keepTrades = 100) {}
+
+  bids(): BookLevel[] {
+    return this.bidSide.list();
+  }
+
+  asks(): BookLevel[] {
+    return this.askSide.list();
+  }
+
+  /** Applies a W, or the entries of an X for this symbol. */
+  apply(msg: FixMessage): BookApplyResult {
+    const type = msg.msgType;
+    if (type === 'W') return this.snapshot(msg);
+    if (type === 'X') return this.incremental(msg);
+    return 'ignored';
+  }
+
+  /** Calls `fn` after every applied message; returns the unsubscribe. */
+  onChange(fn: (view: BookView) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  /** Resolves once `predicate` holds (checked now and after every applied message). */
+  waitUntil(predicate: (view: BookView) => boolean, timeoutMs = 5000): Promise<this> {
+    if (predicate(this)) return Promise.resolve(this);
+    return new Promise((resolve, reject) => {
+      const check = (): void => {
+        if (!predicate(this)) return;
+        this.waiters.delete(check);
+        clearTimeout(timer);
+        resolve(this);
+      };
+      const timer = setTimeout(() => {
+        this.waiters.delete(check);
+        reject(new Error(`BookView ${this.symbol}: condition not met within ${timeoutMs} ms (rptSeq ${this.rptSeq}, synced ${this.synced})`));
+      }, timeoutMs);
+      this.waiters.add(check);
+    });
+  }
+
+  /** Waits for the next snapshot (the first, or the one after a re-subscription). */
+  ready(timeoutMs = 5000): Promise<this> {
+    const before = this.snapshots;
+    return this.waitUntil((v) => {
+      if (v.error !== undefined) throw new Error(`market data for ${v.symbol} refused: ${v.error}`);
+      return v.synced && (before === 0 ? v.snapshots > 0 : true);
+    }, timeoutMs);
+  }
+
+  /** The gateway refused the subscription. */
+  refused(text: string): void {
+    this.error = text;
+    this.synced = false;
+    this.changed();
+  }
+
+  private changed(): void {
+    for (const fn of this.listeners) fn(this);
+    for (const w of [...this.waiters]) {
+      try {
+        w();
+      } catch {
+        // a predicate that throws (ready() after a refusal) is settled by its timeout
+      }
+    }
+  }
+
+  private snapshot(msg: FixMessage): BookApplyResult {
+    if (msg.get(Tag.Symbol) !== this.symbol) return 'ignored';
+    this.bidSide.clear();
+    this.askSide.clear();
+    const f = msg.fields;
+    let type = '';
+    let px = '';
+    let size = '';
+    let orders = 0;
+    const flush = (): void => {
+      if (type === '0') this.bidSide.set({ price: px, qty: size, orders });
+      else if (type === '1') this.askSide.set({ price: px, qty: size, orders });
+    };
+    let inGroup = false;
+    for (const [tag, v] of f) {
+      if (tag === Tag.NoMDEntries) inGroup = true;
+      else if (!inGroup) continue;
+      else if (tag === Tag.MDEntryType) {
+        if (type !== '') flush();
+        type = v;
+        px = '';
+        size = '';
+        orders = 0;
+      } else if (tag === Tag.MDEntryPx) px = v;
+      else if (tag === Tag.MDEntrySize) size = v;
+      else if (tag === Tag.NumberOfOrders) orders = Number(v);
+    }
+    if (type !== '') flush();
+    this.rptSeq = Number(msg.get(Tag.RptSeq) ?? '0');
+    this.synced = true;
+    this.error = undefined;
+    this.snapshots++;
+    this.changed();
+    return 'applied';
+  }
+
+  private incremental(msg: FixMessage): BookApplyResult {
+    let applied = false;
+    let lost = false;
+    let action = '';
+    let entry: { type: string; symbol: string; px: string; size: string; orders: number; rpt: number } | null = null;
+    const done = (): void => {
+      if (entry === null) return;
+      const r = this.entry(action, entry.type, entry.symbol, entry.px, entry.size, entry.orders, entry.rpt);
+      if (r === 'gap') lost = true;
+      else if (r === 'applied') applied = true;
+      entry = null;
+    };
+    for (const [tag, v] of msg.fields) {
+      if (tag === Tag.MDUpdateAction) {
+        done();
+        action = v;
+        entry = { type: '', symbol: '', px: '', size: '', orders: 0, rpt: -1 };
+        continue;
+      }
+      if (entry === null) continue;
+      switch (tag) {
+        case Tag.MDEntryType: entry.type = v; break;
+        case Tag.Symbol: entry.symbol = v; break;
+        case Tag.MDEntryPx: entry.px = v; break;
+        case Tag.MDEntrySize: entry.size = v; break;
+        case Tag.NumberOfOrders: entry.orders = Number(v); break;
+        case Tag.RptSeq: entry.rpt = Number(v); break;
+        default:
+      }
+    }
+    done();
+    if (lost) {
+      this.synced = false;
+      this.gaps++;
+      this.changed();
+      return 'gap';
+    }
+    if (applied) this.changed();
+    return applied ? 'applied' : 'ignored';
+  }
+
+  private entry(action: string, type: string, symbol: string, px: string, size: string, orders: number, rpt: number): BookApplyResult {
+    if (symbol !== this.symbol || !this.synced) return 'ignored';
+    // from before the snapshot (increments queued ahead of a re-subscription's W)
+    if (rpt >= 0 && rpt <= this.rptSeq && !(this.depth !== 0 && rpt === this.rptSeq)) {
+      // a depth-N view gets a level entering or leaving its top N under the same RptSeq as the change that caused it
+      if (rpt < this.rptSeq || this.depth === 0) return 'ignored';
+    }
+    if (this.depth === 0 && rpt > this.rptSeq + 1) return 'gap';
+    if (rpt >= 0) this.rptSeq = rpt;
+    if (type === '2') {
+      this.trades.push({ price: px, qty: size, rptSeq: rpt });
+      if (this.trades.length > this.keepTrades) this.trades.shift();
+      return 'applied';
+    }
+    const side = type === '0' ? this.bidSide : type === '1' ? this.askSide : null;
+    if (side === null) return 'ignored';
+    const known = side.levels.has(px);
+    switch (action) {
+      case '0':
+        if (known) return 'gap';
+        side.set({ price: px, qty: size, orders });
+        return 'applied';
+      case '1':
+        if (!known) return 'gap';
+        side.set({ price: px, qty: size, orders });
+        return 'applied';
+      case '2':
+        return side.delete(px) ? 'applied' : 'gap';
+      default:
+        return 'ignored';
+    }
+  }
+}
+
+// --- the client -------------------------------------------------------------------
+
+export type ClientState = 'connecting' | 'active' | 'loggingOut' | 'closed';
+
+export class FixClient {
+  readonly account: string;
+  readonly protocol: FixProtocol;
+  readonly heartBtInt: number;
+
+  private readonly ws: WebSocket;
+  private readonly encode: (m: FixMessage) => string;
+  private readonly decode: typeof decodeTagValue;
+  private stateNow: ClientState = 'connecting';
+  private senderSeq: number;
+  private targetSeq: number;
+  private lastSentAt = Date.now();
+  private lastRecvAt = Date.now();
+  private testRequestOut = false;
+  private resendAsked = false;
+  /** Messages ahead of a gap, by MsgSeqNum, until the gap is filled. */
+  private readonly ahead = new Map<number, FixMessage>();
+  private readonly queue: FixMessage[] = [];
+  private readonly maxQueued: number;
+  private readonly waiters: Waiter[] = [];
+  private readonly messageListeners = new Set<(msg: FixMessage) => void>();
+  private readonly eventListeners = new Set<(e: ClientEvent) => void>();
+  private readonly live = new Map<string, ClientOrder>();
+  private readonly history = new Map<string, FixMessage[]>();
+  private readonly keepReports: number;
+  private readonly views = new Map<string, BookView>();
+  private readonly prefix: string;
+  private idCounter = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private closeInfo: { code: number; reason: string } | undefined;
+  private readonly closedPromise: Promise<{ code: number; reason: string }>;
+  private logonSettle: ((err: Error | null) => void) | undefined;
+
+  /** Connects, logs on, and resolves once the gateway answers the Logon. */
+  static connect(options: ConnectOptions): Promise<FixClient> {
+    return new Promise((resolve, reject) => {
+      let client: FixClient;
+      try {
+        client = new FixClient(options, (err) => (err === null ? resolve(client) : reject(err)));
+      } catch (e) {
+        reject(e as Error);
+      }
+    });
+  }
+
+  private constructor(options: ConnectOptions, settle: (err: Error | null) => void) {
+    this.account = options.account;
+    this.protocol = options.protocol ?? 'fix.4.4';
+    this.heartBtInt = options.heartBtInt ?? 30;
+    this.maxQueued = options.maxQueued ?? 10_000;
+    this.keepReports = options.keepReports ?? 10_000;
+    this.prefix = options.clOrdIdPrefix ?? `${Date.now().toString(36)}${Math.floor(Math.random() * 36 ** 4).toString(36)}-`;
+    const reset = options.resetSeqNum ?? true;
+    this.senderSeq = reset ? 1 : options.nextSenderSeq ?? 1;
+    this.targetSeq = reset ? 1 : options.nextTargetSeq ?? 1;
+    this.encode = this.protocol === 'fix.json' ? encodeJson : encodeTagValue;
+    this.decode = this.protocol === 'fix.json' ? decodeJson : decodeTagValue;
+
+    const timeoutMs = options.timeoutMs ?? 10_000;
+    let settled = false;
+    const logonTimer = setTimeout(() => this.settleLogon(new Error(`no Logon answer within ${timeoutMs} ms`)), timeoutMs);
+    this.logonSettle = (err) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(logonTimer);
+      this.logonSettle = undefined;
+      if (err !== null) this.terminate();
+      settle(err);
+    };
+
+    let closedResolve: (v: { code: number; reason: string }) => void = () => undefined;
+    this.closedPromise = new Promise((r) => { closedResolve = r; });
+    this.ws = new WebSocket(options.url, this.protocol, { perMessageDeflate: false, handshakeTimeout: timeoutMs });
+    this.ws.on('open', () => {
+      if (this.ws.protocol !== this.protocol) {
+        this.settleLogon(new Error(`the server did not agree to subprotocol ${this.protocol} (got '${this.ws.protocol}')`));
+        return;
+      }
+      const logon = new FixMessage([[Tag.MsgType, 'A'], [Tag.EncryptMethod, '0'], [Tag.HeartBtInt, String(this.heartBtInt)]]);
+      if (reset) logon.add(Tag.ResetSeqNumFlag, 'Y');
+      logon.add(Tag.Username, options.account).add(Tag.Password, options.password);
+      this.send(logon);
+    });
+    this.ws.on('message', (data: WebSocket.RawData) => this.frame(data.toString()));
+    this.ws.on('error', (e: Error) => this.settleLogon(new Error(`connection to ${options.url} failed: ${e.message}`)));
+    this.ws.on('close', (code: number, reasonBuf: Buffer) => {
+      const reason = reasonBuf.toString();
+      this.stateNow = 'closed';
+      this.stopTimer();
+      this.closeInfo = { code, reason };
+      this.settleLogon(new Error(`logon refused: ${reason !== '' ? reason : `connection closed (code ${code}) before the Logon was answered`}`));
+      this.event({ type: 'closed', code, reason });
+      const err = new Error(`connection closed (code ${code}${reason !== '' ? `: ${reason}` : ''})`);
+      for (const w of this.waiters.splice(0)) {
+        if (w.timer !== undefined) clearTimeout(w.timer);
+        w.reject(err);
+      }
+      closedResolve({ code, reason });
+    });
+  }
+
+  get state(): ClientState {
+    return this.stateNow;
+  }
+
+  /** The MsgSeqNum the next message will carry, and the one expected from the gateway: keep them to reconnect without a reset. */
+  get nextSenderSeq(): number {
+    return this.senderSeq;
+  }
+
+  get nextTargetSeq(): number {
+    return this.targetSeq;
+  }
+
+  /** Resolves when the connection is closed, with the WebSocket close code and reason. */
+  get closed(): Promise<{ code: number; reason: string }> {
+    return this.closedPromise;
+  }
+
+  // --- sending -----------------------------------------------------------------
+
+  /**
+   * Sends `msg` (MsgType and body; header fields other than those below kept)
+   * with SenderCompID, TargetCompID, MsgSeqNum and SendingTime set here.
+   * Returns the MsgSeqNum used.
+   */
+  send(msg: FixMessage): number {
+    if (this.stateNow === 'closed' || this.ws.readyState !== WebSocket.OPEN) throw new Error(`FixClient ${this.account}: not connected`);
+    const seq = this.senderSeq++;
+    const now = Date.now();
+    const out = new FixMessage([
+      [Tag.MsgType, msg.msgType],
+      [Tag.SenderCompID, this.account],
+      [Tag.TargetCompID, GATEWAY_COMP_ID],
+      [Tag.MsgSeqNum, String(seq)],
+      [Tag.SendingTime, formatUtcTimestamp(now)],
+    ]);
+    const body: [number, string][] = [];
+    for (const f of msg.fields) {
+      if (CLIENT_OWNED.has(f[0])) continue;
+      if (isHeaderTag(f[0])) out.fields.push([f[0], f[1]]);
+      else body.push([f[0], f[1]]);
+    }
+    for (const f of body) out.fields.push(f);
+    this.ws.send(this.encode(out));
+    this.lastSentAt = now;
+    return seq;
+  }
+
+  /** Sends a frame as it is (fuzzing, malformed input): no header is set and no MsgSeqNum is used. */
+  sendRaw(frame: string): void {
+    this.ws.send(frame);
+  }
+
+  /** A fresh ClOrdID, unique within this client and unlikely to meet another client's. */
+  nextId(): string {
+    return `${this.prefix}${++this.idCounter}`;
+  }
+
+  /** NewOrderSingle (D); returns its ClOrdID. */
+  newOrder(o: NewOrder): string {
+    const clOrdId = o.clOrdId ?? this.nextId();
+    const type = o.type ?? (o.price === undefined ? 'market' : 'limit');
+    const m = new FixMessage([[Tag.MsgType, 'D'], [Tag.ClOrdID, clOrdId]]);
+    if (o.postOnly === true) m.add(Tag.ExecInst, '6');
+    m.add(Tag.Symbol, o.symbol).add(Tag.Side, SIDE_CODE[o.side]).add(Tag.TransactTime, formatUtcTimestamp(Date.now()))
+      .add(Tag.OrderQty, o.qty).add(Tag.OrdType, type === 'market' ? '1' : '2');
+    if (o.price !== undefined) m.add(Tag.Price, o.price);
+    if (o.tif !== undefined) m.add(Tag.TimeInForce, TIF_CODE[o.tif]);
+    if (o.stp !== undefined) m.add(Tag.SelfTradePrevention, STP_CODE[o.stp]);
+    this.send(m);
+    this.live.set(clOrdId, {
+      clOrdId, orderId: '', symbol: o.symbol, side: o.side, qty: o.qty, price: o.price, state: 'pending',
+      leavesQty: o.qty, cumQty: '0', avgPx: '0', text: undefined,
+    });
+    return clOrdId;
+  }
+
+  /**
+   * OrderCancelRequest (F) for the order whose ClOrdID is `origClOrdId`;
+   * returns the cancel's ClOrdID. Symbol and Side come from the order when
+   * this client knows it (Side is required by FIX; the gateway ignores it).
+   */
+  cancel(origClOrdId: string, symbol?: string): string {
+    const clOrdId = this.nextId();
+    const o = this.live.get(origClOrdId);
+    const m = new FixMessage([[Tag.MsgType, 'F'], [Tag.OrigClOrdID, origClOrdId], [Tag.ClOrdID, clOrdId]]);
+    const sym = symbol ?? o?.symbol;
+    if (sym !== undefined) m.add(Tag.Symbol, sym);
+    m.add(Tag.Side, SIDE_CODE[o?.side ?? 'buy']).add(Tag.TransactTime, formatUtcTimestamp(Date.now()));
+    this.send(m);
+    return clOrdId;
+  }
+
+  /** OrderCancelReplaceRequest (G): new total quantity (fills included) and optionally price; returns the new ClOrdID. */
+  replace(origClOrdId: string, change: { qty: string; price?: string; symbol?: string }): string {
+    const clOrdId = this.nextId();
+    const o = this.live.get(origClOrdId);
+    const m = new FixMessage([[Tag.MsgType, 'G'], [Tag.OrigClOrdID, origClOrdId], [Tag.ClOrdID, clOrdId]]);
+    const sym = change.symbol ?? o?.symbol;
+    if (sym !== undefined) m.add(Tag.Symbol, sym);
+    m.add(Tag.Side, SIDE_CODE[o?.side ?? 'buy']).add(Tag.TransactTime, formatUtcTimestamp(Date.now()))
+      .add(Tag.OrderQty, change.qty).add(Tag.OrdType, '2');
+    const price = change.price ?? o?.price;
+    if (price !== undefined) m.add(Tag.Price, price);
+    this.send(m);
+    return clOrdId;
+  }
+
+  /** OrderMassCancelRequest (q) for one symbol or all; returns its ClOrdID. */
+  massCancel(symbol?: string): string {
+    const clOrdId = this.nextId();
+    const m = new FixMessage([[Tag.MsgType, 'q'], [Tag.ClOrdID, clOrdId], [Tag.MassCancelRequestType, symbol === undefined ? '7' : '1']]);
+    if (symbol !== undefined) m.add(Tag.Symbol, symbol);
+    m.add(Tag.TransactTime, formatUtcTimestamp(Date.now()));
+    this.send(m);
+    return clOrdId;
+  }
+
+  /** OrderStatusRequest (H); resolves with its ExecutionReport (ExecType I). */
+  status(clOrdId: string, timeoutMs = 5000): Promise<FixMessage> {
+    const reqId = this.nextId();
+    const o = this.live.get(clOrdId);
+    const m = new FixMessage([[Tag.MsgType, 'H'], [Tag.ClOrdID, clOrdId], [Tag.OrdStatusReqID, reqId]]);
+    if (o !== undefined) m.add(Tag.Symbol, o.symbol);
+    m.add(Tag.Side, SIDE_CODE[o?.side ?? 'buy']);
+    const answer = this.next((r) => r.msgType === '8' && r.get(Tag.ExecType) === 'I' && r.get(Tag.OrdStatusReqID) === reqId, timeoutMs);
+    this.send(m);
+    return answer;
+  }
+
+  /**
+   * MarketDataRequest (V): bids, offers and trades of `symbol`, `depth`
+   * levels (0: the whole book). Returns the view the snapshot and increments
+   * build; await view.ready() for the snapshot. One subscription per symbol:
+   * subscribing again replaces it.
+   */
+  subscribe(symbol: string, depth = 0): BookView {
+    const old = this.views.get(symbol);
+    const view = old !== undefined && old.depth === depth ? old : new BookView(symbol, depth);
+    this.views.set(symbol, view);
+    view.reqId = `md-${this.nextId()}`;
+    view.synced = false;
+    this.sendMdRequest(view, '1');
+    return view;
+  }
+
+  unsubscribe(symbol: string): void {
+    const view = this.views.get(symbol);
+    if (view === undefined) return;
+    this.views.delete(symbol);
+    view.synced = false;
+    this.sendMdRequest(view, '2');
+  }
+
+  /** The view of a subscribed symbol. */
+  view(symbol: string): BookView | undefined {
+    return this.views.get(symbol);
+  }
+
+  private sendMdRequest(view: BookView, type: '1' | '2'): void {
+    const m = new FixMessage([[Tag.MsgType, 'V'], [Tag.MDReqID, view.reqId], [Tag.SubscriptionRequestType, type], [Tag.MarketDepth, String(view.depth)]]);
+    if (type === '1') m.add(Tag.MDUpdateType, '1');
+    m.add(Tag.NoMDEntryTypes, '3').add(Tag.MDEntryType, '0').add(Tag.MDEntryType, '1').add(Tag.MDEntryType, '2');
+    m.add(Tag.NoRelatedSym, '1').add(Tag.Symbol, view.symbol);
+    this.send(m);
+  }
+
+  // --- receiving ---------------------------------------------------------------
+
+  /** Calls `fn` with every inbound message (admin ones too), before next() sees it. Returns the unsubscribe. */
+  onMessage(fn: (msg: FixMessage) => void): () => void {
+    this.messageListeners.add(fn);
+    return () => this.messageListeners.delete(fn);
+  }
+
+  onEvent(fn: (e: ClientEvent) => void): () => void {
+    this.eventListeners.add(fn);
+    return () => this.eventListeners.delete(fn);
+  }
+
+  /**
+   * The next inbound message matching `predicate` (any message without one):
+   * the oldest such message already queued, else the next to arrive. The
+   * message returned leaves the queue; others stay for later calls.
+   */
+  next(predicate: (m: FixMessage) => boolean = () => true, timeoutMs = 5000): Promise<FixMessage> {
+    const q = this.queue;
+    for (let i = 0; i < q.length; i++) {
+      if (predicate(q[i])) return Promise.resolve(q.splice(i, 1)[0]);
+    }
+    if (this.stateNow === 'closed') {
+      const c = this.closeInfo;
+      return Promise.reject(new Error(`connection closed (code ${c?.code ?? 0}${c !== undefined && c.reason !== '' ? `: ${c.reason}` : ''})`));
+    }
+    return new Promise((resolve, reject) => {
+      const timer = timeoutMs > 0
+        ? setTimeout(() => {
+          const i = this.waiters.indexOf(waiter);
+          if (i >= 0) this.waiters.splice(i, 1);
+          reject(new Error(`FixClient ${this.account}: no matching message within ${timeoutMs} ms`));
+        }, timeoutMs)
+        : undefined;
+      const waiter = new Waiter(predicate, resolve, reject, timer);
+      this.waiters.push(waiter);
+    });
+  }
+
+  /** The next ExecutionReport or OrderCancelReject whose ClOrdID (or OrigClOrdID) is `clOrdId`. */
+  nextReport(clOrdId: string, timeoutMs = 5000): Promise<FixMessage> {
+    return this.next((m) => (m.msgType === '8' || m.msgType === '9') && (m.get(Tag.ClOrdID) === clOrdId || m.get(Tag.OrigClOrdID) === clOrdId), timeoutMs);
+  }
+
+  /** Every ExecutionReport and OrderCancelReject received so far naming `clOrdId` as ClOrdID or OrigClOrdID, in order. */
+  reports(clOrdId: string): FixMessage[] {
+    return [...(this.history.get(clOrdId) ?? [])];
+  }
+
+  /** The orders this client sent that are pending or live, as its reports describe them. */
+  orders(): ClientOrder[] {
+    return [...this.live.values()].map((o) => ({ ...o }));
+  }
+
+  order(clOrdId: string): ClientOrder | undefined {
+    const o = this.live.get(clOrdId);
+    return o === undefined ? undefined : { ...o };
+  }
+
+  // --- ending ------------------------------------------------------------------
+
+  /** Logout (5), then waits for the gateway's Logout or the close (at most `timeoutMs`), then closes. */
+  async logout(text?: string, timeoutMs = 3000): Promise<void> {
+    if (this.stateNow === 'active') {
+      const m = new FixMessage([[Tag.MsgType, '5']]);
+      if (text !== undefined) m.add(Tag.Text, text);
+      this.stateNow = 'loggingOut';
+      try {
+        this.send(m);
+      } catch {
+        // already gone
+      }
+      const answered = this.next((r) => r.msgType === '5', timeoutMs).then(() => undefined, () => undefined);
+      await Promise.race([answered, this.closedPromise]);
+    }
+    this.close();
+    await this.closedPromise;
+  }
+
+  /** Closes the connection without a Logout. */
+  close(): void {
+    this.stopTimer();
+    if (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING) this.ws.close(1000, 'client closed');
+  }
+
+  private terminate(): void {
+    this.stopTimer();
+    this.ws.terminate();
+  }
+
+  // --- inbound processing ----------------------------------------------------------
+
+  private settleLogon(err: Error | null): void {
+    this.logonSettle?.(err);
+  }
+
+  private frame(text: string): void {
+    this.lastRecvAt = Date.now();
+    this.testRequestOut = false;
+    const r = this.decode(text);
+    if (!r.ok) {
+      if (r.kind === 'garbled') {
+        this.event({ type: 'invalid', reason: `garbled: ${r.reason}`, frame: text });
+        return;
+      }
+      // the gateway sent something our dictionary refuses: report it, and still act on it
+      this.event({ type: 'invalid', reason: r.kind === 'reject' ? r.rejection.text : `BeginString ${r.beginString}`, frame: text });
+    }
+    const msg = r.ok ? r.msg : (r as { msg: FixMessage }).msg;
+    this.sequenced(msg);
+  }
+
+  /** MsgSeqNum checks: in order it is processed; ahead of a gap it waits for the resend; behind, only a PossDup is tolerated. */
+  private sequenced(msg: FixMessage): void {
+    const seq = seqOf(msg);
+    const type = msg.msgType;
+    // SequenceReset-Reset ignores MsgSeqNum
+    if (type === '4' && msg.get(Tag.GapFillFlag) !== 'Y') {
+      const n = Number(msg.get(Tag.NewSeqNo));
+      if (Number.isInteger(n) && n > this.targetSeq) this.targetSeq = n;
+      this.deliver(msg);
+      this.drainAhead();
+      return;
+    }
+    // a Logout is acted on whatever its number: a refusal for a too-low Logon comes numbered by the gateway's count
+    if (type === '5' && seq !== this.targetSeq) {
+      this.loggedOut(msg);
+      this.deliver(msg);
+      return;
+    }
+    if (seq > this.targetSeq) {
+      this.event({ type: 'gap', expected: this.targetSeq, received: seq });
+      // both sides waiting for each other's resend would never end: a ResendRequest is answered at once
+      if (type === '2') this.answerResend(msg);
+      // the Logon answer ahead of a gap still logs us on; it is consumed in order once the gap is filled
+      if (type === 'A') this.loggedOn();
+      if (this.ahead.size < 10_000) this.ahead.set(seq, msg);
+      if (!this.resendAsked && this.stateNow === 'active') {
+        this.resendAsked = true;
+        this.send(new FixMessage([[Tag.MsgType, '2'], [Tag.BeginSeqNo, String(this.targetSeq)], [Tag.EndSeqNo, '0']]));
+      }
+      return;
+    }
+    if (seq < this.targetSeq) {
+      if (msg.get(Tag.PossDupFlag) !== 'Y') this.event({ type: 'tooLow', expected: this.targetSeq, received: seq });
+      return;
+    }
+    this.process(msg, seq);
+    this.drainAhead();
+  }
+
+  private drainAhead(): void {
+    while (this.ahead.size > 0) {
+      const m = this.ahead.get(this.targetSeq);
+      if (m === undefined) {
+        for (const k of this.ahead.keys()) if (k < this.targetSeq) this.ahead.delete(k);
+        if (this.ahead.size === 0) this.resendAsked = false;
+        return;
+      }
+      this.ahead.delete(this.targetSeq);
+      this.process(m, this.targetSeq);
+    }
+    this.resendAsked = false;
+  }
+
+  private process(msg: FixMessage, seq: number): void {
+    const type = msg.msgType;
+    if (type === '4') {
+      // GapFill: the next message carries NewSeqNo
+      const n = Number(msg.get(Tag.NewSeqNo));
+      this.targetSeq = Number.isInteger(n) && n > seq ? n : seq + 1;
+    } else if (seq >= 0) {
+      this.targetSeq = seq + 1;
+    }
+    switch (type) {
+      case 'A':
+        this.loggedOn();
+        break;
+      case '1':
+        this.send(new FixMessage([[Tag.MsgType, '0'], [Tag.TestReqID, msg.get(Tag.TestReqID) ?? '']]));
+        break;
+      case '2':
+        this.answerResend(msg);
+        break;
+      case '5':
+        this.loggedOut(msg);
+        break;
+      case '8':
+      case '9':
+        this.track(msg);
+        break;
+      case 'W':
+      case 'X':
+        this.marketData(msg);
+        break;
+      case 'Y': {
+        const reqId = msg.get(Tag.MDReqID);
+        for (const v of this.views.values()) if (v.reqId === reqId) v.refused(msg.get(Tag.Text) ?? 'MarketDataRequestReject');
+        break;
+      }
+      default:
+    }
+    this.deliver(msg);
+  }
+
+  private loggedOn(): void {
+    if (this.stateNow !== 'connecting') return;
+    this.stateNow = 'active';
+    this.startTimer();
+    this.settleLogon(null);
+  }
+
+  private loggedOut(msg: FixMessage): void {
+    if (this.stateNow === 'active') {
+      // the gateway ends the session: confirm, and let it close the connection
+      this.stateNow = 'loggingOut';
+      try {
+        this.send(new FixMessage([[Tag.MsgType, '5']]));
+      } catch {
+        // already gone
+      }
+    } else if (this.stateNow === 'connecting') {
+      this.settleLogon(new Error(`logon refused: ${msg.get(Tag.Text) ?? 'Logout'}`));
+    }
+  }
+
+  /** The client resends no orders: every message asked for is covered by one SequenceReset-GapFill. */
+  private answerResend(msg: FixMessage): void {
+    const begin = Math.max(1, Number(msg.get(Tag.BeginSeqNo)));
+    const end = Number(msg.get(Tag.EndSeqNo));
+    this.event({ type: 'resendRequest', begin, end });
+    if (!Number.isInteger(begin) || begin >= this.senderSeq || this.ws.readyState !== WebSocket.OPEN) return;
+    const now = formatUtcTimestamp(Date.now());
+    const gapFill = new FixMessage([
+      [Tag.MsgType, '4'], [Tag.SenderCompID, this.account], [Tag.TargetCompID, GATEWAY_COMP_ID], [Tag.MsgSeqNum, String(begin)],
+      [Tag.PossDupFlag, 'Y'], [Tag.SendingTime, now], [Tag.OrigSendingTime, now], [Tag.GapFillFlag, 'Y'], [Tag.NewSeqNo, String(this.senderSeq)],
+    ]);
+    this.ws.send(this.encode(gapFill));
+    this.lastSentAt = Date.now();
+  }
+
+  private marketData(msg: FixMessage): void {
+    if (msg.msgType === 'W') {
+      const v = this.views.get(msg.get(Tag.Symbol) ?? '');
+      if (v !== undefined) v.apply(msg);
+      return;
+    }
+    // an X may carry several symbols: each view takes its own entries
+    const symbols = new Set(msg.getAll(Tag.Symbol));
+    for (const s of symbols) {
+      const v = this.views.get(s);
+      if (v === undefined) continue;
+      if (v.apply(msg) === 'gap' && this.stateNow === 'active') {
+        v.reqId = `md-${this.nextId()}`;
+        this.sendMdRequest(v, '1');
+      }
+    }
+  }
+
+  /** Keeps the order book of this client (live orders) and the reports by ClOrdID. */
+  private track(msg: FixMessage): void {
+    const clOrdId = msg.get(Tag.ClOrdID) ?? '';
+    const orig = msg.get(Tag.OrigClOrdID);
+    if (this.keepReports > 0) {
+      this.remember(clOrdId, msg);
+      if (orig !== undefined && orig !== clOrdId) this.remember(orig, msg);
+    }
+    if (msg.msgType !== '8') return;
+    const execType = msg.get(Tag.ExecType) ?? '';
+    let state = ORD_STATUS[msg.get(Tag.OrdStatus) ?? ''];
+    // the order a report is about: a replace moves it to its new ClOrdID; a cancel names it by OrigClOrdID
+    let key = clOrdId;
+    let o = this.live.get(clOrdId);
+    if (execType === '5' && orig !== undefined) {
+      o = this.live.get(orig);
+      this.live.delete(orig);
+    } else if (execType === '4' && orig !== undefined && o === undefined) {
+      key = orig;
+      o = this.live.get(orig);
+    }
+    if (execType === '5' && state === 'replaced') state = 'new';
+    if (o === undefined) {
+      if (execType === 'I' && msg.get(Tag.OrdStatus) === '8') return;
+      const side = msg.get(Tag.Side) === '2' ? 'sell' : 'buy';
+      o = {
+        clOrdId, orderId: '', symbol: msg.get(Tag.Symbol) ?? '', side, qty: msg.get(Tag.OrderQty) ?? '', price: msg.get(Tag.Price),
+        state: 'pending', leavesQty: '0', cumQty: '0', avgPx: '0', text: undefined,
+      };
+    }
+    o.clOrdId = key === clOrdId ? clOrdId : o.clOrdId;
+    const orderId = msg.get(Tag.OrderID);
+    if (orderId !== undefined && orderId !== 'NONE') o.orderId = orderId;
+    o.qty = msg.get(Tag.OrderQty) ?? o.qty;
+    o.price = msg.get(Tag.Price) ?? o.price;
+    o.leavesQty = msg.get(Tag.LeavesQty) ?? o.leavesQty;
+    o.cumQty = msg.get(Tag.CumQty) ?? o.cumQty;
+    o.avgPx = msg.get(Tag.AvgPx) ?? o.avgPx;
+    o.text = msg.get(Tag.Text);
+    if (state !== undefined) o.state = state;
+    if (o.state === 'new' || o.state === 'partially_filled') this.live.set(o.clOrdId, o);
+    else this.live.delete(key);
+  }
+
+  private remember(clOrdId: string, msg: FixMessage): void {
+    let list = this.history.get(clOrdId);
+    if (list === undefined) {
+      if (this.history.size >= this.keepReports) {
+        const oldest = this.history.keys().next();
+        if (oldest.done !== true) this.history.delete(oldest.value);
+      }
+      list = [];
+      this.history.set(clOrdId, list);
+    }
+    list.push(msg);
+  }
+
+  private deliver(msg: FixMessage): void {
+    for (const fn of this.messageListeners) fn(msg);
+    const ws = this.waiters;
+    for (let i = 0; i < ws.length; i++) {
+      const w = ws[i];
+      let match = false;
+      try {
+        match = w.predicate(msg);
+      } catch (e) {
+        ws.splice(i, 1);
+        if (w.timer !== undefined) clearTimeout(w.timer);
+        w.reject(e as Error);
+        i--;
+        continue;
+      }
+      if (match) {
+        ws.splice(i, 1);
+        if (w.timer !== undefined) clearTimeout(w.timer);
+        w.resolve(msg);
+        return;
+      }
+    }
+    if (this.maxQueued === 0) return;
+    if (this.queue.length >= this.maxQueued) this.queue.shift();
+    this.queue.push(msg);
+  }
+
+  private event(e: ClientEvent): void {
+    for (const fn of this.eventListeners) {
+      try {
+        fn(e);
+      } catch {
+        // an observer's failure is its own
+      }
+    }
+  }
+
+  // --- heartbeats --------------------------------------------------------------------
+
+  private startTimer(): void {
+    const hbMs = this.heartBtInt * 1000;
+    this.timer = setInterval(() => {
+      if (this.stateNow !== 'active' && this.stateNow !== 'loggingOut') return;
+      const now = Date.now();
+      const silent = now - this.lastRecvAt;
+      if (silent >= hbMs * 2.4) {
+        this.event({ type: 'timeout', silentMs: silent });
+        this.terminate();
+        return;
+      }
+      try {
+        if (silent >= hbMs * 1.2 && !this.testRequestOut) {
+          this.testRequestOut = true;
+          this.send(new FixMessage([[Tag.MsgType, '1'], [Tag.TestReqID, `T${now}`]]));
+        } else if (now - this.lastSentAt >= hbMs) {
+          this.send(new FixMessage([[Tag.MsgType, '0']]));
+        }
+      } catch {
+        // closing
+      }
+    }, Math.min(1000, hbMs / 4));
+    this.timer.unref();
+  }
+
+  private stopTimer(): void {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+}

@@ -6,6 +6,7 @@ interface CommandModule { run(argv: string[]): Promise<number> }
 const commands: Record<string, { about: string; load: () => Promise<CommandModule> }> = {
   accounts: { about: 'the gateway\'s accounts file: add NAME (password on stdin), list, remove NAME', load: () => import('./accounts.js') },
   apply: { about: 'the engine alone: JSON-lines commands on stdin, JSON-lines events on stdout', load: () => import('./apply.js') },
+  client: { about: 'a FIX client at the gateway: log on, then buy/sell/cancel/replace/book/orders typed line by line', load: () => import('./client.js') },
   info: { about: 'which price-ladder path (native or TypeScript) is in use, and why', load: () => import('./info.js') },
   start: { about: 'the single-node exchange: command log + engine, until SIGINT/SIGTERM', load: () => import('./start.js') },
 };

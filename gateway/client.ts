@@ -182,7 +182,7 @@ export class BookView {
   private readonly askSide = new ViewSide((a, b) => compareDecimal(a, b));
   private readonly listeners = new Set<(view: BookView) => void>();
   private readonly waiters = new Set<() => void>();
-  /** RptSeq of the last update applied (or the snapshot's). */
+  /** RptSeq of the last update applied (or the snapshot's); -1 after a snapshot that did not say. */
   rptSeq = 0;
   /** Whether a snapshot has been applied and no loss seen since. */
   synced = false;
@@ -219,30 +219,41 @@ export class BookView {
     return () => this.listeners.delete(fn);
   }
 
-  /** Resolves once `predicate` holds (checked now and after every applied message). */
+  /** Resolves once `predicate` holds (checked now and after every applied message); rejects if it throws. */
   waitUntil(predicate: (view: BookView) => boolean, timeoutMs = 5000): Promise<this> {
-    if (predicate(this)) return Promise.resolve(this);
     return new Promise((resolve, reject) => {
-      const check = (): void => {
-        if (!predicate(this)) return;
+      const finish = (): void => {
         this.waiters.delete(check);
         clearTimeout(timer);
-        resolve(this);
+      };
+      const check = (): void => {
+        let ok: boolean;
+        try {
+          ok = predicate(this);
+        } catch (e) {
+          finish();
+          reject(e as Error);
+          return;
+        }
+        if (ok) {
+          finish();
+          resolve(this);
+        }
       };
       const timer = setTimeout(() => {
-        this.waiters.delete(check);
+        finish();
         reject(new Error(`BookView ${this.symbol}: condition not met within ${timeoutMs} ms (rptSeq ${this.rptSeq}, synced ${this.synced})`));
       }, timeoutMs);
       this.waiters.add(check);
+      check();
     });
   }
 
-  /** Waits for the next snapshot (the first, or the one after a re-subscription). */
+  /** Waits for a snapshot: the first, or the one a re-subscription asked for. Rejects when the gateway refuses the symbol. */
   ready(timeoutMs = 5000): Promise<this> {
-    const before = this.snapshots;
     return this.waitUntil((v) => {
       if (v.error !== undefined) throw new Error(`market data for ${v.symbol} refused: ${v.error}`);
-      return v.synced && (before === 0 ? v.snapshots > 0 : true);
+      return v.synced;
     }, timeoutMs);
   }
 
@@ -255,13 +266,7 @@ export class BookView {
 
   private changed(): void {
     for (const fn of this.listeners) fn(this);
-    for (const w of [...this.waiters]) {
-      try {
-        w();
-      } catch {
-        // a predicate that throws (ready() after a refusal) is settled by its timeout
-      }
-    }
+    for (const w of [...this.waiters]) w();
   }
 
   private snapshot(msg: FixMessage): BookApplyResult {
@@ -292,7 +297,9 @@ export class BookView {
       else if (tag === Tag.NumberOfOrders) orders = Number(v);
     }
     if (type !== '') flush();
-    this.rptSeq = Number(msg.get(Tag.RptSeq) ?? '0');
+    // a snapshot without RptSeq (FIX 4.4 has none in W) leaves the first increment to set the count
+    const rpt = msg.get(Tag.RptSeq);
+    this.rptSeq = rpt !== undefined && /^[0-9]{1,15}$/.test(rpt) ? Number(rpt) : -1;
     this.synced = true;
     this.error = undefined;
     this.snapshots++;
@@ -308,8 +315,10 @@ export class BookView {
     const done = (): void => {
       if (entry === null) return;
       const r = this.entry(action, entry.type, entry.symbol, entry.px, entry.size, entry.orders, entry.rpt);
-      if (r === 'gap') lost = true;
-      else if (r === 'applied') applied = true;
+      if (r === 'gap') {
+        lost = true;
+        this.synced = false;
+      } else if (r === 'applied') applied = true;
       entry = null;
     };
     for (const [tag, v] of msg.fields) {
@@ -343,13 +352,13 @@ export class BookView {
 
   private entry(action: string, type: string, symbol: string, px: string, size: string, orders: number, rpt: number): BookApplyResult {
     if (symbol !== this.symbol || !this.synced) return 'ignored';
-    // from before the snapshot (increments queued ahead of a re-subscription's W)
-    if (rpt >= 0 && rpt <= this.rptSeq && !(this.depth !== 0 && rpt === this.rptSeq)) {
-      // a depth-N view gets a level entering or leaving its top N under the same RptSeq as the change that caused it
-      if (rpt < this.rptSeq || this.depth === 0) return 'ignored';
+    if (rpt >= 0) {
+      // older than what the view holds: increments sent before a re-subscription's snapshot; a depth-N
+      // view also gets a level entering or leaving its top N under the RptSeq of the change that caused it
+      if (rpt < this.rptSeq || (rpt === this.rptSeq && this.depth === 0)) return 'ignored';
+      if (this.depth === 0 && this.rptSeq >= 0 && rpt > this.rptSeq + 1) return 'gap';
+      this.rptSeq = rpt;
     }
-    if (this.depth === 0 && rpt > this.rptSeq + 1) return 'gap';
-    if (rpt >= 0) this.rptSeq = rpt;
     if (type === '2') {
       this.trades.push({ price: px, qty: size, rptSeq: rpt });
       if (this.trades.length > this.keepTrades) this.trades.shift();
@@ -622,6 +631,7 @@ export class FixClient {
     this.views.set(symbol, view);
     view.reqId = `md-${this.nextId()}`;
     view.synced = false;
+    view.error = undefined;
     this.sendMdRequest(view, '1');
     return view;
   }

@@ -1,0 +1,354 @@
+// End to end through a real `matchlog start` process: FixClient on both
+// subprotocols logs on with the demo credentials, trades between two
+// accounts, cancels, replaces, mass cancels, asks for status, and rebuilds
+// the book from market data; after every step the rebuilt book must equal
+// the book of an engine that was given the same commands in the same order.
+// Then `matchlog client` is driven through its stdin.
+
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { createEngine, type Command, type Engine, type LevelView } from '../engine/index.js';
+import { DEMO_INSTRUMENTS } from '../log/index.js';
+import { BookView, compareDecimal, FixClient, type BookLevel, type ClientEvent, type FixProtocol } from '../gateway/client.js';
+import { FixMessage, Tag } from '../gateway/fix/message.js';
+
+const BIN = new URL('../../bin/matchlog.js', import.meta.url).pathname;
+
+interface Server {
+  proc: ChildProcess;
+  dir: string;
+  url: string;
+  passwords: Map<string, string>;
+}
+
+async function startServer(): Promise<Server> {
+  const dir = mkdtempSync(join(tmpdir(), 'matchlog-client-'));
+  const proc = spawn(process.execPath, [BIN, 'start', '--data', join(dir, 'data'), '--listen', '127.0.0.1:0'], {
+    stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MATCHLOG_LOG_LEVEL: 'warn' },
+  });
+  let out = '';
+  let err = '';
+  proc.stderr?.on('data', (d: Buffer) => { err += d.toString(); });
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`matchlog start printed no gateway line in 20 s: ${out}${err}`)), 20_000);
+    proc.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /gateway (wss?:\/\/\S+\/fix)/.exec(out);
+      if (m !== null) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    });
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`matchlog start exited ${code}: ${out}${err}`));
+    });
+  });
+  const passwords = new Map<string, string>();
+  for (const line of readFileSync(join(dir, 'data', 'demo-credentials.txt'), 'utf8').split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const [name, pw] = line.split(' ');
+    passwords.set(name, pw);
+  }
+  return { proc, dir, url, passwords };
+}
+
+async function stopServer(s: Server): Promise<void> {
+  if (s.proc.exitCode === null) {
+    const exited = new Promise((r) => s.proc.once('exit', r));
+    s.proc.kill('SIGTERM');
+    await exited;
+  }
+  rmSync(s.dir, { recursive: true, force: true });
+}
+
+/** The engine the test keeps beside the exchange: the same commands in the same order give the same book. */
+class Mirror {
+  readonly engine: Engine = createEngine();
+  private seq = 0;
+
+  constructor() {
+    for (const spec of DEMO_INSTRUMENTS) this.apply({ op: 'instrument', ...spec });
+  }
+
+  apply(cmd: Command): void {
+    this.engine.apply(cmd, ++this.seq);
+  }
+
+  book(symbol: string): { bids: BookLevel[]; asks: BookLevel[] } {
+    const inst = this.engine.instrument(symbol);
+    const e = this.engine.apply({ op: 'book', symbol }, ++this.seq).find((x) => x.type === 'book');
+    assert.ok(inst !== undefined && e !== undefined && e.type === 'book');
+    const fmt = (ls: LevelView[]): BookLevel[] => ls.map((l) => ({ price: inst.price(l.price), qty: inst.qty(l.qty), orders: l.orders }));
+    return { bids: fmt(e.bids), asks: fmt(e.asks) };
+  }
+}
+
+function sameBook(view: BookView, mirror: Mirror): boolean {
+  const want = mirror.book(view.symbol);
+  return view.synced && JSON.stringify({ bids: view.bids(), asks: view.asks() }) === JSON.stringify(want);
+}
+
+/** Waits until the view shows the mirror's book, then asserts it (the assertion names the difference). */
+async function bookMatches(view: BookView, mirror: Mirror): Promise<void> {
+  await view.waitUntil((v) => sameBook(v, mirror), 5000).catch(() => undefined);
+  assert.deepEqual({ bids: view.bids(), asks: view.asks() }, mirror.book(view.symbol), `book of ${view.symbol} from market data`);
+}
+
+function fields(m: FixMessage, ...tags: number[]): Record<number, string | undefined> {
+  return Object.fromEntries(tags.map((t) => [t, m.get(t)]));
+}
+
+/** The next report for `clOrdId` with ExecType `execType`. */
+function report(c: FixClient, clOrdId: string, execType: string): Promise<FixMessage> {
+  return c.next((m) => m.msgType === '8' && m.get(Tag.ClOrdID) === clOrdId && m.get(Tag.ExecType) === execType);
+}
+
+let server: Server;
+
+before(async () => {
+  server = await startServer();
+});
+
+after(async () => {
+  if (server !== undefined) await stopServer(server);
+});
+
+function suite(protocol: FixProtocol, symbol: string, base: number): void {
+  describe(`FixClient over ${protocol} (${symbol})`, () => {
+    const mirror = new Mirror();
+    const px = (d: number): string => String(base + d);
+    let alice: FixClient;
+    let bob: FixClient;
+    let view: BookView;
+    const invalid: ClientEvent[] = [];
+
+    before(async () => {
+      alice = await FixClient.connect({ url: server.url, account: 'alice', password: server.passwords.get('alice') ?? '', protocol });
+      bob = await FixClient.connect({ url: server.url, account: 'bob', password: server.passwords.get('bob') ?? '', protocol });
+      for (const c of [alice, bob]) c.onEvent((e) => { if (e.type === 'invalid' || e.type === 'gap' || e.type === 'tooLow') invalid.push(e); });
+    });
+
+    after(async () => {
+      await Promise.all([alice?.logout(), bob?.logout()]);
+    });
+
+    test('logs on with the demo credentials', () => {
+      assert.equal(alice.state, 'active');
+      assert.equal(bob.state, 'active');
+      assert.equal(alice.protocol, protocol);
+    });
+
+    test('subscribes: the snapshot is the (empty) book', async () => {
+      view = bob.subscribe(symbol);
+      await view.ready();
+      await bookMatches(view, mirror);
+    });
+
+    test('resting orders, then a crossing order of another account: fills on both sides with exact AvgPx', async () => {
+      const s1 = alice.newOrder({ symbol, side: 'sell', qty: '10', price: px(0) });
+      const r1 = await report(alice, s1, '0');
+      assert.deepEqual(fields(r1, Tag.OrdStatus, Tag.LeavesQty, Tag.CumQty, Tag.Side, Tag.Price), { 39: '0', 151: '10', 14: '0', 54: '2', 44: px(0) });
+      mirror.apply({ op: 'new', account: 'alice', clOrdId: s1, symbol, side: 'sell', type: 'limit', qty: '10', price: px(0) });
+      await bookMatches(view, mirror);
+      const s2 = alice.newOrder({ symbol, side: 'sell', qty: '10', price: px(1) });
+      await report(alice, s2, '0');
+      mirror.apply({ op: 'new', account: 'alice', clOrdId: s2, symbol, side: 'sell', type: 'limit', qty: '10', price: px(1) });
+      const s3 = alice.newOrder({ symbol, side: 'sell', qty: '5', price: px(2) });
+      await report(alice, s3, '0');
+      mirror.apply({ op: 'new', account: 'alice', clOrdId: s3, symbol, side: 'sell', type: 'limit', qty: '5', price: px(2) });
+      await bookMatches(view, mirror);
+
+      const b1 = bob.newOrder({ symbol, side: 'buy', qty: '20', price: px(1) });
+      mirror.apply({ op: 'new', account: 'bob', clOrdId: b1, symbol, side: 'buy', type: 'limit', qty: '20', price: px(1) });
+      await report(bob, b1, '0');
+      const f1 = await report(bob, b1, 'F');
+      const f2 = await report(bob, b1, 'F');
+      assert.deepEqual(fields(f1, Tag.LastQty, Tag.LastPx, Tag.OrdStatus, Tag.LeavesQty, Tag.CumQty, Tag.AvgPx, Tag.LastLiquidityInd),
+        { 32: '10', 31: px(0), 39: '1', 151: '10', 14: '10', 6: px(0), 851: '2' });
+      // (10 x base + 10 x (base + 1)) / 20, exactly
+      assert.deepEqual(fields(f2, Tag.LastQty, Tag.LastPx, Tag.OrdStatus, Tag.LeavesQty, Tag.CumQty, Tag.AvgPx),
+        { 32: '10', 31: px(1), 39: '2', 151: '0', 14: '20', 6: `${base}.5` });
+      // the makers hear of it on their own session
+      const m1 = await report(alice, s1, 'F');
+      const m2 = await report(alice, s2, 'F');
+      assert.deepEqual(fields(m1, Tag.OrdStatus, Tag.LastPx, Tag.AvgPx, Tag.LastLiquidityInd), { 39: '2', 31: px(0), 6: px(0), 851: '1' });
+      assert.deepEqual(fields(m2, Tag.OrdStatus, Tag.LastPx, Tag.AvgPx), { 39: '2', 31: px(1), 6: px(1) });
+      await bookMatches(view, mirror);
+      await view.waitUntil((v) => v.trades.length >= 2);
+      assert.deepEqual(view.trades.slice(-2).map((t) => [t.price, t.qty]), [[px(0), '10'], [px(1), '10']]);
+
+      // a partial fill of a maker
+      const b2 = bob.newOrder({ symbol, side: 'buy', qty: '2', price: px(2) });
+      mirror.apply({ op: 'new', account: 'bob', clOrdId: b2, symbol, side: 'buy', type: 'limit', qty: '2', price: px(2) });
+      const m3 = await report(alice, s3, 'F');
+      assert.deepEqual(fields(m3, Tag.OrdStatus, Tag.LeavesQty, Tag.CumQty), { 39: '1', 151: '3', 14: '2' });
+      await bookMatches(view, mirror);
+      assert.deepEqual(alice.orders().map((o) => [o.clOrdId, o.state, o.leavesQty]), [[s3, 'partially_filled', '3']]);
+      assert.deepEqual(alice.reports(s1).map((m) => m.get(Tag.ExecType)), ['0', 'F']);
+    });
+
+    test('cancel', async () => {
+      const [live] = alice.orders();
+      const c = alice.cancel(live.clOrdId);
+      mirror.apply({ op: 'cancel', account: 'alice', clOrdId: c, origClOrdId: live.clOrdId, symbol });
+      const r = await report(alice, c, '4');
+      assert.deepEqual(fields(r, Tag.OrigClOrdID, Tag.OrdStatus, Tag.LeavesQty, Tag.CumQty), { 41: live.clOrdId, 39: '4', 151: '0', 14: '2' });
+      assert.deepEqual(alice.orders(), []);
+      await bookMatches(view, mirror);
+    });
+
+    test('replace, then status of the replaced order', async () => {
+      const b = bob.newOrder({ symbol, side: 'buy', qty: '5', price: px(-2) });
+      mirror.apply({ op: 'new', account: 'bob', clOrdId: b, symbol, side: 'buy', type: 'limit', qty: '5', price: px(-2) });
+      await report(bob, b, '0');
+      await bookMatches(view, mirror);
+      const r = bob.replace(b, { qty: '8', price: `${base - 2}.5` });
+      mirror.apply({ op: 'replace', account: 'bob', clOrdId: r, origClOrdId: b, symbol, qty: '8', price: `${base - 2}.5` });
+      const rep = await report(bob, r, '5');
+      assert.deepEqual(fields(rep, Tag.OrigClOrdID, Tag.OrdStatus, Tag.OrderQty, Tag.Price, Tag.LeavesQty), { 41: b, 39: '0', 38: '8', 44: `${base - 2}.5`, 151: '8' });
+      await bookMatches(view, mirror);
+      const st = await bob.status(r);
+      assert.deepEqual(fields(st, Tag.ClOrdID, Tag.OrdStatus, Tag.LeavesQty, Tag.OrderID), { 11: r, 39: '0', 151: '8', 37: rep.get(Tag.OrderID) });
+      assert.deepEqual(bob.orders().map((o) => [o.clOrdId, o.state, o.price]), [[r, 'new', `${base - 2}.5`]]);
+    });
+
+    test('a cancel of another account\'s order is an unknown order', async () => {
+      const [theirs] = bob.orders();
+      const c = alice.cancel(theirs.clOrdId, symbol);
+      mirror.apply({ op: 'cancel', account: 'alice', clOrdId: c, origClOrdId: theirs.clOrdId, symbol });
+      const rej = await alice.nextReport(c);
+      assert.equal(rej.msgType, '9');
+      assert.deepEqual(fields(rej, Tag.CxlRejResponseTo, Tag.CxlRejReason), { 434: '1', 102: '1' });
+      await bookMatches(view, mirror);
+    });
+
+    test('mass cancel', async () => {
+      const b = bob.newOrder({ symbol, side: 'buy', qty: '3', price: px(-3) });
+      mirror.apply({ op: 'new', account: 'bob', clOrdId: b, symbol, side: 'buy', type: 'limit', qty: '3', price: px(-3) });
+      await report(bob, b, '0');
+      await bookMatches(view, mirror);
+      const q = bob.massCancel(symbol);
+      mirror.apply({ op: 'massCancel', account: 'bob', clOrdId: q, symbol });
+      const r = await bob.next((m) => m.msgType === 'r' && m.get(Tag.ClOrdID) === q);
+      assert.deepEqual(fields(r, Tag.MassCancelRequestType, Tag.MassCancelResponse, Tag.TotalAffectedOrders), { 530: '1', 531: '1', 533: '2' });
+      assert.deepEqual(bob.orders(), []);
+      await bookMatches(view, mirror);
+    });
+
+    test('market data: a late subscriber\'s snapshot equals the increments, RptSeq without gaps', async () => {
+      const late = alice.subscribe(symbol);
+      await late.ready();
+      const b = bob.newOrder({ symbol, side: 'buy', qty: '4', price: px(-1) });
+      mirror.apply({ op: 'new', account: 'bob', clOrdId: b, symbol, side: 'buy', type: 'limit', qty: '4', price: px(-1) });
+      await report(bob, b, '0');
+      await bookMatches(late, mirror);
+      await bookMatches(view, mirror);
+      await view.waitUntil((v) => v.rptSeq === late.rptSeq);
+      assert.equal(view.gaps, 0);
+      assert.equal(late.gaps, 0);
+      bob.massCancel();
+      await bob.next((m) => m.msgType === 'r');
+    });
+
+    test('every message from the gateway passed our decoder, in sequence', () => {
+      assert.deepEqual(invalid, []);
+    });
+  });
+}
+
+suite('fix.4.4', 'AAPL', 190);
+suite('fix.json', 'MSFT', 420);
+
+describe('logon refused', () => {
+  test('a wrong password is refused with the gateway\'s reason', async () => {
+    const t0 = Date.now();
+    await assert.rejects(FixClient.connect({ url: server.url, account: 'alice', password: 'not-the-password' }), /logon refused: unknown account or wrong password/);
+    assert.ok(Date.now() - t0 >= 900, 'a refusal is slowed');
+  });
+
+  test('over fix.json too', async () => {
+    await assert.rejects(FixClient.connect({ url: server.url, account: 'bob', password: 'nope', protocol: 'fix.json' }), /logon refused/);
+  });
+});
+
+describe('matchlog client', () => {
+  test('a buy through stdin prints the fill', async () => {
+    const bob = await FixClient.connect({ url: server.url, account: 'bob', password: server.passwords.get('bob') ?? '' });
+    const s = bob.newOrder({ symbol: 'AAPL', side: 'sell', qty: '5', price: '190' });
+    await report(bob, s, '0');
+    const proc = spawn(process.execPath, [BIN, 'client', '--account', 'alice', '--url', server.url], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    proc.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    proc.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+    proc.stdin.end(`${server.passwords.get('alice')}\nbuy 5 AAPL 190\norders\nquit\n`);
+    const code = await new Promise<number | null>((r) => proc.once('exit', r));
+    assert.equal(code, 0, `exit code; stdout:\n${out}\nstderr:\n${err}`);
+    assert.match(out, /filled 5 AAPL @ 190 \(avg 190, leaves 0\) order \d+/);
+    await report(bob, s, 'F');
+    await bob.logout();
+  });
+
+  test('bad options: exit 2 with the usage', async () => {
+    const proc = spawn(process.execPath, [BIN, 'client', '--nope'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    proc.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+    const code = await new Promise<number | null>((r) => proc.once('exit', r));
+    assert.equal(code, 2);
+    assert.match(err, /usage: matchlog client/);
+  });
+});
+
+describe('BookView alone', () => {
+  const W = (rpt: number, entries: [string, string, string, number][]): FixMessage => {
+    const m = new FixMessage([[Tag.MsgType, 'W'], [Tag.Symbol, 'S'], [Tag.RptSeq, String(rpt)], [Tag.NoMDEntries, String(entries.length)]]);
+    for (const [t, p, q, n] of entries) m.add(Tag.MDEntryType, t).add(Tag.MDEntryPx, p).add(Tag.MDEntrySize, q).add(Tag.NumberOfOrders, n);
+    return m;
+  };
+  const X = (entries: [action: string, type: string, px: string, size: string | null, rpt: number][]): FixMessage => {
+    const m = new FixMessage([[Tag.MsgType, 'X'], [Tag.NoMDEntries, String(entries.length)]]);
+    for (const [a, t, p, q, r] of entries) {
+      m.add(Tag.MDUpdateAction, a).add(Tag.MDEntryType, t).add(Tag.Symbol, 'S').add(Tag.MDEntryPx, p);
+      if (q !== null) m.add(Tag.MDEntrySize, q).add(Tag.NumberOfOrders, 1);
+      m.add(Tag.RptSeq, r);
+    }
+    return m;
+  };
+
+  test('orders levels by exact decimal value, applies new/change/delete, ignores what the snapshot already holds', () => {
+    const v = new BookView('S');
+    assert.equal(v.apply(X([['0', '0', '1', '1', 1]])), 'ignored', 'no increments before a snapshot');
+    v.apply(W(5, [['0', '9.5', '1', 1], ['0', '10', '2', 1], ['1', '10.25', '3', 1], ['1', '100', '1', 1]]));
+    assert.deepEqual(v.bids().map((l) => l.price), ['10', '9.5']);
+    assert.deepEqual(v.asks().map((l) => l.price), ['10.25', '100']);
+    assert.equal(v.apply(X([['0', '0', '99', '1', 5]])), 'ignored');
+    assert.equal(v.apply(X([['0', '0', '9.75', '4', 6], ['1', '1', '10.25', '1', 7], ['2', '1', '100', null, 8], ['0', '2', '10.25', '2', 9]])), 'applied');
+    assert.deepEqual(v.bids(), [{ price: '10', qty: '2', orders: 1 }, { price: '9.75', qty: '4', orders: 1 }, { price: '9.5', qty: '1', orders: 1 }]);
+    assert.deepEqual(v.asks(), [{ price: '10.25', qty: '1', orders: 1 }]);
+    assert.deepEqual(v.trades, [{ price: '10.25', qty: '2', rptSeq: 9 }]);
+    assert.equal(v.rptSeq, 9);
+  });
+
+  test('a RptSeq gap or an inconsistent update is loss: not synced until the next snapshot', () => {
+    const v = new BookView('S');
+    v.apply(W(1, []));
+    assert.equal(v.apply(X([['0', '0', '1', '1', 3]])), 'gap');
+    assert.equal(v.synced, false);
+    assert.equal(v.apply(X([['0', '0', '1', '1', 4]])), 'ignored');
+    v.apply(W(4, [['0', '1', '1', 1]]));
+    assert.equal(v.synced, true);
+    assert.equal(v.apply(X([['1', '0', '2', '1', 5]])), 'gap', 'a change of a level it does not have');
+    assert.equal(v.gaps, 2);
+  });
+
+  test('compareDecimal', () => {
+    const sorted = ['0.001', '0.01', '0.1', '1', '1.0001', '9.99', '10', '010.5', '100'];
+    assert.deepEqual([...sorted].reverse().sort(compareDecimal), sorted);
+    assert.equal(compareDecimal('1.50', '1.5'), 0);
+  });
+});

@@ -260,8 +260,10 @@ export class MarketData {
 
   private snapshot(b: SymbolBook, reqId: string, depth: number, mask: number): FixMessage {
     const inst = b.inst;
-    // RptSeq in the body (FIX 4.4 has no place for it in W): the last update this snapshot includes
-    const f: FixField[] = [[Tag.MsgType, 'W'], [Tag.MDReqID, reqId], [Tag.Symbol, inst.symbol], [Tag.RptSeq, String(b.rptSeq)], [Tag.NoMDEntries, '0']];
+    // FIX 4.4 has no RptSeq in W (a strict parser rejects it there): the snapshot
+    // and the increments share one ordered session stream, so the first X after
+    // a W sets the count and every later one must follow it without a gap
+    const f: FixField[] = [[Tag.MsgType, 'W'], [Tag.MDReqID, reqId], [Tag.Symbol, inst.symbol], [Tag.NoMDEntries, '0']];
     let n = 0;
     for (const [side, bit, type] of [[b.bids, BIDS, '0'], [b.asks, OFFERS, '1']] as const) {
       if ((mask & bit) === 0) continue;
@@ -273,7 +275,7 @@ export class MarketData {
         n++;
       }
     }
-    f[4][1] = String(n);
+    f[3][1] = String(n);
     return new FixMessage(f);
   }
 

@@ -1,0 +1,256 @@
+// The gateway as an operator and a hostile client meet it, against a real
+// `matchlog start`: security (wrong password slowed and refused, another
+// account's order is "unknown", a market-data-only account cannot trade),
+// garbage on one connection leaves the others and the book alone, /health and
+// /metrics, session sequence numbers across a restart, wss://.
+
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test, type TestContext } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
+import WebSocket from 'ws';
+import { readLog } from '../log/index.js';
+import { FixMessage } from '../gateway/fix/message.js';
+import { decodeTagValue, encodeTagValue } from '../gateway/fix/tagvalue.js';
+import { formatUtcTimestamp } from '../gateway/fix/validate.js';
+import { tempDir } from './log-helpers.js';
+
+const BIN = fileURLToPath(new URL('../../bin/matchlog.js', import.meta.url));
+
+interface Running { url: string; port: number; dir: string; child: ChildProcess; out: string; err: () => string; stop(): Promise<number | null> }
+
+async function startExchange(t: TestContext, dir: string, extra: string[] = []): Promise<Running> {
+  const child = spawn(process.execPath, [BIN, 'start', '--data', dir, '--listen', '127.0.0.1:0', ...extra], {
+    stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MATCHLOG_LOG_LEVEL: process.env.GW_TEST_LOG ?? 'warn' },
+  });
+  let out = '';
+  let err = '';
+  child.stderr?.on('data', (d: Buffer) => { err += d.toString(); });
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  t.after(() => { if (child.exitCode === null) child.kill('SIGKILL'); });
+  const line = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no startup line:\n${out}\n${err}`)), 30_000);
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('exchange started')) {
+        clearTimeout(timer);
+        resolve(out);
+      }
+    });
+    child.on('close', () => reject(new Error(`exited:\n${out}\n${err}`)));
+  });
+  const m = /gateway (wss?:\/\/[^ ]+:(\d+)\/fix)/.exec(line);
+  assert.ok(m !== null, line);
+  return {
+    url: m[1], port: Number(m[2]), dir, child, out: line, err: () => err,
+    stop: async () => { child.kill('SIGTERM'); return exited; },
+  };
+}
+
+function credentials(dir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const line of readFileSync(join(dir, 'demo-credentials.txt'), 'utf8').split('\n')) {
+    const m = /^([!-~]+) ([!-~]+)$/.exec(line);
+    if (m !== null && !line.startsWith('#')) out.set(m[1], m[2]);
+  }
+  return out;
+}
+
+/** A bare FIX 4.4 connection: what a hostile or a careful client sends, byte for byte. */
+class Raw {
+  seq = 1;
+  readonly inbox: FixMessage[] = [];
+  private waiters: (() => void)[] = [];
+  closed: Promise<{ code: number; reason: string }>;
+
+  private constructor(readonly ws: WebSocket, readonly account: string) {
+    ws.on('message', (d) => {
+      const r = decodeTagValue(String(d));
+      if (r.ok) this.inbox.push(r.msg);
+      for (const w of this.waiters.splice(0)) w();
+    });
+    this.closed = new Promise((resolve) => ws.on('close', (code, reason) => {
+      resolve({ code, reason: String(reason) });
+      for (const w of this.waiters.splice(0)) w();
+    }));
+  }
+
+  static async open(url: string, account: string, opts: { protocol?: string; ca?: Buffer } = {}): Promise<Raw> {
+    const ws = new WebSocket(url, opts.protocol ?? 'fix.4.4', opts.ca ? { ca: opts.ca } : {});
+    await new Promise<void>((resolve, reject) => { ws.once('open', () => resolve()); ws.once('error', reject); });
+    return new Raw(ws, account);
+  }
+
+  send(type: string, fields: [number, string][], seq = this.seq++): void {
+    const m = new FixMessage([[35, type], [49, this.account], [56, 'MATCHLOG'], [34, String(seq)], [52, formatUtcTimestamp(Date.now())], ...fields]);
+    this.ws.send(encodeTagValue(m));
+  }
+
+  async logon(password: string): Promise<FixMessage> {
+    this.send('A', [[98, '0'], [108, '30'], [553, this.account], [554, password]]);
+    return this.next((m) => m.msgType === 'A' || m.msgType === '5');
+  }
+
+  /** The next message (from the start of the inbox) matching `pred`, taken out of the inbox. */
+  async next(pred: (m: FixMessage) => boolean = () => true, timeoutMs = 10_000): Promise<FixMessage> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const i = this.inbox.findIndex(pred);
+      if (i >= 0) return this.inbox.splice(i, 1)[0];
+      if (this.ws.readyState === WebSocket.CLOSED || Date.now() > deadline) {
+        throw new Error(`no matching message (socket ${this.ws.readyState === WebSocket.CLOSED ? "closed" : "open"}); inbox: ${this.inbox.map(String).join("\n")}`);
+      }
+      await new Promise<void>((resolve) => {
+        this.waiters.push(resolve);
+        setTimeout(resolve, 50);
+      });
+    }
+  }
+
+  order(clOrdId: string, side: '1' | '2', qty: string, price: string, symbol = 'AAPL'): void {
+    this.send('D', [[11, clOrdId], [55, symbol], [54, side], [38, qty], [40, '2'], [44, price], [59, '1'], [60, formatUtcTimestamp(Date.now())]]);
+  }
+
+  close(): void {
+    this.ws.close();
+  }
+}
+
+const er = (clOrdId: string, execType?: string) => (m: FixMessage) => m.msgType === '8' && m.get(11) === clOrdId && (execType === undefined || m.get(150) === execType);
+
+test('security: a wrong password is refused (and slowed), another account\'s order is unknown, a market-data-only account cannot trade', async (t) => {
+  const dir = join(tempDir(t, 'matchlog-gw-'), 'data');
+  const ex = await startExchange(t, dir);
+  const pw = credentials(dir);
+  // a market-data-only account, added while the exchange runs, is seen by the next start only: add before a restart
+  const add = spawnSync(process.execPath, [BIN, 'accounts', 'add', 'viewer', '--data', dir, '--market-data-only'], { input: 'viewer-password-1\n', encoding: 'utf8' });
+  assert.equal(add.status, 0, add.stderr);
+  const file = readFileSync(join(dir, 'accounts.json'), 'utf8');
+  assert.ok(!file.includes('viewer-password-1') && !file.includes(pw.get('alice') as string), 'the accounts file holds no password');
+
+  const bad = await Raw.open(ex.url, 'alice');
+  const t0 = Date.now();
+  bad.send('A', [[98, '0'], [108, '30'], [553, 'alice'], [554, 'not-the-password']]);
+  // refused without a session: the connection closes, the reason in the close frame (as QuickFIX drops a bad Logon)
+  const closed = await bad.closed;
+  assert.match(closed.reason, /unknown account or wrong password/);
+  assert.equal(bad.inbox.filter((m) => m.msgType === 'A').length, 0, 'no Logon answer');
+  assert.ok(Date.now() - t0 >= 900, `a failed logon is slowed (${Date.now() - t0} ms)`);
+
+  const alice = await Raw.open(ex.url, 'alice');
+  assert.equal((await alice.logon(pw.get('alice') as string)).msgType, 'A');
+  const bob = await Raw.open(ex.url, 'bob');
+  assert.equal((await bob.logon(pw.get('bob') as string)).msgType, 'A');
+  alice.order('a1', '2', '5', '190.00');
+  const ack = await alice.next(er('a1', '0'));
+  // bob names alice's order by her ClOrdID and by its OrderID: unknown, nothing revealed
+  bob.send('F', [[41, 'a1'], [11, 'b-c1'], [55, 'AAPL'], [54, '2'], [60, formatUtcTimestamp(Date.now())]]);
+  const rej1 = await bob.next((m) => m.msgType === '9');
+  assert.equal(rej1.get(102), '1', String(rej1));
+  bob.send('F', [[37, ack.get(37) as string], [41, 'x'], [11, 'b-c2'], [55, 'AAPL'], [54, '2'], [60, formatUtcTimestamp(Date.now())]]);
+  assert.equal((await bob.next((m) => m.msgType === '9')).get(102), '1');
+  // her order is still there: a crossing buy of bob trades with it, and both hear of the fill
+  bob.order('b1', '1', '2', '190.00');
+  const fill = await bob.next(er('b1', 'F'));
+  assert.equal(fill.get(32), '2');
+  assert.equal(fill.get(31), '190');
+  const makerFill = await alice.next(er('a1', 'F'));
+  assert.equal(makerFill.get(151), '3');
+  assert.equal(makerFill.get(6), '190');
+  alice.close();
+  bob.close();
+
+  assert.equal(await ex.stop(), 0, ex.err());
+  const again = await startExchange(t, dir);
+  const viewer = await Raw.open(again.url, 'viewer');
+  assert.equal((await viewer.logon('viewer-password-1')).msgType, 'A');
+  viewer.order('v1', '1', '1', '190.00');
+  const j = await viewer.next((m) => m.msgType === 'j' || m.msgType === '8');
+  assert.equal(j.msgType, 'j', String(j));
+  assert.equal(j.get(380), '6');
+  viewer.send('V', [[262, 'md1'], [263, '1'], [264, '0'], [267, '2'], [269, '0'], [269, '1'], [146, '1'], [55, 'AAPL']]);
+  const w = await viewer.next((m) => m.msgType === 'W').catch((e: Error) => { throw new Error(`${e.message}\n${again.err()}`); });
+  assert.equal(w.get(55), 'AAPL');
+  assert.deepEqual(w.getAll(270), ['190'], 'alice\'s remaining 3 rest at 190');
+  assert.deepEqual(w.getAll(271), ['3']);
+  viewer.close();
+  // nothing of the viewer reached the log
+  assert.ok([...readLog(dir)].every((r) => r.kind !== 'command' || r.origin !== 'fix:viewer'));
+  assert.equal(await again.stop(), 0);
+});
+
+test('garbage on one connection: Reject, Logout or nothing — never a crash; the other session trades on; the book is untouched', async (t) => {
+  const dir = join(tempDir(t, 'matchlog-gw-'), 'data');
+  const ex = await startExchange(t, dir);
+  const pw = credentials(dir);
+  const alice = await Raw.open(ex.url, 'alice');
+  await alice.logon(pw.get('alice') as string);
+  let n = 0;
+  const valid = encodeTagValue(new FixMessage([[35, 'D'], [49, 'bob'], [56, 'MATCHLOG'], [34, '2'], [52, formatUtcTimestamp(Date.now())],
+    [11, 'x'], [55, 'AAPL'], [54, '1'], [38, '5'], [40, '2'], [44, '190'], [59, '1'], [60, formatUtcTimestamp(Date.now())]]));
+  const seed = Number(process.env.MATCHLOG_SEED ?? (Math.random() * 0x7fffffff) | 0);
+  t.diagnostic(`seed ${seed} (MATCHLOG_SEED=${seed} reproduces it)`);
+  await fc.assert(fc.asyncProperty(fc.oneof(
+    fc.string({ maxLength: 300 }),
+    fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b).toString('latin1')),
+    fc.integer({ min: 1, max: valid.length - 1 }).map((k) => valid.slice(0, k)),
+    fc.tuple(fc.integer({ min: 0, max: valid.length - 1 }), fc.string({ minLength: 1, maxLength: 1 })).map(([k, c]) => valid.slice(0, k) + c + valid.slice(k + 1)),
+    fc.constantFrom(valid.replace('38=5', '38=-5'), valid.replace('38=5', '38=NaN'), valid.replace('44=190', '44=1e3'), 'x'.repeat(70_000)),
+  ), fc.boolean(), async (frame, logonFirst) => {
+    const c = await Raw.open(ex.url, 'bob');
+    if (logonFirst) await c.logon(pw.get('bob') as string);
+    c.ws.send(frame);
+    c.send('0', []);
+    await new Promise((r) => setTimeout(r, 20));
+    c.close();
+    await c.closed;
+    // the bystander still trades
+    alice.order(`a${++n}`, '2', '1', '191.00');
+    await alice.next(er(`a${n}`, '0'));
+  }), { numRuns: 40, seed });
+  // the server is alive and every command in the log is alice's (bob's garbage never became a command)
+  const health = await (await fetch(`http://127.0.0.1:${ex.port}/health`)).json() as { status: string };
+  assert.equal(health.status, 'ok');
+  const origins = new Set([...readLog(dir)].filter((r) => r.kind === 'command').map((r) => (r.kind === 'command' ? r.origin : '')));
+  assert.deepEqual([...origins].sort(), ['config', 'fix:alice']);
+  alice.close();
+  assert.equal(await ex.stop(), 0, ex.err());
+});
+
+test('/health and /metrics; session sequence numbers survive a restart; wss:// with a certificate', async (t) => {
+  const root = tempDir(t, 'matchlog-gw-');
+  const dir = join(root, 'data');
+  const ex = await startExchange(t, dir);
+  const pw = credentials(dir);
+  const a = await Raw.open(ex.url, 'alice');
+  await a.logon(pw.get('alice') as string);
+  a.order('s1', '2', '1', '190.00');
+  const rep = await a.next(er('s1', '0'));
+  const seqBefore = Number(rep.get(34));
+  const metrics = await (await fetch(`http://127.0.0.1:${ex.port}/metrics`)).text();
+  assert.match(metrics, /matchlog_gateway_sessions 1/);
+  assert.match(metrics, /matchlog_gateway_messages_in_total\{msg_type="D"\} 1/);
+  assert.match(metrics, /matchlog_gateway_order_latency_seconds_count 1/);
+  assert.match(metrics, /matchlog_sequencer_queue_depth 0/);
+  a.send('5', []);
+  await a.closed;
+  assert.equal(await ex.stop(), 0);
+
+  // a self-signed certificate for 127.0.0.1
+  const key = join(root, 'key.pem');
+  const cert = join(root, 'cert.pem');
+  const ssl = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { encoding: 'utf8' });
+  assert.equal(ssl.status, 0, ssl.stderr);
+  const tls = await startExchange(t, dir, ['--tls-cert', cert, '--tls-key', key]);
+  assert.match(tls.url, /^wss:\/\//);
+  const b = await Raw.open(tls.url, 'alice', { ca: readFileSync(cert) });
+  b.seq = 4; // the session continues: Logon 1, order 2 and Logout 3 were taken before the restart
+  const logon = await b.logon(pw.get('alice') as string);
+  assert.equal(logon.msgType, 'A', String(logon));
+  assert.ok(Number(logon.get(34)) > seqBefore, `the exchange's sequence numbers continue (${logon.get(34)} after ${seqBefore})`);
+  b.close();
+  assert.equal(await tls.stop(), 0);
+});

@@ -86,14 +86,16 @@ class SentRing {
   }
 }
 
-/** For tests and for sessions that need not survive a restart. */
+/** For tests and for sessions that need not survive a restart; FileSessionStore adds the file. */
 export class MemorySessionStore implements SessionStore {
   nextSenderSeq = 1;
   nextTargetSeq = 1;
-  private readonly sent: SentRing;
+  protected readonly keep: number;
+  protected readonly sent: SentRing;
 
   constructor(options: StoreOptions = {}) {
-    this.sent = new SentRing(options.keep ?? DEFAULT_KEEP);
+    this.keep = Math.max(1, options.keep ?? DEFAULT_KEEP);
+    this.sent = new SentRing(this.keep);
   }
 
   recordSent(seq: number, frame: string | undefined): void {
@@ -138,26 +140,20 @@ const MAGIC = 'matchlog.fixsession 1';
  * price of an fsync per flush; without it a crash of the process loses
  * nothing (the kernel holds the writes), a crash of the machine may.
  */
-export class FileSessionStore implements SessionStore {
-  nextSenderSeq = 1;
-  nextTargetSeq = 1;
+export class FileSessionStore extends MemorySessionStore {
   readonly path: string;
-  private readonly sent: SentRing;
-  private readonly keep: number;
   private readonly fsync: boolean;
-  private fd: number;
+  private fd = -1;
   private pending = '';
   private records = 0;
 
   constructor(dir: string, account: string, options: StoreOptions & { fsync?: boolean } = {}) {
-    this.keep = Math.max(1, options.keep ?? DEFAULT_KEEP);
+    super(options);
     this.fsync = options.fsync ?? false;
-    this.sent = new SentRing(this.keep);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     // account names are printable ASCII and may hold '/' or '.': encode them into one file name
     this.path = join(dir, `${encodeURIComponent(account).replaceAll('.', '%2E')}.fixsession`);
     if (existsSync(this.path)) this.load(readFileSync(this.path, 'utf8'));
-    this.fd = -1;
     this.rewrite();
   }
 
@@ -178,9 +174,7 @@ export class FileSessionStore implements SessionStore {
   private apply(line: string): boolean {
     const kind = line.charAt(0);
     if (kind === 'R' && line.length === 1) {
-      this.nextSenderSeq = 1;
-      this.nextTargetSeq = 1;
-      this.sent.clear();
+      super.reset();
       return true;
     }
     if (line.charAt(1) !== ' ') return false;
@@ -188,11 +182,11 @@ export class FileSessionStore implements SessionStore {
     const n = Number(line.slice(2, space < 0 ? undefined : space));
     if (!Number.isSafeInteger(n) || n < 1) return false;
     if (kind === 'T' && space < 0) {
-      this.nextTargetSeq = n;
+      super.setNextTargetSeq(n);
       return true;
     }
     if (kind === 'S' && space < 0) {
-      this.nextSenderSeq = n + 1;
+      super.recordSent(n, undefined);
       return true;
     }
     if (kind === 'M' && space > 0) {
@@ -203,8 +197,7 @@ export class FileSessionStore implements SessionStore {
         return false;
       }
       if (typeof frame !== 'string') return false;
-      this.nextSenderSeq = n + 1;
-      this.sent.add(n, frame);
+      super.recordSent(n, frame);
       return true;
     }
     return false;
@@ -233,36 +226,25 @@ export class FileSessionStore implements SessionStore {
     this.records = 0;
   }
 
-  recordSent(seq: number, frame: string | undefined): void {
-    this.nextSenderSeq = seq + 1;
-    if (frame === undefined) {
-      this.pending += `S ${seq}\n`;
-    } else {
-      this.sent.add(seq, frame);
-      this.pending += `M ${seq} ${JSON.stringify(frame)}\n`;
-    }
+  override recordSent(seq: number, frame: string | undefined): void {
+    super.recordSent(seq, frame);
+    this.pending += frame === undefined ? `S ${seq}\n` : `M ${seq} ${JSON.stringify(frame)}\n`;
     this.records++;
   }
 
-  setNextTargetSeq(seq: number): void {
-    this.nextTargetSeq = seq;
+  override setNextTargetSeq(seq: number): void {
+    super.setNextTargetSeq(seq);
     this.pending += `T ${seq}\n`;
     this.records++;
   }
 
-  sentMessages(begin: number, end: number): [number, string][] {
-    return this.sent.range(begin, end);
-  }
-
-  reset(): void {
-    this.nextSenderSeq = 1;
-    this.nextTargetSeq = 1;
-    this.sent.clear();
+  override reset(): void {
+    super.reset();
     this.pending += 'R\n';
     this.records++;
   }
 
-  flush(): void {
+  override flush(): void {
     if (this.pending.length === 0) return;
     if (this.fd < 0) throw new Error(`${this.path}: store is closed`);
     writeSync(this.fd, this.pending);
@@ -271,7 +253,7 @@ export class FileSessionStore implements SessionStore {
     if (this.records > 2 * this.keep + 1000) this.rewrite();
   }
 
-  close(): void {
+  override close(): void {
     if (this.fd < 0) return;
     try {
       this.flush();

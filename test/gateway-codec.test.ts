@@ -98,14 +98,19 @@ function sample(def: FieldDef): string {
 }
 
 /** Every field of the message, groups with two instances of every member. */
-function fullMessage(def: MessageDef): FixMessage {
-  const m = new FixMessage([
+/** The header the gateway writes, MsgSeqNum 7. */
+function headerOf(def: MessageDef): FixMessage {
+  return new FixMessage([
     [35, def.msgType],
     [34, '7'],
     [49, 'MATCHLOG'],
     [52, T],
     [56, 'alice'],
   ]);
+}
+
+function fullMessage(def: MessageDef): FixMessage {
+  const m = headerOf(def);
   const add = (members: readonly MemberDef[]): void => {
     for (const member of members) {
       const fd = fieldDef(member.tag);
@@ -126,13 +131,7 @@ function fullMessage(def: MessageDef): FixMessage {
 }
 
 function requiredOnly(def: MessageDef): FixMessage {
-  const m = new FixMessage([
-    [35, def.msgType],
-    [34, '7'],
-    [49, 'MATCHLOG'],
-    [52, T],
-    [56, 'alice'],
-  ]);
+  const m = headerOf(def);
   for (const member of def.body) {
     if (!member.required) continue;
     if (member.group !== undefined) {

@@ -172,7 +172,9 @@ export type BookApplyResult = 'applied' | 'ignored' | 'gap';
  * FixClient.subscribe(), which re-subscribes when apply() says 'gap'.
  *
  * Loss is detected from RptSeq (83), which the gateway numbers per symbol
- * without gaps across level changes and trades. Only a full-depth view of
+ * without gaps across level changes and trades. FIX 4.4 has no RptSeq in
+ * W, so after a snapshot that does not carry one the first increment sets
+ * the count (snapshot and increments come in order on one session). Only a full-depth view of
  * bids, offers and trades sees every number; a depth-N view does not see
  * updates below its top N, so there a gap is normal and only inconsistencies
  * (a change or delete of a level it does not have) count as loss.

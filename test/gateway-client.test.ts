@@ -127,6 +127,14 @@ function suite(protocol: FixProtocol, symbol: string, base: number): void {
     let view: BookView;
     const invalid: ClientEvent[] = [];
 
+    /** A limit order, given to the mirror too; waits for its New report unless it is expected to trade at once. */
+    const place = async (c: FixClient, side: 'buy' | 'sell', qty: string, price: string, waitNew = true): Promise<string> => {
+      const id = c.newOrder({ symbol, side, qty, price });
+      mirror.apply({ op: 'new', account: c.account, clOrdId: id, symbol, side, type: 'limit', qty, price });
+      if (waitNew) await report(c, id, '0');
+      return id;
+    };
+
     before(async () => {
       alice = await FixClient.connect({ url: server.url, account: 'alice', password: server.passwords.get('alice') ?? '', protocol });
       bob = await FixClient.connect({ url: server.url, account: 'bob', password: server.passwords.get('bob') ?? '', protocol });
@@ -150,22 +158,15 @@ function suite(protocol: FixProtocol, symbol: string, base: number): void {
     });
 
     test('resting orders, then a crossing order of another account: fills on both sides with exact AvgPx', async () => {
-      const s1 = alice.newOrder({ symbol, side: 'sell', qty: '10', price: px(0) });
-      const r1 = await report(alice, s1, '0');
-      assert.deepEqual(fields(r1, Tag.OrdStatus, Tag.LeavesQty, Tag.CumQty, Tag.Side, Tag.Price), { 39: '0', 151: '10', 14: '0', 54: '2', 44: px(0) });
-      mirror.apply({ op: 'new', account: 'alice', clOrdId: s1, symbol, side: 'sell', type: 'limit', qty: '10', price: px(0) });
+      const s1 = await place(alice, 'sell', '10', px(0));
+      assert.deepEqual(fields(alice.reports(s1)[0], Tag.ExecType, Tag.OrdStatus, Tag.LeavesQty, Tag.CumQty, Tag.Side, Tag.Price),
+        { 150: '0', 39: '0', 151: '10', 14: '0', 54: '2', 44: px(0) });
       await bookMatches(view, mirror);
-      const s2 = alice.newOrder({ symbol, side: 'sell', qty: '10', price: px(1) });
-      await report(alice, s2, '0');
-      mirror.apply({ op: 'new', account: 'alice', clOrdId: s2, symbol, side: 'sell', type: 'limit', qty: '10', price: px(1) });
-      const s3 = alice.newOrder({ symbol, side: 'sell', qty: '5', price: px(2) });
-      await report(alice, s3, '0');
-      mirror.apply({ op: 'new', account: 'alice', clOrdId: s3, symbol, side: 'sell', type: 'limit', qty: '5', price: px(2) });
+      const s2 = await place(alice, 'sell', '10', px(1));
+      const s3 = await place(alice, 'sell', '5', px(2));
       await bookMatches(view, mirror);
 
-      const b1 = bob.newOrder({ symbol, side: 'buy', qty: '20', price: px(1) });
-      mirror.apply({ op: 'new', account: 'bob', clOrdId: b1, symbol, side: 'buy', type: 'limit', qty: '20', price: px(1) });
-      await report(bob, b1, '0');
+      const b1 = await place(bob, 'buy', '20', px(1));
       const f1 = await report(bob, b1, 'F');
       const f2 = await report(bob, b1, 'F');
       assert.deepEqual(fields(f1, Tag.LastQty, Tag.LastPx, Tag.OrdStatus, Tag.LeavesQty, Tag.CumQty, Tag.AvgPx, Tag.LastLiquidityInd),
@@ -183,8 +184,7 @@ function suite(protocol: FixProtocol, symbol: string, base: number): void {
       assert.deepEqual(view.trades.slice(-2).map((t) => [t.price, t.qty]), [[px(0), '10'], [px(1), '10']]);
 
       // a partial fill of a maker
-      const b2 = bob.newOrder({ symbol, side: 'buy', qty: '2', price: px(2) });
-      mirror.apply({ op: 'new', account: 'bob', clOrdId: b2, symbol, side: 'buy', type: 'limit', qty: '2', price: px(2) });
+      await place(bob, 'buy', '2', px(2), false);
       const m3 = await report(alice, s3, 'F');
       assert.deepEqual(fields(m3, Tag.OrdStatus, Tag.LeavesQty, Tag.CumQty), { 39: '1', 151: '3', 14: '2' });
       await bookMatches(view, mirror);
@@ -203,9 +203,7 @@ function suite(protocol: FixProtocol, symbol: string, base: number): void {
     });
 
     test('replace, then status of the replaced order', async () => {
-      const b = bob.newOrder({ symbol, side: 'buy', qty: '5', price: px(-2) });
-      mirror.apply({ op: 'new', account: 'bob', clOrdId: b, symbol, side: 'buy', type: 'limit', qty: '5', price: px(-2) });
-      await report(bob, b, '0');
+      const b = await place(bob, 'buy', '5', px(-2));
       await bookMatches(view, mirror);
       const r = bob.replace(b, { qty: '8', price: `${base - 2}.5` });
       mirror.apply({ op: 'replace', account: 'bob', clOrdId: r, origClOrdId: b, symbol, qty: '8', price: `${base - 2}.5` });
@@ -228,9 +226,7 @@ function suite(protocol: FixProtocol, symbol: string, base: number): void {
     });
 
     test('mass cancel', async () => {
-      const b = bob.newOrder({ symbol, side: 'buy', qty: '3', price: px(-3) });
-      mirror.apply({ op: 'new', account: 'bob', clOrdId: b, symbol, side: 'buy', type: 'limit', qty: '3', price: px(-3) });
-      await report(bob, b, '0');
+      await place(bob, 'buy', '3', px(-3));
       await bookMatches(view, mirror);
       const q = bob.massCancel(symbol);
       mirror.apply({ op: 'massCancel', account: 'bob', clOrdId: q, symbol });
@@ -243,9 +239,7 @@ function suite(protocol: FixProtocol, symbol: string, base: number): void {
     test('market data: a late subscriber\'s snapshot equals the increments, RptSeq without gaps', async () => {
       const late = alice.subscribe(symbol);
       await late.ready();
-      const b = bob.newOrder({ symbol, side: 'buy', qty: '4', price: px(-1) });
-      mirror.apply({ op: 'new', account: 'bob', clOrdId: b, symbol, side: 'buy', type: 'limit', qty: '4', price: px(-1) });
-      await report(bob, b, '0');
+      await place(bob, 'buy', '4', px(-1));
       await bookMatches(late, mirror);
       await bookMatches(view, mirror);
       await view.waitUntil((v) => v.rptSeq === late.rptSeq);
@@ -344,6 +338,15 @@ describe('BookView alone', () => {
     assert.equal(v.synced, true);
     assert.equal(v.apply(X([['1', '0', '2', '1', 5]])), 'gap', 'a change of a level it does not have');
     assert.equal(v.gaps, 2);
+  });
+
+  test('a snapshot without RptSeq (the gateway\'s W): the first increment sets the count', () => {
+    const v = new BookView('S');
+    const w = W(0, [['1', '5', '1', 1]]);
+    w.remove(Tag.RptSeq);
+    v.apply(w);
+    assert.equal(v.apply(X([['1', '1', '5', '2', 17]])), 'applied');
+    assert.equal(v.apply(X([['0', '0', '4', '1', 19]])), 'gap');
   });
 
   test('compareDecimal', () => {

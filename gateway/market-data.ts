@@ -5,8 +5,12 @@
 // new aggregate): it never reads the engine's book, and it always equals it.
 //
 // RptSeq (83) counts a symbol's updates (one per level change, one per trade),
-// without gaps, the same numbers for every subscriber; a snapshot carries the
-// number of the last update it includes. Subscribers with the same view of a
+// without gaps, the same numbers for every subscriber. W has no RptSeq (FIX
+// 4.4 has none there): the first X entry after a W gives the count, and a
+// full-book subscriber of all entry types must then see every next number; a
+// depth-limited or filtered view sees a rising subsequence (an update outside
+// its view sends it nothing; a level pushed out of its top N shares the
+// number of the update that pushed it). Subscribers with the same view of a
 // symbol (depth and entry types) share each X message: it is built once.
 //
 // Slow subscribers (conflation): each session's sink reports its backlog (bytes

@@ -202,6 +202,17 @@ test('100.00000001 @ 65000.01 on tick 0.01, lot 0.00000001: CumQty, LeavesQty an
   out = gw.send('bob', fix('F', [[Tag.OrigClOrdID, 'b1'], [Tag.ClOrdID, 'b1x'], [Tag.Symbol, 'BTC'], [Tag.Side, '1']]));
   assert.deepEqual(only(out, 'bob').map(er), [{ type: '8', execType: '4', ordStatus: '4', clOrdId: 'b1x', orig: 'b1', orderQty: '300', lastPx: undefined, lastQty: undefined, leaves: '0', cum: '200.00000001', avgPx: '65000.015' }]);
   assert.match(only(out, 'bob')[0].get(Tag.Text) ?? '', /^user: /);
+
+  // an average with more decimals than rounding would keep is exact when it terminates: 9216000000001025 / 1024 ticks
+  gw.commit({ op: 'instrument', symbol: 'BIG', tickSize: '1', lotSize: '1' }, 'config');
+  const big = (id: string, side: '1' | '2', qty: string, px: string) => fix('D', [[Tag.ClOrdID, id], [Tag.Symbol, 'BIG'], [Tag.Side, side], [Tag.OrderQty, qty], [Tag.OrdType, '2'], [Tag.Price, px]]);
+  gw.send('alice', big('k1', '2', '1023', '9000000000001'));
+  gw.send('alice', big('k2', '2', '1', '9000000000002'));
+  out = gw.send('bob', big('k3', '1', '1024', '9000000000002'));
+  const n = 1023n * 9000000000001n + 9000000000002n;
+  assert.ok(n > BigInt(Number.MAX_SAFE_INTEGER));
+  assert.equal(`${n / 1024n}.${String((n % 1024n) * 10n ** 10n / 1024n).padStart(10, '0')}`, '9000000000001.0009765625');
+  assert.equal(only(out, 'bob').at(-1)?.get(Tag.AvgPx), '9000000000001.0009765625');
 });
 
 test('cancel, replace keeping and losing priority, replace that trades, mass cancel, status', () => {
@@ -377,7 +388,9 @@ class MdClient implements MdSink {
       const symbol = msg.get(Tag.Symbol) as string;
       const book = { bids: new Map(), asks: new Map() } as { bids: LevelMap; asks: LevelMap };
       this.books.set(symbol, book);
-      this.rpt.set(symbol, Number(msg.get(Tag.RptSeq)));
+      // W carries no RptSeq (FIX 4.4): the next X entry sets it
+      this.rpt.delete(symbol);
+      assert.equal(msg.get(Tag.RptSeq), undefined);
       let type = '';
       let px = '';
       let size = '';
@@ -407,9 +420,9 @@ class MdClient implements MdSink {
   private entry(e: Map<number, string>): void {
     const symbol = e.get(Tag.Symbol) as string;
     const rpt = Number(e.get(Tag.RptSeq));
-    const last = this.rpt.get(symbol) ?? 0;
-    if (this.strict) assert.equal(rpt, last + 1, `${symbol}: RptSeq ${rpt} after ${last}`);
-    else assert.ok(rpt >= last, `${symbol}: RptSeq ${rpt} after ${last}`);
+    const last = this.rpt.get(symbol);
+    if (last !== undefined && this.strict) assert.equal(rpt, last + 1, `${symbol}: RptSeq ${rpt} after ${last}`);
+    else if (last !== undefined) assert.ok(rpt >= last, `${symbol}: RptSeq ${rpt} after ${last}`);
     this.rpt.set(symbol, rpt);
     const type = e.get(Tag.MDEntryType);
     if (type === '2') {
@@ -465,7 +478,7 @@ test('market data: snapshot then increments, depth-limited views see levels ente
   gw.md.request(full, mdRequest('r1', ['ETH'], 0, ['0', '1', '2']));
   gw.md.request(top1, mdRequest('r2', ['ETH'], 1, ['0', '1']));
   const w = full.received[0];
-  assert.deepEqual(w.fields.slice(0, 5), [[35, 'W'], [Tag.MDReqID, 'r1'], [Tag.Symbol, 'ETH'], [Tag.RptSeq, '2'], [Tag.NoMDEntries, '2']]);
+  assert.deepEqual(w.fields.slice(0, 5), [[35, 'W'], [Tag.MDReqID, 'r1'], [Tag.Symbol, 'ETH'], [Tag.NoMDEntries, '2'], [Tag.MDEntryType, '0']]);
   assert.deepEqual(top1.books.get('ETH')?.bids, new Map([['100', { qty: '5', orders: '1' }]]));
   // a better bid enters the top 1: new 101, delete 100
   gw.send('bob', newOrder('b1', '1', '2', '101'));
@@ -537,11 +550,12 @@ test('conflation: a slow subscriber stops getting increments, then gets a fresh 
   gw.md.flush();
   const w = slow.received.at(-1) as FixMessage;
   assert.equal(w.msgType, 'W');
-  assert.equal(w.get(Tag.RptSeq), String(gw.md.rptSeq('ETH')));
   assertSameBook(slow, gw.engine, 'ETH', 0, 'both', 'after conflation');
-  // and increments resume
+  // and increments resume, numbered as everyone's
+  const rpt = gw.md.rptSeq('ETH');
   gw.send('alice', newOrder('c1', '1', '1', '101'));
-  assert.equal((slow.received.at(-1) as FixMessage).msgType, 'X');
+  const x = slow.received.at(-1) as FixMessage;
+  assert.deepEqual([x.msgType, x.get(Tag.RptSeq)], ['X', String(rpt + 1)]);
   assertSameBook(slow, gw.engine, 'ETH', 0, 'both', 'after resuming');
 });
 
@@ -617,11 +631,23 @@ class FillLedger {
     const lhs = { m: avg.m * cum.m, e: avg.e + cum.e };
     const diff = sub(lhs, f.notional);
     if (diff.m === 0n) return;
+    assert.ok(!terminates(f.notional, cum), `AvgPx ${m.get(Tag.AvgPx)} is not exact, but the average terminates: ${m.toString()}`);
     const places = tickScale + AVGPX_EXTRA_DECIMALS;
     assert.ok(avg.e <= places, `AvgPx ${m.get(Tag.AvgPx)} is neither exact nor rounded at the documented place: ${m.toString()}`);
     const halfUlpTimesCum = { m: cum.m * 5n, e: cum.e + places + 1 };
     assert.ok(cmp(abs(diff), halfUlpTimesCum) <= 0, `AvgPx ${m.get(Tag.AvgPx)} is off by more than half a unit: ${m.toString()}`);
   }
+}
+
+/** True when a / b has a terminating decimal expansion. */
+function terminates(a: { m: bigint; e: number }, b: { m: bigint; e: number }): boolean {
+  let num = a.m * 10n ** BigInt(b.e);
+  let den = b.m * 10n ** BigInt(a.e);
+  for (let x = num, y = den; y !== 0n;) [x, y, num] = [y, x % y, y];
+  den /= num;
+  while (den % 2n === 0n) den /= 2n;
+  while (den % 5n === 0n) den /= 5n;
+  return den === 1n;
 }
 
 function align(a: { m: bigint; e: number }, b: { m: bigint; e: number }): [bigint, bigint, number] {
@@ -717,7 +743,7 @@ function runStream(cmds: Command[], check: boolean): Out[] {
     gw.md.flush();
     for (const symbol of SYMBOLS) assertSameBook(slow, gw.engine, symbol, 0, 'both', 'slow subscriber after draining');
     // the full subscriber saw every update: its RptSeq is the symbol's
-    for (const symbol of SYMBOLS) assert.equal(full.rpt.get(symbol), gw.md.rptSeq(symbol));
+    for (const symbol of SYMBOLS) assert.equal(full.rpt.get(symbol) ?? 0, gw.md.rptSeq(symbol));
     if (restarted !== null) {
       for (const c of gw.committed.filter((x) => x.seq > snapSeq)) {
         restarted.reports.build(c, () => {});

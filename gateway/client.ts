@@ -39,6 +39,9 @@ export interface ConnectOptions {
   keepReports?: number;
   /** Prefix of the ClOrdIDs the helpers make; default a per-connection random one. */
   clOrdIdPrefix?: string;
+  /** Listeners from the first message on (what happens during the Logon, e.g. a sequence gap, comes before connect() resolves). */
+  onMessage?: (msg: FixMessage) => void;
+  onEvent?: (e: ClientEvent) => void;
 }
 
 /** What happened on the session besides messages, for tests and logs. */
@@ -445,6 +448,8 @@ export class FixClient {
     const reset = options.resetSeqNum ?? true;
     this.senderSeq = reset ? 1 : options.nextSenderSeq ?? 1;
     this.targetSeq = reset ? 1 : options.nextTargetSeq ?? 1;
+    if (options.onMessage !== undefined) this.messageListeners.add(options.onMessage);
+    if (options.onEvent !== undefined) this.eventListeners.add(options.onEvent);
     this.encode = this.protocol === 'fix.json' ? encodeJson : encodeTagValue;
     this.decode = this.protocol === 'fix.json' ? decodeJson : decodeTagValue;
 

@@ -11,10 +11,13 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { WebSocketServer, type WebSocket } from 'ws';
 import { createEngine, type Command, type Engine, type LevelView } from '../engine/index.js';
 import { DEMO_INSTRUMENTS } from '../log/index.js';
 import { BookView, compareDecimal, FixClient, type BookLevel, type ClientEvent, type FixProtocol } from '../gateway/client.js';
-import { FixMessage, Tag } from '../gateway/fix/message.js';
+import { FixMessage, GATEWAY_COMP_ID, Tag } from '../gateway/fix/message.js';
+import { decodeTagValue, encodeTagValue } from '../gateway/fix/tagvalue.js';
+import { formatUtcTimestamp } from '../gateway/fix/validate.js';
 
 const BIN = new URL('../../bin/matchlog.js', import.meta.url).pathname;
 
@@ -257,6 +260,103 @@ function suite(protocol: FixProtocol, symbol: string, base: number): void {
 
 suite('fix.4.4', 'AAPL', 190);
 suite('fix.json', 'MSFT', 420);
+
+describe('sequence numbers kept across connections', () => {
+  test('reconnecting without a reset: a gap each way is asked for and filled', async () => {
+    const password = server.passwords.get('alice') ?? '';
+    const first = await FixClient.connect({ url: server.url, account: 'alice', password });
+    const id = first.newOrder({ symbol: 'EUR-USD', side: 'buy', qty: '1000', price: '1.07' });
+    await report(first, id, '0');
+    first.close();
+    await first.closed;
+    const events: ClientEvent[] = [];
+    // ahead by 3 on our side (the gateway asks for 3 it never got), behind by 2 on theirs (we ask for the report again)
+    const again = await FixClient.connect({
+      url: server.url, account: 'alice', password, resetSeqNum: false,
+      nextSenderSeq: first.nextSenderSeq + 3, nextTargetSeq: first.nextTargetSeq - 2, onEvent: (e) => events.push(e),
+    });
+    const resent = await again.next((m) => m.msgType === '8' && m.get(Tag.ClOrdID) === id);
+    assert.equal(resent.get(Tag.PossDupFlag), 'Y');
+    assert.ok(events.some((e) => e.type === 'gap' && e.expected === first.nextTargetSeq - 2), JSON.stringify(events));
+    assert.ok(events.some((e) => e.type === 'resendRequest' && e.begin === first.nextSenderSeq), JSON.stringify(events));
+    const c = again.cancel(id, 'EUR-USD');
+    const r = await report(again, c, '4');
+    assert.equal(r.get(Tag.OrigClOrdID), id);
+    assert.ok(!events.some((e) => e.type === 'tooLow' || e.type === 'invalid'), JSON.stringify(events));
+    await again.logout();
+  });
+});
+
+describe('FixClient session duties, against a scripted peer', () => {
+  test('TestRequest, ResendRequest, an inbound gap, Logout', async () => {
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, handleProtocols: () => 'fix.4.4' });
+    await new Promise((r) => wss.once('listening', r));
+    const { port } = wss.address() as { port: number };
+    let seq = 0;
+    const got: FixMessage[] = [];
+    let wake: () => void = () => undefined;
+    const out = (ws: WebSocket, type: string, f: [number, string][], at = ++seq, possDup = false): void => {
+      const m = new FixMessage([[Tag.MsgType, type], [Tag.SenderCompID, GATEWAY_COMP_ID], [Tag.TargetCompID, 'tester'], [Tag.MsgSeqNum, String(at)]]);
+      if (possDup) m.add(Tag.PossDupFlag, 'Y');
+      m.add(Tag.SendingTime, formatUtcTimestamp(Date.now()));
+      if (possDup) m.add(Tag.OrigSendingTime, formatUtcTimestamp(Date.now()));
+      for (const [t, v] of f) m.add(t, v);
+      ws.send(encodeTagValue(m));
+    };
+    const peer = new Promise<WebSocket>((resolve) => wss.once('connection', (ws) => {
+      ws.on('message', (d) => {
+        const r = decodeTagValue(d.toString());
+        assert.ok(r.ok, `the client's frame passes the gateway's decoder: ${d.toString()}`);
+        got.push(r.msg);
+        wake();
+      });
+      resolve(ws);
+    }));
+    const recv = async (type: string): Promise<FixMessage> => {
+      for (;;) {
+        const i = got.findIndex((m) => m.msgType === type);
+        if (i >= 0) return got.splice(i, 1)[0];
+        await new Promise<void>((r) => { wake = r; });
+      }
+    };
+    const connecting = FixClient.connect({ url: `ws://127.0.0.1:${port}/fix`, account: 'tester', password: 'pw', heartBtInt: 30 });
+    const ws = await peer;
+    const logon = await recv('A');
+    assert.deepEqual(fields(logon, Tag.MsgSeqNum, Tag.ResetSeqNumFlag, Tag.Username, Tag.Password, Tag.HeartBtInt), { 34: '1', 141: 'Y', 553: 'tester', 554: 'pw', 108: '30' });
+    out(ws, 'A', [[Tag.EncryptMethod, '0'], [Tag.HeartBtInt, '30'], [Tag.ResetSeqNumFlag, 'Y']]);
+    const client = await connecting;
+    const events: ClientEvent[] = [];
+    client.onEvent((e) => events.push(e));
+
+    out(ws, '1', [[Tag.TestReqID, 'abc']]);
+    assert.equal((await recv('0')).get(Tag.TestReqID), 'abc');
+
+    out(ws, '2', [[Tag.BeginSeqNo, '1'], [Tag.EndSeqNo, '0']]);
+    const fill = await recv('4');
+    assert.deepEqual(fields(fill, Tag.MsgSeqNum, Tag.GapFillFlag, Tag.PossDupFlag, Tag.NewSeqNo), { 34: '1', 123: 'Y', 43: 'Y', 36: String(client.nextSenderSeq) });
+
+    // 4 and 5 go missing: 6 waits, the client asks from 4
+    const er = (id: string): [number, string][] => [[Tag.OrderID, '1'], [Tag.ClOrdID, id], [Tag.ExecID, id], [Tag.ExecType, '0'], [Tag.OrdStatus, '0'],
+      [Tag.Symbol, 'S'], [Tag.Side, '1'], [Tag.LeavesQty, '1'], [Tag.CumQty, '0'], [Tag.AvgPx, '0']];
+    out(ws, '8', er('six'), 6);
+    const ask = await recv('2');
+    assert.deepEqual(fields(ask, Tag.BeginSeqNo, Tag.EndSeqNo), { 7: '4', 16: '0' });
+    assert.deepEqual(events.filter((e) => e.type === 'gap'), [{ type: 'gap', expected: 4, received: 6 }]);
+    out(ws, '4', [[Tag.GapFillFlag, 'Y'], [Tag.NewSeqNo, '5']], 4, true);
+    out(ws, '8', er('five'), 5, true);
+    const a = await client.next((m) => m.msgType === '8');
+    const b = await client.next((m) => m.msgType === '8');
+    assert.deepEqual([a.get(Tag.ClOrdID), b.get(Tag.ClOrdID)], ['five', 'six']);
+    assert.equal(client.nextTargetSeq, 7);
+
+    seq = 6;
+    out(ws, '5', [[Tag.Text, 'bye']]);
+    assert.equal((await recv('5')).msgType, '5');
+    ws.close();
+    await client.closed;
+    wss.close();
+  });
+});
 
 describe('logon refused', () => {
   test('a wrong password is refused with the gateway\'s reason', async () => {

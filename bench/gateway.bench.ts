@@ -134,6 +134,7 @@ interface Phase {
   rejected: number;
   elapsedMs: number;
   h: hdr.Histogram;
+  reasons: Map<string, number>;
 }
 
 /** Per phase and session: when each order was due (or sent), and whether its first report came. */
@@ -144,6 +145,8 @@ class Tracker {
   rejected = 0;
   lastAt = 0;
   onAnswer: (() => void) | null = null;
+  /** Reject texts (numbers blanked) and how often. */
+  readonly reasons = new Map<string, number>();
 
   constructor(readonly prefix: string, capacity: number, readonly h: hdr.Histogram) {
     this.due = new Float64Array(capacity);
@@ -160,10 +163,20 @@ class Tracker {
     const now = performance.now();
     this.lastAt = now;
     this.answered++;
-    if (m.get(Tag.ExecType) === '8') this.rejected++;
+    if (m.get(Tag.ExecType) === '8') {
+      this.rejected++;
+      const why = (m.get(Tag.Text) ?? '').replace(/[0-9]+/g, 'N');
+      this.reasons.set(why, (this.reasons.get(why) ?? 0) + 1);
+    }
     this.h.recordValue(Math.max(1, Math.round((now - this.due[n]) * 1000)));
     this.onAnswer?.();
   };
+}
+
+function reasons(trackers: Tracker[]): Map<string, number> {
+  const all = new Map<string, number>();
+  for (const t of trackers) for (const [k, v] of t.reasons) all.set(k, (all.get(k) ?? 0) + v);
+  return all;
 }
 
 function order(c: FixClient, session: number, clOrdId: string): void {
@@ -221,7 +234,7 @@ async function fixedRate(clients: FixClient[], phaseNo: number, rate: number, se
   const lastAt = Math.max(...trackers.map((t) => t.lastAt));
   return {
     name: `${rate / 1000}k/s`, offered: rate, sent: n * K, answered: trackers.reduce((a, t) => a + t.answered, 0),
-    rejected: trackers.reduce((a, t) => a + t.rejected, 0), elapsedMs: lastAt - start, h,
+    rejected: trackers.reduce((a, t) => a + t.rejected, 0), elapsedMs: lastAt - start, h, reasons: reasons(trackers),
   };
 }
 
@@ -255,7 +268,8 @@ async function closedLoop(clients: FixClient[], phaseNo: number, seconds: number
   for (const off of offs) off();
   const answered = trackers.reduce((a, t) => a + t.answered, 0);
   const lastAt = Math.max(...trackers.map((t) => t.lastAt));
-  return { name: `closed loop (window ${WINDOW}/session)`, offered: null, sent: total(), answered, rejected: trackers.reduce((a, t) => a + t.rejected, 0), elapsedMs: lastAt - start, h };
+  return { name: `closed loop (window ${WINDOW}/session)`, offered: null, sent: total(), answered, rejected: trackers.reduce((a, t) => a + t.rejected, 0), elapsedMs: lastAt - start, h,
+    reasons: reasons(trackers) };
 }
 
 // --- market-data fan-out -------------------------------------------------------------
@@ -387,6 +401,7 @@ async function main(): Promise<void> {
         : ['-', '-', '-', '-'];
       console.log(row([p.name, p.offered === null ? '-' : p.offered, Math.round(achieved), p.sent, p.rejected, ...lat, sustained ? 'yes' : 'no'], w));
     }
+    for (const p of phases) for (const [why, n] of p.reasons) console.log(`  ${p.name} rejects: ${n} x ${why}`);
     const fh = fan.h;
     console.log(`\nmarket-data fan-out: ${fan.subscribers} subscribers of ${MD_SYMBOL}, ${fan.orders} orders at ${MD_RATE}/s, `
       + `${fan.seen} of ${fan.expected} updates seen, ${fan.snapshots} conflation snapshots`);

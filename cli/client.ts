@@ -80,7 +80,7 @@ export function describeMessage(m: FixMessage): string | undefined {
         case '8':
           return `rejected ${sideWord(m)} ${m.get(Tag.OrderQty) ?? ''} ${sym} ${priceWords(m)} ${id}${why}`;
         case 'I':
-          if (m.get(Tag.OrdStatus) === '8' && m.get(Tag.OrderID) === 'NONE') return `status ${id}: unknown order${why}`;
+          if (m.get(Tag.OrdStatus) === '8' && m.get(Tag.OrderID) === 'NONE') return `status ${id}${why === '' ? ': unknown order' : why}`;
           return `status ${order} ${id}: ${sideWord(m)} ${m.get(Tag.OrderQty)} ${sym} ${priceWords(m)}, `
             + `${ORD_STATUS[m.get(Tag.OrdStatus) ?? ''] ?? m.get(Tag.OrdStatus)}, leaves ${leaves}, filled ${m.get(Tag.CumQty)} (avg ${m.get(Tag.AvgPx)})`;
         default:
@@ -92,7 +92,7 @@ export function describeMessage(m: FixMessage): string | undefined {
     case 'r':
       return m.get(Tag.MassCancelResponse) === '0'
         ? `mass cancel rejected ${id}${why}`
-        : `mass cancel ${id}: ${m.get(Tag.TotalAffectedOrders)} orders cancelled`;
+        : `mass cancel ${id}: ${m.get(Tag.TotalAffectedOrders)} order${m.get(Tag.TotalAffectedOrders) === '1' ? '' : 's'} cancelled`;
     case 'j':
       return `refused (${m.get(Tag.RefMsgType)})${why}`;
     case '3':
@@ -128,7 +128,7 @@ function bookText(v: BookView): string {
   const asks = v.asks().reverse();
   const bids = v.bids();
   return [
-    `book ${v.symbol} (RptSeq ${v.rptSeq})`,
+    `book ${v.symbol}${v.rptSeq >= 0 ? ` (RptSeq ${v.rptSeq})` : ''}`,
     '  asks:', ...(asks.length === 0 ? ['    none'] : asks.map(row)),
     '  bids:', ...(bids.length === 0 ? ['    none'] : bids.map(row)),
   ].join('\n');
@@ -193,16 +193,16 @@ export async function run(argv: string[]): Promise<number> {
   }
   process.stderr.write(`logged on as ${account} at ${url} (${protocol}); type help for the commands\n`);
 
-  // requests not answered yet, by ClOrdID: quitting waits for them
-  const pending = new Set<string>();
-  let settled: () => void = () => undefined;
+  const pending = new Pending();
+  let quitting = false;
   client.onMessage((m) => {
     const id = m.get(Tag.ClOrdID);
-    if (id !== undefined && pending.delete(id) && pending.size === 0) settled();
+    if (id !== undefined) pending.answered(id);
+    // the gateway's answer to our own Logout is no news
+    if (quitting && m.msgType === '5') return;
     const line = describeMessage(m);
     if (line !== undefined) say(line);
   });
-  let quitting = false;
   const lost = client.closed.then((c) => {
     if (!quitting) process.stderr.write(`matchlog client: connection closed${c.reason !== '' ? `: ${c.reason}` : ` (code ${c.code})`}\n`);
     return 'closed' as const;
@@ -235,20 +235,45 @@ export async function run(argv: string[]): Promise<number> {
     }
     prompt();
   }
-  quitting = true;
   rl.close();
-  if (pending.size > 0 && client.state === 'active') {
-    await new Promise<void>((resolve) => {
-      settled = resolve;
-      setTimeout(resolve, PENDING_WAIT_MS).unref();
-    });
-  }
+  if (client.state === 'active') await pending.settled();
+  quitting = true;
   await client.logout();
   return 0;
 }
 
 /** Runs one command; returns what was wrong with it, or null. */
-async function command(client: FixClient, cmd: string, args: string[], pending: Set<string>): Promise<string | null> {
+/** Requests not answered yet, by ClOrdID: `book`, `orders` and quitting wait for them, so a script sees its own orders. */
+class Pending {
+  private readonly ids = new Set<string>();
+  private wake: (() => void) | null = null;
+
+  add(id: string): void {
+    this.ids.add(id);
+  }
+
+  answered(id: string): void {
+    if (this.ids.delete(id) && this.ids.size === 0) this.wake?.();
+  }
+
+  /** Resolves when every request has its answer, or after PENDING_WAIT_MS. */
+  settled(): Promise<void> {
+    if (this.ids.size === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.wake = null;
+        resolve();
+      }, PENDING_WAIT_MS);
+      this.wake = () => {
+        clearTimeout(timer);
+        this.wake = null;
+        resolve();
+      };
+    });
+  }
+}
+
+async function command(client: FixClient, cmd: string, args: string[], pending: Pending): Promise<string | null> {
   switch (cmd) {
     case 'buy':
     case 'sell': {
@@ -283,6 +308,7 @@ async function command(client: FixClient, cmd: string, args: string[], pending: 
       return null;
     case 'book': {
       if (args.length !== 1) return 'usage: book SYMBOL';
+      await pending.settled();
       let view = client.view(args[0]);
       if (view === undefined || !view.synced) {
         view = client.subscribe(args[0]);
@@ -292,6 +318,7 @@ async function command(client: FixClient, cmd: string, args: string[], pending: 
       return null;
     }
     case 'orders': {
+      await pending.settled();
       const list = client.orders();
       if (list.length === 0) say('no live orders');
       for (const o of list) {

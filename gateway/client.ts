@@ -410,6 +410,8 @@ export class FixClient {
   private resendAsked = false;
   /** Messages ahead of a gap, by MsgSeqNum, until the gap is filled. */
   private readonly ahead = new Map<number, FixMessage>();
+  /** ResendRequests ahead of a gap, answered when they came: not again when their turn comes. */
+  private readonly resendAnswered = new Set<number>();
   private readonly queue: FixMessage[] = [];
   private readonly maxQueued: number;
   private readonly waiters: Waiter[] = [];
@@ -798,7 +800,10 @@ export class FixClient {
     if (seq > this.targetSeq) {
       this.event({ type: 'gap', expected: this.targetSeq, received: seq });
       // both sides waiting for each other's resend would never end: a ResendRequest is answered at once
-      if (type === '2') this.answerResend(msg);
+      if (type === '2') {
+        this.answerResend(msg);
+        this.resendAnswered.add(seq);
+      }
       // the Logon answer ahead of a gap still logs us on; it is consumed in order once the gap is filled
       if (type === 'A') this.loggedOn();
       if (this.ahead.size < 10_000) this.ahead.set(seq, msg);
@@ -847,7 +852,7 @@ export class FixClient {
         this.send(new FixMessage([[Tag.MsgType, '0'], [Tag.TestReqID, msg.get(Tag.TestReqID) ?? '']]));
         break;
       case '2':
-        this.answerResend(msg);
+        if (!this.resendAnswered.delete(seq)) this.answerResend(msg);
         break;
       case '5':
         this.loggedOut(msg);

@@ -142,6 +142,27 @@ test('AvgPx: exact when the division terminates, else half-even at the documente
   assert.equal(avgPx(n2 - 1_000_000n, 20_000_000_001, cent), '65000.0149995');
 });
 
+test('AvgPx: the safe-integer path and the bigint path agree, and each result is exact or within half a unit', (t) => {
+  const arb = fc.record({
+    n: fc.oneof(fc.integer({ min: 0, max: 10_000 }), fc.maxSafeNat()),
+    q: fc.oneof(fc.integer({ min: 1, max: 1000 }), fc.integer({ min: 1, max: 2 ** 50 }), fc.constantFrom(1024, 3, 7, 2 ** 48, 2 ** 49 - 1, 2 ** 49, 3 * 2 ** 40)),
+    mantissa: fc.constantFrom(1, 5, 25, 1),
+    scale: fc.integer({ min: 0, max: 8 }),
+  });
+  assertProperty(t, fc.property(arb, ({ n, q, mantissa, scale }) => {
+    const tick = { mantissa, scale, text: '' };
+    const fast = avgPx(n, q, tick);
+    assert.equal(fast, avgPx(BigInt(n), q, tick), `avgPx(${n}, ${q}, ${mantissa}e-${scale})`);
+    const avg = dec(fast);
+    const exact = { m: BigInt(n) * BigInt(mantissa), e: scale };
+    const diff = sub({ m: avg.m * BigInt(q), e: avg.e }, exact);
+    if (diff.m === 0n) return;
+    assert.ok(!terminates(exact, { m: BigInt(q), e: 0 }), `${fast} is not exact for a terminating average`);
+    assert.ok(avg.e <= scale + AVGPX_EXTRA_DECIMALS);
+    assert.ok(cmp(abs(diff), { m: BigInt(q) * 5n, e: scale + AVGPX_EXTRA_DECIMALS + 1 }) <= 0, `${fast} off by more than half a unit`);
+  }), { numRuns: 20_000 });
+});
+
 // --- lifecycle -----------------------------------------------------------------
 
 test('fills on both sides: maker and taker each get their reports, partial then filled, LastPx/LastQty, exact AvgPx', () => {

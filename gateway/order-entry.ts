@@ -135,9 +135,13 @@ export class OrderEntry {
     }
   }
 
-  /** The mass cancel of cancel-on-disconnect (no ClOrdID: no mass-cancel report), or null when nothing is live. */
+  /**
+   * The mass cancel of cancel-on-disconnect (no ClOrdID: no mass-cancel
+   * report), or null when nothing is live or on its way (a new order still in
+   * the sequencer's queue is sequenced before this and cancelled by it).
+   */
   cancelOnDisconnect(account: string): MassCancelCommand | null {
-    return this.tracker.liveOrders(account).length === 0 ? null : { op: 'massCancel', account };
+    return this.tracker.openOrders(account) === 0 ? null : { op: 'massCancel', account };
   }
 
   private now(): string {
@@ -160,7 +164,8 @@ export class OrderEntry {
     const qty = msg.get(Tag.OrderQty);
     const tifText = msg.get(Tag.TimeInForce);
     const facts: NewOrderFacts = {
-      account, clOrdId, symbol: symbol ?? '', side: side === '1' || side === '2' ? side : '', ordType: ordType === '1' || ordType === '2' ? ordType : '',
+      // echoed as sent: a refusal of Side 5 still says Side 5
+      account, clOrdId, symbol: symbol ?? '', side: side ?? '', ordType: ordType ?? '',
       price, qty, tif: tifText ?? '',
     };
     const refuse = (reason: number, text: string) => rejectReport(facts, LOCAL_EXEC_ID, reason, text, this.now());

@@ -204,9 +204,9 @@ export interface NewOrderFacts {
   account: string;
   clOrdId: string;
   symbol: string;
-  /** FIX Side (54), '' when unknown. */
+  /** FIX Side (54) as sent, '' when absent. */
   side: string;
-  /** FIX OrdType (40), '' when unknown. */
+  /** FIX OrdType (40) as sent, '' when absent. */
   ordType: string;
   price: string | undefined;
   qty: string | undefined;

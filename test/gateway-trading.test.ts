@@ -350,7 +350,8 @@ test('answers given by order entry itself: FIX values the engine lacks, limits, 
   assert.deepEqual(rej(m), ['8', '8', '8', '11', '0']);
   assert.match(m.get(Tag.Text) ?? '', /Day is not supported/);
   assert.deepEqual(rej(local('alice', newOrder('d2', '1', '1', '100', [[Tag.Account, 'bob']]))), ['8', '8', '8', '99', '0']);
-  assert.deepEqual(rej(local('alice', newOrder('d3', '5', '1', '100'))), ['8', '8', '8', '11', '0']);
+  m = local('alice', newOrder('d3', '5', '1', '100'));
+  assert.deepEqual([...rej(m), m.get(Tag.Side)], ['8', '8', '8', '11', '0', '5']);
   assert.deepEqual(rej(local('alice', newOrder('bad id', '1', '1', '100'))), ['8', '8', '8', '99', '0']);
   assert.deepEqual(rej(local('alice', newOrder('d4', '1', '1', '100', [[Tag.ExecInst, 'G']]))), ['8', '8', '8', '11', '0']);
   assert.deepEqual(rej(local('alice', newOrder('d5', '1', '1', '100', [[Tag.MinQty, '1']]))), ['8', '8', '8', '11', '0']);
@@ -383,6 +384,9 @@ test('answers given by order entry itself: FIX values the engine lacks, limits, 
   const out = gw.commit(cod as Command);
   assert.deepEqual(only(out, 'alice').map((x) => [x.msgType, x.get(Tag.ExecType)]), [['8', '4']]);
   assert.equal(gw.entry.cancelOnDisconnect('alice'), null);
+  // an order still on its way to the log counts: the mass cancel is sequenced after it
+  assert.ok(!(gw.entry.handle(newOrder('dv1', '1', '1', '100'), { account: 'dave', marketDataOnly: false }) instanceof FixMessage));
+  assert.deepEqual(gw.entry.cancelOnDisconnect('dave'), { op: 'massCancel', account: 'dave' });
 });
 
 // --- market data ----------------------------------------------------------------

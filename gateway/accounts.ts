@@ -148,12 +148,27 @@ class FailureWindow {
 
   constructor(private readonly max: number, private readonly windowMs: number) {}
 
-  /** Milliseconds until `key` may try again; 0 when it may now. */
+  private readonly waiters = new Map<string, (() => void)[]>();
+
+  /** Milliseconds until `key` may try again (its failures fill the window); 0 when it may now or once `busy` says so. */
   wait(key: string, now: number): number {
     const list = this.prune(key, now);
-    if (list.length + (this.pending.get(key) ?? 0) < this.max) return 0;
-    // refused while its own earlier attempts are in flight: retry once the window has moved
-    return list.length >= this.max ? list[list.length - this.max] + this.windowMs - now : this.windowMs;
+    return list.length >= this.max ? list[list.length - this.max] + this.windowMs - now : 0;
+  }
+
+  /**
+   * Whether an attempt must wait for attempts of `key` still being checked:
+   * failures plus attempts in flight may not pass the limit, so that a burst
+   * of guesses cannot outrun the count — but a burst of good logons (a firm's
+   * sessions from one host) is only delayed, never refused.
+   */
+  busy(key: string, now: number): Promise<void> | null {
+    if (this.prune(key, now).length + (this.pending.get(key) ?? 0) < this.max) return null;
+    return new Promise((resolve) => {
+      const list = this.waiters.get(key) ?? [];
+      list.push(resolve);
+      this.waiters.set(key, list);
+    });
   }
 
   begin(key: string): void {
@@ -164,6 +179,11 @@ class FailureWindow {
     const n = (this.pending.get(key) ?? 0) - 1;
     if (n > 0) this.pending.set(key, n);
     else this.pending.delete(key);
+    const w = this.waiters.get(key);
+    if (w !== undefined) {
+      this.waiters.delete(key);
+      for (const wake of w) wake();
+    }
   }
 
   fail(key: string, now: number): void {
@@ -363,10 +383,16 @@ export class AccountStore {
     const start = this.clock();
     // an over-long or malformed name shares one throttle key: it cannot be an account anyway
     const acctKey = accountNameProblem(name) === null ? name : '';
-    const wait = Math.max(this.byAddress.wait(remoteAddress, start), this.byAccount.wait(acctKey, start));
-    if (wait > 0) {
-      await this.padTo(start);
-      return { ok: false, reason: `too many failed logon attempts; try again in ${Math.ceil(wait / 1000)} s` };
+    for (;;) {
+      const now = this.clock();
+      const wait = Math.max(this.byAddress.wait(remoteAddress, now), this.byAccount.wait(acctKey, now));
+      if (wait > 0) {
+        await this.padTo(start);
+        return { ok: false, reason: `too many failed logon attempts; try again in ${Math.ceil(wait / 1000)} s` };
+      }
+      const busy = this.byAddress.busy(remoteAddress, now) ?? this.byAccount.busy(acctKey, now);
+      if (busy === null) break;
+      await busy;
     }
     this.byAddress.begin(remoteAddress);
     this.byAccount.begin(acctKey);

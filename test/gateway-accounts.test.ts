@@ -260,6 +260,14 @@ test('throttle: a burst of parallel guesses is cut at the limit, not after the h
   assert.equal(reasons.filter((r) => r.startsWith('too many')).length, 7);
 });
 
+test('throttle: a burst of good logons from one address (a firm\'s sessions) is delayed past the limit, never refused', async (t) => {
+  const dir = tempDir(t);
+  const time = fakeTime();
+  const store = await storeWith(dir, time.options);
+  const results = await Promise.all(Array.from({ length: 12 }, () => store.authenticate('alice', 'alice-pw', '10.4.4.4')));
+  assert.deepEqual(results.map((r) => r.ok), Array(12).fill(true));
+});
+
 test('stored parameters win over the defaults: a hash made with other scrypt parameters still verifies', async (t) => {
   const dir = tempDir(t);
   const file = join(dir, 'accounts.json');

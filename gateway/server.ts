@@ -78,15 +78,18 @@ class Connection implements MdSink {
   private readonly bucket: TokenBucket;
   /** Set while the message being handed to the session went over the throttle. */
   throttled = false;
+  private corked = false;
+  private readonly json: boolean;
 
   constructor(readonly gw: Gateway, readonly ws: WebSocket, readonly protocol: Subprotocol, readonly remote: string) {
     const json = protocol === 'fix.json';
+    this.json = json;
     this.encode = json ? encodeJson : encodeTagValue;
     this.decode = json ? decodeJson : decodeTagValue;
     const limits = gw.limits;
     this.bucket = new TokenBucket(limits.messagesPerSecond, limits.burst);
     this.session = new FixSession({
-      send: (m) => this.transmit(m),
+      send: (m, frame) => this.transmit(m, frame),
       close: (reason) => ws.close(1000, reason.slice(0, 120)),
       authenticate: (account, password, address) => gw.accounts.authenticate(account, password, address),
       openStore: (account) => new FileSessionStore(gw.sessionsDir, account),
@@ -116,15 +119,15 @@ class Connection implements MdSink {
     this.throttled = false;
   }
 
-  /** Market data (MdSink): through the session, which numbers and keeps it like any application message. */
+  /** Market data (MdSink): through the session, which numbers it; not kept for resend (a gap fill answers). */
   send(msg: FixMessage): void {
-    if (this.session.isLoggedOn) this.session.sendApplication(msg);
+    if (this.session.isLoggedOn) this.session.sendApplication(msg, false);
   }
 
   /** A message the session has finished (header, sequence number): onto the socket. */
-  private transmit(msg: FixMessage): void {
+  private transmit(msg: FixMessage, encoded: string | undefined): void {
     if (this.ws.readyState !== this.ws.OPEN) return;
-    const frame = this.encode(msg);
+    const frame = encoded !== undefined && !this.json ? encoded : this.encode(msg);
     this.gw.metrics.messagesOut.inc({ msg_type: msg.msgType });
     if (this.ws.bufferedAmount > this.gw.limits.maxSendBufferBytes) {
       // a consumer this far behind would hold unbounded memory: it goes, with the reason
@@ -132,7 +135,25 @@ class Connection implements MdSink {
       this.ws.close(1008, 'slow consumer: send buffer limit exceeded');
       return;
     }
+    this.cork();
     this.ws.send(frame);
+  }
+
+  /**
+   * A session sends its messages in bursts (one per turn); corking the socket
+   * for the burst makes it one write system call instead of one per frame.
+   * Every frame stays a WebSocket message of its own.
+   */
+  private cork(): void {
+    if (this.corked) return;
+    const socket = (this.ws as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
+    if (socket === undefined) return;
+    this.corked = true;
+    socket.cork();
+    queueMicrotask(() => {
+      this.corked = false;
+      socket.uncork();
+    });
   }
 
   backlog(): number {

@@ -56,8 +56,12 @@ export type SessionEvent =
   | { readonly type: 'error'; readonly error: unknown };
 
 export interface FixSessionOptions {
-  /** Hands one message to the transport, which encodes it. */
-  send(msg: FixMessage): void;
+  /**
+   * Hands one message to the transport, which encodes it; `frame` is its
+   * tag=value encoding when the session already made one (for the store), so
+   * a `fix.4.4` transport need not encode it twice.
+   */
+  send(msg: FixMessage, frame: string | undefined): void;
   /** Closes the transport; every message already given to send() goes first. */
   close(reason: string): void;
   authenticate(account: string, password: string, remoteAddress: string): Promise<SessionAuthResult>;
@@ -180,6 +184,9 @@ export class FixSession {
 
   private outbox: FixMessage[] = [];
   private spare: FixMessage[] = [];
+  /** The tag=value frame of each outbox message, when the store needed one. */
+  private outFrames: (string | undefined)[] = [];
+  private spareFrames: (string | undefined)[] = [];
   private flushScheduled = false;
   private closeReason: string | undefined;
   private timer: unknown;
@@ -248,11 +255,16 @@ export class FixSession {
    * logged on ([V2]: no application messages before the Logon or after a
    * Logout was sent): the caller's report then waits for the client to ask.
    */
-  sendApplication(body: FixMessage): boolean {
+  /**
+   * `resendable` false: answered with a gap fill if the peer asks for it again
+   * (market data: a stale book update is worse than none, and keeping every
+   * one for every subscriber would cost the store a frame each).
+   */
+  sendApplication(body: FixMessage, resendable = true): boolean {
     if (this.stateNow !== 'active' || this.store === undefined) return false;
     const msg = this.header(body.msgType);
     for (const f of body.fields) if (!SESSION_OWNED.has(f[0])) msg.fields.push([f[0], f[1]]);
-    this.emit(msg, true);
+    this.emit(msg, resendable);
     return true;
   }
 
@@ -680,12 +692,14 @@ export class FixSession {
   /** Takes the message's MsgSeqNum; an application message is kept for resend. */
   private emit(msg: FixMessage, resendable: boolean): void {
     const store = this.requireStore();
-    store.recordSent(store.nextSenderSeq, resendable ? encodeTagValue(msg) : undefined);
-    this.push(msg);
+    const frame = resendable ? encodeTagValue(msg) : undefined;
+    store.recordSent(store.nextSenderSeq, frame);
+    this.push(msg, frame);
   }
 
-  private push(msg: FixMessage): void {
+  private push(msg: FixMessage, frame?: string): void {
     this.outbox.push(msg);
+    this.outFrames.push(frame);
     this.lastSentAt = this.clock.now();
     if (!this.flushScheduled) {
       this.flushScheduled = true;
@@ -700,16 +714,20 @@ export class FixSession {
   private readonly flush = (): void => {
     this.flushScheduled = false;
     const batch = this.outbox;
+    const frames = this.outFrames;
     this.outbox = this.spare;
+    this.outFrames = this.spareFrames;
     this.spare = batch;
+    this.spareFrames = frames;
     try {
       this.store?.flush();
-      for (const m of batch) this.opts.send(m);
+      for (let i = 0; i < batch.length; i++) this.opts.send(batch[i], frames[i]);
     } catch (e) {
       this.event({ type: 'error', error: e });
       this.closeReason ??= 'the session could not write or send';
     }
     batch.length = 0;
+    frames.length = 0;
     const reason = this.closeReason;
     if (reason !== undefined && !this.finished) {
       this.finish(reason);

@@ -397,7 +397,17 @@ test('the QuickFIX scripts are there', () => {
 
 for (const file of files) {
   const reason = NOT_APPLICABLE[file];
-  if (reason === undefined) test(`quickfix ${file}`, () => play(file, new InMemoryTarget()));
+  if (reason === undefined) {
+    test(`quickfix ${file}`, async () => {
+      const target = new InMemoryTarget();
+      await play(file, target);
+      assert.deepEqual(
+        target.events.filter((e) => e.type === 'error'),
+        [],
+        'the session failed inside',
+      );
+    });
+  }
   else test(`quickfix ${file}`, { skip: `not applicable: ${reason}` }, () => {});
 }
 
@@ -487,6 +497,11 @@ test('session: refused logons are closed without a word, and nothing is left beh
     assert.deepEqual(await conn.sent(), [], logon);
     assert.equal(conn.isOpen, false, logon);
   }
+  // a garbled first frame is not waited on: the connection closes at once (QuickFIX 1d, without the timeout)
+  const garbledLogon = await target.connect();
+  garbledLogon.send(client(target, LOGON).replace(`${SOH}9=`, `${SOH}9=1`));
+  assert.deepEqual(await garbledLogon.sent(), []);
+  assert.equal(garbledLogon.isOpen, false);
   const wrong = await target.connect();
   wrong.send(prepare(LOGON.replaceAll('|', SOH), { account: target.account, password: 'nope', now: () => target.now() }));
   assert.deepEqual(await wrong.sent(), []);

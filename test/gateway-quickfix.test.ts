@@ -10,6 +10,8 @@ import assert from 'node:assert/strict';
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import fc from 'fast-check';
+import { once } from 'node:events';
+import WebSocket, { WebSocketServer } from 'ws';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FixMessage, GATEWAY_COMP_ID, SOH } from '../gateway/fix/message.js';
@@ -17,7 +19,7 @@ import { decodeTagValue, encodeTagValue } from '../gateway/fix/tagvalue.js';
 import { decodeJson, encodeJson } from '../gateway/fix/json.js';
 import { formatUtcTimestamp } from '../gateway/fix/validate.js';
 import { isAdminMsgType } from '../gateway/fix/dictionary.js';
-import { FixSession, SessionRegistry, type FixSessionOptions, type SessionClock, type SessionEvent } from '../gateway/session.js';
+import { FixSession, SessionRegistry, systemClock, type FixSessionOptions, type SessionClock, type SessionEvent } from '../gateway/session.js';
 import { FileSessionStore, MemorySessionStore, type SessionStore } from '../gateway/session-store.js';
 
 // --- what the runner drives ------------------------------------------------------
@@ -210,6 +212,71 @@ class InMemoryConnection implements ScriptConnection {
   }
 }
 
+// --- a WebSocket target ------------------------------------------------------------------
+//
+// `MATCHLOG_FIX_URL=ws://127.0.0.1:7440/fix MATCHLOG_FIX_ACCOUNT=... MATCHLOG_FIX_PASSWORD=...`
+// plays the scripts against a running gateway over `fix.4.4`, in real time (the
+// heartbeat scripts take half a minute). The gateway must start the account's
+// every connection at MsgSeqNum 1, as the acceptance server does.
+
+class WebSocketTarget implements ScriptTarget {
+  constructor(
+    readonly url: string,
+    readonly account: string,
+    readonly password: string,
+    private readonly waitMs = 60_000,
+  ) {}
+
+  now(): number {
+    return Date.now();
+  }
+
+  async connect(): Promise<ScriptConnection> {
+    const ws = new WebSocket(this.url, 'fix.4.4');
+    await once(ws, 'open');
+    const queue: string[] = [];
+    let waiter: ((r: IteratorResult<string>) => void) | undefined;
+    let isClosed = false;
+    const wake = (r: IteratorResult<string>): void => {
+      const w = waiter;
+      waiter = undefined;
+      w?.(r);
+    };
+    ws.on('message', (data: WebSocket.RawData) => {
+      const text = Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
+      if (waiter !== undefined) wake({ value: text, done: false });
+      else queue.push(text);
+    });
+    const closed = new Promise<void>((resolve) =>
+      ws.on('close', () => {
+        isClosed = true;
+        wake({ value: undefined, done: true });
+        resolve();
+      }),
+    );
+    const waitMs = this.waitMs;
+    return {
+      send: (frame) => ws.send(frame),
+      close: () => ws.close(),
+      closed,
+      frames: () => ({
+        next: (): Promise<IteratorResult<string>> => {
+          const frame = queue.shift();
+          if (frame !== undefined) return Promise.resolve({ value: frame, done: false });
+          if (isClosed) return Promise.resolve({ value: undefined, done: true });
+          return new Promise((resolve, reject) => {
+            const timer = setTimeout(() => reject(new Error(`nothing from the gateway in ${waitMs} ms`)), waitMs);
+            waiter = (r) => {
+              clearTimeout(timer);
+              resolve(r);
+            };
+          });
+        },
+      }),
+    };
+  }
+}
+
 // --- scripts -----------------------------------------------------------------------
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -397,7 +464,10 @@ test('the QuickFIX scripts are there', () => {
 
 for (const file of files) {
   const reason = NOT_APPLICABLE[file];
-  if (reason === undefined) {
+  if (reason === undefined && process.env.MATCHLOG_FIX_URL !== undefined) {
+    const { MATCHLOG_FIX_URL: url, MATCHLOG_FIX_ACCOUNT: account = 'tw44', MATCHLOG_FIX_PASSWORD: password = '' } = process.env;
+    test(`quickfix ${file} over ${url}`, () => play(file, new WebSocketTarget(url, account, password)));
+  } else if (reason === undefined) {
     test(`quickfix ${file}`, async () => {
       const target = new InMemoryTarget();
       await play(file, target);
@@ -741,4 +811,34 @@ test('fuzz: a session fed anything answers with session messages or reports, nev
     }),
     { numRuns: Number(process.env.MATCHLOG_PROPERTY_RUNS ?? 150) },
   );
+});
+
+test('the runner over real WebSockets (a FixSession behind a ws server): the target interface carries the scripts', async () => {
+  const target = new InMemoryTarget();
+  const server = new WebSocketServer({ host: '127.0.0.1', port: 0, path: '/fix', handleProtocols: (p) => (p.has('fix.4.4') ? 'fix.4.4' : false) });
+  await once(server, 'listening');
+  server.on('connection', (ws) => {
+    const session = new FixSession({
+      send: (m) => ws.send(encodeTagValue(m)),
+      close: () => ws.close(1000),
+      authenticate: async (a, p) => (a === target.account && p === target.password ? { ok: true, marketDataOnly: false } : { ok: false, reason: 'no' }),
+      openStore: (a) => target.openStore(a),
+      registry: target.registry,
+      onApplication: target.onApplication,
+      clock: systemClock,
+      resetOnDisconnect: true,
+    });
+    ws.on('message', (data: WebSocket.RawData) => session.receive(decodeTagValue(String(data))));
+    ws.on('close', () => session.transportClosed());
+  });
+  const { port } = server.address() as { port: number };
+  const remote = new WebSocketTarget(`ws://127.0.0.1:${port}/fix`, target.account, target.password, 5_000);
+  try {
+    for (const file of ['1a_ValidLogonWithCorrectMsgSeqNum.def', '1b_DuplicateIdentity.def', '14e_IncorrectEnumValue.def', '8_OnlyApplicationMessages.def', '2c_MsgSeqNumTooLow.def']) {
+      await play(file, remote);
+    }
+  } finally {
+    for (const c of server.clients) c.terminate();
+    server.close();
+  }
 });

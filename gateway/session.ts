@@ -251,14 +251,12 @@ export class FixSession {
 
   /**
    * Sends an application message: MsgSeqNum, SendingTime and the CompIDs are
-   * set here, and it is kept for resend. False when the session is not
-   * logged on ([V2]: no application messages before the Logon or after a
-   * Logout was sent): the caller's report then waits for the client to ask.
-   */
-  /**
-   * `resendable` false: answered with a gap fill if the peer asks for it again
-   * (market data: a stale book update is worse than none, and keeping every
-   * one for every subscriber would cost the store a frame each).
+   * set here, and it is kept for resend unless `resendable` is false (market
+   * data: a stale book update is worse than none, and keeping every one for
+   * every subscriber would cost the store a frame each; a resend request
+   * gets a gap fill instead). False when the session is not logged on ([V2]:
+   * no application messages before the Logon or after a Logout was sent):
+   * the caller's report then waits for the client to ask.
    */
   sendApplication(body: FixMessage, resendable = true): boolean {
     if (this.stateNow !== 'active' || this.store === undefined) return false;

@@ -246,6 +246,7 @@ export class FixSession {
   /** The transport is gone (peer closed, error, or after our close()). Idempotent. */
   transportClosed(): void {
     this.outbox.length = 0;
+    this.outFrames.length = 0;
     this.finish('connection closed');
   }
 

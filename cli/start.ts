@@ -23,6 +23,8 @@ const USAGE = `usage: matchlog start [--data DIR] [--listen HOST:PORT] [--accoun
   --tls-cert FILE      with --tls-key: serve wss:// (PEM files)
   --tls-key FILE
   --cancel-on-disconnect   cancel an account's live orders when its FIX session ends
+  --reset-on-disconnect    every FIX connection starts at MsgSeqNum 1 (QuickFIX's ResetOnDisconnect;
+                       for acceptance tests: by default sequence numbers persist across connections and restarts)
   --repair             if the log is damaged (not just a torn last block), truncate it
                        at the damage instead of refusing to start; says what is lost
 
@@ -41,6 +43,7 @@ export async function run(argv: string[]): Promise<number> {
   const opts = parseOptions('start', USAGE, argv, {
     data: { type: 'string' }, config: { type: 'string' }, repair: { type: 'boolean' }, listen: { type: 'string' },
     accounts: { type: 'string' }, 'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' }, 'cancel-on-disconnect': { type: 'boolean' },
+    'reset-on-disconnect': { type: 'boolean' },
   });
   if (typeof opts === 'number') return opts;
   const dataDir = opts.data ?? './data';
@@ -72,7 +75,7 @@ export async function run(argv: string[]): Promise<number> {
     const logger = pino({ level: process.env.MATCHLOG_LOG_LEVEL ?? 'info', base: { pid: process.pid } }, pino.destination(2));
     gateway = await Gateway.start({
       exchange: ex, listen, accounts: AccountStore.load(accountsPath), sessionsDir: join(dataDir, 'sessions'), logger,
-      cancelOnDisconnect: opts['cancel-on-disconnect'] === true,
+      cancelOnDisconnect: opts['cancel-on-disconnect'] === true, resetOnDisconnect: opts['reset-on-disconnect'] === true,
       tls: opts['tls-cert'] !== undefined ? { cert: readFileSync(opts['tls-cert']), key: readFileSync(opts['tls-key'] as string) } : undefined,
     });
   } catch (e) {

@@ -27,6 +27,9 @@ import { FileSessionStore } from './session-store.js';
 import { FixSession, SessionRegistry, type SessionClock } from './session.js';
 import { TokenBucket } from './token-bucket.js';
 
+/** ClOrdIDs remembered per account, for PossResend (oldest forgotten first). */
+const MAX_SEEN = 10_000;
+
 export const SUBPROTOCOLS = ['fix.4.4', 'fix.json'] as const;
 export type Subprotocol = (typeof SUBPROTOCOLS)[number];
 
@@ -67,6 +70,8 @@ export interface GatewayOptions {
   limits?: Partial<GatewayLimits>;
   /** Cancel an account's live orders when its session ends (default false). */
   cancelOnDisconnect?: boolean;
+  /** QuickFIX's ResetOnDisconnect: every connection starts at MsgSeqNum 1 (the acceptance scripts' setting; default false: sequence numbers persist). */
+  resetOnDisconnect?: boolean;
   clock?: SessionClock;
 }
 
@@ -100,6 +105,7 @@ class Connection implements MdSink {
       onEvent: (e, s) => gw.sessionEvent(e, s, remote),
       remoteAddress: remote,
       clock: gw.clock,
+      resetOnDisconnect: gw.resetOnDisconnect,
     });
     ws.on('message', (data, isBinary) => this.frame(data as Buffer, isBinary));
     ws.on('close', () => this.closed());
@@ -177,10 +183,12 @@ export class Gateway {
   readonly clock: SessionClock | undefined;
   readonly accounts: AccountStore;
   readonly sessionsDir: string;
+  readonly resetOnDisconnect: boolean;
   private readonly tracker: OrderTracker;
   private readonly entry: OrderEntry;
   private readonly reports: ReportBuilder;
   private readonly byAccount = new Map<string, Connection>();
+  private readonly clOrdIds = new Map<string, Set<string>>();
   private readonly unsubscribe: () => void;
   private readonly mdTimer: NodeJS.Timeout;
   private closing: Promise<void> | null = null;
@@ -192,6 +200,7 @@ export class Gateway {
     this.clock = o.clock;
     this.accounts = o.accounts;
     this.sessionsDir = o.sessionsDir;
+    this.resetOnDisconnect = o.resetOnDisconnect === true;
     const ex = o.exchange;
     // the state and the subscription are taken in one turn: no command falls between them
     const snap = ex.engine.snapshot();
@@ -271,6 +280,8 @@ export class Gateway {
 
   loggedOn(conn: Connection, s: FixSession): void {
     this.byAccount.set(s.account, conn);
+    // "seen on this session": a session that starts over at MsgSeqNum 1 is a new one
+    if (this.resetOnDisconnect) this.clOrdIds.delete(s.account);
     this.metrics.logons.inc();
     this.log.info({ account: s.account, protocol: conn.protocol, remote: conn.remote, marketDataOnly: s.marketDataOnly }, 'logon');
   }
@@ -323,6 +334,13 @@ export class Gateway {
       this.md.request(conn, msg);
       return;
     }
+    // FIX PossResend (97=Y): the client may have sent it before under another
+    // MsgSeqNum; one whose ClOrdID this account already sent is ignored
+    const clOrdId = msg.get(11);
+    if (clOrdId !== undefined && this.seen(s.account, clOrdId) && msg.get(97) === 'Y') {
+      this.log.info({ account: s.account, clOrdId, msgType: type }, 'PossResend of a ClOrdID already seen: ignored');
+      return;
+    }
     const out = this.entry.handle(msg, s);
     if ('fields' in out) {
       this.metrics.rejects.inc({ reason: `gateway_${out.msgType}` });
@@ -330,6 +348,19 @@ export class Gateway {
       return;
     }
     this.submit(out, s.account, s);
+  }
+
+  /** Whether `account` sent `clOrdId` before (the last MAX_SEEN ClOrdIDs of each account); records it. */
+  private seen(account: string, clOrdId: string): boolean {
+    let ids = this.clOrdIds.get(account);
+    if (ids === undefined) {
+      ids = new Set();
+      this.clOrdIds.set(account, ids);
+    }
+    if (ids.has(clOrdId)) return true;
+    ids.add(clOrdId);
+    if (ids.size > MAX_SEEN) ids.delete(ids.values().next().value as string);
+    return false;
   }
 
   private submit(cmd: Command, account: string, s: FixSession | null): void {

@@ -7,12 +7,10 @@
 import 'reflect-metadata';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import fc from 'fast-check';
 import jspurefix from 'jspurefix';
+import { jsParse, reference } from './jspurefix.js';
 import { FixMessage, SOH } from '../gateway/fix/message.js';
 import { decodeTagValue, encodeTagValue, DEFAULT_MAX_FRAME } from '../gateway/fix/tagvalue.js';
 import { decodeJson, encodeJson } from '../gateway/fix/json.js';
@@ -399,31 +397,6 @@ function compareMembers(ours: readonly MemberDef[], ref: RefMember[], where: str
   }
 }
 
-type JsDefs = Awaited<ReturnType<InstanceType<typeof jspurefix.DefinitionFactory>['getDefinitions']>>;
-
-let fix44: Promise<JsDefs> | undefined;
-/** jspurefix's FIX 4.4 dictionary plus exactly our EXTENSIONS, loaded once. */
-function reference(): Promise<JsDefs> {
-  fix44 ??= (async () => {
-    const xmlPath = join(require.resolve('jspurefix/package.json'), '..', 'data', 'FIX44.xml');
-    let xml = readFileSync(xmlPath, 'utf8');
-    const insertBefore = (text: string, after: string, marker: string, insert: string): string => {
-      const from = text.indexOf(after);
-      assert.ok(from >= 0, after);
-      const at = text.indexOf(marker, from);
-      return text.slice(0, at) + insert + text.slice(at);
-    };
-    xml = insertBefore(xml, '<fields>', '</fields>', "<field number='7928' name='SelfTradePrevention' type='INT' />\n");
-    xml = insertBefore(xml, "<message name='NewOrderSingle'", '</message>', "<field name='SelfTradePrevention' required='N' />\n");
-    xml = insertBefore(xml, "<message name='OrderCancelReplaceRequest'", '</message>', "<field name='SelfTradePrevention' required='N' />\n");
-    xml = insertBefore(xml, "<component name='MDIncGrp'>", '</group>', "<field name='RptSeq' required='N' />\n");
-    const path = join(mkdtempSync(join(tmpdir(), 'matchlog-fix44-')), 'FIX44-matchlog.xml');
-    writeFileSync(path, xml);
-    return new jspurefix.DefinitionFactory().getDefinitions(path);
-  })();
-  return fix44;
-}
-
 test('dictionary: names, types and enumerations are FIX 4.4', async () => {
   const defs = await reference();
   for (const f of allFields()) {
@@ -456,36 +429,6 @@ test('dictionary: every message is a subset of its FIX 4.4 definition, in order,
 });
 
 // --- jspurefix as an independent parser and encoder -------------------------------------
-
-interface JsView {
-  missing(): number[];
-  invalid(): number[];
-  getUndefined(): unknown;
-  checksum(): number;
-  getString(tag: number): string | null;
-  getStrings(tag: number): (string | null)[] | null;
-  structure: { tags: { nextTagPos: number; tagPos: { tag: number }[] } } | null;
-}
-
-async function jsParse(text: string): Promise<{ msgType: string; view: JsView }[]> {
-  const defs = await reference();
-  const { container } = require('tsyringe') as { container: { createChildContainer(): { registerInstance(token: string, v: unknown): void } } };
-  const child = container.createChildContainer();
-  const buffer = new jspurefix.ElasticBuffer(160 * 1024);
-  child.registerInstance(jspurefix.DITokens.Definitions, defs);
-  child.registerInstance(jspurefix.DITokens.ParseBuffer, buffer);
-  const description = { application: { protocol: 'ascii' }, BeginString: 'FIX.4.4' };
-  const config = new jspurefix.JsFixConfig(null, defs, description as never, 1);
-  (config as unknown as { sessionContainer: unknown }).sessionContainer = child;
-  const parser = new jspurefix.AsciiParser(config, null, buffer);
-  const out: { msgType: string; view: JsView }[] = [];
-  const errors: unknown[] = [];
-  parser.on('msg', (msgType: string, view: { clone(): JsView }) => out.push({ msgType, view: view.clone() }));
-  parser.on('error', (e: unknown) => errors.push(e));
-  parser.parseText(text);
-  assert.deepEqual(errors, []);
-  return out;
-}
 
 test('every message the gateway encodes parses and validates with jspurefix (FIX 4.4 + the listed extensions)', async () => {
   for (const def of allMessages()) {

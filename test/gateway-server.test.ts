@@ -16,6 +16,7 @@ import { readLog } from '../log/index.js';
 import { FixMessage } from '../gateway/fix/message.js';
 import { decodeTagValue, encodeTagValue } from '../gateway/fix/tagvalue.js';
 import { formatUtcTimestamp } from '../gateway/fix/validate.js';
+import { jsParse } from './jspurefix.js';
 import { tempDir } from './log-helpers.js';
 
 const BIN = fileURLToPath(new URL('../../bin/matchlog.js', import.meta.url));
@@ -63,11 +64,14 @@ function credentials(dir: string): Map<string, string> {
 class Raw {
   seq = 1;
   readonly inbox: FixMessage[] = [];
+  /** Every frame the gateway sent, as it came: checked with an independent parser at the end. */
+  static readonly frames: string[] = [];
   private waiters: (() => void)[] = [];
   closed: Promise<{ code: number; reason: string }>;
 
   private constructor(readonly ws: WebSocket, readonly account: string) {
     ws.on('message', (d) => {
+      Raw.frames.push(String(d));
       const r = decodeTagValue(String(d));
       if (r.ok) this.inbox.push(r.msg);
       for (const w of this.waiters.splice(0)) w();
@@ -253,4 +257,19 @@ test('/health and /metrics; session sequence numbers survive a restart; wss:// w
   assert.ok(Number(logon.get(34)) > seqBefore, `the exchange's sequence numbers continue (${logon.get(34)} after ${seqBefore})`);
   b.close();
   assert.equal(await tls.stop(), 0);
+});
+
+test('every frame the gateway sent in these tests parses and validates with jspurefix (FIX 4.4 + the documented extensions)', async () => {
+  assert.ok(Raw.frames.length > 20, `${Raw.frames.length} frames`);
+  const types = new Set<string>();
+  for (const frame of Raw.frames) {
+    const parsed = await jsParse(frame);
+    assert.equal(parsed.length, 1, frame);
+    const { msgType, view } = parsed[0];
+    types.add(msgType);
+    assert.deepEqual(view.missing(), [], `required fields missing: ${frame}`);
+    assert.deepEqual(view.invalid(), [], `invalid fields: ${frame}`);
+    assert.equal(view.getUndefined() ?? null, null, `undefined tags: ${frame}`);
+  }
+  for (const t of ['A', '8', '9', 'j', 'W', '5']) assert.ok(types.has(t), `a ${t} was checked (${[...types].join(' ')})`);
 });

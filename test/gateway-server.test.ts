@@ -12,7 +12,9 @@ import { test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import WebSocket from 'ws';
-import { readLog } from '../log/index.js';
+import { Exchange, readLog } from '../log/index.js';
+import { AccountStore } from '../gateway/accounts.js';
+import { Gateway } from '../gateway/server.js';
 import { FixMessage } from '../gateway/fix/message.js';
 import { decodeTagValue, encodeTagValue } from '../gateway/fix/tagvalue.js';
 import { formatUtcTimestamp } from '../gateway/fix/validate.js';
@@ -257,6 +259,36 @@ test('/health and /metrics; session sequence numbers survive a restart; wss:// w
   assert.ok(Number(logon.get(34)) > seqBefore, `the exchange's sequence numbers continue (${logon.get(34)} after ${seqBefore})`);
   b.close();
   assert.equal(await tls.stop(), 0);
+});
+
+test('limits: past its token bucket a session is answered "throttled" (j), not served; cancel-on-disconnect cancels what rests', async (t) => {
+  const dir = join(tempDir(t, 'matchlog-gw-'), 'data');
+  const ex = await Exchange.open({ dataDir: dir, log: () => undefined });
+  const store = AccountStore.load(join(dir, 'accounts.json'), { scrypt: { N: 1024, r: 8, p: 1, keyLength: 32 } });
+  await store.add('alice', 'alice-pw', { marketDataOnly: false });
+  const gw = await Gateway.start({
+    exchange: ex, listen: { host: '127.0.0.1', port: 0 }, accounts: store, sessionsDir: join(dir, 'sessions'),
+    limits: { messagesPerSecond: 1, burst: 5 }, cancelOnDisconnect: true,
+  });
+  t.after(async () => { await gw.close(); await ex.close(); });
+  const a = await Raw.open(gw.url, 'alice');
+  assert.equal((await a.logon('alice-pw')).msgType, 'A');
+  // the Logon took one token; five orders at once: four served, one throttled
+  for (let i = 1; i <= 5; i++) a.order(`t${i}`, '2', '1', `19${i}.00`);
+  const answers = await Promise.all([1, 2, 3, 4, 5].map((i) => a.next((m) => m.get(11) === `t${i}` || (m.msgType === 'j' && m.get(379) === `t${i}`))));
+  const throttled = answers.filter((m) => m.msgType === 'j');
+  assert.equal(throttled.length, 1, answers.map(String).join('\n'));
+  assert.match(throttled[0].get(58) ?? '', /throttled: more than 1 messages per second/);
+  assert.equal(answers.filter((m) => m.msgType === '8' && m.get(150) === '0').length, 4);
+  const metrics = await gw.metrics.render();
+  assert.match(metrics, /matchlog_gateway_rejects_total\{reason="throttled"\} 1/);
+  // the session ends: its four resting orders are cancelled through the log
+  a.close();
+  await a.closed;
+  for (let i = 0; i < 100 && ex.engine.book('AAPL')?.orders(1).length !== 0; i++) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(ex.engine.book('AAPL')?.orders(1).length, 0, 'cancelled on disconnect');
+  const mass = [...readLog(dir)].filter((r) => r.kind === 'command' && r.cmd.op === 'massCancel');
+  assert.equal(mass.length, 1);
 });
 
 test('every frame the gateway sent in these tests parses and validates with jspurefix (FIX 4.4 + the documented extensions)', async () => {

@@ -20,7 +20,12 @@ test('every QuickFIX acceptance script over WebSocket against matchlog start', {
   const server = spawn(process.execPath, [BIN, 'start', '--data', dir, '--listen', '127.0.0.1:0', '--reset-on-disconnect'], {
     stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, MATCHLOG_LOG_LEVEL: 'silent' },
   });
-  t.after(() => { if (server.exitCode === null) server.kill('SIGKILL'); });
+  const exited = new Promise<void>((resolve) => server.on('close', () => resolve()));
+  // the process goes before its data folder (the folder's own cleanup runs after this test's end)
+  t.after(async () => {
+    if (server.exitCode === null) server.kill('SIGKILL');
+    await exited;
+  });
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     server.stdout.on('data', (d: Buffer) => {
@@ -48,4 +53,5 @@ test('every QuickFIX acceptance script over WebSocket against matchlog start', {
   assert.equal(code, 0, out.slice(-4000));
   assert.ok(passed >= 58, `${passed} scripts ran`);
   server.kill('SIGTERM');
+  await exited;
 });

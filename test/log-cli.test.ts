@@ -15,7 +15,7 @@ const BIN = fileURLToPath(new URL('../../bin/matchlog.js', import.meta.url));
 
 function startOnce(dir: string, signal: NodeJS.Signals): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, 'start', '--data', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'start', '--data', dir, '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     let signalled = false;

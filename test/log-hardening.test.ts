@@ -58,7 +58,7 @@ function copy(t: TestContext, dir: string): string {
 /** `matchlog start` until its startup line, then SIGTERM; or its exit when it refuses to start. */
 function start(dir: string, extra: string[] = []): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, 'start', '--data', dir, ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'start', '--data', dir, '--listen', '127.0.0.1:0', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     let signalled = false;

@@ -18,7 +18,7 @@
 //  [ML]  matchlog's own choice, as an exchange.
 
 import { FixMessage, GATEWAY_COMP_ID } from './fix/message.js';
-import { decodeTagValue, encodeTagValue } from './fix/tagvalue.js';
+import { decodeTagValue, encodedBody, encodeTagValue, encodeWithBody } from './fix/tagvalue.js';
 import { type DecodeResult, type Rejection, RejectReason, formatUtcTimestamp, parseUtcTimestamp, rejection } from './fix/validate.js';
 import type { SessionStore } from './session-store.js';
 
@@ -262,6 +262,15 @@ export class FixSession {
   sendApplication(body: FixMessage, resendable = true): boolean {
     if (this.stateNow !== 'active' || this.store === undefined) return false;
     const msg = this.header(body.msgType);
+    if (!resendable) {
+      // fan-out (market data): the body is encoded once for every subscriber, only the header here
+      const frame = encodeWithBody(msg, encodedBody(body, SESSION_OWNED));
+      for (const f of body.fields) if (!SESSION_OWNED.has(f[0])) msg.fields.push(f);
+      const store = this.requireStore();
+      store.recordSent(store.nextSenderSeq, undefined);
+      this.push(msg, frame);
+      return true;
+    }
     for (const f of body.fields) if (!SESSION_OWNED.has(f[0])) msg.fields.push([f[0], f[1]]);
     this.emit(msg, resendable);
     return true;

@@ -12,7 +12,8 @@ import fc from 'fast-check';
 import jspurefix from 'jspurefix';
 import { jsParse, reference } from './jspurefix.js';
 import { FixMessage, SOH } from '../gateway/fix/message.js';
-import { decodeTagValue, encodeTagValue, DEFAULT_MAX_FRAME } from '../gateway/fix/tagvalue.js';
+import { decodeTagValue, encodeTagValue, encodedBody, encodeWithBody, DEFAULT_MAX_FRAME } from '../gateway/fix/tagvalue.js';
+import { assertProperty } from './property.js';
 import { decodeJson, encodeJson } from '../gateway/fix/json.js';
 import { type DecodeResult, formatUtcTimestamp, parseUtcTimestamp, validate } from '../gateway/fix/validate.js';
 import {
@@ -647,4 +648,21 @@ test('huge and hostile frames are refused in bounded time', () => {
   assert.ok(!g.ok && g.kind === 'reject');
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
   assert.ok(ms < 2000, `took ${ms} ms`);
+});
+
+test('fan-out encoding (the body once, the header per session) gives exactly the bytes of encoding the whole message', (t) => {
+  const skip = new Set([8, 9, 10, 34, 35, 43, 49, 52, 56, 122]);
+  const value = fc.string({ unit: 'grapheme', maxLength: 12 });
+  assertProperty(t, fc.property(fc.array(fc.tuple(fc.integer({ min: 1, max: 9999 }), value), { maxLength: 20 }), value, (fields, account) => {
+    const body = new FixMessage([[35, 'X'], ...fields.map(([tag, v]) => [tag, v] as [number, string])]);
+    const header = new FixMessage([[35, 'X'], [34, '17'], [49, 'MATCHLOG'], [52, '20261122-18:00:00.000'], [56, account]]);
+    const whole = header.clone();
+    for (const f of body.fields) if (!skip.has(f[0])) whole.fields.push([f[0], f[1]]);
+    assert.equal(encodeWithBody(header, encodedBody(body, skip)), encodeTagValue(whole));
+    // the cached body serves a second session with another header
+    header.set(56, 'other').set(34, '9');
+    const whole2 = header.clone();
+    for (const f of body.fields) if (!skip.has(f[0])) whole2.fields.push([f[0], f[1]]);
+    assert.equal(encodeWithBody(header, encodedBody(body, skip)), encodeTagValue(whole2));
+  }), { numRuns: 300 });
 });

@@ -169,3 +169,52 @@ export function encodeTagValue(msg: FixMessage): string {
   }
   return `${text}10=${String(sum % 256).padStart(3, '0')}${SOH}`;
 }
+
+/** A message body encoded once for every session it goes to (market-data fan-out). */
+export interface EncodedBody {
+  readonly text: string;
+  /** Its length in bytes and the sum of its bytes: what BodyLength and CheckSum need of it. */
+  readonly bytes: number;
+  readonly sum: number;
+}
+
+// keyed by the message object: a fanned-out message is never changed once sent
+const bodies = new WeakMap<FixMessage, EncodedBody>();
+
+/** The tag=value text of `body`'s fields other than `skip`, made once per message object. */
+export function encodedBody(body: FixMessage, skip: ReadonlySet<number>): EncodedBody {
+  let e = bodies.get(body);
+  if (e === undefined) {
+    let text = '';
+    for (const [tag, value] of body.fields) {
+      if (skip.has(tag)) continue;
+      text += `${tag}=${value.includes(SOH) ? value.replaceAll(SOH, ' ') : value}${SOH}`;
+    }
+    const buf = Buffer.from(text, 'utf8');
+    let sum = 0;
+    for (let i = 0; i < buf.length; i++) sum += buf[i];
+    e = { text, bytes: buf.length, sum };
+    bodies.set(body, e);
+  }
+  return e;
+}
+
+/**
+ * `header` (its own fields: 35 and the session's) followed by an encoded
+ * body: byte for byte what encodeTagValue gives for the whole message, with
+ * only the header encoded per session.
+ */
+export function encodeWithBody(header: FixMessage, body: EncodedBody): string {
+  let head = `35=${header.msgType}${SOH}`;
+  for (const [tag, value] of header.fields) {
+    if (tag === 35 || tag === 8 || tag === 9 || tag === 10) continue;
+    head += `${tag}=${value.includes(SOH) ? value.replaceAll(SOH, ' ') : value}${SOH}`;
+  }
+  const headBuf = isAscii(head) ? null : Buffer.from(head, 'utf8');
+  const prefix = `8=${BEGIN_STRING}${SOH}9=${(headBuf === null ? head.length : headBuf.length) + body.bytes}${SOH}`;
+  let sum = body.sum;
+  for (let i = 0; i < prefix.length; i++) sum += prefix.charCodeAt(i);
+  if (headBuf === null) for (let i = 0; i < head.length; i++) sum += head.charCodeAt(i);
+  else for (let i = 0; i < headBuf.length; i++) sum += headBuf[i];
+  return `${prefix}${head}${body.text}10=${String(sum % 256).padStart(3, '0')}${SOH}`;
+}

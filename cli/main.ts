@@ -8,7 +8,7 @@ const commands: Record<string, { about: string; load: () => Promise<CommandModul
   apply: { about: 'the engine alone: JSON-lines commands on stdin, JSON-lines events on stdout', load: () => import('./apply.js') },
   client: { about: 'a FIX client at the gateway: log on, then buy/sell/cancel/replace/book/orders typed line by line', load: () => import('./client.js') },
   info: { about: 'which price-ladder path (native or TypeScript) is in use, and why', load: () => import('./info.js') },
-  start: { about: 'the single-node exchange: command log + engine, until SIGINT/SIGTERM', load: () => import('./start.js') },
+  start: { about: 'the exchange: command log, engine and FIX gateway (ws://127.0.0.1:7440/fix), until SIGINT/SIGTERM', load: () => import('./start.js') },
 };
 
 function help(): string {

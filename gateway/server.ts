@@ -24,7 +24,7 @@ import { businessReject, OrderEntry } from './order-entry.js';
 import { Instruments, OrderTracker } from './orders.js';
 import { ReportBuilder } from './reports.js';
 import { FileSessionStore } from './session-store.js';
-import { FixSession, SessionRegistry, type SessionClock } from './session.js';
+import { FixSession, SessionRegistry, type SessionClock, type SessionEvent } from './session.js';
 import { TokenBucket } from './token-bucket.js';
 
 /** ClOrdIDs remembered per account, for PossResend (oldest forgotten first). */
@@ -296,7 +296,7 @@ export class Gateway {
     }
   }
 
-  sessionEvent(e: Parameters<NonNullable<ConstructorParameters<typeof FixSession>[0]['onEvent']>>[0], s: FixSession, remote: string): void {
+  sessionEvent(e: SessionEvent, s: FixSession, remote: string): void {
     switch (e.type) {
       case 'reject':
         this.metrics.rejects.inc({ reason: `session_${e.reason}` });

@@ -8,16 +8,13 @@
 import crypto from 'node:crypto';
 import { closeSync, fchmodSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
+import { idProblem } from '../engine/index.js';
 import { fsyncDir } from '../log/files.js';
+import { GATEWAY_COMP_ID } from './fix/message.js';
 
-/** The gateway's own CompID (TargetCompID 56 of every client message). */
-export const GATEWAY_COMP_ID = 'MATCHLOG';
-
-// The engine's id rule (engine/limits.ts on the engine branch): an account name
-// travels as SenderCompID and as the engine's `account`, so it must be an id
-// the engine and the log accept. Restated here until that module is merged.
-const MAX_ID_LENGTH = 64;
-const ID_RULE = `1 to ${MAX_ID_LENGTH} printable ASCII characters (0x21-0x7E, no space)`;
+// the gateway's own CompID, which no account may take; an account name travels
+// as SenderCompID and as the engine's `account`, so it follows the engine's id rule
+export { GATEWAY_COMP_ID };
 
 /** Long enough for any passphrase, short enough that hashing it costs nothing extra. */
 export const MAX_PASSWORD_BYTES = 1024;
@@ -88,14 +85,8 @@ const VERSION = 1;
 
 /** Why `name` cannot be an account; null when it can. */
 export function accountNameProblem(name: string): string | null {
-  if (name.length === 0) return `an account name is empty; it is ${ID_RULE}`;
-  if (name.length > MAX_ID_LENGTH) return `an account name is longer than ${MAX_ID_LENGTH} characters; it is ${ID_RULE}`;
-  for (let i = 0; i < name.length; i++) {
-    const c = name.charCodeAt(i);
-    if (c < 0x21 || c > 0x7e) {
-      return `account name has character U+${c.toString(16).toUpperCase().padStart(4, '0')} at position ${i + 1}; it is ${ID_RULE}`;
-    }
-  }
+  const bad = idProblem(name, 'account name');
+  if (bad !== null) return bad;
   // any spelling of it: a client named "matchlog" would read as the exchange itself
   if (name.toUpperCase() === GATEWAY_COMP_ID) return `${name}: the name ${GATEWAY_COMP_ID} is reserved for the exchange`;
   return null;

@@ -611,6 +611,30 @@ test('session: a resend older than what is kept is gap-filled', async () => {
   conn.close();
 });
 
+test('session: market data (not resendable) is gap-filled on a resend, reports around it are resent; its frame is the whole message', async () => {
+  const target = new InMemoryTarget();
+  const conn = await loggedOn(target);
+  const md = new FixMessage().add(35, 'X').add(268, 1).add(279, 0).add(269, 0).add(55, 'AAPL').add(270, '190').add(271, '5').add(83, 1);
+  assert.ok(conn.session.sendApplication(new FixMessage().add(35, 'j').add(372, 'D').add(380, 0).add(58, 'before')));
+  assert.ok(conn.session.sendApplication(md, false));
+  assert.ok(conn.session.sendApplication(md, false));
+  assert.ok(conn.session.sendApplication(new FixMessage().add(35, 'j').add(372, 'D').add(380, 0).add(58, 'after')));
+  const live = parsed(await conn.sent());
+  assert.deepEqual(live.map((m) => [m.msgType, m.get(34)]), [['j', '2'], ['X', '3'], ['X', '4'], ['j', '5']]);
+  assert.deepEqual(live[1].getAll(270), ['190']);
+  conn.send(client(target, '8=FIX.4.4|35=2|34=2|49=TW44|52=<TIME>|56=ISLD|7=2|16=0|'));
+  const resent = parsed(await conn.sent());
+  assert.deepEqual(
+    resent.map((m) => [m.msgType, m.get(34), m.get(36) ?? m.get(58)]),
+    [
+      ['j', '2', 'before'],
+      ['4', '3', '5'],
+      ['j', '5', 'after'],
+    ],
+  );
+  conn.close();
+});
+
 test('session: over FIX JSON the same session layer answers', async () => {
   const target = new InMemoryTarget();
   const out: string[] = [];

@@ -7,8 +7,12 @@ const commands: Record<string, { about: string; load: () => Promise<CommandModul
   accounts: { about: 'the gateway\'s accounts file: add NAME (password on stdin), list, remove NAME', load: () => import('./accounts.js') },
   apply: { about: 'the engine alone: JSON-lines commands on stdin, JSON-lines events on stdout', load: () => import('./apply.js') },
   client: { about: 'a FIX client at the gateway: log on, then buy/sell/cancel/replace/book/orders typed line by line', load: () => import('./client.js') },
+  gen: { about: 'a synthetic trading day written through the sequencer into a log folder (planted abuse in planted.json)', load: () => import('./gen.js') },
   info: { about: 'which price-ladder path (native or TypeScript) is in use, and why', load: () => import('./info.js') },
+  replay: { about: 'history from a log folder, read-only: --book as of a moment, --events exports, --order lifecycle, --summary', load: () => import('./replay.js') },
   start: { about: 'the exchange: command log, engine and FIX gateway (ws://127.0.0.1:7440/fix), until SIGINT/SIGTERM', load: () => import('./start.js') },
+  surveil: { about: 'surveillance alerts over a log folder: spoofing, order-to-trade ratio, wash trades, marking the close', load: () => import('./surveil.js') },
+  verify: { about: 'checks a log folder: blocks, CRCs, one gap-free seq range, epochs, every checkpoint hash', load: () => import('./verify.js') },
 };
 
 function help(): string {

@@ -1,0 +1,6 @@
+// `matchlog replay`: being built (issue 9).
+
+export async function run(_argv: string[]): Promise<number> {
+  process.stderr.write('matchlog replay: not built yet\n');
+  return 1;
+}

@@ -1,0 +1,6 @@
+// `matchlog surveil`: being built (issue 9).
+
+export async function run(_argv: string[]): Promise<number> {
+  process.stderr.write('matchlog surveil: not built yet\n');
+  return 1;
+}

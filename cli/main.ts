@@ -20,6 +20,12 @@ function help(): string {
   return `usage: matchlog <command> [options]\n\ncommands:\n${rows.join('\n')}\n\nmatchlog <command> --help for a command's options\n`;
 }
 
+// a reader that goes away (`| head`) ends the output, not with a stack trace
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw e;
+});
+
 async function main(): Promise<void> {
   const [name, ...rest] = process.argv.slice(2);
   if (name === undefined || name === 'help' || name === '--help' || name === '-h') {

@@ -5,7 +5,7 @@ export { Exchange, type ExchangeOptions, type RecoveryInfo } from './exchange.js
 export { Sequencer, type Ack, type Committed, type SequencerOptions } from './sequencer.js';
 export { DEFAULT_CONFIG, DEMO_INSTRUMENTS, loadConfig, makeConfig, type LogConfig } from './config.js';
 export { recover, type RecoverOptions, type Recovery } from './recovery.js';
-export { readLog, type ReadOptions } from './reader.js';
+export { readBlocks, readLog, type LogBlock, type ReadOptions } from './reader.js';
 export { prepareCommand, COMMAND_OPS, MAX_STRING } from './codec.js';
 export type { LogRecord, CommandRecord, CheckpointRecord, EpochRecord, CommitRecord } from './records.js';
 export { readSnapshot, writeSnapshotSync, type SnapshotData } from './snapshot.js';

@@ -1,0 +1,195 @@
+// The day in figures, per symbol and per account, from the replayed events:
+// what an analyst looks at before drilling into orders. Sums are exact
+// (volume in lots, notional in ticks x lots as bigint); VWAP is the one
+// figure that is a quotient, printed to two places past the tick.
+
+import type { Engine, EngineEvent, Instrument } from '../engine/index.js';
+import type { CommandRecord } from '../log/records.js';
+import { formatTime } from './time.js';
+
+interface SymbolStats {
+  trades: number;
+  volume: number;
+  notional: bigint;
+  open: number;
+  high: number;
+  low: number;
+  close: number;
+  orders: number;
+  cancels: number;
+  rejects: number;
+}
+
+interface AccountStats {
+  orders: number;
+  rejects: number;
+  trades: number;
+  cancels: number;
+  stpHits: number;
+}
+
+export interface SymbolSummary {
+  symbol: string;
+  trades: number;
+  volume: string;
+  notional: string;
+  vwap: string | null;
+  open: string | null;
+  high: string | null;
+  low: string | null;
+  close: string | null;
+  orders: number;
+  cancels: number;
+  /** Orders cancelled per order accepted. */
+  cancelRatio: number | null;
+  rejects: number;
+}
+
+export interface AccountSummary {
+  account: string;
+  orders: number;
+  rejects: number;
+  trades: number;
+  cancels: number;
+  /** Orders accepted per fill; null without fills. */
+  orderToTrade: number | null;
+  stpHits: number;
+}
+
+export interface Summary {
+  from: string | null;
+  to: string | null;
+  commands: number;
+  symbols: SymbolSummary[];
+  accounts: AccountSummary[];
+}
+
+export class SummaryBuilder {
+  private readonly symbols = new Map<string, SymbolStats>();
+  private readonly accounts = new Map<string, AccountStats>();
+  private commands = 0;
+  private firstTs = -1;
+  private lastTs = -1;
+
+  private sym(s: string): SymbolStats {
+    let x = this.symbols.get(s);
+    if (x === undefined) {
+      x = { trades: 0, volume: 0, notional: 0n, open: 0, high: 0, low: 0, close: 0, orders: 0, cancels: 0, rejects: 0 };
+      this.symbols.set(s, x);
+    }
+    return x;
+  }
+
+  private acct(a: string): AccountStats {
+    let x = this.accounts.get(a);
+    if (x === undefined) {
+      x = { orders: 0, rejects: 0, trades: 0, cancels: 0, stpHits: 0 };
+      this.accounts.set(a, x);
+    }
+    return x;
+  }
+
+  /** Feeds one replayed command with its events (a replayLog sink). */
+  onCommand(rec: CommandRecord, events: readonly EngineEvent[]): void {
+    this.commands++;
+    if (this.firstTs < 0) this.firstTs = rec.ts;
+    this.lastTs = rec.ts;
+    for (const e of events) {
+      switch (e.type) {
+        case 'accepted':
+          this.sym(e.symbol).orders++;
+          this.acct(e.account).orders++;
+          break;
+        case 'rejected':
+          if (rec.cmd.op !== 'new') break;
+          if (e.symbol !== '') this.sym(e.symbol).rejects++;
+          if (e.account !== '') this.acct(e.account).rejects++;
+          break;
+        case 'cancelled':
+          this.sym(e.symbol).cancels++;
+          this.acct(e.account).cancels++;
+          if (e.reason === 'stp') this.acct(e.account).stpHits++;
+          break;
+        case 'trade': {
+          const s = this.sym(e.symbol);
+          if (s.trades === 0) s.open = s.high = s.low = e.price;
+          s.trades++;
+          s.volume += e.qty;
+          s.notional += BigInt(e.price) * BigInt(e.qty);
+          if (e.price > s.high) s.high = e.price;
+          if (e.price < s.low) s.low = e.price;
+          s.close = e.price;
+          this.acct(e.makerAccount).trades++;
+          this.acct(e.takerAccount).trades++;
+          break;
+        }
+        default:
+      }
+    }
+  }
+
+  result(engine: Engine): Summary {
+    const symbols: SymbolSummary[] = [...this.symbols.keys()].sort().map((symbol) => {
+      const s = this.symbols.get(symbol) as SymbolStats;
+      const inst = engine.instrument(symbol) as Instrument;
+      const px = (t: number) => (s.trades === 0 ? null : inst.price(t));
+      return {
+        symbol, trades: s.trades, volume: inst.qty(s.volume), notional: notionalText(s.notional, inst),
+        vwap: s.trades === 0 ? null : vwapText(s.notional, s.volume, inst),
+        open: px(s.open), high: px(s.high), low: px(s.low), close: px(s.close),
+        orders: s.orders, cancels: s.cancels, cancelRatio: s.orders === 0 ? null : round(s.cancels / s.orders), rejects: s.rejects,
+      };
+    });
+    const accounts: AccountSummary[] = [...this.accounts.keys()].sort().map((account) => {
+      const a = this.accounts.get(account) as AccountStats;
+      return { account, ...a, orderToTrade: a.trades === 0 ? null : round(a.orders / a.trades) };
+    });
+    return {
+      from: this.firstTs < 0 ? null : formatTime(this.firstTs), to: this.lastTs < 0 ? null : formatTime(this.lastTs),
+      commands: this.commands, symbols, accounts,
+    };
+  }
+}
+
+function round(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
+
+function scaled(v: bigint, scale: number): string {
+  const neg = v < 0n;
+  let s = (neg ? -v : v).toString();
+  if (scale > 0) {
+    s = s.padStart(scale + 1, '0');
+    s = `${s.slice(0, s.length - scale)}.${s.slice(s.length - scale)}`.replace(/\.?0+$/, '');
+  }
+  return neg ? `-${s}` : s;
+}
+
+/** ticks x lots -> price x quantity units, exactly. */
+function notionalText(n: bigint, inst: Instrument): string {
+  return scaled(n * BigInt(inst.tick.mantissa) * BigInt(inst.lot.mantissa), inst.tick.scale + inst.lot.scale);
+}
+
+/** notional / volume as a price, rounded half up to two places past the tick. */
+function vwapText(notional: bigint, volume: number, inst: Instrument): string {
+  const places = inst.tick.scale + 2;
+  const num = notional * BigInt(inst.tick.mantissa) * 10n ** BigInt(places);
+  const den = BigInt(volume) * 10n ** BigInt(inst.tick.scale);
+  const q = (2n * num + den) / (2n * den);
+  return scaled(q, places);
+}
+
+export function renderSummary(s: Summary): string {
+  const lines: string[] = [`${s.commands.toLocaleString('en-US')} commands from ${s.from ?? '-'} to ${s.to ?? '-'}`, ''];
+  const table = (head: string[], rows: (string | number | null)[][]) => {
+    const cells = [head, ...rows.map((r) => r.map((c) => (c === null ? '-' : String(c))))];
+    const widths = head.map((_, i) => Math.max(...cells.map((r) => r[i].length)));
+    for (const r of cells) lines.push(r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '));
+    lines.push('');
+  };
+  table(['symbol', 'trades', 'volume', 'notional', 'vwap', 'open', 'high', 'low', 'close', 'orders', 'cancels', 'cancel ratio', 'rejects'],
+    s.symbols.map((x) => [x.symbol, x.trades, x.volume, x.notional, x.vwap, x.open, x.high, x.low, x.close, x.orders, x.cancels, x.cancelRatio, x.rejects]));
+  table(['account', 'orders', 'rejects', 'trades', 'cancels', 'order/trade', 'stp hits'],
+    s.accounts.map((x) => [x.account, x.orders, x.rejects, x.trades, x.cancels, x.orderToTrade, x.stpHits]));
+  return lines.join('\n');
+}

@@ -52,8 +52,9 @@ export function bookAt(b: LogBounds, o: BookAtOptions): BookAt {
   const r = replayLog(b.dir, { ...range, snapshots: o.snapshots, progress: o.progress, log: o.log }, undefined, b);
   const book = r.engine.book(o.symbol);
   if (book === undefined) throw new Error(`unknown symbol ${o.symbol} at seq ${r.seq}${knownSymbols(r.engine)}`);
-  const depth = Number.isFinite(o.depth) ? o.depth : Number.MAX_SAFE_INTEGER;
-  const event = formatEvent({ type: 'book', seq: r.seq, symbol: o.symbol, bids: book.levels(BUY, depth), asks: book.levels(SELL, depth) }, r.engine);
+  // a side has at most as many levels as orders (levels() sizes a buffer by depth)
+  const depthOf = (side: 0 | 1) => Math.min(o.depth, book.orders(side).length);
+  const event = formatEvent({ type: 'book', seq: r.seq, symbol: o.symbol, bids: book.levels(BUY, depthOf(BUY)), asks: book.levels(SELL, depthOf(SELL)) }, r.engine);
   event.ts = formatTime(r.ts);
   const out: BookAt = { book: event, snapshot: r.snapshot, applied: r.applied };
   if (o.orders) {

@@ -156,7 +156,9 @@ function startingPoint(dir: string, logId: string | null, o: ReplayOptions, repo
   const fresh = (): { m: LogStateMachine; snapshot: string | null } => ({ m: new LogStateMachine(createEngine(o.ladder)), snapshot: null });
   if (o.snapshots === false) return fresh();
   // a snapshot at seq S holds the state after S: usable if nothing at or before S is to be reported or passed
-  const maxSeq = Math.min(reporting ? (o.fromSeq ?? 1) - 1 : Infinity, o.toSeq ?? Infinity);
+  // (a range given only by time is bounded by the snapshot's ts below)
+  const fromSeq = o.fromSeq ?? (o.fromTs !== undefined ? Infinity : 1);
+  const maxSeq = Math.min(reporting ? fromSeq - 1 : Infinity, o.toSeq ?? Infinity);
   const tsLimit = reporting ? (o.fromTs ?? -Infinity) : Infinity;
   const heads = listSnapshots(dir).filter((s) => s.seq <= maxSeq).sort((a, b) => b.seq - a.seq);
   for (const file of heads) {

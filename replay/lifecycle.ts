@@ -113,6 +113,7 @@ function byClientId(b: LogBounds, refs: { account: string; clOrdId: string }[], 
           touches(e, account, hit);
           keys = hit.map(([id, c]) => [`#${id}`, id, c]);
         }
+        const done = new Set<string>();
         for (const [key, id, clOrdId] of keys) {
           let life = lives.get(key);
           if (life === undefined) {
@@ -124,8 +125,10 @@ function byClientId(b: LogBounds, refs: { account: string; clOrdId: string }[], 
             const end = endState(e, id);
             if (end !== null) life.state = end;
           }
-          const row = eventRow(rec.ts, formatEvent(e, engine));
-          life.rows.push(row);
+          // a replace names the order twice (old and new client id): one row
+          if (done.has(key)) continue;
+          done.add(key);
+          life.rows.push(eventRow(rec.ts, formatEvent(e, engine)));
         }
       }
     }

@@ -1,0 +1,311 @@
+// `matchlog replay` against the live run that wrote the log: the events of a
+// replay are the events `matchlog apply --log` printed, the book as of any seq
+// or time is the book of an engine fed the same commands up to there (with and
+// without snapshots), an order's life is every event naming it, the summary's
+// sums are the sums of the trades, and nothing in the folder changes.
+
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { after, test, type TestContext } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
+import { createEngine, formatEvent, type Command, type ExternalEvent } from '../engine/index.js';
+import { listSegments, listSnapshots, readLog } from '../log/index.js';
+import { bookAt } from '../replay/book-at.js';
+import { logBounds, timesOfSeqs } from '../replay/history.js';
+import { formatTime } from '../replay/time.js';
+import { Flow, TEST_INSTRUMENTS, prng, segmentBlocks, tempDir } from './log-helpers.js';
+
+const BIN = fileURLToPath(new URL('../../bin/matchlog.js', import.meta.url));
+const N = 6000;
+
+interface Day {
+  dir: string;
+  /** What apply --log printed, one object per event, in order. */
+  live: ExternalEvent[];
+  /** Every command in the log with its seq and ts. */
+  commands: { seq: number; ts: number; cmd: Command }[];
+}
+
+function cli(args: string[], input?: string): { code: number | null; out: string; err: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], { input, encoding: 'utf8', maxBuffer: 1 << 28 });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+/** A log written by `matchlog apply --log` with small segments and frequent snapshots and checkpoints. */
+function makeDay(): Day {
+  const root = mkdtempSync(join(tmpdir(), 'matchlog-replay-'));
+  const dir = join(root, 'log');
+  const inst = join(root, 'instruments.json');
+  const config = join(root, 'config.json');
+  writeFileSync(inst, JSON.stringify(TEST_INSTRUMENTS));
+  writeFileSync(config, JSON.stringify({ segmentBytes: 60_000, snapshotEvery: 1000, keepSnapshots: 100, checkpointEvery: 250, maxBlockRecords: 64 }));
+  const flow = new Flow(prng(99), 'r');
+  const lines: string[] = [];
+  for (let i = 0; i < N; i++) lines.push(JSON.stringify(flow.next()));
+  // several runs: each start writes an epoch record, each close a snapshot
+  const live: ExternalEvent[] = [];
+  for (let part = 0; part < 3; part++) {
+    const r = cli(['apply', '--log', dir, '--instruments', inst, '--config', config], lines.slice(part * N / 3, (part + 1) * N / 3).join('\n') + '\n');
+    assert.equal(r.code, 0, r.err);
+    for (const l of r.out.split('\n')) if (l !== '') live.push(JSON.parse(l) as ExternalEvent);
+  }
+  const commands: Day['commands'] = [];
+  for (const rec of readLog(dir)) if (rec.kind === 'command') commands.push({ seq: rec.seq, ts: rec.ts, cmd: rec.cmd });
+  return { dir, live, commands };
+}
+
+/** apply prefixes texts with the input line, which the log does not hold. */
+function withoutLine(e: ExternalEvent): ExternalEvent {
+  if ((e.type === 'rejected' || e.type === 'cancelRejected') && typeof e.text === 'string') return { ...e, text: e.text.replace(/^line \d+: /, '') };
+  return e;
+}
+
+function jsonl(out: string): ExternalEvent[] {
+  return out.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as ExternalEvent);
+}
+
+function folderState(dir: string): string {
+  return readdirSync(dir).sort().map((f) => {
+    const s = statSync(join(dir, f));
+    return `${f} ${s.size} ${s.mtimeMs}`;
+  }).join('\n');
+}
+
+let shared: Day | null = null;
+/** One log for the whole file, made on first use (a few seconds), removed at the end. */
+function day(_t: TestContext): Day {
+  shared ??= makeDay();
+  return shared;
+}
+after(() => {
+  if (shared !== null) rmSync(dirname(shared.dir), { recursive: true, force: true });
+});
+
+test('replay: the log has several segments, snapshots and epochs (so the cases below mean something)', (t) => {
+  const d = day(t);
+  assert.ok(listSegments(d.dir).length >= 3, 'segments');
+  assert.ok(listSnapshots(d.dir).length >= 4, 'snapshots');
+  assert.equal(d.commands.length, N + TEST_INSTRUMENTS.length);
+  assert.ok(d.live.some((e) => e.type === 'trade') && d.live.some((e) => e.type === 'replaced') && d.live.some((e) => e.type === 'rejected'));
+});
+
+test('replay --events: the events the live run printed, each with its command\'s seq and time', (t) => {
+  const d = day(t);
+  const before = folderState(d.dir);
+  const r = cli(['replay', d.dir, '--events', '--format', 'jsonl']);
+  assert.equal(r.code, 0, r.err);
+  // the instruments were created by --instruments, whose events apply does not print
+  const rows = jsonl(r.out).filter((e) => (e.seq as number) > TEST_INSTRUMENTS.length);
+  const tsOf = new Map(d.commands.map((c) => [c.seq, c.ts]));
+  assert.equal(rows.length, d.live.length);
+  for (let i = 0; i < rows.length; i++) {
+    const { ts, ...rest } = rows[i];
+    assert.equal(ts, formatTime(tsOf.get(rest.seq as number) as number), `row ${i}`);
+    assert.deepEqual(rest, withoutLine(d.live[i]), `row ${i}`);
+  }
+  assert.match(r.err, /replay: [\d,]+ events in [\d.]+ s/);
+  // filters: a window of seqs, one symbol, one account, some types
+  const from = 2000;
+  const to = 4000;
+  const f = cli(['replay', d.dir, '--events', '--format', 'jsonl', '--from', String(from), '--to', String(to), '--symbol', 'MSFT', '--account', 'acct1',
+    '--type', 'trade,accepted', '--type', 'cancelled']);
+  assert.equal(f.code, 0, f.err);
+  const want = d.live.map(withoutLine).filter((e) => (e.seq as number) >= from && (e.seq as number) <= to && e.symbol === 'MSFT'
+    && ['trade', 'accepted', 'cancelled'].includes(e.type as string)
+    && (e.account === 'acct1' || e.makerAccount === 'acct1' || e.takerAccount === 'acct1'));
+  assert.ok(want.length > 10);
+  assert.deepEqual(jsonl(f.out).map(({ ts: _ts, ...rest }) => rest), want);
+  // by time: --from T is the first command at or after T; T is a snapshot's time, so replay may not start from that snapshot
+  const snap = listSnapshots(d.dir).find((x) => x.seq > 2500) as { seq: number };
+  const mid = d.commands.find((c) => c.seq === snap.seq) as Day['commands'][number];
+  const byTime = jsonl(cli(['replay', d.dir, '--events', '--format', 'jsonl', '--from', formatTime(mid.ts), '--type', 'accepted']).out);
+  const firstAtT = d.commands.find((c) => c.ts >= mid.ts)?.seq as number;
+  assert.deepEqual(byTime.map((e) => e.seq), d.live.filter((e) => e.type === 'accepted' && (e.seq as number) >= firstAtT).map((e) => e.seq));
+  assert.equal(folderState(d.dir), before, 'replay wrote into the log folder');
+});
+
+/** The book of an engine fed the log's commands up to `seq`, formatted as replay prints it. */
+function referenceBook(d: Day, seq: number, symbol: string) {
+  const engine = createEngine();
+  for (const c of d.commands) {
+    if (c.seq > seq) break;
+    engine.apply(c.cmd, c.seq);
+  }
+  const book = engine.book(symbol);
+  assert.ok(book);
+  const inst = book.instrument;
+  const orders = (side: 0 | 1) => book.orders(side).map((o) => ({ orderId: o.orderId, account: o.account, clOrdId: o.clOrdId, price: inst.price(o.price), leavesQty: inst.qty(o.leavesQty) }));
+  const e = formatEvent({ type: 'book', seq, symbol, bids: book.levels(0, 10_000), asks: book.levels(1, 10_000) }, engine);
+  return { e, bidOrders: orders(0), askOrders: orders(1) };
+}
+
+test('replay --book: as of a random seq equals an engine fed the commands up to it, with and without snapshots', (t) => {
+  const d = day(t);
+  const b = logBounds(d.dir);
+  let fromSnapshot = 0;
+  fc.assert(fc.property(fc.integer({ min: TEST_INSTRUMENTS.length, max: b.lastSeq }), fc.constantFrom('AAPL', 'MSFT'), (seq, symbol) => {
+    const ref = referenceBook(d, seq, symbol);
+    for (const snapshots of [true, false]) {
+      const r = bookAt(b, { symbol, at: { seq }, depth: Infinity, orders: true, snapshots });
+      if (r.snapshot !== null) fromSnapshot++;
+      assert.equal(snapshots || r.snapshot === null, true);
+      const { ts, ...book } = r.book;
+      assert.deepEqual(book, ref.e);
+      assert.equal(ts, formatTime(d.commands.find((c) => c.seq === seq)?.ts as number));
+      const strip = (o: { orderId: number; account: string; clOrdId: string; price: string; leavesQty: string }) =>
+        ({ orderId: o.orderId, account: o.account, clOrdId: o.clOrdId, price: o.price, leavesQty: o.leavesQty });
+      assert.deepEqual(r.bidOrders?.map(strip), ref.bidOrders);
+      assert.deepEqual(r.askOrders?.map(strip), ref.askOrders);
+      // an order's time is the time of the command that created it
+      for (const o of [...(r.bidOrders ?? []), ...(r.askOrders ?? [])]) {
+        assert.equal(o.time, formatTime(d.commands.find((c) => c.seq === o.orderId)?.ts as number));
+      }
+    }
+  }), { numRuns: 12, seed: 7 });
+  assert.ok(fromSnapshot >= 6, `snapshots were used ${fromSnapshot} times`);
+});
+
+test('replay: the time of any command seq, found through block keys (order entry times)', (t) => {
+  const d = day(t);
+  const times = timesOfSeqs(logBounds(d.dir), d.commands.map((c) => c.seq));
+  assert.equal(times.size, d.commands.length);
+  for (const c of d.commands) assert.equal(times.get(c.seq), c.ts, `seq ${c.seq}`);
+});
+
+test('replay --book --at TIME: the state after the last command at or before that time; the CLI prints the book event shape', (t) => {
+  const d = day(t);
+  const c = d.commands[4321];
+  const last = [...d.commands].reverse().find((x) => x.ts <= c.ts) as Day['commands'][number];
+  const r = cli(['replay', d.dir, '--book', 'AAPL', '--at', formatTime(c.ts), '--json']);
+  assert.equal(r.code, 0, r.err);
+  const got = JSON.parse(r.out) as ExternalEvent;
+  assert.equal(got.seq, last.seq);
+  const { ts: _ts, ...book } = got;
+  assert.deepEqual(book, referenceBook(d, last.seq, 'AAPL').e);
+  const text = cli(['replay', d.dir, '--book', 'AAPL', '--at', String(last.seq), '--depth', '3', '--orders']);
+  assert.equal(text.code, 0, text.err);
+  assert.match(text.out, new RegExp(`^AAPL as of seq ${last.seq} \\(`));
+  assert.match(text.out, /bids in priority order \(\d+\):/);
+});
+
+test('replay --order: an order\'s whole life by id and by ACCOUNT:CLORDID, each event with its time', (t) => {
+  const d = day(t);
+  // an order that was replaced and then traded
+  const replaced = d.live.find((e) => e.type === 'replaced' && d.live.some((x) => x.type === 'trade' && (x.makerOrderId === e.orderId || x.takerOrderId === e.orderId) && (x.seq as number) > (e.seq as number)));
+  assert.ok(replaced, 'no replaced order that trades later');
+  const id = replaced.orderId as number;
+  const want = d.live.map(withoutLine).filter((e) => e.orderId === id || e.makerOrderId === id || e.takerOrderId === id);
+  const byId = cli(['replay', d.dir, '--order', String(id), '--json']);
+  assert.equal(byId.code, 0, byId.err);
+  const life = JSON.parse(byId.out) as { orderId: number; account: string; state: string; rows: ExternalEvent[] };
+  assert.equal(life.orderId, id);
+  assert.deepEqual(life.rows.map(({ ts: _ts, ...rest }) => rest), want);
+  const end = want[want.length - 1];
+  const state = end.type === 'cancelled' ? 'cancelled'
+    : end.type === 'trade' && ((end.makerOrderId === id && end.makerLeavesQty === '0') || (end.takerOrderId === id && end.takerLeavesQty === '0')) ? 'filled' : 'live';
+  assert.equal(life.state, state);
+  // every order of the day: its state is where its last event leaves it
+  for (const o of d.live.filter((e) => e.type === 'accepted').slice(0, 400).filter((_, i) => i % 40 === 0)) {
+    const oid = o.orderId as number;
+    const last = d.live.filter((e) => e.orderId === oid || e.makerOrderId === oid || e.takerOrderId === oid).pop() as ExternalEvent;
+    const got = JSON.parse(cli(['replay', d.dir, '--order', String(oid), '--json']).out) as { state: string; rows: ExternalEvent[] };
+    assert.deepEqual(got.rows[got.rows.length - 1].seq, last.seq, `order ${oid}`);
+    if (last.type === 'trade') assert.equal(got.state, (last.makerOrderId === oid ? last.makerLeavesQty : last.takerLeavesQty) === '0' ? 'filled' : 'live', `order ${oid}`);
+  }
+  const first = want[0];
+  // the first clOrdId, before the replace, finds the same order
+  const byClient = cli(['replay', d.dir, '--order', `${String(first.account)}:${String(first.clOrdId)}`, '--json']);
+  assert.equal(byClient.code, 0, byClient.err);
+  const lives = jsonl(byClient.out) as unknown as { orderId: number; rows: ExternalEvent[] }[];
+  const same = lives.find((l) => l.orderId === id);
+  assert.ok(same);
+  assert.deepEqual(same.rows.map(({ ts: _ts, ...rest }) => rest), want);
+  const text = cli(['replay', d.dir, '--order', String(id)]);
+  assert.match(text.out, new RegExp(`^order #${id} of ${String(first.account)}: `));
+  assert.match(text.out, /\n {2}\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z {2}seq \d+ +accepted/);
+});
+
+test('replay --summary: trades, volume, notional, OHLC and per-account counts equal the live run\'s events', (t) => {
+  const d = day(t);
+  const r = cli(['replay', d.dir, '--summary', '--json']);
+  assert.equal(r.code, 0, r.err);
+  const s = JSON.parse(r.out) as { symbols: Record<string, string | number | null>[]; accounts: Record<string, string | number | null>[] };
+  for (const sym of ['AAPL', 'MSFT']) {
+    const trades = d.live.filter((e) => e.type === 'trade' && e.symbol === sym);
+    const got = s.symbols.find((x) => x.symbol === sym);
+    assert.ok(got);
+    assert.equal(got.trades, trades.length);
+    const scale = sym === 'AAPL' ? 100 : 20;
+    const lots = trades.reduce((n, e) => n + Number(e.qty), 0);
+    assert.equal(Number(got.volume), lots);
+    const notional = trades.reduce((n, e) => n + Math.round(Number(e.price) * scale) * Number(e.qty), 0) / scale;
+    assert.equal(Number(got.notional), notional);
+    assert.equal(got.open, trades[0].price);
+    assert.equal(got.close, trades[trades.length - 1].price);
+    assert.equal(Number(got.high), Math.max(...trades.map((e) => Number(e.price))));
+    assert.equal(got.orders, d.live.filter((e) => e.type === 'accepted' && e.symbol === sym).length);
+  }
+  for (const a of s.accounts) {
+    const fills = d.live.filter((e) => e.type === 'trade' && (e.makerAccount === a.account || e.takerAccount === a.account)).length;
+    const stp = d.live.filter((e) => e.type === 'cancelled' && e.reason === 'stp' && e.account === a.account).length;
+    assert.equal(a.trades, fills, String(a.account));
+    assert.equal(a.stpHits, stp, String(a.account));
+  }
+  const window = JSON.parse(cli(['replay', d.dir, '--summary', '--json', '--from', '3000', '--to', '3999']).out) as { commands: number };
+  assert.equal(window.commands, 1000);
+});
+
+test('replay: clear errors for an unknown symbol, account or type, a moment outside the log, a damaged file', (t) => {
+  const d = day(t);
+  const b = logBounds(d.dir);
+  const cases: [string[], RegExp][] = [
+    [['--book', 'NOPE', '--at', '100'], /unknown symbol NOPE: the log defines AAPL, MSFT/],
+    [['--book', 'AAPL', '--at', '2001-01-01T00:00:00Z'], /--at 2001-01-01T00:00:00\.000000Z is outside the log, which runs from .* to /],
+    [['--book', 'AAPL', '--at', String(b.lastSeq + 1)], new RegExp(`--at ${b.lastSeq + 1}: the log holds seqs 1\\.\\.${b.lastSeq}`)],
+    [['--book', 'AAPL', '--at', 'yesterday'], /--at "yesterday" is neither a seq nor an ISO-8601 time/],
+    [['--events', '--format', 'jsonl', '--account', 'nobody'], /unknown account nobody/],
+    [['--events', '--format', 'jsonl', '--symbol', 'NOPE'], /unknown symbol NOPE/],
+    [['--events', '--format', 'jsonl', '--type', 'trades'], /--type trades: unknown event type/],
+    [['--order', 'acct1:no-such-id'], /no order acct1:no-such-id in the log/],
+  ];
+  for (const [args, re] of cases) {
+    const r = cli(['replay', d.dir, ...args]);
+    assert.equal(r.code, 1, `${args.join(' ')}: ${r.err}`);
+    assert.match(r.err, re, args.join(' '));
+    assert.doesNotMatch(r.err, /\n\s+at /, 'a stack trace');
+  }
+  assert.equal(cli(['replay', d.dir, '--book', 'AAPL']).code, 2);
+  assert.equal(cli(['replay', d.dir, '--events', '--format', 'xml']).code, 2);
+  // a flipped byte in a middle segment: the file and the offset of its block
+  const copy = join(tempDir(t, 'matchlog-replay-damage-'), 'log');
+  cpSync(d.dir, copy, { recursive: true });
+  const seg = listSegments(copy)[1];
+  const blk = segmentBlocks(seg.path).blocks[3];
+  const bytes = readFileSync(seg.path);
+  bytes[blk.offset + 40] ^= 0xff;
+  writeFileSync(seg.path, bytes);
+  const r = cli(['replay', copy, '--summary']);
+  assert.equal(r.code, 1);
+  assert.match(r.err, new RegExp(`log damaged: ${seg.path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} at byte offset ${blk.offset}: `));
+});
+
+test('replay: a torn tail (a block being written) is not history', (t) => {
+  const d = day(t);
+  const copy = join(tempDir(t, 'matchlog-replay-torn-'), 'log');
+  cpSync(d.dir, copy, { recursive: true });
+  const segs = listSegments(copy);
+  const last = segs[segs.length - 1];
+  const { blocks } = segmentBlocks(last.path);
+  const whole = readFileSync(last.path);
+  const lastBlock = blocks[blocks.length - 1];
+  // half of a copy of the last block, as a crash mid-write leaves it
+  appendFileSync(last.path, whole.subarray(lastBlock.offset, lastBlock.offset + Math.floor((lastBlock.end - lastBlock.offset) / 2)));
+  const a = cli(['replay', d.dir, '--summary', '--json']);
+  const b = cli(['replay', copy, '--summary', '--json']);
+  assert.equal(b.code, 0, b.err);
+  assert.equal(b.out, a.out);
+});

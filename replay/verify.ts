@@ -131,10 +131,14 @@ class Verifier {
       throw new VerifyProblem(seg.path, 0, prev, `cannot read the segment after seq ${prev}: ${(e as Error).message}`);
     }
     const p = scan.problem;
-    if (p !== null && !p.torn) {
-      throw new VerifyProblem(seg.path, p.offset, prev, `the block after seq ${prev}: ${p.reason}${isLast ? ' (not a torn write: something whole follows it)' : ''}`);
-    }
+    // damage after the committed blocks is reported once they are checked: the first problem, at its seq
+    const damage = (): never => {
+      const at = (p as NonNullable<typeof p>);
+      throw new VerifyProblem(seg.path, at.offset, this.machine.seq,
+        `${at.offset === 0 ? 'the segment header' : `the block after seq ${this.machine.seq}`}: ${at.reason}${isLast ? ' (not a torn write: something whole follows it)' : ''}`);
+    };
     if (scan.header === null) {
+      if (p !== null && !p.torn) damage();
       // a segment whose header a writer is creating (or a crash cut): nothing in it was ever acknowledged
       this.torn(seg, 0, scan.buf.length, (p as { reason: string }).reason);
       return;
@@ -164,6 +168,7 @@ class Verifier {
       this.done += frame.end - frame.offset;
       this.o.progress?.(this.done, this.total);
     }
+    if (p !== null && !p.torn) damage();
     if (this.machine.seq < seg.firstSeq && !isLast) {
       throw new VerifyProblem(seg.path, scan.validEnd, prev, `the segment holds no command after seq ${prev}, yet a later segment follows it`);
     }

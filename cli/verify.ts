@@ -46,7 +46,8 @@ export async function run(argv: string[]): Promise<number> {
     });
   } catch (e) {
     if (!(e instanceof VerifyProblem)) throw e;
-    bar.progress?.finish(0, 'commands');
+    // how far it got, then the problem as the last line
+    bar.progress?.finish(e.seq ?? 0, 'commands');
     process.stderr.write(`matchlog verify: ${e.message}\n`);
     if (opts.json === true) {
       process.stdout.write(`${JSON.stringify({ ok: false, problem: { file: e.file, offset: e.offset, seq: e.seq, reason: e.reason } })}\n`);
@@ -75,7 +76,7 @@ function describe(s: VerifySummary): string {
   const lines = [
     `matchlog verify: ${s.dir}: OK`,
     `  log id       ${s.logId ?? '(none: written before log ids)'}`,
-    `  segments     ${segs.length}${segs.length > 0 ? ` (${segs[0].name} .. ${segs[segs.length - 1].name})` : ''}, ${n(s.bytes)} bytes`,
+    `  segments     ${segs.length}${segs.length > 1 ? ` (${segs[0].name} .. ${segs[segs.length - 1].name})` : segs.length === 1 ? ` (${segs[0].name})` : ''}, ${n(s.bytes)} bytes`,
     `  seqs         ${s.lastSeq > 0 ? `1..${s.lastSeq}` : 'none'} (${n(s.lastSeq)} commands), ${n(s.blocks)} blocks, ${n(s.records)} records`,
     `  checkpoints  ${n(s.checkpoints)} verified`,
     `  epochs       ${epochs}`,

@@ -28,8 +28,9 @@ import { formatTime } from './time.js';
 /** The first thing found wrong: where, and after which command. */
 export class VerifyProblem extends Error {
   readonly code = 'LOG_VERIFY';
-  constructor(readonly file: string, readonly offset: number, readonly seq: number | null, readonly reason: string) {
-    super(`${file} offset ${offset}: ${reason}`);
+  /** `offset` null: the problem is the folder itself, not a place in a file. */
+  constructor(readonly file: string, readonly offset: number | null, readonly seq: number | null, readonly reason: string) {
+    super(offset === null ? `${file}: ${reason}` : `${file} offset ${offset}: ${reason}`);
     this.name = 'VerifyProblem';
   }
 }
@@ -75,7 +76,7 @@ export function verifyLog(dir: string, o: VerifyOptions = {}): VerifySummary {
   // snapshots first: each one listed is already backed by durable blocks that the segment reads below will see
   const snapshots = [...listSnapshots(dir)].reverse();
   const segs = listSegments(dir);
-  if (segs.length === 0) throw new VerifyProblem(dir, 0, null, 'no log segment (<20-digit seq>.avro) in this folder');
+  if (segs.length === 0) throw new VerifyProblem(dir, null, null, 'no log segment (<20-digit seq>.avro) in this folder');
   const total = segs.reduce((n, s) => n + sizeOf(s.path), 0);
   return new Verifier(dir, segs, snapshots, total, o).run();
 }

@@ -27,15 +27,17 @@ export interface Column {
   readonly doc: string;
 }
 
-// Ordered as the fields first appear in formatEvent's output, so a row reads
-// like the JSONL line it came from.
+// Ordered as formatEvent orders the fields of every event type (only a
+// cancelRejected differs), so a row reads like its JSONL line and the CSV
+// writer can emit a row in one pass over the event's keys.
 export const COLUMNS: readonly Column[] = [
+  { name: 'type', kind: 'category', required: true, doc: 'accepted, rejected, cancelled, replaced, cancelRejected, trade, bookDelta, book, massCancelled, instrument or status.' },
   { name: 'seq', kind: 'int64', required: true, doc: 'Sequence number of the command that caused the event.' },
   { name: 'ts', kind: 'timestamp', required: true, doc: 'Sequencer time of that command, epoch microseconds UTC.' },
-  { name: 'type', kind: 'category', required: true, doc: 'accepted, rejected, cancelled, replaced, cancelRejected, trade, bookDelta, book, massCancelled, instrument or status.' },
   { name: 'orderId', kind: 'int64', doc: 'Order id (the seq of the command that created the order); 0 on a cancelRejected for an unknown order.' },
   { name: 'account', kind: 'category', doc: 'Account of the order or command.' },
   { name: 'clOrdId', kind: 'string', doc: 'Client order id of the command.' },
+  { name: 'tradeId', kind: 'string', doc: 'Trade id (seq.n).' },
   { name: 'symbol', kind: 'category', doc: 'Instrument symbol; empty on a massCancelled over every symbol.' },
   { name: 'side', kind: 'category', doc: 'buy or sell (order events, bookDelta).' },
   { name: 'ordType', kind: 'category', doc: 'limit or market.' },
@@ -45,14 +47,13 @@ export const COLUMNS: readonly Column[] = [
   { name: 'leavesQty', kind: 'qty', doc: 'Quantity still open.' },
   { name: 'cumQty', kind: 'qty', doc: 'Quantity filled so far.' },
   { name: 'cumNotional', kind: 'notional', doc: 'Sum of fill price x fill quantity so far.' },
+  { name: 'cancelledQty', kind: 'qty', doc: 'Quantity taken off the book (cancelled).' },
+  { name: 'origClOrdId', kind: 'string', doc: 'Client order id of the order a cancel or replace refers to.' },
   { name: 'status', kind: 'category', doc: 'Order status (new, cancelled, replaced) or trading status (open, halted).' },
   { name: 'postOnly', kind: 'bool', doc: 'Post-only flag (accepted).' },
   { name: 'stp', kind: 'category', doc: 'Self-trade prevention mode (accepted).' },
-  { name: 'cancelledQty', kind: 'qty', doc: 'Quantity taken off the book (cancelled).' },
-  { name: 'origClOrdId', kind: 'string', doc: 'Client order id of the order a cancel or replace refers to.' },
   { name: 'reason', kind: 'category', doc: 'Why an order was rejected, cancelled, or a cancel rejected.' },
   { name: 'text', kind: 'string', doc: 'Human-readable explanation of a rejection.' },
-  { name: 'tradeId', kind: 'string', doc: 'Trade id (seq.n).' },
   { name: 'aggressor', kind: 'category', doc: 'Side of the incoming (taker) order.' },
   { name: 'makerOrderId', kind: 'int64', doc: 'Resting order of the trade.' },
   { name: 'makerAccount', kind: 'category', doc: 'Account of the resting order.' },

@@ -5,14 +5,14 @@
 
 import type { ExternalEvent } from '../../engine/format.js';
 import { OutputBuffer } from '../../cli/output.js';
-import { formatTime } from '../time.js';
+import { TimeText } from './clock.js';
 import type { EventSink } from './index.js';
 import type { Writable } from 'node:stream';
 
 const SEQ_KEY = '"seq":';
 
 /** The JSONL line of one event. */
-export function jsonlLine(ts: number, e: ExternalEvent): string {
+export function jsonlLine(time: string, e: ExternalEvent): string {
   const json = JSON.stringify(e);
   // Inside a JSON string every quote is escaped, so the first unescaped `"seq":`
   // is the key; its value is a number, which ends at the next , or }.
@@ -20,11 +20,12 @@ export function jsonlLine(ts: number, e: ExternalEvent): string {
   if (at < 0) throw new Error(`event export: event without seq: ${json.slice(0, 200)}`);
   let end = at + SEQ_KEY.length;
   while (end < json.length && json[end] !== ',' && json[end] !== '}') end++;
-  return `${json.slice(0, end)},"ts":"${formatTime(ts)}"${json.slice(end)}`;
+  return `${json.slice(0, end)},"ts":"${time}"${json.slice(end)}`;
 }
 
 export class JsonlSink implements EventSink {
   private readonly out: OutputBuffer;
+  private readonly time = new TimeText();
   private count = 0;
 
   constructor(stream: Writable) {
@@ -36,7 +37,7 @@ export class JsonlSink implements EventSink {
   }
 
   write(ts: number, e: ExternalEvent): void {
-    this.out.line(jsonlLine(ts, e));
+    this.out.line(jsonlLine(this.time.format(ts), e));
     this.count++;
   }
 

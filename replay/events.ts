@@ -61,6 +61,8 @@ export async function runEventsExport(b: LogBounds, x: EventsExport): Promise<nu
         sink.write(rec.ts, formatEvent(e, engine));
         written++;
       }
+      // the reader went away (| head): stop quietly
+      if (sink.closed === true) return false;
     }, () => sink.drained(), b);
     await sink.end();
     if (x.accounts !== null && seen.size < x.accounts.size) {

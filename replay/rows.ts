@@ -1,13 +1,18 @@
 // One event of history as every output shows it: the formatEvent object with
-// the sequencer time of its command right after `seq`. Dropping `ts` gives
+// the sequencer time of its command right after `seq` (as export/jsonl.ts writes it). Dropping `ts` gives
 // back exactly the line `matchlog apply` printed for that event.
 
 import type { ExternalEvent } from '../engine/index.js';
 import { formatTime } from './time.js';
 
 export function eventRow(ts: number, e: ExternalEvent): ExternalEvent {
-  const { seq, ...rest } = e;
-  return { seq, ts: formatTime(ts), ...rest };
+  // key order as jsonl exports it: apply's order with ts right after seq
+  const row: ExternalEvent = {};
+  for (const k in e) {
+    row[k] = e[k];
+    if (k === 'seq') row.ts = formatTime(ts);
+  }
+  return row;
 }
 
 /** A one-line human description of an event (after its time and seq). */

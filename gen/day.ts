@@ -87,12 +87,12 @@ export async function generateDay(o: DayOptions): Promise<DayResult> {
   const rnd = prng(o.seed);
   const plantRnd = prng(o.seed ^ 0x5bd1e995);
 
-  const instruments = makeInstruments(o.symbols, rnd);
+  const instruments = makeInstruments(o.symbols, o.commands, rnd);
   const names = shuffle(Array.from({ length: o.accounts + PLANTED_ACCOUNTS }, (_, i) => accountName(i)), rnd);
   const plantedAccounts = names.slice(0, PLANTED_ACCOUNTS);
   const normal = names.slice(PLANTED_ACCOUNTS);
   const market = new Market(instruments, rnd);
-  const flow = new NormalFlow(market, normal, o.commands, rnd);
+  const flow = new NormalFlow(market, normal, rnd);
 
   const cx: PlantContext = {
     market, flow, rnd: plantRnd, open, close,
@@ -171,7 +171,7 @@ export async function generateDay(o: DayOptions): Promise<DayResult> {
 
   try {
     await submit(instruments.map((i) => i.command), instruments.map(() => null), open - 60_000_000);
-    const quantum = span / Math.max(o.commands / 64, Math.min(o.commands, 8_000));
+    const quantum = span / Math.max(o.commands / 64, Math.min(o.commands, 4_000));
     let next = 0; // normal arrivals taken
     let nextAt = normalCount > 0 ? arrivals.at(0) : Infinity;
     let s = 0; // planted steps taken

@@ -9,26 +9,16 @@ import type { Command, SideName } from '../engine/index.js';
 import { gaussian, type Market } from './market.js';
 
 /** Orders a symbol's book settles around (per symbol, believed live). */
-const RESTING_TARGET = 120;
+const RESTING_TARGET = 60;
 
 export class NormalFlow {
   /** Cumulative symbol weights: the first symbols trade most. */
   private readonly symbolCdf: Float64Array;
-  /** Random-walk step per arrival on each symbol, in ticks. */
-  private readonly sigma: Float64Array;
-
-  constructor(private readonly market: Market, private readonly accounts: readonly string[], commands: number,
-    private readonly rnd: () => number) {
+  constructor(private readonly market: Market, private readonly accounts: readonly string[], private readonly rnd: () => number) {
     const n = market.instruments.length;
-    const w = Array.from({ length: n }, (_, k) => 1 / Math.sqrt(k + 1));
-    const total = w.reduce((a, b) => a + b, 0);
     this.symbolCdf = new Float64Array(n);
     let acc = 0;
-    for (let k = 0; k < n; k++) this.symbolCdf[k] = acc += w[k] / total;
-    this.sigma = Float64Array.from(market.instruments, (inst, k) => {
-      const arrivals = Math.max(1, commands * w[k] / total);
-      return inst.vol * inst.startTicks / Math.sqrt(arrivals);
-    });
+    for (let k = 0; k < n; k++) this.symbolCdf[k] = acc += market.instruments[k].weight;
   }
 
   private symbol(): number {
@@ -52,7 +42,7 @@ export class NormalFlow {
   next(): Command {
     const m = this.market;
     const sym = this.symbol();
-    m.walk(sym, this.sigma[sym]);
+    m.walk(sym, m.instruments[sym].sigma);
     const u = this.rnd();
     const side: SideName = this.rnd() < 0.5 ? 'buy' : 'sell';
     const away = side === 'buy' ? -1 : 1;
@@ -76,7 +66,7 @@ export class NormalFlow {
     }
     const pressure = m.liveCount(sym) / RESTING_TARGET;
     if (this.rnd() < 0.5 * pressure) {
-      const o = m.pick(sym);
+      const o = m.atRisk(sym);
       if (o !== undefined) return m.cancel(o);
     }
     // passive: at the fair price's level or a few levels behind it (geometric)

@@ -12,7 +12,15 @@ export interface GenInstrument {
   rules: Instrument;
   /** Start price in ticks. */
   startTicks: number;
-  /** Ticks between the price levels traders quote at: about one basis point, at least one tick. */
+  /** Share of the day's ordinary arrivals on this symbol. */
+  weight: number;
+  /** Step of the fair price's random walk per arrival on this symbol, in ticks (the daily volatility spread over its arrivals). */
+  sigma: number;
+  /**
+   * Ticks between the price levels traders quote at: a basis point, at least
+   * one tick, and no finer than a few steps of the walk (else every quote would be
+   * run over by the next move on a thin day).
+   */
   level: number;
   /** Daily volatility as a fraction of price. */
   vol: number;
@@ -48,8 +56,11 @@ function template(i: number, rnd: () => number): Template {
   return { symbol, tickSize: '0.01', lotSize: '1', price: 20 + Math.floor(rnd() * 480), decimals: 2, vol: 0.015 + rnd() * 0.02, lots: 100, maxQty: '10000000' };
 }
 
-export function makeInstruments(count: number, rnd: () => number): GenInstrument[] {
+/** `count` instruments for a day of `commands`; the first symbols get most of the flow. */
+export function makeInstruments(count: number, commands: number, rnd: () => number): GenInstrument[] {
   const out: GenInstrument[] = [];
+  const w = Array.from({ length: count }, (_, k) => 1 / Math.sqrt(k + 1));
+  const total = w.reduce((a, b) => a + b, 0);
   for (let i = 0; i < count; i++) {
     const t = template(i, rnd);
     const command: InstrumentCommand = {
@@ -59,7 +70,10 @@ export function makeInstruments(count: number, rnd: () => number): GenInstrument
     const rules = Instrument.create(command);
     if (typeof rules === 'string') throw new Error(`generated instrument ${t.symbol}: ${rules}`);
     const startTicks = rules.referencePrice;
-    out.push({ command, rules, startTicks, level: Math.max(1, Math.round(startTicks / 10_000)), vol: t.vol, lots: t.lots });
+    const weight = w[i] / total;
+    const sigma = t.vol * startTicks / Math.sqrt(Math.max(1, commands * weight));
+    const level = Math.max(1, Math.round(startTicks / 10_000), Math.ceil(2.5 * sigma));
+    out.push({ command, rules, startTicks, weight, sigma, level, vol: t.vol, lots: t.lots });
   }
   return out;
 }

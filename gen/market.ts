@@ -108,6 +108,26 @@ export class Market {
     return undefined;
   }
 
+  /**
+   * The order a trader would pull first, of a few picked at random: the one
+   * the fair price has come closest to (or through). Quotes are pulled when
+   * the market moves at them, which is why most never fill.
+   */
+  atRisk(sym: number): LiveOrder | undefined {
+    let best: LiveOrder | undefined;
+    let risk = -Infinity;
+    for (let k = 0; k < 3; k++) {
+      const o = this.pick(sym);
+      if (o === undefined) break;
+      const r = o.side === 'buy' ? o.price - this.mid[sym] : this.mid[sym] - o.price;
+      if (r > risk) {
+        risk = r;
+        best = o;
+      }
+    }
+    return best;
+  }
+
   /** Orders of `sym` believed live. */
   liveCount(sym: number): number {
     return this.counts[sym];

@@ -170,7 +170,7 @@ export async function generateDay(o: DayOptions): Promise<DayResult> {
   };
 
   try {
-    await submit(instruments.map((i) => i.command), instruments.map(() => null), open - 60_000_000);
+    await submit(instruments.map((i) => i.command), instruments.map(() => null), open);
     const quantum = span / Math.max(o.commands / 64, Math.min(o.commands, 4_000));
     let next = 0; // normal arrivals taken
     let nextAt = normalCount > 0 ? arrivals.at(0) : Infinity;

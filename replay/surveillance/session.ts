@@ -4,10 +4,18 @@
 // marking-the-close rule (the last minutes before the close).
 
 /** Minutes east of UTC that `timeZone` is at the instant `utcMs`. */
+const formats = new Map<string, Intl.DateTimeFormat>();
+
 function zoneOffsetMinutes(utcMs: number, timeZone: string): number {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit',
-  }).formatToParts(new Date(utcMs));
+  let f = formats.get(timeZone);
+  if (f === undefined) {
+    // building one costs far more than using it
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit',
+    });
+    formats.set(timeZone, f);
+  }
+  const parts = f.formatToParts(new Date(utcMs));
   const n = (t: string): number => Number(parts.find((p) => p.type === t)?.value);
   const local = Date.UTC(n('year'), n('month') - 1, n('day'), n('hour'), n('minute'), n('second'));
   return Math.round((local - Math.floor(utcMs / 1000) * 1000) / 60_000);

@@ -55,8 +55,8 @@ export class Surveillance implements InstrumentLookup {
   private readonly washPairs = new Map<string, WashPair>();
   private readonly lastPrice = new Map<string, number>();
   private readonly closes = new Map<string, CloseWindow>();
-  /** Close time (µs) per date. */
-  private readonly closeOf = new Map<string, number>();
+  /** The local day last looked up: [start, end) in µs, its date and close (one look-up per day, not per trade). */
+  private day = { start: 0, end: 0, date: '', close: 0 };
   commands = 0;
 
   constructor(private readonly config: SurveilConfig, private readonly related: ReadonlyMap<string, number> = new Map()) {}
@@ -258,11 +258,13 @@ export class Surveillance implements InstrumentLookup {
   // --- marking the close -----------------------------------------------------
 
   private closeTime(ts: number): { date: string; close: number } {
-    const s = this.config.session;
-    const date = zonedDate(ts, s.timeZone);
-    let close = this.closeOf.get(date);
-    if (close === undefined) this.closeOf.set(date, (close = zonedTime(date, s.close, s.timeZone)));
-    return { date, close };
+    if (ts < this.day.start || ts >= this.day.end) {
+      const s = this.config.session;
+      const date = zonedDate(ts, s.timeZone);
+      const start = zonedTime(date, '00:00', s.timeZone);
+      this.day = { start, end: start + 23 * 3600 * SECOND, date, close: zonedTime(date, s.close, s.timeZone) };
+    }
+    return this.day;
   }
 
   private aggressed(g: { account: string; orderId: number; side: number; before: number; after: number; symbol: string }, rec: CommandRecord): void {

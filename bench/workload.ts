@@ -6,7 +6,7 @@
 
 import { createEngine, type Command } from '../engine/index.js';
 import { createLadder } from '../native/index.js';
-import { prng } from '../replay/prng.js';
+import { prng } from '../gen/prng.js';
 
 export const SYMBOL = 'BENCH';
 export const INSTRUMENT: Command = { op: 'instrument', symbol: SYMBOL, tickSize: '1', lotSize: '1', minQty: '1', maxQty: '1000000' };

@@ -12,7 +12,7 @@ import { recover } from './recovery.js';
 import type { LogStateMachine } from './state-machine.js';
 import { Sequencer, type Ack, type Committed, type SnapshotDue } from './sequencer.js';
 import { pruneSnapshots, writeSnapshot, writeSnapshotSync } from './snapshot.js';
-import { LogWriter } from './writer.js';
+import { LogWriter, type RandomBytes } from './writer.js';
 
 export interface ExchangeOptions {
   dataDir: string;
@@ -26,6 +26,12 @@ export interface ExchangeOptions {
   /** Writer name recorded in epoch records. */
   node?: string;
   clock?: () => number;
+  /**
+   * Source of the log id and the sync markers of segments and snapshots
+   * (default crypto randomBytes). With a seeded one, `clock` and `node` the
+   * files are reproducible (`matchlog gen`).
+   */
+  random?: RandomBytes;
   ladder?: LadderFactory;
   /** Called once if a log write fails; the process should exit and restart (recovery fixes the log). */
   onFatal?: (err: Error) => void;
@@ -56,7 +62,8 @@ export class Exchange {
 
   private constructor(readonly dataDir: string, readonly config: LogConfig, readonly recovery: RecoveryInfo,
     readonly engine: Engine, private readonly machine: LogStateMachine, private readonly sequencer: Sequencer, private readonly writer: LogWriter,
-    private readonly unlock: () => void, private readonly log: (line: string) => void) {
+    private readonly unlock: () => void, private readonly log: (line: string) => void,
+    private readonly random: RandomBytes | undefined) {
     this.lastSnapshotSeq = recovery.snapshotSeq;
     sequencer.onSnapshot = (s) => this.periodicSnapshot(s);
     sequencer.onFatal = (err) => {
@@ -78,7 +85,7 @@ export class Exchange {
     let ex: Exchange;
     try {
       const r = recover({ dir: o.dataDir, repair: o.repair, log, indexEvery: config.indexEvery, ladder: o.ladder });
-      const writer = new LogWriter(o.dataDir, { segmentBytes: config.segmentBytes, indexEvery: config.indexEvery, logId: r.logId ?? undefined }, r.tail);
+      const writer = new LogWriter(o.dataDir, { segmentBytes: config.segmentBytes, indexEvery: config.indexEvery, logId: r.logId ?? undefined, random: o.random }, r.tail);
       const epoch = r.epoch + 1;
       const sequencer = new Sequencer(r.machine, writer, { lastSeq: r.lastSeq, lastTs: r.lastTs, epoch }, {
         queueCapacity: config.queueCapacity, maxBlockRecords: config.maxBlockRecords, maxBlockBytes: config.maxBlockBytes,
@@ -89,7 +96,7 @@ export class Exchange {
         dataDir: o.dataDir, seq: r.lastSeq, snapshot: r.snapshot?.path ?? null, snapshotSeq: r.snapshot?.seq ?? 0,
         tailRecords: r.tailRecords, truncatedBytes: r.truncatedBytes, epoch,
       };
-      ex = new Exchange(o.dataDir, config, info, r.engine, r.machine, sequencer, writer, unlock, log);
+      ex = new Exchange(o.dataDir, config, info, r.engine, r.machine, sequencer, writer, unlock, log, o.random);
       ex.onFatal = o.onFatal;
     } catch (e) {
       unlock();
@@ -152,6 +159,15 @@ export class Exchange {
     return { blocks: this.sequencer.blocks, commands: this.sequencer.commands, bytes: this.writer.bytesWritten, queued: this.sequencer.queued };
   }
 
+  /**
+   * Settles once the periodic snapshot being written (if any) is on disk or
+   * has failed. A writer that must not have one skipped (a reproducible
+   * generated day) awaits it before submitting more.
+   */
+  snapshotsWritten(): Promise<void> {
+    return this.snapshotting ?? Promise.resolve();
+  }
+
   /** Set when the log failed; the process must restart to recover. */
   get failure(): Error | null {
     return this.sequencer.failed;
@@ -162,7 +178,7 @@ export class Exchange {
       this.log(`snapshot at seq ${s.seq} skipped: the previous one is still being written`);
       return;
     }
-    this.snapshotting = writeSnapshot(this.dataDir, { ...s, logId: this.writer.logId })
+    this.snapshotting = writeSnapshot(this.dataDir, { ...s, logId: this.writer.logId }, this.random)
       .then(() => {
         this.lastSnapshotSeq = Math.max(this.lastSnapshotSeq, s.seq);
         pruneSnapshots(this.dataDir, this.config.keepSnapshots);
@@ -188,7 +204,7 @@ export class Exchange {
       if (snapshot && this.sequencer.failed === null && seq > this.lastSnapshotSeq) {
         // a snapshot only shortens the next start: failing to write one (disk full) loses nothing
         try {
-          const path = writeSnapshotSync(this.dataDir, { ...this.machine.snapshot(), logId: this.writer.logId });
+          const path = writeSnapshotSync(this.dataDir, { ...this.machine.snapshot(), logId: this.writer.logId }, this.random);
           this.lastSnapshotSeq = seq;
           pruneSnapshots(this.dataDir, this.config.keepSnapshots);
           this.log(`snapshot at seq ${seq} written: ${path}`);

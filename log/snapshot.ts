@@ -64,9 +64,9 @@ function fromAvro(v: Record<string, unknown>): SnapshotData {
   };
 }
 
-/** The bytes of a snapshot file. */
-export function encodeSnapshot(s: SnapshotData): Buffer {
-  const sync = randomBytes(SYNC_SIZE);
+/** The bytes of a snapshot file; `random` gives the sync marker (seeded for reproducible files). */
+export function encodeSnapshot(s: SnapshotData, random: (n: number) => Buffer = randomBytes): Buffer {
+  const sync = random(SYNC_SIZE);
   const meta: Record<string, string> = { 'matchlog.kind': 'snapshot', 'matchlog.version': String(SNAPSHOT_SCHEMA_VERSION) };
   if (s.logId !== undefined) meta['matchlog.log'] = s.logId;
   const header = encodeHeader(snapshotSchemaJson, meta, sync);
@@ -90,10 +90,10 @@ export function readSnapshot(path: string): SnapshotData {
 }
 
 /** Writes a snapshot atomically and synchronously (start-up, shutdown); returns its path. */
-export function writeSnapshotSync(dir: string, s: SnapshotData): string {
+export function writeSnapshotSync(dir: string, s: SnapshotData, random?: (n: number) => Buffer): string {
   const path = join(dir, snapshotName(s.seq));
   const tmp = `${path}.tmp`;
-  const bytes = encodeSnapshot(s);
+  const bytes = encodeSnapshot(s, random);
   try {
     const fd = openSync(tmp, 'w');
     try {
@@ -113,10 +113,10 @@ export function writeSnapshotSync(dir: string, s: SnapshotData): string {
 }
 
 /** The same, off the main thread's critical path (periodic snapshots while trading). */
-export async function writeSnapshot(dir: string, s: SnapshotData): Promise<string> {
+export async function writeSnapshot(dir: string, s: SnapshotData, random?: (n: number) => Buffer): Promise<string> {
   const path = join(dir, snapshotName(s.seq));
   const tmp = `${path}.tmp`;
-  const bytes = encodeSnapshot(s);
+  const bytes = encodeSnapshot(s, random);
   try {
     const fh = await open(tmp, 'w');
     try {

@@ -25,11 +25,19 @@ export interface WriterOptions {
   indexEvery: number;
   /** The log's identity, in every segment header (`matchlog.log`); a new one for a new log. */
   logId?: string;
+  /**
+   * Source of the log id and the sync markers; default crypto randomBytes.
+   * A seeded one makes the files reproducible (`matchlog gen`: same arguments, same bytes).
+   */
+  random?: RandomBytes;
 }
 
+/** n random bytes. */
+export type RandomBytes = (n: number) => Buffer;
+
 /** A new log's identity: 128 random bits in hex. */
-export function newLogId(): string {
-  return randomBytes(16).toString('hex');
+export function newLogId(random: RandomBytes = randomBytes): string {
+  return random(16).toString('hex');
 }
 
 /** The segment recovery left open for appending. */
@@ -84,7 +92,7 @@ export class LogWriter {
 
   constructor(readonly dir: string, private readonly opts: WriterOptions, tail: TailSegment | null,
     private readonly schemaJson = recordSchemaJson) {
-    this.logId = opts.logId ?? newLogId();
+    this.logId = opts.logId ?? newLogId(opts.random);
     if (tail !== null) {
       const fd = openSync(tail.path, O_RDWR | O_DSYNC);
       const idxFd = openSync(indexPathOf(tail.path), 'a');
@@ -174,7 +182,7 @@ export class LogWriter {
 
   private createSegment(firstSeq: number): OpenSegment {
     const path = join(this.dir, segmentName(firstSeq));
-    const sync = randomBytes(SYNC_SIZE);
+    const sync = (this.opts.random ?? randomBytes)(SYNC_SIZE);
     const header = encodeHeader(this.schemaJson, {
       'matchlog.kind': 'log', 'matchlog.version': String(RECORD_SCHEMA_VERSION), 'matchlog.segment': basename(path),
       'matchlog.log': this.logId,

@@ -18,7 +18,7 @@ export function tempDir(t: TestContext, prefix = 'matchlog-log-'): string {
   return dir;
 }
 
-export { prng } from '../replay/prng.js';
+export { prng } from '../gen/prng.js';
 
 // --- fast-check arbitraries: every command type, optional fields present or absent ---
 

@@ -12,3 +12,17 @@ export function prng(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/**
+ * A stand-in for crypto randomBytes drawn from a seeded PRNG: the log id and
+ * sync markers of a generated day, so that the same arguments give the same
+ * bytes. Never for anything that must be unguessable.
+ */
+export function seededBytes(seed: number): (n: number) => Buffer {
+  const rnd = prng(seed);
+  return (n) => {
+    const b = Buffer.alloc(n);
+    for (let i = 0; i < n; i++) b[i] = Math.floor(rnd() * 256);
+    return b;
+  };
+}

@@ -5,8 +5,8 @@
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { recover } from '../log/recovery.js';
 import { listSegments } from '../log/files.js';
+import { checkMoment, logBounds, replayLog } from '../replay/history.js';
 import { Progress } from '../replay/progress.js';
 import { parseMoment, type Moment } from '../replay/time.js';
 import { formatAlert } from '../replay/surveillance/alerts.js';
@@ -34,10 +34,6 @@ with --json).
 
 function before(m: Moment | null, seq: number, ts: number): boolean {
   return m !== null && ('seq' in m ? seq < m.seq : ts < m.ts);
-}
-
-function after(m: Moment | null, seq: number, ts: number): boolean {
-  return m !== null && ('seq' in m ? seq > m.seq : ts > m.ts);
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -74,18 +70,18 @@ export async function run(argv: string[]): Promise<number> {
   const planted = existsSync(plantedFile) ? readPlanted(plantedFile) : null;
 
   const surveil = new Surveillance(config, related);
-  const progress = new Progress('surveil', 0, 'commands');
-  let seen = 0;
-  recover({
-    dir, readOnly: true, fromStart: true,
-    onCommand: (rec, events) => {
-      seen++;
-      if (after(to, rec.seq, rec.ts)) return;
-      surveil.onCommand(rec, events, undefined, before(from, rec.seq, rec.ts));
-      if ((seen & 0xffff) === 0) progress.update(seen);
-    },
-  });
-  progress.finish(seen, 'commands');
+  const b = logBounds(dir);
+  try {
+    if (from !== null) checkMoment(b, from, '--from');
+    if (to !== null) checkMoment(b, to, '--to');
+  } catch (e) {
+    return fail((e as Error).message, 1);
+  }
+  const progress = new Progress('surveil', to !== null && 'seq' in to ? to.seq : b.lastSeq, 'commands');
+  // from the first record: what happened before --from (orders resting, trades) is the context of what follows
+  const r = replayLog(dir, { ...(to === null ? {} : 'seq' in to ? { toSeq: to.seq } : { toTs: to.ts }), snapshots: false, progress },
+    (rec, events, engine) => { surveil.onCommand(rec, events, engine, before(from, rec.seq, rec.ts)); }, b);
+  progress.finish(r.applied, 'commands');
 
   const alerts = surveil.alerts();
   const out = new OutputBuffer(process.stdout);

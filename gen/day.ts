@@ -9,8 +9,8 @@
 // one quantum, at most MAX_BATCH commands) and a group is submitted in one
 // turn of the event loop, only once the previous group has been built into a
 // block, so that it becomes exactly one block whatever the disk's timing.
-// The sequencer's clock is called once per block build: it returns the time
-// of the group's last arrival. The generator decides from the exchange's
+// The sequencer asks its clock once per command it stamps: it returns that
+// command's generated arrival time. The generator decides from the exchange's
 // events two groups back (never from whatever happens to be acknowledged
 // already), so its choices do not depend on timing either.
 
@@ -131,7 +131,7 @@ export async function generateDay(o: DayOptions): Promise<DayResult> {
   }
   const arrivals = new Arrivals(normalCount, open, close, prng(o.seed ^ 0x27d4eb2f));
 
-  // the sequencer calls the clock once per block it builds: block b gets times[b]
+  // the sequencer calls the clock once per command it stamps: command k gets times[k]
   const times: number[] = [];
   let built = 0;
   const ex = await Exchange.open({
@@ -156,12 +156,12 @@ export async function generateDay(o: DayOptions): Promise<DayResult> {
       b.steps[k]?.acked(acks[k]);
     }
   };
-  const submit = async (cmds: Command[], batchSteps: (Step | null)[], time: number): Promise<void> => {
+  const submit = async (cmds: Command[], batchSteps: (Step | null)[], cmdTimes: number[]): Promise<void> => {
     // the previous group must be in a block of its own before this one is queued
-    while (built < blocks) await nextTurn();
+    while (built < submitted) await nextTurn();
     // a periodic snapshot is never skipped for being still written
     await ex.snapshotsWritten();
-    times.push(time);
+    for (const t of cmdTimes) times.push(t);
     blocks++;
     const origin = 'gen';
     pending.push({ acks: Promise.all(cmds.map((c) => ex.submit(c, origin))), steps: batchSteps });
@@ -170,8 +170,9 @@ export async function generateDay(o: DayOptions): Promise<DayResult> {
   };
 
   try {
-    await submit(instruments.map((i) => i.command), instruments.map(() => null), open);
-    const quantum = span / Math.max(o.commands / 64, Math.min(o.commands, 4_000));
+    await submit(instruments.map((i) => i.command), instruments.map(() => null), instruments.map(() => open));
+    // a block per quantum of the session: at most ~20,000 durable writes for a day however long
+    const quantum = span / Math.max(Math.min(o.commands / 64, 20_000), Math.min(o.commands, 4_000));
     let next = 0; // normal arrivals taken
     let nextAt = normalCount > 0 ? arrivals.at(0) : Infinity;
     let s = 0; // planted steps taken
@@ -179,14 +180,14 @@ export async function generateDay(o: DayOptions): Promise<DayResult> {
       if (pending.length >= 2) await learn();
       const cmds: Command[] = [];
       const batchSteps: (Step | null)[] = [];
+      const cmdTimes: number[] = [];
       let start = -1;
-      let time = 0;
       for (;;) {
         const planted = s < steps.length && steps[s].at <= nextAt;
         const t = planted ? steps[s].at : nextAt;
         if (t === Infinity || cmds.length >= MAX_BATCH || (start >= 0 && t - start >= quantum)) break;
         if (start < 0) start = t;
-        time = t;
+        cmdTimes.push(Math.max(t, open));
         if (planted) {
           cmds.push(steps[s].make());
           batchSteps.push(steps[s++]);
@@ -197,7 +198,7 @@ export async function generateDay(o: DayOptions): Promise<DayResult> {
           nextAt = next < normalCount ? arrivals.at(next) : Infinity;
         }
       }
-      await submit(cmds, batchSteps, Math.max(time, open));
+      await submit(cmds, batchSteps, cmdTimes);
     }
     while (pending.length > 0) await learn();
   } finally {

@@ -243,19 +243,24 @@ export class Sequencer {
     const o = this.opts;
     b.reset();
     const now = this.clock();
-    const ts = now > this.ts ? now : this.ts;
-    this.ts = ts;
+    const stamp = now > this.ts ? now : this.ts;
     if (this.pendingEpoch) {
-      b.epoch(this.seq, ts, this.epoch, o.node);
-      this.machine.record({ kind: 'epoch', seq: this.seq, ts, epoch: this.epoch, node: o.node }, []);
+      b.epoch(this.seq, stamp, this.epoch, o.node);
+      this.machine.record({ kind: 'epoch', seq: this.seq, ts: stamp, epoch: this.epoch, node: o.node }, []);
       this.pendingEpoch = false;
     }
     const items: Item[] = (this.building = []);
     let snapshot: SnapshotDue | null = null;
     const q = this.queue;
+    let ts = stamp;
     while (this.head < q.length && b.commands < o.maxBlockRecords && !b.full()) {
       const item = q[this.head];
       q[this.head++] = undefined as unknown as Item;
+      // every command its own time (never decreasing): the first one takes the block's
+      if (items.length > 0) {
+        const t = this.clock();
+        if (t > ts) ts = t;
+      }
       const seq = ++this.seq;
       item.seq = seq;
       item.ts = ts;
@@ -272,6 +277,7 @@ export class Sequencer {
       this.queue = q.slice(this.head);
       this.head = 0;
     }
+    this.ts = ts;
     const { start, end } = b.seal(this.seq, ts);
     this.building = [];
     return {

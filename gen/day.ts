@@ -138,7 +138,9 @@ export async function generateDay(o: DayOptions): Promise<DayResult> {
     dataDir: o.out, seedInstruments: false, node: 'gen', random: seededBytes(o.seed ^ 0x165667b1), log: o.log,
     clock: () => times[built++],
     config: {
-      instruments: [], snapshotEvery: Math.max(5_000, Math.round(o.commands / 20)), keepSnapshots: 1_000_000,
+      instruments: [],
+      // a snapshot every 1/20 of the day, at least every 50,000 commands: the book as of any moment replays at most that many
+      snapshotEvery: Math.min(50_000, Math.max(5_000, Math.round(o.commands / 20))), keepSnapshots: 1_000_000,
     },
   });
   const progress = o.progress === false ? null : new Progress('gen', o.commands, 'commands');

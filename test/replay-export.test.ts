@@ -7,12 +7,12 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { type Table, type Vector, tableFromIPC, Type, type Decimal, type Dictionary, type Timestamp, type TimeUnit as TimeUnitT } from 'apache-arrow';
+import { type Table, Type, type Decimal, type Dictionary, type Timestamp, type TimeUnit as TimeUnitT } from 'apache-arrow';
 import { TimeUnit } from 'apache-arrow';
 import avro from 'avsc';
+import { avroRows, decimalText, parquetRows, readParquetFile } from './export-readers.js';
 import { parse as parseCsv } from 'csv-parse/sync';
 import fc from 'fast-check';
-import { readParquet } from 'parquet-wasm';
 import { createEngine, formatEvent, type Command, type EngineEvent, type ExternalEvent, type InstrumentSpec } from '../engine/index.js';
 import { COLUMNS, scalesOf, type Scales } from '../replay/export/columns.js';
 import { writeDecimal128 } from '../replay/export/decimal128.js';
@@ -130,28 +130,6 @@ test('CSV parses with csv-parse into the JSONL rows, quoted strings intact', asy
   assert.ok(text.startsWith(`${COLUMNS.map((c) => c.name).join(',')}\r\n`));
 });
 
-/** A Decimal128 value (4 little-endian 32-bit words, two's complement) as a minimal decimal string. */
-function decimalText(words: Uint32Array, scale: number): string {
-  let v = 0n;
-  for (let i = 3; i >= 0; i--) v = (v << 32n) | BigInt(words[i]);
-  if (v >= 1n << 127n) v -= 1n << 128n;
-  const neg = v < 0n;
-  let s = (neg ? -v : v).toString().padStart(scale + 1, '0');
-  if (scale > 0) s = `${s.slice(0, -scale)}.${s.slice(-scale)}`.replace(/\.?0+$/, '');
-  return (neg ? '-' : '') + s;
-}
-
-/** Every value of an Int64 or Timestamp column, exactly (Vector.get of a timestamp rounds to ms). */
-function int64Values(v: Vector): bigint[] {
-  const out: bigint[] = [];
-  for (const d of v.data) for (let i = 0; i < d.length; i++) out.push((d.values as BigInt64Array)[d.offset + i]);
-  return out;
-}
-
-function readParquetFile(file: string): Table {
-  return tableFromIPC(readParquet(readFileSync(file)).intoIPCStream());
-}
-
 function assertArrowTypes(t: Table, s: Scales): void {
   for (const c of COLUMNS) {
     const f = t.schema.fields.find((x) => x.name === c.name);
@@ -189,24 +167,7 @@ test('Parquet reads back (parquet-wasm, apache-arrow) with the documented types 
   assertArrowTypes(t, scales);
   const jsonl = jsonlRows();
   assert.equal(t.numRows, jsonl.length);
-  const rows: Record<string, unknown>[] = jsonl.map(() => ({}));
-  for (const c of COLUMNS) {
-    const col = t.getChild(c.name) as Vector;
-    const ints = c.kind === 'int64' || c.kind === 'timestamp' ? int64Values(col) : [];
-    for (let i = 0; i < t.numRows; i++) {
-      if (!col.isValid(i)) continue;
-      const v: unknown = col.get(i);
-      switch (c.kind) {
-        case 'int64': case 'timestamp': rows[i][c.name] = Number(ints[i]); break;
-        case 'price': case 'qty': case 'notional': rows[i][c.name] = decimalText(v as Uint32Array, scales[c.kind]); break;
-        case 'levels':
-          rows[i][c.name] = (v as Vector).toArray().map((l: { price: Uint32Array; qty: Uint32Array; orders: number }) =>
-            ({ price: decimalText(l.price, scales.price), qty: decimalText(l.qty, scales.qty), orders: l.orders }));
-          break;
-        default: rows[i][c.name] = v;
-      }
-    }
-  }
+  const rows = parquetRows(files.parquet, scales);
   rows.forEach((r, i) => assert.deepEqual(r, jsonl[i], `row ${i + 1}`));
 });
 
@@ -215,17 +176,10 @@ test('Avro reads back with avsc: the published schema in the header, the JSONL v
   const published: unknown = JSON.parse(readFileSync(new URL('../../replay/schema/event.v1.avsc', import.meta.url), 'utf8'));
   const header = avro.extractFileHeader(files.avro, { decode: false }) as { meta: Record<string, Buffer> };
   assert.deepEqual(JSON.parse(header.meta['avro.schema'].toString('utf8')), published);
-  const records: unknown[] = [];
-  await new Promise<void>((resolve, reject) => {
-    avro.createFileDecoder(files.avro).on('data', (r: unknown) => records.push(r)).on('end', resolve).on('error', reject);
-  });
+  const records = await avroRows(files.avro);
   const jsonl = jsonlRows();
   assert.equal(records.length, jsonl.length);
-  records.forEach((r, i) => {
-    const plain = JSON.parse(JSON.stringify(r)) as Record<string, unknown>;
-    for (const k of Object.keys(plain)) if (plain[k] === null) delete plain[k];
-    assert.deepEqual(plain, jsonl[i], `record ${i + 1}`);
-  });
+  records.forEach((r, i) => assert.deepEqual(r, jsonl[i], `record ${i + 1}`));
 });
 
 test('the published Avro schema has exactly the export columns, in order, nullable where not required', () => {

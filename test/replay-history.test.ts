@@ -5,7 +5,7 @@
 // sums are the sums of the trades, and nothing in the folder changes.
 
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { appendFileSync, cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -17,7 +17,9 @@ import { listSegments, listSnapshots, readLog } from '../log/index.js';
 import { bookAt } from '../replay/book-at.js';
 import { logBounds, timesOfSeqs } from '../replay/history.js';
 import { formatTime } from '../replay/time.js';
+import { asCsvRow, avroRows, csvRows, parquetRows } from './export-readers.js';
 import { Flow, TEST_INSTRUMENTS, prng, segmentBlocks, tempDir } from './log-helpers.js';
+import { scalesOf } from '../replay/export/columns.js';
 
 const BIN = fileURLToPath(new URL('../../bin/matchlog.js', import.meta.url));
 const N = 6000;
@@ -126,6 +128,30 @@ test('replay --events: the events the live run printed, each with its command\'s
   const firstAtT = d.commands.find((c) => c.ts >= mid.ts)?.seq as number;
   assert.deepEqual(byTime.map((e) => e.seq), d.live.filter((e) => e.type === 'accepted' && (e.seq as number) >= firstAtT).map((e) => e.seq));
   assert.equal(folderState(d.dir), before, 'replay wrote into the log folder');
+});
+
+test('replay --events: CSV, Parquet and Avro files read back (csv-parse, apache-arrow, avsc) equal the JSONL export', async (t) => {
+  const d = day(t);
+  const out = tempDir(t, 'matchlog-replay-export-');
+  const file = (f: string) => join(out, `events.${f}`);
+  for (const f of ['jsonl', 'csv', 'parquet', 'avro']) {
+    const r = cli(['replay', d.dir, '--events', '--format', f, '--out', file(f), '--from', '1000', '--to', '3000']);
+    assert.equal(r.code, 0, r.err);
+  }
+  const rows = jsonl(readFileSync(file('jsonl'), 'utf8'));
+  assert.ok(rows.length > 1000);
+  const micros = new Map(d.commands.map((c) => [formatTime(c.ts), c.ts]));
+  const typed = rows.map((e) => ({ ...e, ts: micros.get(e.ts as string) }));
+  assert.deepEqual(csvRows(file('csv')), rows.map((e) => asCsvRow(e)));
+  const scales = scalesOf(TEST_INSTRUMENTS);
+  const parquet = parquetRows(file('parquet'), scales);
+  assert.equal(parquet.length, typed.length);
+  parquet.forEach((row, i) => assert.deepEqual(row, typed[i], `parquet row ${i}`));
+  const avroOut = await avroRows(file('avro'));
+  assert.equal(avroOut.length, typed.length);
+  avroOut.forEach((row, i) => assert.deepEqual(row, typed[i], `avro row ${i}`));
+  // parquet and avro are binary: no --out, no run
+  assert.equal(cli(['replay', d.dir, '--events', '--format', 'parquet']).code, 2);
 });
 
 /** The book of an engine fed the log's commands up to `seq`, formatted as replay prints it. */
@@ -309,3 +335,45 @@ test('replay: a torn tail (a block being written) is not history', (t) => {
   assert.equal(b.code, 0, b.err);
   assert.equal(b.out, a.out);
 });
+
+test('replay beside a running exchange: each run sees a committed prefix of the history, and nothing is written', async (t) => {
+  const root = tempDir(t, 'matchlog-replay-live-');
+  const dir = join(root, 'log');
+  const inst = join(root, 'instruments.json');
+  writeFileSync(inst, JSON.stringify(TEST_INSTRUMENTS));
+  const writer = spawn(process.execPath, [BIN, 'apply', '--log', dir, '--instruments', inst], { stdio: ['pipe', 'ignore', 'pipe'] });
+  const exited = new Promise<number | null>((resolve) => writer.on('close', resolve));
+  const flow = new Flow(prng(5), 'live');
+  const prefixes: ExternalEvent[][] = [];
+  try {
+    for (let round = 0; round < 6; round++) {
+      const lines: string[] = [];
+      for (let i = 0; i < 400; i++) lines.push(JSON.stringify(flow.next()));
+      writer.stdin.write(lines.join('\n') + '\n');
+      await new Promise((r) => setTimeout(r, 150));
+      if (listSegments(dir).length === 0) continue;
+      const r = await cliAsync(['replay', dir, '--events', '--format', 'jsonl']);
+      assert.equal(r.code, 0, r.err);
+      prefixes.push(jsonl(r.out));
+    }
+  } finally {
+    writer.stdin.end();
+    assert.equal(await exited, 0);
+  }
+  const before = folderState(dir);
+  const all = jsonl((await cliAsync(['replay', dir, '--events', '--format', 'jsonl'])).out);
+  assert.ok(prefixes.length >= 3 && prefixes.some((p) => p.length > 0 && p.length < all.length), 'no replay ran mid-stream');
+  for (const p of prefixes) assert.deepEqual(p, all.slice(0, p.length));
+  assert.equal(folderState(dir), before);
+});
+
+function cliAsync(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+    child.on('close', (code) => resolve({ code, out, err }));
+  });
+}

@@ -6,6 +6,7 @@ import { logBounds, replayLog, type LogBounds, type ReplayOptions } from '../rep
 import { bookAt, renderBookAt } from '../replay/book-at.js';
 import { runEventsExport } from '../replay/events.js';
 import { orderLives, parseOrderRef } from '../replay/lifecycle.js';
+import { exportThreads } from '../replay/parallel.js';
 import { Progress } from '../replay/progress.js';
 import { describe } from '../replay/rows.js';
 import { renderSummary, SummaryBuilder } from '../replay/summary.js';
@@ -29,7 +30,9 @@ const USAGE = `usage: matchlog replay DIR <what> [options]
   --events [--from T] [--to T] [--symbol S]... [--account A]... [--type trade,accepted,...]
         --format jsonl|csv|parquet|avro [--out FILE]
         the event stream with seq and time (stdout unless --out; parquet and
-        avro need --out)
+        avro need --out); jsonl and csv are replayed on --threads N worker
+        threads (default: the cores less one, at least 2; 1 for none), in
+        stretches that start at the log's snapshots
   --order ORDER_ID|ACCOUNT:CLORDID [--json]
         one order's whole life, each event with its time
   --summary [--from T] [--to T] [--json]
@@ -43,7 +46,7 @@ const OPTIONS = {
   book: { type: 'string' }, at: { type: 'string' }, depth: { type: 'string' }, orders: { type: 'boolean' }, json: { type: 'boolean' },
   events: { type: 'boolean' }, from: { type: 'string' }, to: { type: 'string' }, symbol: { type: 'string', multiple: true },
   account: { type: 'string', multiple: true }, type: { type: 'string', multiple: true }, format: { type: 'string' }, out: { type: 'string' },
-  order: { type: 'string' }, summary: { type: 'boolean' }, 'from-start': { type: 'boolean' },
+  order: { type: 'string' }, summary: { type: 'boolean' }, 'from-start': { type: 'boolean' }, threads: { type: 'string' },
 } as const;
 
 type Opts = Exclude<ReturnType<typeof parseOptions<typeof OPTIONS>>, number>;
@@ -150,10 +153,15 @@ async function events(b: LogBounds, opts: Opts): Promise<number> {
   if (format === undefined) throw new UsageError('--events needs --format jsonl|csv|parquet|avro');
   if (!['jsonl', 'csv', 'parquet', 'avro'].includes(format)) throw new UsageError(`--format ${format}: one of jsonl, csv, parquet, avro`);
   if ((format === 'parquet' || format === 'avro') && opts.out === undefined) throw new UsageError(`--format ${format} is binary: give --out FILE`);
+  let threads = exportThreads();
+  if (opts.threads !== undefined) {
+    if (!/^\d+$/.test(opts.threads) || Number(opts.threads) < 1 || Number(opts.threads) > 64) throw new UsageError(`--threads ${opts.threads}: a whole number from 1 to 64`);
+    threads = Number(opts.threads);
+  }
   const types = opts.type === undefined ? null : new Set(opts.type.flatMap((t) => t.split(',')).map((t) => t.trim()).filter((t) => t !== ''));
   return runEventsExport(b, {
     range: range(b, opts), format: format as 'jsonl', out: opts.out,
     symbols: opts.symbol === undefined ? null : new Set(opts.symbol), accounts: opts.account === undefined ? null : new Set(opts.account),
-    types, log: note,
+    types, log: note, threads,
   });
 }

@@ -6,7 +6,10 @@
 import { rmSync } from 'node:fs';
 import { formatEvent, type EngineEvent } from '../engine/index.js';
 import { instrumentsOf, replayLogAsync, type LogBounds, type ReplayOptions } from './history.js';
+import { CSV_HEADER } from './export/csv.js';
 import { openEventSink, type ExportFormat } from './export/index.js';
+import { finish, openOutput } from './export/output.js';
+import { exportParallel, stretches } from './parallel.js';
 import { Progress } from './progress.js';
 
 export const EVENT_TYPES = ['accepted', 'rejected', 'cancelled', 'replaced', 'cancelRejected', 'trade', 'bookDelta', 'book',
@@ -20,6 +23,8 @@ export interface EventsExport {
   accounts: Set<string> | null;
   types: Set<string> | null;
   log?: (line: string) => void;
+  /** Worker threads for jsonl/csv (1: this thread); parallel stretches start at snapshots. */
+  threads?: number;
 }
 
 /** Whether an event passes the filters; a mass cancel of every symbol (symbol '') passes any symbol filter. */
@@ -46,28 +51,46 @@ export async function runEventsExport(b: LogBounds, x: EventsExport): Promise<nu
   const known = new Set(instruments.map((i) => i.symbol));
   const missing = x.symbols === null ? [] : [...x.symbols].filter((s) => !known.has(s));
   if (missing.length > 0) throw new Error(`unknown symbol ${missing.join(', ')}: the log defines ${[...known].sort().join(', ') || 'no instrument'}`);
-  const sink = openEventSink(x.format, x.out, { instruments });
-  const seen = new Set<string>();
   const progress = new Progress('replay', b.lastSeq - (x.range.fromSeq ?? 1) + 1, 'commands');
   let written = 0;
+  let seen = new Set<string>();
   try {
-    const r = await replayLogAsync(b.dir, { ...x.range, progress, log: x.log }, (rec, events, engine) => {
-      if (x.accounts !== null) {
-        const a = (rec.cmd as { account?: unknown }).account;
-        if (typeof a === 'string' && x.accounts.has(a)) seen.add(a);
-      }
-      for (const e of events) {
-        if (!eventMatches(e, x.symbols, x.accounts, x.types)) continue;
-        sink.write(rec.ts, formatEvent(e, engine));
-        written++;
-      }
-      // the reader went away (| head): stop quietly
-      if (sink.closed === true) return false;
-    }, () => sink.drained(), b);
-    await sink.end();
+    const threads = x.threads ?? 1;
+    const total = Math.min(x.range.toSeq ?? b.lastSeq, b.lastSeq) - (x.range.fromSeq ?? 1) + 1;
+    const parts = threads > 1 && (x.format === 'jsonl' || x.format === 'csv')
+      ? stretches(b, { ...x.range, log: undefined }, Math.max(1_000, Math.floor(total / (threads * 8)))) : [];
+    let lastSeq: number;
+    if (parts.length > 1) {
+      const stream = openOutput(x.out);
+      if (x.format === 'csv') stream.write(`${CSV_HEADER}\r\n`);
+      const r = await exportParallel(b.dir, parts, x.format as 'jsonl' | 'csv', {
+        symbols: x.symbols === null ? null : [...x.symbols], accounts: x.accounts === null ? null : [...x.accounts], types: x.types === null ? null : [...x.types],
+      }, stream, threads, progress);
+      await finish(stream);
+      written = r.events;
+      seen = r.seen;
+      lastSeq = r.lastSeq;
+    } else {
+      const sink = openEventSink(x.format, x.out, { instruments });
+      const r = await replayLogAsync(b.dir, { ...x.range, progress, log: x.log }, (rec, events, engine) => {
+        if (x.accounts !== null) {
+          const a = (rec.cmd as { account?: unknown }).account;
+          if (typeof a === 'string' && x.accounts.has(a)) seen.add(a);
+        }
+        for (const e of events) {
+          if (!eventMatches(e, x.symbols, x.accounts, x.types)) continue;
+          sink.write(rec.ts, formatEvent(e, engine));
+          written++;
+        }
+        // the reader went away (| head): stop quietly
+        if (sink.closed === true) return false;
+      }, () => sink.drained(), b);
+      await sink.end();
+      lastSeq = r.seq;
+    }
     if (x.accounts !== null && seen.size < x.accounts.size) {
       const unknown = [...x.accounts].filter((a) => !seen.has(a));
-      throw new Error(`unknown account ${unknown.join(', ')}: it sends no command in the range replayed (seqs up to ${r.seq})`);
+      throw new Error(`unknown account ${unknown.join(', ')}: it sends no command in the range replayed (seqs up to ${lastSeq})`);
     }
     progress.finish(written, 'events');
   } catch (e) {

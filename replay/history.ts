@@ -103,9 +103,9 @@ export function checkMoment(b: LogBounds, m: Moment, option: string): void {
 }
 
 /** Seq and ts of a snapshot, read from the start of its file (snapshots of deep books are large). */
-interface SnapshotHead { file: SnapshotFile; seq: number; ts: number; logId: string | null }
+export interface SnapshotHead { file: SnapshotFile; seq: number; ts: number; logId: string | null }
 
-function snapshotHead(file: SnapshotFile): SnapshotHead | null {
+export function snapshotHead(file: SnapshotFile): SnapshotHead | null {
   for (const bytes of [1 << 16, 1 << 20]) {
     const buf = readHead(file.path, bytes);
     const h = parseHeader(buf);
@@ -141,8 +141,9 @@ export interface ReplayResult {
   /** Seq and ts of the last command applied (0 for none). */
   seq: number;
   ts: number;
-  /** The snapshot replay started from, or null for the first record. */
+  /** The snapshot replay started from, or null for the first record, and the state hash it restored to. */
   snapshot: string | null;
+  snapshotHash: string | null;
   /** Commands applied (after the snapshot) and commands reported. */
   applied: number;
   reported: number;
@@ -152,8 +153,10 @@ export interface ReplayResult {
 export type CommandSink = (rec: CommandRecord, events: EngineEvent[], engine: Engine) => boolean | void;
 
 /** A state machine at the newest usable snapshot that lies before the range, or at the start. */
-function startingPoint(dir: string, logId: string | null, o: ReplayOptions, reporting: boolean): { m: LogStateMachine; snapshot: string | null } {
-  const fresh = (): { m: LogStateMachine; snapshot: string | null } => ({ m: new LogStateMachine(createEngine(o.ladder)), snapshot: null });
+interface Start { m: LogStateMachine; snapshot: string | null; hash: string | null }
+
+function startingPoint(dir: string, logId: string | null, o: ReplayOptions, reporting: boolean): Start {
+  const fresh = (): Start => ({ m: new LogStateMachine(createEngine(o.ladder)), snapshot: null, hash: null });
   if (o.snapshots === false) return fresh();
   // a snapshot at seq S holds the state after S: usable if nothing at or before S is to be reported or passed
   // (a range given only by time is bounded by the snapshot's ts below)
@@ -178,7 +181,7 @@ function startingPoint(dir: string, logId: string | null, o: ReplayOptions, repo
         o.log?.(`${file.name} does not restore to its recorded hash; not used`);
         continue;
       }
-      return { m: new LogStateMachine(engine, { seq: snap.seq, ts: snap.ts, epoch: snap.epoch }, file.name), snapshot: file.name };
+      return { m: new LogStateMachine(engine, { seq: snap.seq, ts: snap.ts, epoch: snap.epoch }, file.name), snapshot: file.name, hash: snap.hash };
     } catch (e) {
       o.log?.(`${file.name} cannot be read (${(e as Error).message}); not used`);
     }
@@ -214,7 +217,7 @@ export async function replayLogAsync(dir: string, o: ReplayOptions, onCommand: C
 /** The replay, one block per step. */
 function* replaySteps(dir: string, o: ReplayOptions, onCommand: CommandSink | undefined, bounds: LogBounds | undefined): Generator<void, ReplayResult> {
   const b = bounds ?? logBounds(dir);
-  const { m, snapshot } = startingPoint(dir, b.logId, o, onCommand !== undefined);
+  const { m, snapshot, hash } = startingPoint(dir, b.logId, o, onCommand !== undefined);
   const engine = m.engine;
   const fromSeq = o.fromSeq ?? 1;
   const fromTs = o.fromTs ?? -Infinity;
@@ -250,7 +253,7 @@ function* replaySteps(dir: string, o: ReplayOptions, onCommand: CommandSink | un
     yield;
   }
   o.progress?.update(m.seq - startSeq);
-  return { engine, seq: m.seq, ts: m.ts, snapshot, applied, reported };
+  return { engine, seq: m.seq, ts: m.ts, snapshot, snapshotHash: hash, applied, reported };
 }
 
 /**

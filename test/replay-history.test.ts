@@ -6,16 +6,19 @@
 
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { appendFileSync, cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
-import { createEngine, formatEvent, type Command, type ExternalEvent } from '../engine/index.js';
+import { createEngine, formatEvent, restoreEngine, type Command, type ExternalEvent } from '../engine/index.js';
 import { listSegments, listSnapshots, readLog } from '../log/index.js';
 import { bookAt } from '../replay/book-at.js';
 import { logBounds, timesOfSeqs } from '../replay/history.js';
+import { stretches } from '../replay/parallel.js';
+import { encodeSnapshot } from '../log/snapshot.js';
+import { readSnapshot } from '../log/index.js';
 import { formatTime } from '../replay/time.js';
 import { asCsvRow, avroRows, csvRows, parquetRows } from './export-readers.js';
 import { Flow, TEST_INSTRUMENTS, prng, segmentBlocks, tempDir } from './log-helpers.js';
@@ -44,7 +47,7 @@ function makeDay(): Day {
   const inst = join(root, 'instruments.json');
   const config = join(root, 'config.json');
   writeFileSync(inst, JSON.stringify(TEST_INSTRUMENTS));
-  writeFileSync(config, JSON.stringify({ segmentBytes: 60_000, snapshotEvery: 1000, keepSnapshots: 100, checkpointEvery: 250, maxBlockRecords: 64 }));
+  writeFileSync(config, JSON.stringify({ segmentBytes: 60_000, snapshotEvery: 1000, keepSnapshots: 100, checkpointEvery: 333, maxBlockRecords: 64 }));
   const flow = new Flow(prng(99), 'r');
   const lines: string[] = [];
   for (let i = 0; i < N; i++) lines.push(JSON.stringify(flow.next()));
@@ -152,6 +155,40 @@ test('replay --events: CSV, Parquet and Avro files read back (csv-parse, apache-
   avroOut.forEach((row, i) => assert.deepEqual(row, typed[i], `avro row ${i}`));
   // parquet and avro are binary: no --out, no run
   assert.equal(cli(['replay', d.dir, '--events', '--format', 'parquet']).code, 2);
+});
+
+test('replay --events --threads: stretches between snapshots replayed on worker threads give the same bytes; a false snapshot stops it', (t) => {
+  const d = day(t);
+  const out = tempDir(t, 'matchlog-replay-threads-');
+  const variants: string[][] = [[], ['--from', '1500', '--to', '5200'], ['--symbol', 'AAPL', '--account', 'acct2', '--type', 'trade,cancelled'],
+    ['--from', formatTime(d.commands[2500].ts)]];
+  for (const format of ['jsonl', 'csv']) {
+    for (const v of variants) {
+      const one = cli(['replay', d.dir, '--events', '--format', format, '--threads', '1', ...v]);
+      assert.equal(one.code, 0, one.err);
+      for (const threads of v.length === 0 ? ['2', '3'] : ['2']) {
+        const file = join(out, `events.${threads}.${format}`);
+        const many = cli(['replay', d.dir, '--events', '--format', format, '--threads', threads, '--out', file, ...v]);
+        assert.equal(many.code, 0, many.err);
+        assert.equal(readFileSync(file, 'utf8'), one.out, `${format} ${threads} threads ${v.join(' ')}`);
+        assert.equal(/([\d,]+) events in/.exec(many.err)?.[1], /([\d,]+) events in/.exec(one.err)?.[1]);
+      }
+    }
+  }
+  assert.ok(stretches(logBounds(d.dir), {}, 1000).length >= 4, 'the day is cut into stretches');
+  // a snapshot of another state (with a hash of its own) in the middle: the chain check names it
+  const copy = join(tempDir(t, 'matchlog-replay-false-snapshot-'), 'log');
+  cpSync(d.dir, copy, { recursive: true });
+  const parts = stretches(logBounds(copy), {}, 1000);
+  const cut = parts[1].toSeq as number;
+  const file = listSnapshots(copy).find((x) => x.seq === cut) as { path: string };
+  const snap = readSnapshot(file.path);
+  const state = { ...snap.state, orders: snap.state.orders.slice(1) };
+  writeFileSync(file.path, encodeSnapshot({ ...snap, state, hash: restoreEngine(state).stateHash() }));
+  const bad = cli(['replay', copy, '--events', '--format', 'jsonl', '--threads', '2', '--out', join(out, 'bad.jsonl')]);
+  assert.equal(bad.code, 1);
+  assert.match(bad.err, new RegExp(`snapshot snapshot-0*${cut}\\.avro holds a state \\(hash [0-9a-f]+\\) other than the log's after seq ${cut}`));
+  assert.equal(existsSync(join(out, 'bad.jsonl')), false, 'a failed export leaves no file');
 });
 
 /** The book of an engine fed the log's commands up to `seq`, formatted as replay prints it. */

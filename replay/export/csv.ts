@@ -37,9 +37,10 @@ export class CsvSink implements EventSink {
   private readonly cells: string[] = COLUMNS.map(() => '');
   private count = 0;
 
-  constructor(stream: Writable) {
+  /** `header` false: rows only (a part of an export written in parallel, whose first part has the header). */
+  constructor(stream: Writable, header = true) {
     this.out = new OutputBuffer(stream);
-    this.out.line(CSV_HEADER + '\r');
+    if (header) this.out.line(CSV_HEADER + '\r');
   }
 
   get closed(): boolean {

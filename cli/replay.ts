@@ -2,11 +2,12 @@
 // beside the live exchange writing that folder). One of --book, --events,
 // --order, --summary; see USAGE.
 
-import { logBounds, replayLog, type LogBounds, type ReplayOptions } from '../replay/history.js';
+import { instrumentsOf, logBounds, replayLog, type LogBounds, type ReplayOptions } from '../replay/history.js';
 import { bookAt, renderBookAt } from '../replay/book-at.js';
 import { runEventsExport } from '../replay/events.js';
 import { orderLives, parseOrderRef } from '../replay/lifecycle.js';
-import { exportThreads } from '../replay/parallel.js';
+import { Instrument, type InstrumentLookup } from '../engine/index.js';
+import { exportThreads, runParallel, stretches } from '../replay/parallel.js';
 import { Progress } from '../replay/progress.js';
 import { describe } from '../replay/rows.js';
 import { renderSummary, SummaryBuilder } from '../replay/summary.js';
@@ -35,11 +36,12 @@ const USAGE = `usage: matchlog replay DIR <what> [options]
         stretches that start at the log's snapshots
   --order ORDER_ID|ACCOUNT:CLORDID [--json]
         one order's whole life, each event with its time
-  --summary [--from T] [--to T] [--json]
+  --summary [--from T] [--to T] [--json] [--threads N]
         per symbol: trades, volume, notional, VWAP, OHLC, orders, cancel ratio;
-        per account: orders, trades, order-to-trade ratio, STP hits
+        per account: orders, trades, order-to-trade ratio, STP hits (replayed
+        on worker threads in stretches between snapshots, like --events)
 
-  --from-start   ignore snapshots: replay from the first record
+  --from-start   ignore snapshots: one replay from the first record, on one thread
 `;
 
 const OPTIONS = {
@@ -141,11 +143,33 @@ async function summary(b: LogBounds, opts: Opts): Promise<number> {
   const r = range(b, opts);
   const s = new SummaryBuilder();
   const progress = new Progress('replay', b.lastSeq - (r.fromSeq ?? 1) + 1, 'commands');
-  const result = replayLog(b.dir, { ...r, progress, log: note }, (rec, events) => s.onCommand(rec, events), b);
-  progress.finish(result.applied, 'commands');
-  const sum = s.result(result.engine);
+  const threads = threadsOf(opts);
+  const total = Math.min(r.toSeq ?? b.lastSeq, b.lastSeq) - (r.fromSeq ?? 1) + 1;
+  // --from-start means one replay from the first record, on this thread
+  const parts = threads > 1 && opts['from-start'] !== true ? stretches(b, r, Math.max(1_000, Math.floor(total / (threads * 8)))) : [];
+  let applied: number;
+  let lookup: InstrumentLookup;
+  if (parts.length > 1) {
+    const done = await runParallel(b, parts, { task: 'summary', format: 'jsonl', symbols: null, accounts: null, types: null }, null, threads, progress);
+    for (const p of done.summaries) s.merge(p);
+    applied = done.applied;
+    const instruments = new Map(instrumentsOf(b).map((spec) => [spec.symbol, Instrument.create(spec)]));
+    lookup = { instrument: (symbol) => { const i = instruments.get(symbol); return typeof i === 'string' ? undefined : i; } };
+  } else {
+    const result = replayLog(b.dir, { ...r, progress, log: note }, (rec, events) => s.onCommand(rec, events), b);
+    applied = result.applied;
+    lookup = result.engine;
+  }
+  progress.finish(applied, 'commands');
+  const sum = s.result(lookup);
   process.stdout.write(opts.json === true ? `${JSON.stringify(sum)}\n` : renderSummary(sum));
   return 0;
+}
+
+function threadsOf(opts: Opts): number {
+  if (opts.threads === undefined) return exportThreads();
+  if (!/^\d+$/.test(opts.threads) || Number(opts.threads) < 1 || Number(opts.threads) > 64) throw new UsageError(`--threads ${opts.threads}: a whole number from 1 to 64`);
+  return Number(opts.threads);
 }
 
 async function events(b: LogBounds, opts: Opts): Promise<number> {
@@ -153,11 +177,7 @@ async function events(b: LogBounds, opts: Opts): Promise<number> {
   if (format === undefined) throw new UsageError('--events needs --format jsonl|csv|parquet|avro');
   if (!['jsonl', 'csv', 'parquet', 'avro'].includes(format)) throw new UsageError(`--format ${format}: one of jsonl, csv, parquet, avro`);
   if ((format === 'parquet' || format === 'avro') && opts.out === undefined) throw new UsageError(`--format ${format} is binary: give --out FILE`);
-  let threads = exportThreads();
-  if (opts.threads !== undefined) {
-    if (!/^\d+$/.test(opts.threads) || Number(opts.threads) < 1 || Number(opts.threads) > 64) throw new UsageError(`--threads ${opts.threads}: a whole number from 1 to 64`);
-    threads = Number(opts.threads);
-  }
+  const threads = threadsOf(opts);
   const types = opts.type === undefined ? null : new Set(opts.type.flatMap((t) => t.split(',')).map((t) => t.trim()).filter((t) => t !== ''));
   return runEventsExport(b, {
     range: range(b, opts), format: format as 'jsonl', out: opts.out,

@@ -16,6 +16,11 @@ export interface ReadOptions {
   fromSeq?: number;
   /** Only records with ts >= fromTs (epoch microseconds). */
   fromTs?: number;
+  /**
+   * readBlocks: blocks past the one holding command toSeq are not needed (a
+   * hint: the segment is read only up to the index entry after it).
+   */
+  toSeq?: number;
 }
 
 export interface Located {
@@ -61,33 +66,35 @@ export function* readBlocks(dir: string, o: ReadOptions = {}): Generator<LogBloc
   let prev = -1;
   for (let i = firstSegment(segs, o); i < segs.length; i++) {
     const seg = segs[i];
-    const scan = scanSegment(seg, i === segs.length - 1);
+    if (prev >= 0 && o.toSeq !== undefined && seg.firstSeq > o.toSeq + 1) return;
+    // the index only helps to find the start; after that every block is read
+    let at = -1;
+    const idx = prev < 0 ? readIndex(indexPathOf(seg.path)) : null;
+    let until = Infinity;
+    const index = idx ?? (o.toSeq !== undefined ? readIndex(indexPathOf(seg.path)) : null);
+    if (idx !== null) {
+      if (o.fromSeq !== undefined) at = Math.max(at, lookup(idx, o.fromSeq, 'seq'));
+      if (o.fromTs !== undefined) at = Math.max(at, lookup(idx, o.fromTs, 'ts'));
+    }
+    if (index !== null && o.toSeq !== undefined) {
+      // an entry's seq is its block's first record's, at most one below its first command
+      const end = index.find((e) => e.seq > (o.toSeq as number) + 1);
+      if (end !== undefined && end.offset > at) until = end.offset;
+    }
+    // an index is derived data: the scan starts at an entry only if a committed block starts there
+    const scan = scanSegment(seg, i === segs.length - 1, undefined, Math.max(at, 0), until);
     const p = scan.problem;
     // a torn end of the last segment is a write in flight (or a crash's): reading stops there quietly
     if (p !== null && !p.torn) throw new DamageError(seg.path, p.offset, p.reason);
     if (scan.header === null) return;
-    let start = 0;
-    // the index only helps to find the start; after that every block is read
-    const idx = prev < 0 ? readIndex(indexPathOf(seg.path)) : null;
-    if (idx !== null) {
-      let at = -1;
-      if (o.fromSeq !== undefined) at = Math.max(at, lookup(idx, o.fromSeq, 'seq'));
-      if (o.fromTs !== undefined) at = Math.max(at, lookup(idx, o.fromTs, 'ts'));
-      // an index is derived data: use an entry only if a committed block starts there
-      if (at > 0) {
-        const k = scan.blocks.findIndex((f) => f.offset === at);
-        if (k >= 0) start = k;
-      }
-    }
     // seqs must run on without a gap, as recovery checks them; from an index entry the first block sets the start
-    if (start === 0) {
+    if (scan.blocks.length === 0 || scan.blocks[0].offset === scan.header.end) {
       if (prev >= 0 && seg.firstSeq !== prev + 1) {
         throw new DamageError(seg.path, 0, `segment starts at seq ${seg.firstSeq} but the log before it ends at seq ${prev}`);
       }
       prev = seg.firstSeq - 1;
     }
-    for (let k = start; k < scan.blocks.length; k++) {
-      const frame = scan.blocks[k];
+    for (const frame of scan.blocks) {
       let records: LogRecord[];
       try {
         records = decodeSegmentBlock(scan, frame);
@@ -99,6 +106,8 @@ export function* readBlocks(dir: string, o: ReadOptions = {}): Generator<LogBloc
       }
       yield { records, file: seg.path, offset: frame.offset };
     }
+    // what follows `until` (and every later segment) lies past toSeq
+    if (until < Infinity) return;
   }
 }
 

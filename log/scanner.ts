@@ -15,7 +15,7 @@
 // Decoding is separate (decodeSegmentBlock): a committed block that does not
 // decode, or whose seqs do not run on, is damage too, never a torn write.
 
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { encodeHeader, isTornTail, parseHeader, readBlock, SYNC_SIZE, type BlockFrame, type Header } from './container.js';
 import type { SegmentFile } from './files.js';
 import { decodeBlock, type LogRecord } from './records.js';
@@ -55,8 +55,56 @@ function writerHeaderSize(segName: string): number {
   return headerSize;
 }
 
-/** Checks the frames (not the records) of a segment; `isLast` decides whether a bad end may be torn. */
-export function scanSegment(seg: SegmentFile, isLast: boolean, buf: Buffer = readFileSync(seg.path)): SegmentScan {
+/**
+ * The bytes of a segment a scan from `from` needs: its header and everything
+ * from `from` on, at their own offsets (the bytes between are not read: a
+ * reader starting at an index entry does not pay for the whole file).
+ */
+function readFrom(path: string, from: number, until: number): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const size = Math.min(fstatSync(fd).size, until);
+    if (from >= size) return readFileSync(fd);
+    const buf = Buffer.allocUnsafe(size);
+    if (from <= 0) {
+      for (let pos = 0; pos < size;) pos += readSync(fd, buf, pos, size - pos, pos);
+      return buf;
+    }
+    let head = Math.min(from, 1 << 16);
+    readSync(fd, buf, 0, head, 0);
+    const h = parseHeader(buf.subarray(0, head));
+    // a header longer than what was read (or a bad one): read up to `from` and let the scan judge it
+    if (typeof h === 'string' || h.end > head) {
+      readSync(fd, buf, head, from - head, head);
+      head = from;
+    }
+    for (let pos = from; pos < size;) pos += readSync(fd, buf, pos, size - pos, pos);
+    return buf;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Checks the frames (not the records) of a segment; `isLast` decides whether a
+ * bad end may be torn. With `from` (a block boundary, e.g. from the sparse
+ * index) the scan starts there; if no whole block starts there, it is a full
+ * scan after all (an index is derived data). With `until` (another boundary)
+ * it stops there: a reader that needs only a stretch of a 64 MiB segment
+ * neither reads nor checks the rest.
+ */
+export function scanSegment(seg: SegmentFile, isLast: boolean, buf?: Buffer, from = 0, until = Infinity): SegmentScan {
+  if (buf === undefined && (from > 0 || until < Infinity)) {
+    const scan = scanFrom(seg, isLast && until === Infinity, readFrom(seg.path, from, until), from);
+    const p = scan.problem;
+    const starts = from === 0 || (scan.blocks.length > 0 ? scan.blocks[0].offset === from : p !== null && p.offset === from && p.torn);
+    // anything odd (an index entry off a block boundary, damage): the full scan judges it
+    if (scan.header !== null && starts && (p === null || (p.torn && until === Infinity))) return scan;
+  }
+  return scanFrom(seg, isLast, buf ?? readFileSync(seg.path), 0);
+}
+
+function scanFrom(seg: SegmentFile, isLast: boolean, buf: Buffer, from: number): SegmentScan {
   const header = parseHeader(buf);
   if (typeof header === 'string') {
     // a crash while creating the segment: its header was never durable, so no block is in it
@@ -73,7 +121,7 @@ export function scanSegment(seg: SegmentFile, isLast: boolean, buf: Buffer = rea
     };
   }
   const blocks: BlockFrame[] = [];
-  let p = header.end;
+  let p = Math.max(header.end, from);
   let problem: ScanProblem | null = null;
   while (p < buf.length) {
     const frame = readBlock(buf, p, header.sync);

@@ -9,7 +9,7 @@ import { instrumentsOf, replayLogAsync, type LogBounds, type ReplayOptions } fro
 import { CSV_HEADER } from './export/csv.js';
 import { openEventSink, type ExportFormat } from './export/index.js';
 import { finish, openOutput } from './export/output.js';
-import { exportParallel, stretches } from './parallel.js';
+import { runParallel, stretches } from './parallel.js';
 import { Progress } from './progress.js';
 
 export const EVENT_TYPES = ['accepted', 'rejected', 'cancelled', 'replaced', 'cancelRejected', 'trade', 'bookDelta', 'book',
@@ -63,7 +63,8 @@ export async function runEventsExport(b: LogBounds, x: EventsExport): Promise<nu
     if (parts.length > 1) {
       const stream = openOutput(x.out);
       if (x.format === 'csv') stream.write(`${CSV_HEADER}\r\n`);
-      const r = await exportParallel(b.dir, parts, x.format as 'jsonl' | 'csv', {
+      const r = await runParallel(b, parts, {
+        task: 'events', format: x.format as 'jsonl' | 'csv',
         symbols: x.symbols === null ? null : [...x.symbols], accounts: x.accounts === null ? null : [...x.accounts], types: x.types === null ? null : [...x.types],
       }, stream, threads, progress);
       await finish(stream);

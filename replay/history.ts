@@ -228,7 +228,7 @@ function* replaySteps(dir: string, o: ReplayOptions, onCommand: CommandSink | un
   let applied = 0;
   let reported = 0;
   let blocks = 0;
-  scan: for (const blk of readBlocks(dir, { fromSeq: m.seq + 1 })) {
+  scan: for (const blk of readBlocks(dir, { fromSeq: m.seq + 1, toSeq: o.toSeq })) {
     try {
       for (const r of blk.records) {
         if (r.kind !== 'command') {

@@ -15,6 +15,7 @@ import { listSnapshots } from '../log/files.js';
 import { snapshotHead, type LogBounds, type ReplayOptions } from './history.js';
 import type { Progress } from './progress.js';
 import type { RangeJob, RangeMessage } from './range-worker.js';
+import type { SummaryParts } from './summary.js';
 
 /** Threads for a parallel export: the cores less one for the writer, at least 2. */
 export function exportThreads(): number {
@@ -53,19 +54,28 @@ export function stretches(b: LogBounds, r: ReplayOptions, min: number): ReplayOp
   return out;
 }
 
-export interface ParallelResult { events: number; applied: number; seen: Set<string>; lastSeq: number }
+export interface ParallelResult {
+  events: number;
+  applied: number;
+  seen: Set<string>;
+  lastSeq: number;
+  /** summary tasks: each stretch's figures, in log order. */
+  summaries: SummaryParts[];
+}
+
+export type ParallelTask = Pick<RangeJob, 'task' | 'format' | 'symbols' | 'accounts' | 'types'>;
 
 /**
- * Writes the events of `parts` (in order) to `out` as `format` text, replaying
- * up to `threads` parts at once. Rejects on the first error of any part.
+ * Replays `parts` on up to `threads` worker threads at once; an events task's
+ * text is written to `out` in log order. Rejects on the first error of any part.
  */
-export function exportParallel(dir: string, parts: ReplayOptions[], format: 'jsonl' | 'csv', filters: Pick<RangeJob, 'symbols' | 'accounts' | 'types'>,
-  out: Writable, threads: number, progress?: Progress): Promise<ParallelResult> {
+export function runParallel(b: LogBounds, parts: ReplayOptions[], task: ParallelTask, out: Writable | null, threads: number,
+  progress?: Progress): Promise<ParallelResult> {
   return new Promise((resolve, reject) => {
     const workers: Worker[] = [];
     const chunks: string[][] = parts.map(() => []);
     const done: (Extract<RangeMessage, { kind: 'done' }> | null)[] = parts.map(() => null);
-    const result: ParallelResult = { events: 0, applied: 0, seen: new Set(), lastSeq: 0 };
+    const result: ParallelResult = { events: 0, applied: 0, seen: new Set(), lastSeq: 0, summaries: [] };
     let assigned = 0;
     let next = 0; // the part being written
     let commands = 0;
@@ -83,7 +93,7 @@ export function exportParallel(dir: string, parts: ReplayOptions[], format: 'jso
     const assign = (w: Worker): void => {
       // at most one part waiting per thread beyond the one being written: output in memory stays bounded
       if (assigned >= parts.length || assigned - next > threads) return;
-      const job: RangeJob = { id: assigned, dir, range: parts[assigned], format, ...filters };
+      const job: RangeJob = { id: assigned, dir: b.dir, bounds: b, range: parts[assigned], ...task };
       assigned++;
       w.postMessage(job);
     };
@@ -105,7 +115,7 @@ export function exportParallel(dir: string, parts: ReplayOptions[], format: 'jso
       while (next < parts.length) {
         const list = chunks[next];
         while (list.length > 0) {
-          if (!out.write(list.shift() as string)) {
+          if (out !== null && !out.write(list.shift() as string)) {
             waiting = true;
             out.once('drain', () => { waiting = false; pump(); });
             return;
@@ -115,6 +125,7 @@ export function exportParallel(dir: string, parts: ReplayOptions[], format: 'jso
         next++;
         refill();
       }
+      result.summaries = done.flatMap((d) => (d?.summary ? [d.summary] : []));
       stop(null);
     };
     const onMessage = (w: Worker, m: RangeMessage): void => {

@@ -10,12 +10,17 @@ import { CsvSink } from './export/csv.js';
 import { JsonlSink } from './export/jsonl.js';
 import type { EventSink } from './export/index.js';
 import { eventMatches } from './events.js';
-import { replayLog, type ReplayOptions } from './history.js';
+import { replayLog, type LogBounds, type ReplayOptions } from './history.js';
+import { SummaryBuilder, type SummaryParts } from './summary.js';
 
 export interface RangeJob {
   id: number;
   dir: string;
+  /** The main thread's survey of the log (each worker would otherwise scan its ends again). */
+  bounds: LogBounds;
   range: ReplayOptions;
+  /** events: text in `format`; summary: the stretch's figures. */
+  task: 'events' | 'summary';
   format: 'jsonl' | 'csv';
   symbols: string[] | null;
   accounts: string[] | null;
@@ -28,6 +33,7 @@ export type RangeMessage =
   | {
     id: number; kind: 'done'; events: number; applied: number; seen: string[];
     snapshot: string | null; snapshotHash: string | null; startSeq: number; endSeq: number; endHash: string;
+    summary: SummaryParts | null;
   }
   | { id: number; kind: 'error'; message: string };
 
@@ -48,9 +54,15 @@ function run(job: RangeJob): void {
   const accounts = job.accounts === null ? null : new Set(job.accounts);
   const types = job.types === null ? null : new Set(job.types);
   const seen = new Set<string>();
+  const summary = job.task === 'summary' ? new SummaryBuilder() : null;
   let events = 0;
   let commands = 0;
   const r = replayLog(job.dir, job.range, (rec, evs, engine) => {
+    if ((++commands & 0x3fff) === 0) post({ id: job.id, kind: 'progress', commands: 0x4000 });
+    if (summary !== null) {
+      summary.onCommand(rec, evs);
+      return;
+    }
     if (accounts !== null) {
       const a = (rec.cmd as { account?: unknown }).account;
       if (typeof a === 'string' && accounts.has(a)) seen.add(a);
@@ -60,12 +72,11 @@ function run(job: RangeJob): void {
       sink.write(rec.ts, formatEvent(e, engine));
       events++;
     }
-    if ((++commands & 0x3fff) === 0) post({ id: job.id, kind: 'progress', commands: 0x4000 });
-  });
+  }, job.bounds);
   post({ id: job.id, kind: 'progress', commands: commands & 0x3fff });
   void sink.end().then(() => post({
     id: job.id, kind: 'done', events, applied: r.applied, seen: [...seen], snapshot: r.snapshot, snapshotHash: r.snapshotHash,
-    startSeq: r.seq - r.applied, endSeq: r.seq, endHash: r.engine.stateHash(),
+    startSeq: r.seq - r.applied, endSeq: r.seq, endHash: r.engine.stateHash(), summary: summary?.parts() ?? null,
   }));
 }
 

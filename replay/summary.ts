@@ -3,7 +3,7 @@
 // (volume in lots, notional in ticks x lots as bigint); VWAP is the one
 // figure that is a quotient, printed to two places past the tick.
 
-import type { Engine, EngineEvent, Instrument } from '../engine/index.js';
+import type { EngineEvent, Instrument, InstrumentLookup } from '../engine/index.js';
 import type { CommandRecord } from '../log/records.js';
 import { formatTime } from './time.js';
 
@@ -64,12 +64,64 @@ export interface Summary {
   accounts: AccountSummary[];
 }
 
+/** A builder's figures as plain data (worker threads post them; notional as digits). */
+export interface SummaryParts {
+  commands: number;
+  firstTs: number;
+  lastTs: number;
+  symbols: [string, Omit<SymbolStats, 'notional'> & { notional: string }][];
+  accounts: [string, AccountStats][];
+}
+
 export class SummaryBuilder {
   private readonly symbols = new Map<string, SymbolStats>();
   private readonly accounts = new Map<string, AccountStats>();
   private commands = 0;
   private firstTs = -1;
   private lastTs = -1;
+
+  parts(): SummaryParts {
+    return {
+      commands: this.commands, firstTs: this.firstTs, lastTs: this.lastTs,
+      symbols: [...this.symbols].map(([k, v]) => [k, { ...v, notional: v.notional.toString() }]),
+      accounts: [...this.accounts],
+    };
+  }
+
+  /** Adds the figures of the stretch of the log that follows this builder's (stretches merged in log order). */
+  merge(p: SummaryParts): void {
+    if (p.commands === 0) return;
+    this.commands += p.commands;
+    if (this.firstTs < 0) this.firstTs = p.firstTs;
+    this.lastTs = p.lastTs;
+    for (const [k, v] of p.symbols) {
+      const s = this.sym(k);
+      if (v.trades > 0) {
+        if (s.trades === 0) {
+          s.open = v.open;
+          s.high = v.high;
+          s.low = v.low;
+        }
+        if (v.high > s.high) s.high = v.high;
+        if (v.low < s.low) s.low = v.low;
+        s.close = v.close;
+      }
+      s.trades += v.trades;
+      s.volume += v.volume;
+      s.notional += BigInt(v.notional);
+      s.orders += v.orders;
+      s.cancels += v.cancels;
+      s.rejects += v.rejects;
+    }
+    for (const [k, v] of p.accounts) {
+      const a = this.acct(k);
+      a.orders += v.orders;
+      a.rejects += v.rejects;
+      a.trades += v.trades;
+      a.cancels += v.cancels;
+      a.stpHits += v.stpHits;
+    }
+  }
 
   private sym(s: string): SymbolStats {
     let x = this.symbols.get(s);
@@ -128,7 +180,7 @@ export class SummaryBuilder {
     }
   }
 
-  result(engine: Engine): Summary {
+  result(engine: InstrumentLookup): Summary {
     const symbols: SymbolSummary[] = [...this.symbols.keys()].sort().map((symbol) => {
       const s = this.symbols.get(symbol) as SymbolStats;
       const inst = engine.instrument(symbol) as Instrument;

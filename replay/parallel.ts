@@ -157,7 +157,8 @@ export function runParallel(b: LogBounds, parts: ReplayOptions[], task: Parallel
     };
     const n = Math.min(threads, parts.length);
     for (let i = 0; i < n; i++) {
-      const w = new Worker(new URL('./range-worker.js', import.meta.url));
+      // a young generation as large as the main thread's (replay allocates many short-lived events)
+      const w = new Worker(new URL('./range-worker.js', import.meta.url), { resourceLimits: { maxYoungGenerationSizeMb: 64 } });
       workers.push(w);
       w.on('message', (m: RangeMessage) => onMessage(w, m));
       w.on('error', (e) => stop(e));

@@ -4,22 +4,12 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { recover } from '../log/recovery.js';
 import { zonedTime } from '../replay/surveillance/session.js';
-
-const BIN = fileURLToPath(new URL('../../bin/matchlog.js', import.meta.url));
-
-function matchlog(args: string[]): { status: number; stdout: string; stderr: string } {
-  const env = { ...process.env };
-  delete env.NODE_TEST_CONTEXT;
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env, maxBuffer: 64 << 20 });
-  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
+import { matchlog } from './cli-helpers.js';
 
 const root = mkdtempSync(join(tmpdir(), 'matchlog-gen-'));
 test.after(() => rmSync(root, { recursive: true, force: true }));

@@ -5,12 +5,11 @@
 // sums are the sums of the trades, and nothing in the folder changes.
 
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { appendFileSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, test, type TestContext } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { createEngine, formatEvent, restoreEngine, type Command, type ExternalEvent } from '../engine/index.js';
 import { listSegments, listSnapshots, readLog } from '../log/index.js';
@@ -20,11 +19,11 @@ import { stretches } from '../replay/parallel.js';
 import { encodeSnapshot } from '../log/snapshot.js';
 import { readSnapshot } from '../log/index.js';
 import { formatTime } from '../replay/time.js';
+import { BIN, matchlog, matchlogAsync } from './cli-helpers.js';
 import { asCsvRow, avroRows, csvRows, parquetRows } from './export-readers.js';
 import { Flow, TEST_INSTRUMENTS, prng, segmentBlocks, tempDir } from './log-helpers.js';
 import { scalesOf } from '../replay/export/columns.js';
 
-const BIN = fileURLToPath(new URL('../../bin/matchlog.js', import.meta.url));
 const N = 6000;
 
 interface Day {
@@ -36,7 +35,7 @@ interface Day {
 }
 
 function cli(args: string[], input?: string): { code: number | null; out: string; err: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { input, encoding: 'utf8', maxBuffer: 1 << 28 });
+  const r = matchlog(args, input);
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -404,13 +403,4 @@ test('replay beside a running exchange: each run sees a committed prefix of the 
   assert.equal(folderState(dir), before);
 });
 
-function cliAsync(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
-    child.on('close', (code) => resolve({ code, out, err }));
-  });
-}
+const cliAsync = matchlogAsync;

@@ -5,12 +5,11 @@
 // folder changes, and a running exchange's folder verifies without its lock.
 
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { spawn, type SpawnSyncReturns } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test, type TestContext } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { restoreEngine } from '../engine/index.js';
 import { listSegments, listSnapshots, readLog, readSnapshot } from '../log/index.js';
 import { prepareCommand } from '../log/codec.js';
@@ -20,12 +19,7 @@ import { BlockBuilder } from '../log/records.js';
 import { decodeSegmentBlock, scanSegment } from '../log/scanner.js';
 import { encodeSnapshot } from '../log/snapshot.js';
 import { Flow, TEST_INSTRUMENTS, prng, segmentBlocks, tempDir } from './log-helpers.js';
-
-const BIN = fileURLToPath(new URL('../../bin/matchlog.js', import.meta.url));
-
-function matchlog(args: string[], input = ''): SpawnSyncReturns<string> {
-  return spawnSync(process.execPath, [BIN, ...args], { input, encoding: 'utf8', timeout: 60_000, maxBuffer: 1 << 28 });
-}
+import { BIN, matchlog, matchlogAsync } from './cli-helpers.js';
 
 function flowLines(n: number, seed: number): string {
   const f = new Flow(prng(seed), `s${seed}`);
@@ -257,16 +251,7 @@ test('a snapshot of another log is named; a snapshot whose state differs from th
     new RegExp(`^snapshot after seq ${snap2.seq}: hash 0x[0-9a-f]{16} in the snapshot, 0x${good.hash} replayed from the log \\(the snapshot has no log id`));
 });
 
-function run(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
-    child.on('close', (code) => resolve({ code, out, err }));
-  });
-}
+const run = matchlogAsync;
 
 test('the folder of a live writer (lock held, blocks being appended) verifies again and again while it grows', async (t) => {
   const dir = copy(t);

@@ -41,7 +41,7 @@ const F_OPT_STR = 1;
 const F_OPT_LONG = 2;
 const F_OPT_BOOL = 3;
 
-interface Branch {
+export interface Branch {
   tag: number;
   /** Commands only: op, field names and F_* codes in schema order. */
   op: string;
@@ -88,10 +88,11 @@ function same(got: string[], want: string[], where: string): void {
   if (got.join() !== want.join()) disagree(`${where} has fields (${got.join(', ')}), the decoder reads (${want.join(', ')})`);
 }
 
-function buildPlan(): Branch[] {
-  const top = fieldsOf(recordType, 'Record');
+/** The decoding plan for `type` (the current record type; tests pass altered ones); throws when the decoder cannot read it. */
+export function planFor(type: avro.Type): Branch[] {
+  const top = fieldsOf(type, 'Record');
   same(top.slice(0, 3), ['seq:long', 'ts:long', 'origin:string'], 'Record');
-  const body = (recordType as avro.types.RecordType).fields[3];
+  const body = (type as avro.types.RecordType).fields[3];
   if (top.length !== 4 || body.name !== 'body' || !(body.type instanceof avro.types.WrappedUnionType)) {
     return disagree('Record must be seq, ts, origin and then body, a union of records');
   }
@@ -116,7 +117,7 @@ function buildPlan(): Branch[] {
   return plan;
 }
 
-const PLAN = buildPlan();
+const PLAN = planFor(recordType);
 
 // --- the reader: module state, because a block decodes synchronously and the
 // hot path should not allocate a cursor or a {value, next} pair per read ---

@@ -131,8 +131,11 @@ export function toLogRecord(v: RawRecord): LogRecord {
  * hand-written decoder, older ones avsc with the resolver.
  */
 export function decodeBlock(buf: Buffer, frame: BlockFrame, resolver: Resolver | undefined): LogRecord[] {
-  return resolver === undefined ? decodeCurrentBlock(buf, frame) : decodeBlockAvsc(buf, frame, resolver);
+  return resolver === undefined && !blockDecoding.avscOnly ? decodeCurrentBlock(buf, frame) : decodeBlockAvsc(buf, frame, resolver);
 }
+
+/** For bench/decode.bench.ts: `avscOnly` sends every block through avsc, to time a whole replay both ways in one process. */
+export const blockDecoding = { avscOnly: false };
 
 /** decodeBlock through avsc: any writer schema the resolver reads (undefined: the current one). */
 export function decodeBlockAvsc(buf: Buffer, frame: BlockFrame, resolver: Resolver | undefined): LogRecord[] {

@@ -285,6 +285,7 @@ test('each rule refuses with a reason', () => {
   assert.match(refusal(3, halt('X'), commit(3)).fast, /record 2 of 3 runs past the block/);
   assert.match(refusal(2, enc(1, 2, 'o', ix('Halt'), 50, Buffer.from('XY')), commit(2)).fast, /record 0 of 2: string of 50 bytes runs past the block/);
   assert.match(refusal(2, enc(1, 2, 'o', ix('Halt'), -3, Buffer.from('XY')), commit(2)).fast, /negative string length -3/);
+  assert.match(refusal(2, enc(1, 2, 'o', ix('Halt'), -100, Buffer.from('XY')), commit(2)).fast, /negative string length -100/);
   // longs: 9 bytes; beyond +-2^52: 2^52 + 1, and -(2^52 + 1) by hand (zig-zag 2^53 + 1: its double rounds to the limit)
   const r9 = refusal(2, enc(Buffer.from([0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00]), 2, 'o', ix('Halt'), 'X'), commit(2));
   assert.match(r9.fast, /long varint longer than 8 bytes/);
@@ -297,6 +298,9 @@ test('each rule refuses with a reason', () => {
   const query = Buffer.concat([enc(1, 1, 'o', ix('BookQuery'), 'S', 0), commit(2)]);
   const at = query.length - commit(2).length - 1;
   assert.throws(() => decodeCurrentBlock(query, { ...frameOf(query, 1), dataEnd: at }), /^Error: record 0 of 1 runs past the block$/);
+  const named = Buffer.concat([enc(1, 1, 'o', ix('Halt'), 'X'), commit(2)]);
+  const lengthAt = named.length - commit(2).length - 2;
+  assert.throws(() => decodeCurrentBlock(named, { ...frameOf(named, 1), dataEnd: lengthAt }), /^Error: record 0 of 1 runs past the block$/);
 });
 
 // --- the schema and the decoder must agree at load time ---

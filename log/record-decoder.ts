@@ -51,11 +51,11 @@ const KIND_READ: Record<Kind, [optional: boolean, read: string]> = {
 };
 
 /** Fields of the non-command branches, as this decoder reads them. */
-const OTHER: Record<string, { tag: number; fields: string[] }> = {
-  [CHECKPOINT]: { tag: T_CHECKPOINT, fields: ['hash:string'] },
-  [EPOCH]: { tag: T_EPOCH, fields: ['epoch:long', 'node:string'] },
-  [COMMIT]: { tag: T_COMMIT, fields: ['records:long', 'crc:fixed4'] },
-};
+const OTHER = new Map<string, { tag: number; fields: string[] }>([
+  [CHECKPOINT, { tag: T_CHECKPOINT, fields: ['hash:string'] }],
+  [EPOCH, { tag: T_EPOCH, fields: ['epoch:long', 'node:string'] }],
+  [COMMIT, { tag: T_COMMIT, fields: ['records:long', 'crc:fixed4'] }],
+]);
 
 function disagree(what: string): never {
   throw new Error(`matchlog: log/schema/record.v1.avsc and log/record-decoder.ts disagree: ${what}`);
@@ -104,13 +104,13 @@ export function planFor(type: avro.Type): Branch[] {
       same(got, spec.fields.map(([n, k]) => `${n}:${KIND_TYPE[k]}`), `branch ${name}`);
       return { tag: T_COMMAND, op: spec.op, read: commandReader(spec.op, spec.fields) };
     }
-    const other = OTHER[name];
+    const other = OTHER.get(name);
     if (other === undefined) return disagree(`unknown union branch ${name}`);
     same(got, other.fields, `branch ${name}`);
     return { tag: other.tag, op: '', read: noCommand };
   });
   if (specs.size > 0) disagree(`no union branch for ${[...specs.keys()].join(', ')}`);
-  for (const n of Object.keys(OTHER)) if (!plan.some((b, i) => b.tag === OTHER[n].tag && branches[i].name === n)) disagree(`no union branch ${n}`);
+  for (const [n, o] of OTHER) if (!plan.some((b, i) => b.tag === o.tag && branches[i].name === n)) disagree(`no union branch ${n}`);
   return plan;
 }
 

@@ -26,9 +26,9 @@ export const MAX_LONG = MAX_INTEGER;
 export const MAX_STRING = 1024;
 
 /** id: account, clOrdId, origClOrdId, symbol, held to the engine's id rule. */
-type Kind = 'str' | 'optStr' | 'optLong' | 'optBool' | 'id' | 'optId';
+export type Kind = 'str' | 'optStr' | 'optLong' | 'optBool' | 'id' | 'optId';
 
-interface OpSpec {
+export interface OpSpec {
   op: CommandOp;
   /** Qualified name of the union branch. */
   branch: string;
@@ -61,6 +61,9 @@ const FAST = new Map<string, FastSpec>(OP_SPECS.map((s) => [s.op, {
   op: s.op, branch: s.branch, names: s.fields.map((f) => f[0]), kinds: s.fields.map((f) => KIND_CODE[f[1]]),
 }]));
 const BY_BRANCH = new Map(OP_SPECS.map((s) => [s.branch, s]));
+
+/** The command branches, fields in schema order: log/record-decoder.ts checks them against the schema and decodes by them. */
+export const COMMAND_SPECS: ReadonlyArray<Readonly<OpSpec>> = OP_SPECS;
 
 /** Every op the log carries, for tests and tools. */
 export const COMMAND_OPS: readonly CommandOp[] = OP_SPECS.map((s) => s.op);

@@ -4,6 +4,7 @@ import type { Command } from '../engine/index.js';
 import { CHECKPOINT, COMMIT, EPOCH, branchOf, commandFromBody, type Body } from './codec.js';
 import { BLOCK_PREFIX, SYNC_SIZE, longSize, readLong, writeLong, type BlockFrame } from './container.js';
 import { crc32 } from './crc32.js';
+import { decodeCurrentBlock } from './record-decoder.js';
 import { recordType, type Resolver } from './schema.js';
 
 export interface CommandRecord { kind: 'command'; seq: number; ts: number; origin: string; cmd: Command }
@@ -124,8 +125,20 @@ export function toLogRecord(v: RawRecord): LogRecord {
   }
 }
 
-/** Decodes the records of a checked block; throws with a reason when they do not decode cleanly. */
+/**
+ * Decodes the records of a checked block; throws with a reason when they do not
+ * decode cleanly. Blocks of the current schema (no resolver) take the
+ * hand-written decoder, older ones avsc with the resolver.
+ */
 export function decodeBlock(buf: Buffer, frame: BlockFrame, resolver: Resolver | undefined): LogRecord[] {
+  return resolver === undefined && !blockDecoding.avscOnly ? decodeCurrentBlock(buf, frame) : decodeBlockAvsc(buf, frame, resolver);
+}
+
+/** For bench/decode.bench.ts: `avscOnly` sends every block through avsc, to time a whole replay both ways in one process. */
+export const blockDecoding = { avscOnly: false };
+
+/** decodeBlock through avsc: any writer schema the resolver reads (undefined: the current one). */
+export function decodeBlockAvsc(buf: Buffer, frame: BlockFrame, resolver: Resolver | undefined): LogRecord[] {
   const data = buf.subarray(frame.dataStart, frame.dataEnd);
   const out: LogRecord[] = [];
   let pos = 0;

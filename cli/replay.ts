@@ -146,7 +146,7 @@ async function summary(b: LogBounds, opts: Opts): Promise<number> {
   const threads = threadsOf(opts);
   const total = Math.min(r.toSeq ?? b.lastSeq, b.lastSeq) - (r.fromSeq ?? 1) + 1;
   // --from-start means one replay from the first record, on this thread
-  const parts = threads > 1 && opts['from-start'] !== true ? stretches(b, r, Math.max(1_000, Math.floor(total / (threads * 8)))) : [];
+  const parts = threads > 1 && opts['from-start'] !== true ? stretches(b, r, Math.max(1_000, Math.floor(total / (threads * 2)))) : [];
   let applied: number;
   let lookup: InstrumentLookup;
   if (parts.length > 1) {

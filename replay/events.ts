@@ -58,7 +58,7 @@ export async function runEventsExport(b: LogBounds, x: EventsExport): Promise<nu
     const threads = x.threads ?? 1;
     const total = Math.min(x.range.toSeq ?? b.lastSeq, b.lastSeq) - (x.range.fromSeq ?? 1) + 1;
     const parts = threads > 1 && (x.format === 'jsonl' || x.format === 'csv')
-      ? stretches(b, { ...x.range, log: undefined }, Math.max(1_000, Math.floor(total / (threads * 8)))) : [];
+      ? stretches(b, { ...x.range, log: undefined }, Math.max(1_000, Math.floor(total / (threads * 2)))) : [];
     let lastSeq: number;
     if (parts.length > 1) {
       const stream = openOutput(x.out);

@@ -184,7 +184,7 @@ test('replay --events --threads: stretches between snapshots replayed on worker 
   const snap = readSnapshot(file.path);
   const state = { ...snap.state, orders: snap.state.orders.slice(1) };
   writeFileSync(file.path, encodeSnapshot({ ...snap, state, hash: restoreEngine(state).stateHash() }));
-  const bad = cli(['replay', copy, '--events', '--format', 'jsonl', '--threads', '2', '--out', join(out, 'bad.jsonl')]);
+  const bad = cli(['replay', copy, '--events', '--format', 'jsonl', '--threads', '3', '--out', join(out, 'bad.jsonl')]);
   assert.equal(bad.code, 1);
   assert.match(bad.err, new RegExp(`snapshot snapshot-0*${cut}\\.avro holds a state \\(hash [0-9a-f]+\\) other than the log's after seq ${cut}`));
   assert.equal(existsSync(join(out, 'bad.jsonl')), false, 'a failed export leaves no file');

@@ -6,11 +6,12 @@
 // of events in both exports) before a figure is printed.
 
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { logBounds } from '../replay/history.js';
+import { instrumentsOf, logBounds } from '../replay/history.js';
+import { exportThreads } from '../replay/parallel.js';
 import { formatTime } from '../replay/time.js';
 
 const BIN = fileURLToPath(new URL('../../bin/matchlog.js', import.meta.url));
@@ -36,15 +37,27 @@ function count(s: Step, what: string): number {
   return Number(m[1].replace(/,/g, ''));
 }
 
+function exportThreadsText(): string {
+  return String(exportThreads());
+}
+
+const reuse = process.env.MATCHLOG_BENCH_DAY;
 const root = mkdtempSync(join(tmpdir(), 'matchlog-bench-replay-'));
-const dir = join(root, 'day');
+const dir = reuse ?? join(root, 'day');
 try {
   process.stderr.write(`bench:replay: ${commands.toLocaleString('en-US')} commands over ${symbols} symbols in ${dir}\n`);
-  const gen = step('gen', ['gen', '--out', dir, '--commands', String(commands), '--symbols', String(symbols), '--seed', '1', '--date', '2026-11-20']);
+  // MATCHLOG_BENCH_DAY: a day generated before (by this benchmark with MATCHLOG_BENCH_KEEP=1), to time the rest again
+  const gen = reuse !== undefined ? null
+    : step('gen', ['gen', '--out', dir, '--commands', String(commands), '--symbols', String(symbols), '--seed', '1', '--date', '2026-11-20']);
   const b = logBounds(dir);
   const full = step('full replay', ['replay', dir, '--summary', '--from-start']);
+  if (step('summaries agree', ['replay', dir, '--summary', '--json', '--from-start']).out !== step('summaries agree', ['replay', dir, '--summary', '--json']).out) {
+    throw new Error('the summary on threads differs from the one-thread summary');
+  }
+  const threads = step('full replay, threads', ['replay', dir, '--summary']);
+  const verify = step('verify', ['verify', dir]);
   const midTs = Math.round((b.firstTs + b.lastTs) / 2);
-  const sym = (JSON.parse(step('symbols', ['replay', dir, '--summary', '--json', '--from', String(b.lastSeq)]).out) as { symbols: { symbol: string }[] }).symbols[0]?.symbol ?? 'SYM01';
+  const sym = instrumentsOf(b)[0].symbol;
   const book = step('book at mid-day', ['replay', dir, '--book', sym, '--at', formatTime(midTs), '--json']);
   const parquet = step('events parquet', ['replay', dir, '--events', '--format', 'parquet', '--out', join(root, 'events.parquet')]);
   const csv = step('events csv', ['replay', dir, '--events', '--format', 'csv', '--out', join(root, 'events.csv')]);
@@ -52,16 +65,17 @@ try {
   const nParquet = count(parquet, 'events');
   const nCsv = count(csv, 'events');
   if (nParquet !== nCsv) throw new Error(`the exports disagree: ${nParquet} events in parquet, ${nCsv} in csv`);
-  const lines = readFileSync(join(root, 'events.csv'), 'utf8').split('\n').length - 2; // header, last newline
   const bookJson = JSON.parse(book.out) as { seq: number };
   const rate = (n: number, s: Step) => `${Math.round(n / s.seconds).toLocaleString('en-US')}/s`;
   const size = (f: string) => `${(statSync(join(root, f)).size / 1e6).toFixed(0)} MB`;
   const rows: [string, string, string][] = [
-    ['gen', `${gen.seconds.toFixed(1)} s`, `${rate(commands, gen)} commands`],
-    ['full replay (no snapshots)', `${full.seconds.toFixed(1)} s`, `${rate(b.lastSeq, full)} commands`],
+    ...(gen === null ? [] : [['gen', `${gen.seconds.toFixed(1)} s`, `${rate(commands, gen)} commands`] as [string, string, string]]),
+    ['full replay (--summary --from-start: one thread)', `${full.seconds.toFixed(1)} s`, `${rate(b.lastSeq, full)} commands`],
+    [`full replay (--summary: ${exportThreadsText()} threads, from snapshots)`, `${threads.seconds.toFixed(1)} s`, `${rate(b.lastSeq, threads)} commands`],
+    ['verify (every checkpoint, from seq 1)', `${verify.seconds.toFixed(1)} s`, `${rate(b.lastSeq, verify)} commands`],
     [`book ${sym} as of ${formatTime(midTs)}`, `${book.seconds.toFixed(2)} s`, `seq ${bookJson.seq}`],
     ['events -> parquet', `${parquet.seconds.toFixed(1)} s`, `${rate(nParquet, parquet)} events (${nParquet.toLocaleString('en-US')}, ${size('events.parquet')})`],
-    ['events -> csv', `${csv.seconds.toFixed(1)} s`, `${rate(nCsv, csv)} events (${lines === nCsv ? 'rows check' : `ROWS ${lines}`}, ${size('events.csv')})`],
+    ['events -> csv', `${csv.seconds.toFixed(1)} s`, `${rate(nCsv, csv)} events (${size('events.csv')})`],
     ['surveil', `${surveil.seconds.toFixed(1)} s`, `${rate(b.lastSeq, surveil)} commands, ${(JSON.parse(surveil.out) as unknown[]).length} alerts`],
   ];
   console.log(`\nmatchlog replay benchmark: ${b.lastSeq.toLocaleString('en-US')} commands, ${symbols} symbols, ${b.segments.length} segments (wall time per process, start-up included)`);

@@ -44,13 +44,15 @@ export function stretches(b: LogBounds, r: ReplayOptions, min: number): ReplayOp
     cuts.push(file.seq);
     last = file.seq;
   }
+  // after a cut every command is stamped at or after the snapshot's time, which is at or after
+  // --from TIME: the later stretches need no time bound below (with one, their own snapshot would not do)
   const out: ReplayOptions[] = [];
   let from: number | undefined = r.fromSeq;
   for (const cut of cuts) {
-    out.push({ ...r, fromSeq: from, toSeq: cut });
+    out.push({ ...r, fromSeq: from, toSeq: cut, ...(out.length > 0 ? { fromTs: undefined } : {}) });
     from = cut + 1;
   }
-  out.push({ ...r, fromSeq: from, toSeq: r.toSeq });
+  out.push({ ...r, fromSeq: from, toSeq: r.toSeq, ...(out.length > 0 ? { fromTs: undefined } : {}) });
   return out;
 }
 

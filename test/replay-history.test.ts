@@ -355,6 +355,26 @@ test('replay: clear errors for an unknown symbol, account or type, a moment outs
   assert.match(r.err, new RegExp(`log damaged: ${seg.path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} at byte offset ${blk.offset}: `));
 });
 
+test('replay: a snapshot of another log, or one that does not restore to its hash, is named and passed over', (t) => {
+  const d = day(t);
+  const copy = join(tempDir(t, 'matchlog-replay-foreign-'), 'log');
+  cpSync(d.dir, copy, { recursive: true });
+  const snaps = listSnapshots(copy);
+  const target = snaps[snaps.length - 2];
+  const snap = readSnapshot(target.path);
+  writeFileSync(target.path, encodeSnapshot({ ...snap, logId: 'f'.repeat(32) }));
+  const other = snaps[snaps.length - 3];
+  const bad = readSnapshot(other.path);
+  writeFileSync(other.path, encodeSnapshot({ ...bad, hash: '0123456789abcdef' }));
+  const at = String(target.seq + 5);
+  const r = cli(['replay', copy, '--book', 'AAPL', '--at', at, '--json']);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.err, new RegExp(`${target.name.replace('.', '\\.')} belongs to another log \\(f{32}\\); not used`));
+  assert.match(r.err, new RegExp(`${other.name.replace('.', '\\.')} does not restore to its recorded hash; not used`));
+  const { ts: _ts, ...book } = JSON.parse(r.out) as ExternalEvent;
+  assert.deepEqual(book, referenceBook(d, Number(at), 'AAPL').e);
+});
+
 test('replay: a torn tail (a block being written) is not history', (t) => {
   const d = day(t);
   const copy = join(tempDir(t, 'matchlog-replay-torn-'), 'log');

@@ -54,6 +54,8 @@ export async function runEventsExport(b: LogBounds, x: EventsExport): Promise<nu
   const progress = new Progress('replay', b.lastSeq - (x.range.fromSeq ?? 1) + 1, 'commands');
   let written = 0;
   let seen = new Set<string>();
+  // only a file this export created is removed when it fails (never one it could not open)
+  let created = false;
   try {
     const threads = x.threads ?? 1;
     const total = Math.min(x.range.toSeq ?? b.lastSeq, b.lastSeq) - (x.range.fromSeq ?? 1) + 1;
@@ -62,6 +64,7 @@ export async function runEventsExport(b: LogBounds, x: EventsExport): Promise<nu
     let lastSeq: number;
     if (parts.length > 1) {
       const stream = openOutput(x.out);
+      created = x.out !== undefined;
       if (x.format === 'csv') stream.write(`${CSV_HEADER}\r\n`);
       const r = await runParallel(b, parts, {
         task: 'events', format: x.format as 'jsonl' | 'csv',
@@ -73,6 +76,7 @@ export async function runEventsExport(b: LogBounds, x: EventsExport): Promise<nu
       lastSeq = r.lastSeq;
     } else {
       const sink = openEventSink(x.format, x.out, { instruments });
+      created = x.out !== undefined;
       const r = await replayLogAsync(b.dir, { ...x.range, progress, log: x.log }, (rec, events, engine) => {
         if (x.accounts !== null) {
           const a = (rec.cmd as { account?: unknown }).account;
@@ -96,7 +100,7 @@ export async function runEventsExport(b: LogBounds, x: EventsExport): Promise<nu
     progress.finish(written, 'events');
   } catch (e) {
     // a half-written export must not pass for a whole one
-    if (x.out !== undefined) rmSync(x.out, { force: true });
+    if (created && x.out !== undefined) rmSync(x.out, { force: true });
     throw e;
   }
   return 0;

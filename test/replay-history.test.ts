@@ -333,6 +333,8 @@ test('replay: clear errors for an unknown symbol, account or type, a moment outs
     [['--events', '--format', 'jsonl', '--symbol', 'NOPE'], /unknown symbol NOPE/],
     [['--events', '--format', 'jsonl', '--type', 'trades'], /--type trades: unknown event type/],
     [['--order', 'acct1:no-such-id'], /no order acct1:no-such-id in the log/],
+    // an output that cannot be opened is named, and nothing is removed
+    [['--events', '--format', 'csv', '--out', d.dir], /EISDIR: illegal operation on a directory, open/],
   ];
   for (const [args, re] of cases) {
     const r = cli(['replay', d.dir, ...args]);
@@ -340,6 +342,7 @@ test('replay: clear errors for an unknown symbol, account or type, a moment outs
     assert.match(r.err, re, args.join(' '));
     assert.doesNotMatch(r.err, /\n\s+at /, 'a stack trace');
   }
+  assert.ok(listSegments(d.dir).length >= 3, 'the log folder is still there');
   assert.equal(cli(['replay', d.dir, '--book', 'AAPL']).code, 2);
   assert.equal(cli(['replay', d.dir, '--events', '--format', 'xml']).code, 2);
   // a flipped byte in a middle segment: the file and the offset of its block

@@ -8,7 +8,7 @@ const USAGE = `usage: matchlog gen --out DIR --commands N --symbols S --seed X -
 
 Writes a synthetic trading day into DIR (new or empty) through the real
 sequencer and log: segments, indexes, a snapshot every N/20 commands (at
-least 5,000). Times span the date's session, 09:30-16:00 America/New_York,
+least 5,000 apart, at most 50,000). Times span the date's session, 09:30-16:00 America/New_York,
 busiest at the open and the close; instruments with varied grids (equities,
 a crypto and an FX pair) are the first commands. The same arguments give
 byte-identical files.

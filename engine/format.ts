@@ -17,9 +17,11 @@ export function sideName(side: number): SideName {
   return side === 0 ? 'buy' : 'sell';
 }
 
-function orderFields(e: OrderView, inst: Instrument): ExternalEvent {
+/** The fields every order event starts with, in their external order; the caller adds its own after them. */
+function orderEvent(type: string, e: OrderView, inst: Instrument): ExternalEvent {
+  // built field by field, not spread: this runs for every order event of a replay export
   const o: ExternalEvent = {
-    seq: e.seq, orderId: e.orderId, account: e.account, clOrdId: e.clOrdId, symbol: e.symbol,
+    type, seq: e.seq, orderId: e.orderId, account: e.account, clOrdId: e.clOrdId, symbol: e.symbol,
     side: sideName(e.side), ordType: e.ordType, tif: e.tif,
   };
   if (e.ordType === 'limit') o.price = inst.price(e.price);
@@ -48,12 +50,27 @@ export function formatEvent(e: EngineEvent, lookup: InstrumentLookup): ExternalE
   const inst = lookup.instrument(e.symbol);
   if (inst === undefined) throw new Error(`event for unknown symbol ${e.symbol}`);
   switch (e.type) {
-    case 'accepted':
-      return { type: e.type, ...orderFields(e, inst), status: 'new', postOnly: e.postOnly, stp: e.stp };
-    case 'cancelled':
-      return { type: e.type, ...orderFields(e, inst), cancelledQty: inst.qty(e.cancelledQty), origClOrdId: e.origClOrdId, status: 'cancelled', reason: e.reason };
-    case 'replaced':
-      return { type: e.type, ...orderFields(e, inst), origClOrdId: e.origClOrdId, status: 'replaced' };
+    case 'accepted': {
+      const o = orderEvent(e.type, e, inst);
+      o.status = 'new';
+      o.postOnly = e.postOnly;
+      o.stp = e.stp;
+      return o;
+    }
+    case 'cancelled': {
+      const o = orderEvent(e.type, e, inst);
+      o.cancelledQty = inst.qty(e.cancelledQty);
+      o.origClOrdId = e.origClOrdId;
+      o.status = 'cancelled';
+      o.reason = e.reason;
+      return o;
+    }
+    case 'replaced': {
+      const o = orderEvent(e.type, e, inst);
+      o.origClOrdId = e.origClOrdId;
+      o.status = 'replaced';
+      return o;
+    }
     case 'trade':
       return {
         type: e.type, seq: e.seq, tradeId: e.tradeId, symbol: e.symbol, price: inst.price(e.price), qty: inst.qty(e.qty),

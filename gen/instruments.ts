@@ -48,12 +48,19 @@ const OTHERS: Template[] = [
   { symbol: 'USD-JPY', tickSize: '0.001', lotSize: '1000', price: 151.2, decimals: 3, vol: 0.006, lots: 500, maxQty: '10000000000' },
 ];
 
+/** Start prices near where these names traded, so that a generated book looks like their market. */
+const EQUITY_PRICES: Record<string, number> = {
+  AAPL: 190, MSFT: 420, NVDA: 120, AMZN: 180, GOOG: 165, META: 500, TSLA: 240, JPM: 200, XOM: 115, KO: 62,
+  PEP: 170, WMT: 68, DIS: 95, INTC: 30, CSCO: 50, ORCL: 140, NFLX: 650, ADBE: 520, CRM: 270, AMD: 150,
+};
+
 /** The i-th symbol: every third one (from the second) crypto or FX, the rest equities. */
 function template(i: number, rnd: () => number): Template {
   if (i % 3 === 1 && Math.floor(i / 3) < OTHERS.length) return OTHERS[Math.floor(i / 3)];
   const e = i - Math.min(Math.floor((i + 1) / 3), OTHERS.length);
   const symbol = e < EQUITY_NAMES.length ? EQUITY_NAMES[e] : `EQ${String(e).padStart(4, '0')}`;
-  return { symbol, tickSize: '0.01', lotSize: '1', price: 20 + Math.floor(rnd() * 480), decimals: 2, vol: 0.015 + rnd() * 0.02, lots: 100, maxQty: '10000000' };
+  const drawn = 20 + Math.floor(rnd() * 480);
+  return { symbol, tickSize: '0.01', lotSize: '1', price: EQUITY_PRICES[symbol] ?? drawn, decimals: 2, vol: 0.015 + rnd() * 0.02, lots: 100, maxQty: '10000000' };
 }
 
 /** `count` instruments for a day of `commands`; the first symbols get most of the flow. */

@@ -159,7 +159,7 @@ export function runParallel(b: LogBounds, parts: ReplayOptions[], task: Parallel
     };
     const n = Math.min(threads, parts.length);
     for (let i = 0; i < n; i++) {
-      // a young generation as large as the main thread's (replay allocates many short-lived events)
+      // a larger young generation than a worker gets by default: replay allocates many short-lived events, and GC took a third of a stretch
       const w = new Worker(new URL('./range-worker.js', import.meta.url), { resourceLimits: { maxYoungGenerationSizeMb: 64 } });
       workers.push(w);
       w.on('message', (m: RangeMessage) => onMessage(w, m));

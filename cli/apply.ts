@@ -2,7 +2,7 @@
 // events on stdout; no log, no network. Each command's seq is its 1-based
 // number among the non-blank lines.
 
-import { readFileSync } from 'node:fs';
+import { readJsonFile } from '../log/json-file.js';
 import { createInterface } from 'node:readline';
 import { createEngine, formatEvent, type Command, type EngineEvent } from '../engine/index.js';
 import { parseOptions } from './args.js';
@@ -73,9 +73,9 @@ export async function run(argv: string[]): Promise<number> {
 export function loadInstruments(file: string, apply: (cmd: Command) => void): string | null {
   let list: unknown;
   try {
-    list = JSON.parse(readFileSync(file, 'utf8'));
+    list = readJsonFile(file);
   } catch (e) {
-    return `${file}: ${(e as Error).message}`;
+    return (e as Error).message;
   }
   if (!Array.isArray(list)) return `${file}: expected a JSON array of instruments`;
   for (const [i, spec] of list.entries()) {

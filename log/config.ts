@@ -1,7 +1,7 @@
 // Settings of a single-node exchange, with embedded defaults so that
 // `matchlog start` runs from a fresh checkout with no file at all.
 
-import { readFileSync } from 'node:fs';
+import { readJsonFile } from './json-file.js';
 import type { InstrumentCommand } from '../engine/index.js';
 import { DEFAULT_INDEX_EVERY } from './recovery.js';
 
@@ -70,12 +70,7 @@ export function makeConfig(partial: Partial<LogConfig> = {}, where = 'config'): 
 
 /** Reads a JSON config file: any subset of LogConfig. */
 export function loadConfig(file: string): LogConfig {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new Error(`${file}: ${(e as Error).message}`);
-  }
+  const parsed = readJsonFile(file);
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error(`${file}: expected a JSON object`);
   return makeConfig(parsed as Partial<LogConfig>, file);
 }

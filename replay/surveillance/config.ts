@@ -2,7 +2,7 @@
 // (`matchlog surveil --config FILE`); an unknown key is refused, naming the
 // file, so that a misspelt threshold never silently keeps its default.
 
-import { readFileSync } from 'node:fs';
+import { readJsonFile } from '../../log/json-file.js';
 import { checkTimeZone, US_EQUITY_SESSION } from './session.js';
 
 export interface SurveilConfig {
@@ -84,23 +84,13 @@ export function makeSurveilConfig(partial: unknown, where: string): SurveilConfi
 }
 
 export function loadSurveilConfig(file: string): SurveilConfig {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new Error(`${file}: ${(e as Error).message}`);
-  }
+  const parsed = readJsonFile(file);
   return makeSurveilConfig(parsed, file);
 }
 
 /** Declared related accounts: `{"groups": [["A", "B"], ...]}` (or the bare array); account -> group number. */
 export function loadRelated(file: string): Map<string, number> {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new Error(`${file}: ${(e as Error).message}`);
-  }
+  const parsed = readJsonFile(file);
   const groups = Array.isArray(parsed) ? parsed : (parsed as { groups?: unknown } | null)?.groups;
   if (!Array.isArray(groups) || groups.some((g) => !Array.isArray(g) || g.some((a) => typeof a !== 'string'))) {
     throw new Error(`${file}: expected {"groups": [["ACCOUNT", "ACCOUNT", ...], ...]}`);

@@ -2,7 +2,7 @@
 // many planted patterns an alert found (recall), and how many alerts fell on
 // the unplanted remainder (false alarms).
 
-import { readFileSync } from 'node:fs';
+import { readJsonFile } from '../../log/json-file.js';
 import type { Alert } from './alerts.js';
 
 export interface Planted {
@@ -23,12 +23,7 @@ export interface Score {
 }
 
 export function readPlanted(file: string): Planted[] {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new Error(`${file}: ${(e as Error).message}`);
-  }
+  const parsed = readJsonFile(file);
   if (!Array.isArray(parsed) || parsed.some((p) => p === null || typeof p !== 'object' || typeof p.kind !== 'string' || typeof p.account !== 'string')) {
     throw new Error(`${file}: expected a JSON array of objects with kind and account`);
   }

@@ -11,6 +11,7 @@ export type * from './events.js';
 export type * from './snapshot.js';
 export { Instrument } from './instrument.js';
 export { formatEvent, sideName, type ExternalEvent, type InstrumentLookup } from './format.js';
+export { formatNotional, formatScaled } from './decimal.js';
 export { ID_FIELDS, ID_RULE, MAX_ID_LENGTH, MAX_INTEGER, idProblem, isId, isInteger } from './limits.js';
 export { notionalFrom, notionalPlain, type Notional } from './notional.js';
 

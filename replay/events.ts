@@ -4,10 +4,11 @@
 // an analyst who mistypes a name must not conclude that nothing happened.
 
 import { rmSync } from 'node:fs';
-import { formatEvent, type EngineEvent } from '../engine/index.js';
+import { formatEvent, type EngineEvent, type InstrumentLookup } from '../engine/index.js';
+import type { CommandRecord } from '../log/records.js';
 import { instrumentsOf, replayLogAsync, type LogBounds, type ReplayOptions } from './history.js';
 import { CSV_HEADER } from './export/csv.js';
-import { openEventSink, type ExportFormat } from './export/index.js';
+import { openEventSink, type EventSink, type ExportFormat } from './export/index.js';
 import { finish, openOutput } from './export/output.js';
 import { runParallel, stretches } from './parallel.js';
 import { Progress } from './progress.js';
@@ -40,6 +41,26 @@ export function eventMatches(e: EngineEvent, symbols: Set<string> | null, accoun
     }
   }
   return true;
+}
+
+/**
+ * What an export does with one replayed command, on this thread or a worker:
+ * notes the filtered accounts it comes from, writes its matching events;
+ * returns how many it wrote.
+ */
+export function exportCommand(rec: CommandRecord, events: readonly EngineEvent[], lookup: InstrumentLookup, sink: EventSink,
+  symbols: Set<string> | null, accounts: Set<string> | null, types: Set<string> | null, seen: Set<string>): number {
+  if (accounts !== null) {
+    const a = (rec.cmd as { account?: unknown }).account;
+    if (typeof a === 'string' && accounts.has(a)) seen.add(a);
+  }
+  let n = 0;
+  for (const e of events) {
+    if (!eventMatches(e, symbols, accounts, types)) continue;
+    sink.write(rec.ts, formatEvent(e, lookup));
+    n++;
+  }
+  return n;
 }
 
 export async function runEventsExport(b: LogBounds, x: EventsExport): Promise<number> {
@@ -78,15 +99,7 @@ export async function runEventsExport(b: LogBounds, x: EventsExport): Promise<nu
       const sink = openEventSink(x.format, x.out, { instruments });
       created = x.out !== undefined;
       const r = await replayLogAsync(b.dir, { ...x.range, progress, log: x.log }, (rec, events, engine) => {
-        if (x.accounts !== null) {
-          const a = (rec.cmd as { account?: unknown }).account;
-          if (typeof a === 'string' && x.accounts.has(a)) seen.add(a);
-        }
-        for (const e of events) {
-          if (!eventMatches(e, x.symbols, x.accounts, x.types)) continue;
-          sink.write(rec.ts, formatEvent(e, engine));
-          written++;
-        }
+        written += exportCommand(rec, events, engine, sink, x.symbols, x.accounts, x.types, seen);
         // the reader went away (| head): stop quietly
         if (sink.closed === true) return false;
       }, () => sink.drained(), b);

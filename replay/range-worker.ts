@@ -5,11 +5,10 @@
 
 import { parentPort } from 'node:worker_threads';
 import { Writable } from 'node:stream';
-import { formatEvent } from '../engine/index.js';
 import { CsvSink } from './export/csv.js';
 import { JsonlSink } from './export/jsonl.js';
 import type { EventSink } from './export/index.js';
-import { eventMatches } from './events.js';
+import { exportCommand } from './events.js';
 import { replayLog, type LogBounds, type ReplayOptions } from './history.js';
 import { SummaryBuilder, type SummaryParts } from './summary.js';
 
@@ -63,15 +62,7 @@ function run(job: RangeJob): void {
       summary.onCommand(rec, evs);
       return;
     }
-    if (accounts !== null) {
-      const a = (rec.cmd as { account?: unknown }).account;
-      if (typeof a === 'string' && accounts.has(a)) seen.add(a);
-    }
-    for (const e of evs) {
-      if (!eventMatches(e, symbols, accounts, types)) continue;
-      sink.write(rec.ts, formatEvent(e, engine));
-      events++;
-    }
+    events += exportCommand(rec, evs, engine, sink, symbols, accounts, types, seen);
   }, job.bounds);
   post({ id: job.id, kind: 'progress', commands: commands & 0x3fff });
   void sink.end().then(() => post({

@@ -3,7 +3,7 @@
 // (volume in lots, notional in ticks x lots as bigint); VWAP is the one
 // figure that is a quotient, printed to two places past the tick.
 
-import type { EngineEvent, Instrument, InstrumentLookup } from '../engine/index.js';
+import { formatNotional, formatScaled, type EngineEvent, type Instrument, type InstrumentLookup } from '../engine/index.js';
 import type { CommandRecord } from '../log/records.js';
 import { formatTime } from './time.js';
 
@@ -207,19 +207,9 @@ function round(x: number): number {
   return Math.round(x * 1000) / 1000;
 }
 
-function scaled(v: bigint, scale: number): string {
-  const neg = v < 0n;
-  let s = (neg ? -v : v).toString();
-  if (scale > 0) {
-    s = s.padStart(scale + 1, '0');
-    s = `${s.slice(0, s.length - scale)}.${s.slice(s.length - scale)}`.replace(/\.?0+$/, '');
-  }
-  return neg ? `-${s}` : s;
-}
-
 /** ticks x lots -> price x quantity units, exactly. */
 function notionalText(n: bigint, inst: Instrument): string {
-  return scaled(n * BigInt(inst.tick.mantissa) * BigInt(inst.lot.mantissa), inst.tick.scale + inst.lot.scale);
+  return formatNotional(n, inst.tick, inst.lot);
 }
 
 /** notional / volume as a price, rounded half up to two places past the tick. */
@@ -228,7 +218,7 @@ function vwapText(notional: bigint, volume: number, inst: Instrument): string {
   const num = notional * BigInt(inst.tick.mantissa) * 10n ** BigInt(places);
   const den = BigInt(volume) * 10n ** BigInt(inst.tick.scale);
   const q = (2n * num + den) / (2n * den);
-  return scaled(q, places);
+  return formatScaled(q, places);
 }
 
 export function renderSummary(s: Summary): string {

@@ -2,16 +2,14 @@
 // beside the live exchange writing that folder). One of --book, --events,
 // --order, --summary; see USAGE.
 
-import { instrumentsOf, logBounds, replayLog, type LogBounds, type ReplayOptions } from '../replay/history.js';
+import { checkMoment, logBounds, type LogBounds, type ReplayOptions } from '../replay/history.js';
 import { bookAt, renderBookAt } from '../replay/book-at.js';
 import { runEventsExport } from '../replay/events.js';
 import { orderLives, parseOrderRef } from '../replay/lifecycle.js';
-import { Instrument, type InstrumentLookup } from '../engine/index.js';
-import { exportThreads, runParallel, stretches } from '../replay/parallel.js';
+import { exportThreads } from '../replay/parallel.js';
 import { Progress } from '../replay/progress.js';
 import { describe } from '../replay/rows.js';
-import { renderSummary, SummaryBuilder } from '../replay/summary.js';
-import { checkMoment } from '../replay/history.js';
+import { renderSummary, summarize } from '../replay/summary.js';
 import { parseMoment, type Moment } from '../replay/time.js';
 import { parseOptions } from './args.js';
 import { OutputBuffer } from './output.js';
@@ -141,27 +139,10 @@ async function order(b: LogBounds, opts: Opts): Promise<number> {
 
 async function summary(b: LogBounds, opts: Opts): Promise<number> {
   const r = range(b, opts);
-  const s = new SummaryBuilder();
   const progress = new Progress('replay', b.lastSeq - (r.fromSeq ?? 1) + 1, 'commands');
-  const threads = threadsOf(opts);
-  const total = Math.min(r.toSeq ?? b.lastSeq, b.lastSeq) - (r.fromSeq ?? 1) + 1;
   // --from-start means one replay from the first record, on this thread
-  const parts = threads > 1 && opts['from-start'] !== true ? stretches(b, r, Math.max(1_000, Math.floor(total / (threads * 2)))) : [];
-  let applied: number;
-  let lookup: InstrumentLookup;
-  if (parts.length > 1) {
-    const done = await runParallel(b, parts, { task: 'summary', format: 'jsonl', symbols: null, accounts: null, types: null }, null, threads, progress);
-    for (const p of done.summaries) s.merge(p);
-    applied = done.applied;
-    const instruments = new Map(instrumentsOf(b).map((spec) => [spec.symbol, Instrument.create(spec)]));
-    lookup = { instrument: (symbol) => { const i = instruments.get(symbol); return typeof i === 'string' ? undefined : i; } };
-  } else {
-    const result = replayLog(b.dir, { ...r, progress, log: note }, (rec, events) => s.onCommand(rec, events), b);
-    applied = result.applied;
-    lookup = result.engine;
-  }
+  const { summary: sum, applied } = await summarize(b, { ...r, log: note }, opts['from-start'] === true ? 1 : threadsOf(opts), progress);
   progress.finish(applied, 'commands');
-  const sum = s.result(lookup);
   process.stdout.write(opts.json === true ? `${JSON.stringify(sum)}\n` : renderSummary(sum));
   return 0;
 }

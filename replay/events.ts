@@ -10,7 +10,7 @@ import { instrumentsOf, replayLogAsync, type LogBounds, type ReplayOptions } fro
 import { CSV_HEADER } from './export/csv.js';
 import { openEventSink, type EventSink, type ExportFormat } from './export/index.js';
 import { finish, openOutput } from './export/output.js';
-import { runParallel, stretches } from './parallel.js';
+import { planStretches, runParallel } from './parallel.js';
 import { Progress } from './progress.js';
 
 export const EVENT_TYPES = ['accepted', 'rejected', 'cancelled', 'replaced', 'cancelRejected', 'trade', 'bookDelta', 'book',
@@ -79,9 +79,7 @@ export async function runEventsExport(b: LogBounds, x: EventsExport): Promise<nu
   let created = false;
   try {
     const threads = x.threads ?? 1;
-    const total = Math.min(x.range.toSeq ?? b.lastSeq, b.lastSeq) - (x.range.fromSeq ?? 1) + 1;
-    const parts = threads > 1 && (x.format === 'jsonl' || x.format === 'csv')
-      ? stretches(b, { ...x.range, log: undefined }, Math.max(1_000, Math.floor(total / (threads * 2)))) : [];
+    const parts = x.format === 'jsonl' || x.format === 'csv' ? planStretches(b, x.range, threads) : [];
     let lastSeq: number;
     if (parts.length > 1) {
       const stream = openOutput(x.out);

@@ -56,6 +56,14 @@ export function stretches(b: LogBounds, r: ReplayOptions, min: number): ReplayOp
   return out;
 }
 
+/** The stretches to replay `r` on `threads` threads: two per thread (a stretch's start costs more than finer balance buys), or `r` whole. */
+export function planStretches(b: LogBounds, r: ReplayOptions, threads: number): ReplayOptions[] {
+  // --from-start: one replay from the first record
+  if (threads <= 1 || r.snapshots === false) return [r];
+  const total = Math.min(r.toSeq ?? b.lastSeq, b.lastSeq) - (r.fromSeq ?? 1) + 1;
+  return stretches(b, { ...r, log: undefined, progress: undefined }, Math.max(1_000, Math.floor(total / (threads * 2))));
+}
+
 export interface ParallelResult {
   events: number;
   applied: number;

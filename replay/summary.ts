@@ -3,7 +3,10 @@
 // (volume in lots, notional in ticks x lots as bigint); VWAP is the one
 // figure that is a quotient, printed to two places past the tick.
 
-import { formatNotional, formatScaled, type EngineEvent, type Instrument, type InstrumentLookup } from '../engine/index.js';
+import { formatNotional, formatScaled, Instrument, type EngineEvent, type InstrumentLookup } from '../engine/index.js';
+import { instrumentsOf, replayLog, type LogBounds, type ReplayOptions } from './history.js';
+import { planStretches, runParallel } from './parallel.js';
+import type { Progress } from './progress.js';
 import type { CommandRecord } from '../log/records.js';
 import { formatTime } from './time.js';
 
@@ -234,4 +237,23 @@ export function renderSummary(s: Summary): string {
   table(['account', 'orders', 'rejects', 'trades', 'cancels', 'order/trade', 'stp hits'],
     s.accounts.map((x) => [x.account, x.orders, x.rejects, x.trades, x.cancels, x.orderToTrade, x.stpHits]));
   return lines.join('\n');
+}
+
+/**
+ * The summary of range `r`: replayed in stretches on `threads` worker threads
+ * and merged in log order, or in one replay on this thread (threads 1, or no
+ * snapshot to cut at); the same figures either way (tested).
+ */
+export async function summarize(b: LogBounds, r: ReplayOptions, threads: number, progress?: Progress): Promise<{ summary: Summary; applied: number }> {
+  const s = new SummaryBuilder();
+  const parts = planStretches(b, r, threads);
+  if (parts.length > 1) {
+    const done = await runParallel(b, parts, { task: 'summary', format: 'jsonl', symbols: null, accounts: null, types: null }, null, threads, progress);
+    for (const p of done.summaries) s.merge(p);
+    const instruments = new Map(instrumentsOf(b).map((spec) => [spec.symbol, Instrument.create(spec)]));
+    const lookup: InstrumentLookup = { instrument: (symbol) => { const i = instruments.get(symbol); return typeof i === 'string' ? undefined : i; } };
+    return { summary: s.result(lookup), applied: done.applied };
+  }
+  const result = replayLog(b.dir, { ...r, progress }, (rec, events) => s.onCommand(rec, events), b);
+  return { summary: s.result(result.engine), applied: result.applied };
 }

@@ -11,9 +11,8 @@
 // different history.
 
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
-import { Instrument, restoreEngine, type Engine, type EngineEvent, type InstrumentSpec } from '../engine/index.js';
+import { createEngine, Instrument, restoreEngine, type Engine, type EngineEvent, type InstrumentSpec } from '../engine/index.js';
 import type { LadderFactory } from '../native/ladder.js';
-import { createEngine } from '../engine/index.js';
 import { parseHeader, readLong } from '../log/container.js';
 import { DamageError, DivergenceError } from '../log/errors.js';
 import { listSegments, listSnapshots, type SegmentFile, type SnapshotFile } from '../log/files.js';

@@ -62,6 +62,13 @@ function makeDay(): Day {
   return { dir, live, commands };
 }
 
+/** A copy of the day's log to damage, removed with the test. */
+function copyOf(t: TestContext, d: Day, prefix: string): string {
+  const copy = join(tempDir(t, `${prefix}-`), 'log');
+  cpSync(d.dir, copy, { recursive: true });
+  return copy;
+}
+
 /** apply prefixes texts with the input line, which the log does not hold. */
 function withoutLine(e: ExternalEvent): ExternalEvent {
   if ((e.type === 'rejected' || e.type === 'cancelRejected') && typeof e.text === 'string') return { ...e, text: e.text.replace(/^line \d+: /, '') };
@@ -176,8 +183,7 @@ test('replay --events --threads: stretches between snapshots replayed on worker 
   }
   assert.ok(stretches(logBounds(d.dir), {}, 1000).length >= 4, 'the day is cut into stretches');
   // a snapshot of another state (with a hash of its own) in the middle: the chain check names it
-  const copy = join(tempDir(t, 'matchlog-replay-false-snapshot-'), 'log');
-  cpSync(d.dir, copy, { recursive: true });
+  const copy = copyOf(t, d, 'matchlog-replay-false-snapshot');
   const parts = stretches(logBounds(copy), {}, 1000);
   const cut = parts[1].toSeq as number;
   const file = listSnapshots(copy).find((x) => x.seq === cut) as { path: string };
@@ -346,8 +352,7 @@ test('replay: clear errors for an unknown symbol, account or type, a moment outs
   assert.equal(cli(['replay', d.dir, '--book', 'AAPL']).code, 2);
   assert.equal(cli(['replay', d.dir, '--events', '--format', 'xml']).code, 2);
   // a flipped byte in a middle segment: the file and the offset of its block
-  const copy = join(tempDir(t, 'matchlog-replay-damage-'), 'log');
-  cpSync(d.dir, copy, { recursive: true });
+  const copy = copyOf(t, d, 'matchlog-replay-damage');
   const seg = listSegments(copy)[1];
   const blk = segmentBlocks(seg.path).blocks[3];
   const bytes = readFileSync(seg.path);
@@ -360,8 +365,7 @@ test('replay: clear errors for an unknown symbol, account or type, a moment outs
 
 test('replay: a snapshot of another log, or one that does not restore to its hash, is named and passed over', (t) => {
   const d = day(t);
-  const copy = join(tempDir(t, 'matchlog-replay-foreign-'), 'log');
-  cpSync(d.dir, copy, { recursive: true });
+  const copy = copyOf(t, d, 'matchlog-replay-foreign');
   const snaps = listSnapshots(copy);
   const target = snaps[snaps.length - 2];
   const snap = readSnapshot(target.path);
@@ -380,8 +384,7 @@ test('replay: a snapshot of another log, or one that does not restore to its has
 
 test('replay: a torn tail (a block being written) is not history', (t) => {
   const d = day(t);
-  const copy = join(tempDir(t, 'matchlog-replay-torn-'), 'log');
-  cpSync(d.dir, copy, { recursive: true });
+  const copy = copyOf(t, d, 'matchlog-replay-torn');
   const segs = listSegments(copy);
   const last = segs[segs.length - 1];
   const { blocks } = segmentBlocks(last.path);

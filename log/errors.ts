@@ -64,3 +64,25 @@ export class DivergenceError extends Error {
     this.name = 'DivergenceError';
   }
 }
+
+/**
+ * This node does not take orders: it is a replica, or a primary that met a
+ * higher epoch (fenced). `leader` is the primary's gateway address
+ * (HOST:PORT) when known, so that a client can go there.
+ */
+export class NotPrimaryError extends Error {
+  readonly code = 'NOT_PRIMARY';
+  constructor(readonly leader: string | null, why = 'this node is a replica') {
+    super(`not primary: ${why}${leader !== null ? `; the primary is at ${leader}` : '; the primary is not known'}`);
+    this.name = 'NotPrimaryError';
+  }
+}
+
+/** Quorum mode: fewer replicas in sync than the quorum needs, so nothing could be acknowledged. */
+export class NoQuorumError extends Error {
+  readonly code = 'NO_QUORUM';
+  constructor(inSync: number, quorum: number) {
+    super(`no quorum: ${inSync} of ${quorum} replicas in sync; retry later`);
+    this.name = 'NoQuorumError';
+  }
+}

@@ -37,6 +37,13 @@ export interface ExchangeOptions {
   onFatal?: (err: Error) => void;
 }
 
+/**
+ * What this node is to order entry: the primary takes orders; a replica
+ * follows one and serves market data; a fenced node was primary until it met
+ * a higher epoch, and acknowledges nothing more.
+ */
+export type Role = 'primary' | 'replica' | 'fenced';
+
 export interface RecoveryInfo {
   dataDir: string;
   /** Seq of the last command recovered. */
@@ -59,6 +66,9 @@ export class Exchange {
   private lastSnapshotSeq: number;
   private closed: Promise<void> | null = null;
   private onFatal: ((err: Error) => void) | undefined;
+  private currentRole: Role = 'primary';
+  private currentLeader: string | null = null;
+  private readonly roleListeners = new Set<(role: Role, leader: string | null) => void>();
 
   private constructor(readonly dataDir: string, readonly config: LogConfig, readonly recovery: RecoveryInfo,
     readonly engine: Engine, private readonly machine: LogStateMachine, private readonly sequencer: Sequencer, private readonly writer: LogWriter,
@@ -148,6 +158,30 @@ export class Exchange {
   /** Every durable command with its events, in seq order. */
   subscribe(fn: (batch: readonly Committed[]) => void): () => void {
     return this.sequencer.subscribe(fn);
+  }
+
+  /** Whether this node takes orders (see Role). */
+  get role(): Role {
+    return this.currentRole;
+  }
+
+  /** The primary's gateway address (HOST:PORT) when this node is not the primary and knows it. */
+  get leader(): string | null {
+    return this.currentLeader;
+  }
+
+  /** Called on every change of role (or of the known leader); returns an unsubscribe. */
+  onRole(fn: (role: Role, leader: string | null) => void): () => void {
+    this.roleListeners.add(fn);
+    return () => this.roleListeners.delete(fn);
+  }
+
+  /** For the replication layer: promotion, fencing, a replica learning its primary. */
+  setRole(role: Role, leader: string | null): void {
+    if (role === this.currentRole && leader === this.currentLeader) return;
+    this.currentRole = role;
+    this.currentLeader = leader;
+    for (const fn of this.roleListeners) fn(role, leader);
   }
 
   /** Seq of the last durable command. */

@@ -86,3 +86,16 @@ export class NoQuorumError extends Error {
     this.name = 'NoQuorumError';
   }
 }
+
+/**
+ * Replication refused something: a corrupted block, a block of an older
+ * epoch, a log of another id, a wrong secret. The replica stops following
+ * and keeps what it has.
+ */
+export class ReplicationError extends Error {
+  readonly code = 'REPLICATION';
+  constructor(reason: string) {
+    super(reason);
+    this.name = 'ReplicationError';
+  }
+}

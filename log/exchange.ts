@@ -4,14 +4,19 @@
 
 import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { Instrument, type Engine, type InstrumentCommand } from '../engine/index.js';
+import { Instrument, restoreEngine, type Engine, type EngineEvent, type InstrumentCommand } from '../engine/index.js';
 import type { LadderFactory } from '../native/ladder.js';
 import { makeConfig, type LogConfig } from './config.js';
+import { readLong } from './container.js';
+import { crc32 } from './crc32.js';
+import { NotPrimaryError, ReplicationError } from './errors.js';
 import { acquireLock } from './lock.js';
+import { decodeBlock } from './records.js';
+import { BlockDamage, checkSeqs } from './scanner.js';
 import { recover } from './recovery.js';
-import type { LogStateMachine } from './state-machine.js';
-import { Sequencer, type Ack, type Committed, type SnapshotDue } from './sequencer.js';
-import { pruneSnapshots, writeSnapshot, writeSnapshotSync } from './snapshot.js';
+import { LogStateMachine } from './state-machine.js';
+import { Sequencer, type Ack, type AckGate, type Committed, type DurableBlock, type SnapshotDue } from './sequencer.js';
+import { decodeSnapshot, pruneSnapshots, writeSnapshot, writeSnapshotSync, type SnapshotData } from './snapshot.js';
 import { LogWriter, type RandomBytes } from './writer.js';
 
 export interface ExchangeOptions {
@@ -35,6 +40,11 @@ export interface ExchangeOptions {
   ladder?: LadderFactory;
   /** Called once if a log write fails; the process should exit and restart (recovery fixes the log). */
   onFatal?: (err: Error) => void;
+  /**
+   * Open as a replica: no sequencer and no configured instruments; blocks
+   * from the primary arrive through appendBlock() until promote().
+   */
+  replica?: boolean;
 }
 
 /**
@@ -61,26 +71,61 @@ function sameSpec(i: Instrument): string {
   return JSON.stringify(rest);
 }
 
+/** A replica's view of where its log ends, for the replication handshake. */
+export interface ReplicaPosition {
+  logId: string | null;
+  /** Seq of the last command in this node's log files. */
+  logSeq: number;
+  /** Seq the engine is at (beyond logSeq after a primary's snapshot was adopted). */
+  stateSeq: number;
+  epoch: number;
+}
+
+function sequencerOptions(config: LogConfig, node: string, clock: (() => number) | undefined): ConstructorParameters<typeof Sequencer>[3] {
+  return {
+    queueCapacity: config.queueCapacity, maxBlockRecords: config.maxBlockRecords, maxBlockBytes: config.maxBlockBytes,
+    checkpointEvery: config.checkpointEvery, snapshotEvery: config.snapshotEvery, node, clock,
+  };
+}
+
 export class Exchange {
   private snapshotting: Promise<void> | null = null;
   private lastSnapshotSeq: number;
   private closed: Promise<void> | null = null;
   private onFatal: ((err: Error) => void) | undefined;
-  private currentRole: Role = 'primary';
+  private currentRole: Role;
   private currentLeader: string | null = null;
   private readonly roleListeners = new Set<(role: Role, leader: string | null) => void>();
+  private readonly listeners = new Set<(batch: readonly Committed[]) => void>();
+  private sequencer: Sequencer | null = null;
+  private writer: LogWriter | null;
+  private machine: LogStateMachine;
+  /** Replica: seq of the last command durable in this node's log files. */
+  private logSeq: number;
+  /** Replica: seq of the last command taken (applied, its write queued); blocks must run on from it. */
+  private takenSeq: number;
+  /** Replica: blocks are applied in order and written one at a time, in this chain. */
+  private replicaWrites: Promise<void> = Promise.resolve();
+  private replicaFailure: Error | null = null;
+  /** Replica: a primary's snapshot adopted into the engine, written here once the log reaches its seq. */
+  private adopted: SnapshotData | null = null;
+  private fencedBy: string | null = null;
+  private readonly gates = new Set<AckGate>();
+  private gateTimer: NodeJS.Timeout | null = null;
+  /** Called with every block durable here (the replication server ships them). */
+  onDurable: ((block: DurableBlock) => void) | null = null;
 
   private constructor(readonly dataDir: string, readonly config: LogConfig, readonly recovery: RecoveryInfo,
-    readonly engine: Engine, private readonly machine: LogStateMachine, private readonly sequencer: Sequencer, private readonly writer: LogWriter,
+    machine: LogStateMachine, writer: LogWriter | null,
     private readonly unlock: () => void, private readonly log: (line: string) => void,
-    private readonly random: RandomBytes | undefined) {
+    private readonly o: ExchangeOptions, private readonly node: string) {
     this.lastSnapshotSeq = recovery.snapshotSeq;
-    sequencer.onSnapshot = (s) => this.periodicSnapshot(s);
-    sequencer.onFatal = (err) => {
-      // whoever handles it reports it (one clear error), else it is reported here
-      if (this.onFatal !== undefined) this.onFatal(err);
-      else log(`FATAL: the sequencer failed, no further commands are taken: ${err.message}`);
-    };
+    this.machine = machine;
+    this.writer = writer;
+    this.logSeq = recovery.seq;
+    this.takenSeq = recovery.seq;
+    this.currentRole = o.replica === true ? 'replica' : 'primary';
+    this.onFatal = o.onFatal;
   }
 
   static async open(o: ExchangeOptions): Promise<Exchange> {
@@ -95,24 +140,21 @@ export class Exchange {
     let ex: Exchange;
     try {
       const r = recover({ dir: o.dataDir, repair: o.repair, log, indexEvery: config.indexEvery, ladder: o.ladder });
-      const writer = new LogWriter(o.dataDir, { segmentBytes: config.segmentBytes, indexEvery: config.indexEvery, logId: r.logId ?? undefined, random: o.random }, r.tail);
-      const epoch = r.epoch + 1;
-      const sequencer = new Sequencer(r.machine, writer, { lastSeq: r.lastSeq, lastTs: r.lastTs, epoch }, {
-        queueCapacity: config.queueCapacity, maxBlockRecords: config.maxBlockRecords, maxBlockBytes: config.maxBlockBytes,
-        checkpointEvery: config.checkpointEvery, snapshotEvery: config.snapshotEvery,
-        node: o.node ?? `${hostname()}:${process.pid}`, clock: o.clock,
-      });
+      // an empty replica learns its log id from the primary
+      const writer = o.replica === true && r.logId === null ? null
+        : new LogWriter(o.dataDir, { segmentBytes: config.segmentBytes, indexEvery: config.indexEvery, logId: r.logId ?? undefined, random: o.random }, r.tail);
+      const epoch = o.replica === true ? r.epoch : r.epoch + 1;
       const info: RecoveryInfo = {
         dataDir: o.dataDir, seq: r.lastSeq, snapshot: r.snapshot?.path ?? null, snapshotSeq: r.snapshot?.seq ?? 0,
         tailRecords: r.tailRecords, truncatedBytes: r.truncatedBytes, epoch,
       };
-      ex = new Exchange(o.dataDir, config, info, r.engine, r.machine, sequencer, writer, unlock, log, o.random);
-      ex.onFatal = o.onFatal;
+      ex = new Exchange(o.dataDir, config, info, r.machine, writer, unlock, log, o, o.node ?? `${hostname()}:${process.pid}`);
+      if (o.replica !== true) ex.startSequencer(r.lastSeq, r.lastTs, epoch);
     } catch (e) {
       unlock();
       throw e;
     }
-    if (o.seedInstruments !== false) {
+    if (o.seedInstruments !== false && o.replica !== true) {
       try {
         await ex.seed();
       } catch (e) {
@@ -121,6 +163,20 @@ export class Exchange {
       }
     }
     return ex;
+  }
+
+  private startSequencer(lastSeq: number, lastTs: number, epoch: number): void {
+    const seq = new Sequencer(this.machine, this.writer as LogWriter, { lastSeq, lastTs, epoch }, sequencerOptions(this.config, this.node, this.o.clock));
+    seq.onSnapshot = (s) => this.periodicSnapshot(s);
+    seq.onFatal = (err) => {
+      // whoever handles it reports it (one clear error), else it is reported here
+      if (this.onFatal !== undefined) this.onFatal(err);
+      else this.log(`FATAL: the sequencer failed, no further commands are taken: ${err.message}`);
+    };
+    seq.onDurable = (b) => this.onDurable?.(b);
+    seq.subscribe((batch) => this.publish(batch));
+    if (this.gates.size > 0) seq.gate = this.gate;
+    this.sequencer = seq;
   }
 
   /**
@@ -150,14 +206,58 @@ export class Exchange {
     }
   }
 
-  /** Sequences a command; resolves once it is durable (see Sequencer.submit). */
+  /** The engine behind the log (a replica's changes once, when it adopts a primary's snapshot before serving). */
+  get engine(): Engine {
+    return this.machine.engine;
+  }
+
+  /** The log's identity (null: an empty replica that has not met its primary yet). */
+  get logId(): string | null {
+    return this.writer?.logId ?? null;
+  }
+
+  /** Epoch of this node: its writer's once primary, else the highest in its log. */
+  get epoch(): number {
+    return this.sequencer?.epoch ?? this.machine.epoch;
+  }
+
+  /**
+   * Sequences a command; resolves once it is durable (see Sequencer.submit)
+   * and the ack gates let it through. A node that is not primary refuses
+   * with NotPrimaryError, naming the primary when it knows it.
+   */
   submit(cmd: unknown, origin: string): Promise<Ack> {
+    if (this.currentRole !== 'primary' || this.sequencer === null) {
+      return Promise.reject(new NotPrimaryError(this.currentLeader, this.fencedBy ?? (this.currentRole === 'fenced' ? 'this node was fenced' : 'this node is a replica')));
+    }
+    for (const g of this.gates) {
+      const why = g.refuse?.() ?? null;
+      if (why !== null) return Promise.reject(why);
+    }
     return this.sequencer.submit(cmd, origin);
   }
 
-  /** Every durable command with its events, in seq order. */
+  /** Every acknowledged command with its events, in seq order (on a replica: every command durable here). */
   subscribe(fn: (batch: readonly Committed[]) => void): () => void {
-    return this.sequencer.subscribe(fn);
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  private publish(batch: readonly Committed[]): void {
+    if (batch.length === 0) return;
+    for (const fn of this.listeners) {
+      try {
+        fn(batch);
+      } catch (e) {
+        // a subscriber's bug must not stall the log; surface it outside this callback
+        queueMicrotask(() => { throw e; });
+      }
+    }
+  }
+
+  /** Whether anyone consumes this node's committed commands (a gateway): a replica then takes no more snapshots into its engine. */
+  get serving(): boolean {
+    return this.listeners.size > 0;
   }
 
   /** Whether this node takes orders (see Role). */
@@ -176,7 +276,7 @@ export class Exchange {
     return () => this.roleListeners.delete(fn);
   }
 
-  /** For the replication layer: promotion, fencing, a replica learning its primary. */
+  /** For the replication layer: a replica learning its primary (promotion and fencing have their own methods). */
   setRole(role: Role, leader: string | null): void {
     if (role === this.currentRole && leader === this.currentLeader) return;
     this.currentRole = role;
@@ -184,13 +284,19 @@ export class Exchange {
     for (const fn of this.roleListeners) fn(role, leader);
   }
 
-  /** Seq of the last durable command. */
+  /** Seq of the last acknowledged command (a replica: of the last command durable here). */
   get seq(): number {
-    return this.sequencer.durableSeq;
+    return this.sequencer?.committedSeq ?? this.logSeq;
   }
 
-  get stats(): { blocks: number; commands: number; bytes: number; queued: number } {
-    return { blocks: this.sequencer.blocks, commands: this.sequencer.commands, bytes: this.writer.bytesWritten, queued: this.sequencer.queued };
+  /** Seq of the last command durable on this node's disk (ahead of seq while the ack gates hold). */
+  get durableSeq(): number {
+    return this.sequencer?.durableSeq ?? this.logSeq;
+  }
+
+  get stats(): { blocks: number; commands: number; bytes: number; queued: number; held: number } {
+    const s = this.sequencer;
+    return { blocks: s?.blocks ?? 0, commands: s?.commands ?? 0, bytes: this.writer?.bytesWritten ?? 0, queued: s?.queued ?? 0, held: s?.heldBlocks ?? 0 };
   }
 
   /**
@@ -204,7 +310,199 @@ export class Exchange {
 
   /** Set when the log failed; the process must restart to recover. */
   get failure(): Error | null {
-    return this.sequencer.failed;
+    return this.sequencer?.failed ?? this.replicaFailure;
+  }
+
+  // ---- acknowledgement gates (quorum, lease, fencing) ----
+
+  /** The composition of every gate: the least any of them lets through. */
+  private readonly gate: AckGate = {
+    releasable: () => {
+      if (this.currentRole === 'fenced') return -1;
+      let limit = Infinity;
+      for (const g of this.gates) limit = Math.min(limit, g.releasable());
+      return limit;
+    },
+  };
+
+  /**
+   * Adds a condition for acknowledging (quorum of replicas, a lease). Its
+   * owner calls gateChanged() when it may let more through; `refuse` turns
+   * new commands away while it cannot (e.g. no quorum).
+   */
+  addGate(g: AckGate): void {
+    this.gates.add(g);
+    if (this.sequencer !== null) this.sequencer.gate = this.gate;
+    // a gate that opens with time (a renewed lease) is polled while blocks are held
+    this.gateTimer ??= setInterval(() => { if ((this.sequencer?.heldBlocks ?? 0) > 0) this.sequencer?.release(); }, 20);
+    this.gateTimer.unref();
+  }
+
+  gateChanged(): void {
+    this.sequencer?.release();
+  }
+
+  /**
+   * This primary met a higher epoch (a replica's, the coordinator's, a
+   * promoted node's notice): it acknowledges nothing more, and says so once.
+   */
+  fence(why: string, leader: string | null): void {
+    if (this.currentRole === 'fenced') return;
+    this.fencedBy = why;
+    this.log(`FENCED: ${why}; acknowledging nothing more${leader !== null ? `; the primary is at ${leader}` : ''}`);
+    this.setRole('fenced', leader);
+  }
+
+  // ---- replica ----
+
+  /** Where this replica's log ends, for the handshake with its primary. */
+  position(): ReplicaPosition {
+    // blocks taken are durable soon or the replica fails: the primary resumes after them
+    return { logId: this.logId, logSeq: this.takenSeq, stateSeq: this.machine.seq, epoch: this.machine.epoch };
+  }
+
+  /**
+   * An empty replica takes its primary's log id (its segments must say they
+   * belong to that log); a replica with a log of another id refuses.
+   */
+  adoptLogId(logId: string): void {
+    if (this.writer !== null) {
+      if (this.writer.logId !== logId) throw new ReplicationError(`this replica's log ${this.writer.logId} (in ${this.dataDir}) is not the primary's log ${logId}: give the replica an empty data folder`);
+      return;
+    }
+    this.writer = new LogWriter(this.dataDir, { segmentBytes: this.config.segmentBytes, indexEvery: this.config.indexEvery, logId, random: this.o.random }, null);
+  }
+
+  /**
+   * A replica that is far behind takes its primary's snapshot into its engine
+   * (not into its log: the blocks before it still arrive and are written, but
+   * not applied). Only before anyone subscribes: the gateway is built on the
+   * engine it starts with. The file is written here once the log reaches it.
+   */
+  adoptSnapshot(bytes: Buffer): void {
+    if (this.listeners.size > 0) throw new ReplicationError('a snapshot arrived after the gateway started; reconnect without one');
+    const snap = decodeSnapshot(bytes);
+    if (snap.logId !== undefined && snap.logId !== this.logId) throw new ReplicationError(`the primary's snapshot at seq ${snap.seq} belongs to log ${snap.logId}, not ${this.logId ?? '(none)'}`);
+    if (snap.seq <= this.machine.seq) return;
+    const engine = restoreEngine(snap.state, this.o.ladder);
+    const hash = engine.stateHash();
+    if (hash !== snap.hash) throw new ReplicationError(`the primary's snapshot at seq ${snap.seq} restores to hash ${hash}, not its recorded ${snap.hash}`);
+    this.machine = new LogStateMachine(engine, { seq: snap.seq, ts: snap.ts, epoch: Math.max(snap.epoch, this.machine.epoch) }, `primary snapshot at seq ${snap.seq}`);
+    this.adopted = snap;
+    this.log(`replica: adopted the primary's snapshot at seq ${snap.seq}; the log before it is copied, not replayed`);
+  }
+
+  /**
+   * One block from the primary, exactly as framed in its segment: checked
+   * (frame, CRC, seqs running on from this log, epoch not older than this
+   * node's), applied (checkpoints verified: a divergence throws and nothing
+   * of the block is written), then written durably. Resolves with the seq
+   * of its last command once it is on disk. Blocks are taken in order; the
+   * next may be given before this one resolves.
+   */
+  appendBlock(bytes: Buffer, epoch: number): Promise<number> {
+    if (this.currentRole !== 'replica') return Promise.reject(new ReplicationError('not a replica any more: blocks are refused'));
+    if (this.replicaFailure !== null) return Promise.reject(this.replicaFailure);
+    let buf: Buffer;
+    let batch: Committed[];
+    let info: { firstCommandSeq: number; commands: number; firstSeq: number; firstTs: number };
+    let last: number;
+    let snapshot: SnapshotDue | null = null;
+    try {
+      if (this.writer === null) throw new ReplicationError('a block arrived before the log id');
+      if (epoch < this.machine.epoch) throw new ReplicationError(`refused a block of epoch ${epoch}: this replica is at epoch ${this.machine.epoch} (the primary was superseded)`);
+      // the writer appends its segment's sync marker after the block
+      buf = Buffer.allocUnsafe(bytes.length + 16);
+      bytes.copy(buf, 0);
+      const count = readLong(buf, 0, bytes.length);
+      const size = count === null ? null : readLong(buf, count.next, bytes.length);
+      if (count === null || size === null || size.next + size.value !== bytes.length || size.value < 4 || count.value < 1) {
+        throw new ReplicationError(`corrupted block after seq ${this.takenSeq}: its frame does not match its ${bytes.length} bytes`);
+      }
+      const frame = { offset: 0, count: count.value, dataStart: size.next, dataEnd: bytes.length, end: bytes.length + 16 };
+      if (crc32(buf, frame.dataStart, frame.dataEnd - 4) !== buf.readUInt32BE(frame.dataEnd - 4)) {
+        throw new ReplicationError(`corrupted block after seq ${this.takenSeq}: CRC mismatch`);
+      }
+      let records;
+      try {
+        records = decodeBlock(buf, frame, undefined);
+        checkSeqs(records, this.takenSeq, 0);
+      } catch (e) {
+        throw new ReplicationError(`corrupted block after seq ${this.takenSeq}: ${e instanceof BlockDamage ? e.reason : (e as Error).message}`);
+      }
+      batch = [];
+      let firstCommand = -1;
+      let commands = 0;
+      const every = this.config.snapshotEvery;
+      for (const rec of records) {
+        if (rec.kind === 'epoch' && rec.epoch < this.machine.epoch) throw new ReplicationError(`refused a block with epoch record ${rec.epoch} at seq ${rec.seq}: this replica is at epoch ${this.machine.epoch}`);
+        if (rec.kind !== 'command') {
+          this.machine.record(rec, []);
+          continue;
+        }
+        if (firstCommand < 0) firstCommand = rec.seq;
+        commands++;
+        const events: EngineEvent[] = [];
+        if (this.machine.record(rec, events)) {
+          batch.push({ seq: rec.seq, ts: rec.ts, origin: rec.origin, cmd: rec.cmd, events });
+          if (every > 0 && rec.seq % every === 0) snapshot = this.machine.snapshot();
+        }
+      }
+      if (commands === 0) throw new ReplicationError(`corrupted block after seq ${this.takenSeq}: it holds no command`);
+      last = firstCommand + commands - 1;
+      this.takenSeq = last;
+      info = { firstCommandSeq: firstCommand, commands, firstSeq: records[0].seq, firstTs: records[0].ts };
+    } catch (e) {
+      return Promise.reject(e as Error);
+    }
+    const writer = this.writer;
+    const done = this.replicaWrites.then(() => new Promise<number>((resolve, reject) => {
+      writer.write(buf, 0, bytes.length, info, (err) => {
+        if (err !== null) {
+          this.replicaFailure ??= err;
+          reject(err);
+          return;
+        }
+        this.logSeq = last;
+        this.publish(batch);
+        if (snapshot !== null) this.periodicSnapshot(snapshot);
+        this.writeAdopted();
+        resolve(last);
+      });
+    }));
+    this.replicaWrites = done.then(() => undefined, () => undefined);
+    return done;
+  }
+
+  private writeAdopted(): void {
+    const snap = this.adopted;
+    if (snap === null || this.logSeq < snap.seq) return;
+    this.adopted = null;
+    try {
+      writeSnapshotSync(this.dataDir, snap, this.o.random);
+      this.lastSnapshotSeq = Math.max(this.lastSnapshotSeq, snap.seq);
+    } catch (e) {
+      this.log(`replica: the primary's snapshot at seq ${snap.seq} not written here (${(e as Error).message}); the log holds every command`);
+    }
+  }
+
+  /**
+   * Makes this replica the primary: waits for the blocks in flight to be
+   * durable, then opens order entry with a sequencer whose first block
+   * carries the epoch record. `epoch` must exceed every epoch this node has
+   * seen (the coordinator's key revision, or the highest known + 1).
+   */
+  async promote(epoch: number): Promise<void> {
+    if (this.currentRole !== 'replica') throw new ReplicationError(`cannot promote: this node is ${this.currentRole}`);
+    await this.replicaWrites;
+    if (this.replicaFailure !== null) throw new ReplicationError(`cannot promote: the log failed (${this.replicaFailure.message})`);
+    if (this.currentRole !== 'replica') throw new ReplicationError(`cannot promote: this node is ${this.currentRole}`);
+    if (epoch <= this.machine.epoch) throw new ReplicationError(`cannot promote to epoch ${epoch}: this node has seen epoch ${this.machine.epoch}`);
+    if (this.writer === null) this.writer = new LogWriter(this.dataDir, { segmentBytes: this.config.segmentBytes, indexEvery: this.config.indexEvery, random: this.o.random }, null);
+    if (this.machine.seq !== this.logSeq) throw new ReplicationError(`cannot promote: the engine is at seq ${this.machine.seq} but the log ends at seq ${this.logSeq} (the primary's snapshot is ahead of the copied log)`);
+    this.startSequencer(this.logSeq, this.machine.ts, epoch);
+    this.setRole('primary', null);
+    this.log(`promoted: primary at epoch ${epoch} from seq ${this.logSeq}`);
   }
 
   private periodicSnapshot(s: SnapshotDue): void {
@@ -212,7 +510,7 @@ export class Exchange {
       this.log(`snapshot at seq ${s.seq} skipped: the previous one is still being written`);
       return;
     }
-    this.snapshotting = writeSnapshot(this.dataDir, { ...s, logId: this.writer.logId }, this.random)
+    this.snapshotting = writeSnapshot(this.dataDir, { ...s, logId: this.logId ?? undefined }, this.o.random)
       .then(() => {
         this.lastSnapshotSeq = Math.max(this.lastSnapshotSeq, s.seq);
         pruneSnapshots(this.dataDir, this.config.keepSnapshots);
@@ -223,22 +521,39 @@ export class Exchange {
 
   /**
    * Clean shutdown: refuses new commands, waits for what is queued to be
-   * durable, writes a final snapshot (unless `snapshot: false`), closes files.
+   * durable (and, up to `holdMs`, acknowledged through the gates), writes a
+   * final snapshot (unless `snapshot: false`), closes files.
    */
-  close(opts: { snapshot?: boolean } = {}): Promise<void> {
-    this.closed ??= this.doClose(opts.snapshot !== false);
+  close(opts: { snapshot?: boolean; holdMs?: number } = {}): Promise<void> {
+    this.closed ??= this.doClose(opts.snapshot !== false, opts.holdMs ?? 2000);
     return this.closed;
   }
 
-  private async doClose(snapshot: boolean): Promise<void> {
+  private async doClose(snapshot: boolean, holdMs: number): Promise<void> {
     try {
-      await this.sequencer.close();
+      if (this.gateTimer !== null) clearInterval(this.gateTimer);
+      const seqr = this.sequencer;
+      if (seqr !== null) {
+        const drained = seqr.close();
+        if (seqr.heldBlocks > 0 || this.gates.size > 0) {
+          // held blocks may never be let through (no quorum, fenced): they are durable; the next start has them
+          let timer: NodeJS.Timeout | undefined;
+          const poll = setInterval(() => seqr.release(), 20);
+          await Promise.race([drained, new Promise<void>((r) => { timer = setTimeout(r, holdMs); })]);
+          clearTimeout(timer);
+          clearInterval(poll);
+          while (!seqr.allWritten) await new Promise((r) => setTimeout(r, 5));
+        } else {
+          await drained;
+        }
+      }
+      await this.replicaWrites;
       if (this.snapshotting !== null) await this.snapshotting;
-      const seq = this.sequencer.durableSeq;
-      if (snapshot && this.sequencer.failed === null && seq > this.lastSnapshotSeq) {
+      const seq = this.durableSeq;
+      if (snapshot && this.failure === null && seq > this.lastSnapshotSeq && this.machine.seq === seq && this.writer !== null) {
         // a snapshot only shortens the next start: failing to write one (disk full) loses nothing
         try {
-          const path = writeSnapshotSync(this.dataDir, { ...this.machine.snapshot(), logId: this.writer.logId }, this.random);
+          const path = writeSnapshotSync(this.dataDir, { ...this.machine.snapshot(), logId: this.writer.logId }, this.o.random);
           this.lastSnapshotSeq = seq;
           pruneSnapshots(this.dataDir, this.config.keepSnapshots);
           this.log(`snapshot at seq ${seq} written: ${path}`);
@@ -246,7 +561,7 @@ export class Exchange {
           this.log(`snapshot at seq ${seq} not written (${(e as Error).message}); the log holds every command, the next start replays them`);
         }
       }
-      this.writer.close();
+      this.writer?.close();
     } finally {
       this.unlock();
     }

@@ -10,5 +10,5 @@ export { prepareCommand, COMMAND_OPS, MAX_STRING } from './codec.js';
 export type { LogRecord, CommandRecord, CheckpointRecord, EpochRecord, CommitRecord } from './records.js';
 export { readSnapshot, writeSnapshotSync, type SnapshotData } from './snapshot.js';
 export { listSegments, listSnapshots, segmentName, snapshotName } from './files.js';
-export { BusyError, ClosedError, DamageError, DivergenceError, InvalidCommandError, NoQuorumError, NotPrimaryError } from './errors.js';
+export { BusyError, ClosedError, DamageError, DivergenceError, InvalidCommandError, NoQuorumError, NotPrimaryError, ReplicationError } from './errors.js';
 export { RECORD_SCHEMA_VERSION, SNAPSHOT_SCHEMA_VERSION } from './schema.js';

@@ -54,6 +54,12 @@ export interface LogBlock {
   file: string;
   /** Byte offset of the block in `file`. */
   offset: number;
+  /**
+   * The block's bytes as framed in the file (count, size, records; no sync
+   * marker), when it is in the current record schema: what replication ships.
+   * null for a block of an older schema (it must be re-encoded to be shipped).
+   */
+  raw: Buffer | null;
 }
 
 /**
@@ -104,7 +110,7 @@ export function* readBlocks(dir: string, o: ReadOptions = {}): Generator<LogBloc
         if (e instanceof BlockDamage) throw new DamageError(seg.path, e.offset, e.reason);
         throw e;
       }
-      yield { records, file: seg.path, offset: frame.offset };
+      yield { records, file: seg.path, offset: frame.offset, raw: scan.resolver === undefined ? scan.buf.subarray(frame.offset, frame.dataEnd) : null };
     }
     // what follows `until` (and every later segment) lies past toSeq
     if (until < Infinity) return;

@@ -61,6 +61,29 @@ export interface Committed {
 
 export type { SnapshotDue };
 
+/** A block that is durable here, as replication ships it (a copy: the builder's buffer is reused). */
+export interface DurableBlock {
+  /** The block as framed in a segment: count, size, records (no sync marker). */
+  bytes: Buffer;
+  firstSeq: number;
+  lastSeq: number;
+  /** Epoch of the writer. */
+  epoch: number;
+}
+
+/**
+ * Decides when durable commands may be acknowledged beyond "durable here":
+ * quorum mode waits for replicas, a leader under an etcd lease stops when the
+ * lease may have lapsed, a fenced primary never again. The owner calls
+ * Sequencer.release() whenever the answer may have grown.
+ */
+export interface AckGate {
+  /** Highest seq that may be acknowledged now (Infinity: all that is durable here; -1: none). */
+  releasable(): number;
+  /** Why new commands are turned away now (e.g. no quorum), or null to take them. */
+  refuse?(): Error | null;
+}
+
 /** A command on its way through the sequencer; it is also the Ack and the Committed it becomes. */
 class Item implements Ack, Committed {
   seq = 0;
@@ -86,6 +109,8 @@ class Item implements Ack, Committed {
 
 interface Block {
   builder: BlockBuilder;
+  /** Seq of the last command in it. */
+  last: number;
   start: number;
   end: number;
   items: Item[];
@@ -114,6 +139,10 @@ export class Sequencer {
   private seq: number;
   private ts: number;
   private durable: number;
+  private committed: number;
+  /** Blocks durable here, waiting for the gate before their submitters hear of them. */
+  private held: Block[] = [];
+  private heldHead = 0;
   private readonly clock: () => number;
   private readonly listeners = new Set<(batch: readonly Committed[]) => void>();
   private drainWaiters: (() => void)[] = [];
@@ -126,6 +155,10 @@ export class Sequencer {
   onSnapshot: ((s: SnapshotDue) => void) | null = null;
   /** Called once if a write fails (or the engine throws): the engine is then ahead of the log and the process must restart. */
   onFatal: ((err: Error) => void) | null = null;
+  /** Called with every block once it is durable here, before anyone is answered (replication). */
+  onDurable: ((block: DurableBlock) => void) | null = null;
+  /** null: acknowledge once durable here (local mode). */
+  gate: AckGate | null = null;
 
   /** `machine` holds the engine at start.lastSeq; every command goes through it. */
   constructor(private readonly machine: LogStateMachine, private readonly writer: LogWriter, start: StartState,
@@ -133,6 +166,7 @@ export class Sequencer {
     if (machine.seq !== start.lastSeq) throw new Error(`Sequencer: the state is at seq ${machine.seq}, the log at seq ${start.lastSeq}`);
     this.seq = start.lastSeq;
     this.durable = start.lastSeq;
+    this.committed = start.lastSeq;
     this.ts = start.lastTs;
     this.epoch = start.epoch;
     this.pendingEpoch = true;
@@ -142,9 +176,19 @@ export class Sequencer {
 
   readonly epoch: number;
 
-  /** Seq of the last durable command. */
+  /** Seq of the last command durable here. */
   get durableSeq(): number {
     return this.durable;
+  }
+
+  /** Seq of the last acknowledged command (durable here and let through by the gate). */
+  get committedSeq(): number {
+    return this.committed;
+  }
+
+  /** Blocks durable here that the gate holds back. */
+  get heldBlocks(): number {
+    return this.held.length - this.heldHead;
   }
 
   /** Ts of the last stamped command. */
@@ -202,6 +246,11 @@ export class Sequencer {
   }
 
   private idle(): boolean {
+    return this.writing === null && this.prepared === null && this.queue.length - this.head === 0 && this.held.length === this.heldHead;
+  }
+
+  /** Whether every taken command is durable here (some may still be held by the gate). */
+  get allWritten(): boolean {
     return this.writing === null && this.prepared === null && this.queue.length - this.head === 0;
   }
 
@@ -281,7 +330,7 @@ export class Sequencer {
     const { start, end } = b.seal(this.seq, ts);
     this.building = [];
     return {
-      builder: b, start, end, items, snapshot,
+      builder: b, last: this.seq, start, end, items, snapshot,
       info: { firstCommandSeq: items[0].seq, commands: b.commands, firstSeq: b.firstSeq, firstTs: b.firstTs },
     };
   }
@@ -292,11 +341,42 @@ export class Sequencer {
       return;
     }
     this.writing = null;
+    const ship = this.onDurable;
+    if (ship !== null) {
+      ship({ bytes: Buffer.from(block.builder.buf.subarray(block.start, block.end)), firstSeq: block.info.firstSeq, lastSeq: block.last, epoch: this.epoch });
+    }
     this.freeBuilders.push(block.builder);
     // keep the disk busy first: the prepared block goes out before anyone is answered
     this.startWrite();
+    this.durable = block.last;
+    this.held.push(block);
+    this.release();
+    if (this.queue.length - this.head > 0) this.schedule();
+    else if (this.closing && this.idle()) this.drained();
+  }
+
+  /**
+   * Answers the submitters of held blocks, in order, as far as the gate lets
+   * them through; the gate's owner calls it when that may have changed.
+   */
+  release(): void {
+    if (this.failure !== null) return;
+    const limit = this.gate === null ? Infinity : this.gate.releasable();
+    while (this.heldHead < this.held.length && this.held[this.heldHead].last <= limit) {
+      const block = this.held[this.heldHead];
+      this.held[this.heldHead++] = undefined as unknown as Block;
+      this.publish(block);
+    }
+    if (this.heldHead === this.held.length) {
+      this.held = [];
+      this.heldHead = 0;
+    }
+    if (this.closing && this.idle()) this.drained();
+  }
+
+  private publish(block: Block): void {
     const batch = block.items;
-    this.durable = batch[batch.length - 1].seq;
+    this.committed = block.last;
     this.blocks++;
     this.commands += batch.length;
     for (const item of batch) item.answer();
@@ -309,8 +389,6 @@ export class Sequencer {
       }
     }
     if (block.snapshot !== null) this.onSnapshot?.(block.snapshot);
-    if (this.queue.length - this.head > 0) this.schedule();
-    else if (this.closing && this.idle()) this.drained();
   }
 
   private drained(): void {
@@ -326,6 +404,9 @@ export class Sequencer {
     for (const item of this.writing?.items ?? []) item.refuse(closed);
     for (const item of this.prepared?.items ?? []) item.refuse(closed);
     for (const item of this.building) item.refuse(closed);
+    for (let i = this.heldHead; i < this.held.length; i++) for (const item of this.held[i].items) item.refuse(closed);
+    this.held = [];
+    this.heldHead = 0;
     for (let i = this.head; i < this.queue.length; i++) this.queue[i].refuse(closed);
     this.writing = null;
     this.prepared = null;

@@ -78,7 +78,11 @@ export function encodeSnapshot(s: SnapshotData, random: (n: number) => Buffer = 
 
 /** Reads a snapshot file; throws with a reason when it is not a whole one. */
 export function readSnapshot(path: string): SnapshotData {
-  const buf = readFileSync(path);
+  return decodeSnapshot(readFileSync(path));
+}
+
+/** A snapshot file's bytes, decoded; throws with a reason when they are not a whole one. */
+export function decodeSnapshot(buf: Buffer): SnapshotData {
   const header = parseHeader(buf);
   if (typeof header === 'string') throw new Error(header);
   const frame = readBlock(buf, header.end, header.sync, false);

@@ -1,17 +1,18 @@
-// `matchlog start`: the single-node exchange: the command log, the engine and
-// the FIX gateway. Runs until SIGINT/SIGTERM, then shuts down cleanly:
+// `matchlog start`: the exchange as primary: the command log, the engine and
+// the FIX gateway, optionally the replication endpoint replicas follow and the
+// etcd coordinator. Runs until SIGINT/SIGTERM, then shuts down cleanly:
 // sessions are logged out, what is queued becomes durable and a final
-// snapshot is written.
+// snapshot is written. `matchlog replica` shares all of this (exchange-node.ts).
 
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { pino } from 'pino';
 import { parseOptions } from './args.js';
-import { Exchange, loadConfig, type LogConfig } from '../log/index.js';
-import { AccountStore, ensureDemoAccounts, type DemoAccounts } from '../gateway/accounts.js';
-import { Gateway } from '../gateway/server.js';
+import { loadConfig } from '../log/index.js';
+import { readSecretFile } from '../log/replication/protocol.js';
+import { ExchangeNode, type NodeOptions } from './exchange-node.js';
 
 const USAGE = `usage: matchlog start [--data DIR] [--listen HOST:PORT] [--accounts FILE] [--config FILE] [--repair]
+                     [--replication HOST:PORT [--ack local|quorum] [--quorum K] [--replication-secret-file F]]
+                     [--coordinator etcd://HOST:PORT]
 
   --data DIR           data directory: log segments, indexes, snapshots, FIX sessions (default ./data)
   --listen HOST:PORT   the gateway: WebSocket at /fix, /health, /metrics (default 127.0.0.1:7440; port 0: any free port)
@@ -28,6 +29,17 @@ const USAGE = `usage: matchlog start [--data DIR] [--listen HOST:PORT] [--accoun
   --repair             if the log is damaged (not just a torn last block), truncate it
                        at the damage instead of refusing to start; says what is lost
 
+Replication:
+  --replication HOST:PORT   the endpoint replicas follow (TCP; port 0: any free port)
+  --ack local|quorum   local (default): a command is acknowledged once durable here;
+                       quorum: only once durable here and on --quorum replicas
+  --quorum K           replicas a quorum needs (default 1)
+  --replication-secret-file F   shared secret (at least 8 characters) replicas must prove
+  --coordinator etcd://HOST:PORT   automatic failover: hold the leader key in etcd under a lease;
+                       if another node holds it, this one starts as its replica
+  --lease SECONDS      the leader key's lease (default 1)
+  --node NAME          this node's name in etcd and in epoch records (default host:data-folder:port)
+
 Logs (JSON lines, pino) go to stderr; MATCHLOG_LOG_LEVEL sets their level (default info).
 `;
 
@@ -39,48 +51,71 @@ export function parseListen(v: string): { host: string; port: number } | null {
   return port <= 65535 ? { host: m[1] ?? m[2], port } : null;
 }
 
-export async function run(argv: string[]): Promise<number> {
-  const opts = parseOptions('start', USAGE, argv, {
-    data: { type: 'string' }, config: { type: 'string' }, repair: { type: 'boolean' }, listen: { type: 'string' },
-    accounts: { type: 'string' }, 'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' }, 'cancel-on-disconnect': { type: 'boolean' },
-    'reset-on-disconnect': { type: 'boolean' },
-  });
-  if (typeof opts === 'number') return opts;
-  const dataDir = opts.data ?? './data';
+export const NODE_OPTIONS = {
+  data: { type: 'string' }, config: { type: 'string' }, repair: { type: 'boolean' }, listen: { type: 'string' },
+  accounts: { type: 'string' }, 'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' }, 'cancel-on-disconnect': { type: 'boolean' },
+  'reset-on-disconnect': { type: 'boolean' }, replication: { type: 'string' }, ack: { type: 'string' }, quorum: { type: 'string' },
+  'replication-secret-file': { type: 'string' }, coordinator: { type: 'string' }, lease: { type: 'string' }, node: { type: 'string' },
+  primary: { type: 'string' },
+} as const;
+
+type Parsed = Exclude<ReturnType<typeof parseOptions<typeof NODE_OPTIONS>>, number>;
+
+/** The node's options from the flags, or the usage error to print. */
+export function nodeOptions(role: 'primary' | 'replica', opts: Parsed): NodeOptions | string {
   const listen = parseListen(opts.listen ?? '127.0.0.1:7440');
-  if (listen === null) {
-    process.stderr.write(`matchlog start: --listen wants HOST:PORT, got ${JSON.stringify(opts.listen)}\n${USAGE}`);
+  if (listen === null) return `--listen wants HOST:PORT, got ${JSON.stringify(opts.listen)}`;
+  if ((opts['tls-cert'] === undefined) !== (opts['tls-key'] === undefined)) return '--tls-cert and --tls-key go together';
+  const replication = opts.replication === undefined ? null : parseListen(opts.replication);
+  if (replication === null && opts.replication !== undefined) return `--replication wants HOST:PORT, got ${JSON.stringify(opts.replication)}`;
+  const primary = opts.primary === undefined ? null : parseListen(opts.primary);
+  if (primary === null && opts.primary !== undefined) return `--primary wants HOST:PORT, got ${JSON.stringify(opts.primary)}`;
+  if (role === 'replica' && primary === null && opts.coordinator === undefined) return 'a replica needs --primary HOST:PORT (the primary\'s --replication address) or --coordinator';
+  const ack = opts.ack ?? (opts.quorum !== undefined ? 'quorum' : 'local');
+  if (ack !== 'local' && ack !== 'quorum') return `--ack is local or quorum, got ${JSON.stringify(ack)}`;
+  const quorum = ack === 'quorum' ? Number(opts.quorum ?? '1') : 0;
+  if (!Number.isInteger(quorum) || quorum < 0 || quorum > 16) return `--quorum wants a number of replicas from 1 to 16, got ${JSON.stringify(opts.quorum)}`;
+  if (ack === 'quorum' && replication === null && role === 'primary') return '--ack quorum needs --replication HOST:PORT (where replicas connect)';
+  if (opts.coordinator !== undefined && !/^(etcd|https?):\/\/[^/]+/.test(opts.coordinator)) return `--coordinator wants etcd://HOST:PORT, got ${JSON.stringify(opts.coordinator)}`;
+  const lease = Number(opts.lease ?? '1');
+  if (!Number.isInteger(lease) || lease < 1 || lease > 60) return `--lease wants whole seconds from 1 to 60, got ${JSON.stringify(opts.lease)}`;
+  return {
+    role, dataDir: opts.data ?? './data', config: {}, repair: opts.repair === true, listen, accountsPath: opts.accounts,
+    tls: opts['tls-cert'] !== undefined ? { cert: readFileSync(opts['tls-cert']), key: readFileSync(opts['tls-key'] as string) } : undefined,
+    cancelOnDisconnect: opts['cancel-on-disconnect'] === true, resetOnDisconnect: opts['reset-on-disconnect'] === true,
+    replication, quorum, secret: null, primary, coordinator: opts.coordinator ?? null, node: opts.node ?? null, leaseSeconds: lease,
+  };
+}
+
+/** Runs a node until SIGINT/SIGTERM or a fatal error; the exit code. */
+export async function runNode(role: 'primary' | 'replica', usage: string, argv: string[]): Promise<number> {
+  const command = role === 'primary' ? 'start' : 'replica';
+  const opts = parseOptions(command, usage, argv, NODE_OPTIONS);
+  if (typeof opts === 'number') return opts;
+  if (role === 'primary' && opts.primary !== undefined) {
+    process.stderr.write(`matchlog start: --primary is for \`matchlog replica\`\n${usage}`);
     return 2;
   }
-  if ((opts['tls-cert'] === undefined) !== (opts['tls-key'] === undefined)) {
-    process.stderr.write(`matchlog start: --tls-cert and --tls-key go together\n${USAGE}`);
-    return 2;
-  }
-  let config: Partial<LogConfig> = {};
-  let ex: Exchange;
-  let fatal: (err: Error) => void = () => undefined;
-  const failed = new Promise<Error>((resolve) => { fatal = resolve; });
+  let o: NodeOptions | string;
   try {
-    if (opts.config !== undefined) config = loadConfig(opts.config);
-    ex = await Exchange.open({ dataDir, config, repair: opts.repair === true, log: (l) => process.stderr.write(`matchlog: ${l}\n`), onFatal: fatal });
+    o = nodeOptions(role, opts);
+    if (typeof o !== 'string') {
+      if (opts.config !== undefined) o.config = loadConfig(opts.config);
+      if (opts['replication-secret-file'] !== undefined) o.secret = readSecretFile(opts['replication-secret-file']);
+    }
   } catch (e) {
-    process.stderr.write(`matchlog start: ${(e as Error).message}\n`);
+    process.stderr.write(`matchlog ${command}: ${(e as Error).message}\n`);
     return 1;
   }
-  const accountsPath = opts.accounts ?? join(dataDir, 'accounts.json');
-  let gateway: Gateway;
-  let demo: DemoAccounts | null = null;
+  if (typeof o === 'string') {
+    process.stderr.write(`matchlog ${command}: ${o}\n${usage}`);
+    return 2;
+  }
+  let node: ExchangeNode;
   try {
-    demo = await ensureDemoAccounts(dataDir, accountsPath);
-    const logger = pino({ level: process.env.MATCHLOG_LOG_LEVEL ?? 'info', base: { pid: process.pid } }, pino.destination(2));
-    gateway = await Gateway.start({
-      exchange: ex, listen, accounts: AccountStore.load(accountsPath), sessionsDir: join(dataDir, 'sessions'), logger,
-      cancelOnDisconnect: opts['cancel-on-disconnect'] === true, resetOnDisconnect: opts['reset-on-disconnect'] === true,
-      tls: opts['tls-cert'] !== undefined ? { cert: readFileSync(opts['tls-cert']), key: readFileSync(opts['tls-key'] as string) } : undefined,
-    });
+    node = await ExchangeNode.open(o);
   } catch (e) {
-    process.stderr.write(`matchlog start: the gateway: ${(e as Error).message}\n`);
-    await ex.close().catch(() => undefined);
+    process.stderr.write(`matchlog ${command}: ${(e as Error).message}\n`);
     return 1;
   }
   // before the startup line: whoever reads it may signal at once
@@ -88,28 +123,33 @@ export async function run(argv: string[]): Promise<number> {
     process.once('SIGINT', () => resolve('SIGINT'));
     process.once('SIGTERM', () => resolve('SIGTERM'));
   });
+  const ex = node.exchange;
   const r = ex.recovery;
   const snap = r.snapshot === null ? 'no snapshot' : `snapshot ${r.snapshot} (seq ${r.snapshotSeq})`;
-  process.stdout.write(`matchlog: exchange started: data ${dataDir}, recovered seq ${r.seq} from ${snap}, `
+  const demo = node.demo;
+  process.stdout.write(`matchlog: exchange started: data ${o.dataDir}, recovered seq ${r.seq} from ${snap}, `
     + `replayed ${r.tailRecords} tail records${r.truncatedBytes > 0 ? `, truncated ${r.truncatedBytes} torn bytes` : ''}; `
-    + `epoch ${r.epoch}, now at seq ${ex.seq}; symbols ${ex.engine.symbols().join(' ')}; `
-    + `gateway ${gateway.url} (fix.4.4, fix.json), accounts ${accountsPath}`
-    + `${demo !== null ? `; demo accounts ${demo.accounts.map((a) => a.name).join(', ')}: passwords in ${demo.credentialsPath}` : ''}; pid ${process.pid}\n`);
+    + `epoch ${ex.epoch}, now at seq ${ex.seq}; symbols ${ex.engine.symbols().join(' ')}; `
+    + `gateway ${node.gateway.url} (fix.4.4, fix.json), accounts ${node.accountsPath}`
+    + `${demo !== null ? `; demo accounts ${demo.accounts.map((a) => a.name).join(', ')}: passwords in ${demo.credentialsPath}` : ''}; `
+    + `${node.describe()}; pid ${process.pid}\n`);
 
-  const why = await Promise.race([signalled, failed.then((e) => e)]);
-  await gateway.close();
+  const why = await Promise.race([signalled, node.failed]);
   if (why instanceof Error) {
-    process.stderr.write(`matchlog start: FATAL: ${why.message}. No further commands are taken; every acknowledged command is in the log, `
-      + 'and the next start truncates the unacknowledged tail. Shutting down.\n');
+    process.stderr.write(`matchlog ${command}: FATAL: ${why.message}. No further commands are taken; every acknowledged command is in the log. Shutting down.\n`);
   } else {
     process.stdout.write(`matchlog: ${why}: shutting down\n`);
   }
   try {
-    await ex.close({ snapshot: ex.failure === null });
+    await node.close();
   } catch (e) {
-    process.stderr.write(`matchlog start: shutdown: ${(e as Error).message}\n`);
+    process.stderr.write(`matchlog ${command}: shutdown: ${(e as Error).message}\n`);
     return 1;
   }
   process.stdout.write(`matchlog: stopped at seq ${ex.seq}\n`);
-  return ex.failure === null ? 0 : 1;
+  return why instanceof Error || ex.failure !== null ? 1 : 0;
+}
+
+export function run(argv: string[]): Promise<number> {
+  return runNode('primary', USAGE, argv);
 }

@@ -45,3 +45,34 @@ export class GatewayMetrics {
     return this.registry.metrics();
   }
 }
+
+/** What replication reports to /metrics: a primary its replicas, a replica its lag behind the primary. */
+export interface ReplicationFigures {
+  role: string;
+  epoch: number;
+  replicas: { node: string; lagRecords: number; lagMs: number; inSync: boolean }[];
+  /** A replica's lag behind its primary; null on a primary. */
+  lag: { records: number; ms: number; connected: boolean } | null;
+}
+
+/** Replica lag (records and ms) on both sides, the node's role and epoch. */
+export function addReplicationMetrics(registry: Registry, figures: () => ReplicationFigures): void {
+  const registers = [registry];
+  new Gauge({
+    name: 'matchlog_role', help: 'This node\'s role (1 for the current one): primary, replica or fenced', labelNames: ['role'], registers,
+    collect() { this.reset(); this.set({ role: figures().role }, 1); },
+  });
+  new Gauge({ name: 'matchlog_epoch', help: 'This node\'s epoch', registers, collect() { this.set(figures().epoch); } });
+  new Gauge({
+    name: 'matchlog_replica_lag_records', help: 'Primary: commands durable here that a replica has not acknowledged as durable', labelNames: ['replica'], registers,
+    collect() { this.reset(); for (const r of figures().replicas) this.set({ replica: r.node }, r.lagRecords); },
+  });
+  new Gauge({
+    name: 'matchlog_replica_lag_ms', help: 'Primary: how long the oldest block a replica has not acknowledged has been durable here', labelNames: ['replica'], registers,
+    collect() { this.reset(); for (const r of figures().replicas) this.set({ replica: r.node }, r.lagMs); },
+  });
+  new Gauge({ name: 'matchlog_replicas_in_sync', help: 'Primary: replicas streaming live', registers, collect() { this.set(figures().replicas.filter((r) => r.inSync).length); } });
+  new Gauge({ name: 'matchlog_replication_lag_records', help: 'Replica: commands durable on the primary and not yet here', registers, collect() { this.set(figures().lag?.records ?? 0); } });
+  new Gauge({ name: 'matchlog_replication_lag_ms', help: 'Replica: how long it has been behind the primary', registers, collect() { this.set(figures().lag?.ms ?? 0); } });
+  new Gauge({ name: 'matchlog_replication_connected', help: 'Replica: connected to its primary (1) or not (0)', registers, collect() { this.set(figures().lag?.connected === true ? 1 : 0); } });
+}

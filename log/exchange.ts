@@ -156,7 +156,7 @@ export class Exchange {
     }
     if (o.seedInstruments !== false && o.replica !== true) {
       try {
-        await ex.seed();
+        await ex.seedConfigured();
       } catch (e) {
         await ex.close({ snapshot: false });
         throw e;
@@ -184,7 +184,7 @@ export class Exchange {
    * On an existing log the log is the truth: a configuration that differs
    * from it is reported, never applied (else every start would append them).
    */
-  private async seed(): Promise<void> {
+  async seedConfigured(): Promise<void> {
     if (this.recovery.seq > 0) {
       for (const spec of this.config.instruments) {
         const have = this.engine.instrument(spec.symbol);

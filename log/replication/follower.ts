@@ -49,6 +49,7 @@ export class Follower {
   private lastHeard = 0;
   private readyWaiters: (() => void)[] = [];
   private welcomed = false;
+  private unreachable = false;
   /** Set once following stopped for a reason retrying cannot mend. */
   failure: Error | null = null;
   /** Called once with that reason. */
@@ -144,6 +145,7 @@ export class Follower {
             this.o.exchange.setRole('replica', w.gateway);
             this.o.log(`replica: following ${w.node} at ${host}:${port} (epoch ${w.epoch}, its log at seq ${w.durableSeq}, this one at ${this.o.exchange.durableSeq})`);
             this.welcomed = true;
+            this.unreachable = false;
             // a snapshot, if one comes, is the next frame: ready once it is taken
             if (!w.snapshot) this.fireReady();
             break;
@@ -195,7 +197,11 @@ export class Follower {
       }
     });
     s.on('error', (e) => {
-      if (this.socket === s && !this.welcomed) this.o.log(`replica: cannot reach the primary at ${host}:${port} (${e.message}); retrying`);
+      // said once per outage, not on every retry
+      if (this.socket === s && !this.welcomed && !this.unreachable) {
+        this.unreachable = true;
+        this.o.log(`replica: cannot reach the primary at ${host}:${port} (${e.message}); retrying every ${this.o.retryMs ?? 100} ms`);
+      }
     });
     s.on('close', () => {
       if (this.socket !== s) return;

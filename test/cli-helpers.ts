@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 export const BIN = fileURLToPath(new URL('../../bin/matchlog.js', import.meta.url));
 
 /** The environment without the runner's context (a child `node --test` would report into ours). */
-function childEnv(): NodeJS.ProcessEnv {
+export function childEnv(): NodeJS.ProcessEnv {
   const env = { ...process.env };
   delete env.NODE_TEST_CONTEXT;
   return env;

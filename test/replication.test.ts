@@ -9,7 +9,11 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { Exchange, readLog, type LogRecord } from '../log/index.js';
+import { createServer, type AddressInfo } from 'node:net';
+import { readLong } from '../log/container.js';
+import { Exchange, readBlocks, readLog, type LogRecord } from '../log/index.js';
+import { BlockBuilder, decodeBlock } from '../log/records.js';
+import { FrameReader, Msg, PROTOCOL_VERSION, blockFrame, jsonFrame } from '../log/replication/protocol.js';
 import { Follower } from '../log/replication/follower.js';
 import { ReplicationSource } from '../log/replication/source.js';
 import { Flow, TEST_INSTRUMENTS, prng } from './log-helpers.js';
@@ -114,3 +118,111 @@ test('a replica refuses a wrong secret, and a primary refuses a replica without 
   assert.match(err.message, /wrong replication secret/);
   assert.equal(replica.durableSeq, 0);
 });
+
+// ---- a fake primary: real blocks of a real log, some of them spoiled ----
+
+interface FakeBlock { bytes: Buffer; first: number; last: number }
+
+/** The blocks of a small real log, as a primary would ship them. */
+async function realBlocks(t: TestContext): Promise<{ blocks: FakeBlock[]; logId: string; dir: string }> {
+  let stop = async (): Promise<void> => undefined;
+  const dir = dirFor(t, 'matchlog-source-', () => stop());
+  const ex = await Exchange.open({ dataDir: dir, config: { instruments: TEST_INSTRUMENTS, checkpointEvery: 10 }, log: quiet });
+  stop = () => ex.close({ snapshot: false });
+  await load(ex, 200, 9);
+  const logId = ex.logId as string;
+  const blocks: FakeBlock[] = [];
+  for (const b of readBlocks(dir)) {
+    const cmds = b.records.filter((r) => r.kind === 'command');
+    blocks.push({ bytes: Buffer.from(b.raw as Buffer), first: cmds[0].seq, last: cmds[cmds.length - 1].seq });
+  }
+  return { blocks, logId, dir };
+}
+
+/** Serves `blocks` to one replica the way a primary does (no secret). */
+async function fakePrimary(t: TestContext, logId: string, blocks: FakeBlock[]): Promise<{ address: { host: string; port: number } }> {
+  const server = createServer((s) => {
+    const reader = new FrameReader();
+    s.on('error', () => undefined);
+    s.write(jsonFrame(Msg.Challenge, { v: PROTOCOL_VERSION, nonce: 'n' }));
+    s.on('data', (chunk: Buffer) => {
+      reader.push(chunk);
+      for (let f = reader.next(); f !== null && typeof f !== 'string'; f = reader.next()) {
+        if (f.type !== Msg.Hello) continue;
+        const last = blocks[blocks.length - 1].last;
+        s.write(jsonFrame(Msg.Welcome, { v: PROTOCOL_VERSION, node: 'fake', logId, epoch: 1, durableSeq: last, gateway: null, snapshot: false, proof: '' }));
+        for (const b of blocks) s.write(blockFrame(1, b.first, b.last, last, b.bytes));
+      }
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  t.after(() => new Promise<void>((r) => { server.close(() => r()); }));
+  const a = server.address() as AddressInfo;
+  return { address: { host: '127.0.0.1', port: a.port } };
+}
+
+/** Follows the fake primary until the replica stops; returns the error and what its own log holds. */
+async function followFake(t: TestContext, logId: string, blocks: FakeBlock[]): Promise<{ err: Error; logged: number; replica: Exchange }> {
+  const fake = await fakePrimary(t, logId, blocks);
+  const { replica, fatal, rdir } = await startReplica(t, { address: fake.address } as unknown as ReplicationSource);
+  const err = await fatal;
+  // what it wrote is whole and readable: the blocks before the bad one
+  const logged = Math.max(0, ...[...readLog(rdir)].filter((r) => r.kind === 'command').map((r) => r.seq));
+  return { err, logged, replica };
+}
+
+test('a replica fed a corrupted block stops with the reason and keeps the blocks before it', async (t) => {
+  const { blocks, logId } = await realBlocks(t);
+  const bad = Math.floor(blocks.length / 2);
+  const spoiled = blocks.map((b, i) => {
+    if (i !== bad) return b;
+    const bytes = Buffer.from(b.bytes);
+    bytes[bytes.length - 20] ^= 0x40; // a byte inside the records: the CRC no longer matches
+    return { ...b, bytes };
+  });
+  const { err, logged, replica } = await followFake(t, logId, spoiled);
+  assert.match(err.message, new RegExp(`corrupted block after seq ${blocks[bad].first - 1}: CRC mismatch`));
+  assert.equal(logged, blocks[bad].first - 1);
+  assert.equal(replica.durableSeq, blocks[bad].first - 1);
+});
+
+test('a replica fed a wrong checkpoint hash stops with a divergence naming the seq, and writes nothing of that block', async (t) => {
+  const { blocks, logId } = await realBlocks(t);
+  // a block whose checkpoint carries another hash, re-framed with a valid CRC: only the state can tell
+  const at = blocks.findIndex((b, i) => i > 2 && decodeRaw(b.bytes).some((r) => r.kind === 'checkpoint'));
+  assert.ok(at > 0, 'the log has checkpoints');
+  const records = decodeRaw(blocks[at].bytes);
+  const cp = records.find((r) => r.kind === 'checkpoint') as LogRecord & { kind: 'checkpoint' };
+  const builder = new BlockBuilder(1 << 20);
+  builder.reset();
+  for (const r of records) {
+    if (r.kind === 'command') builder.command(r.seq, r.ts, r.origin, r.cmd);
+    else if (r.kind === 'checkpoint') builder.checkpoint(r.seq, r.ts, r.hash.replace(/^./, (c) => (c === '0' ? '1' : '0')));
+    else if (r.kind === 'epoch') builder.epoch(r.seq, r.ts, r.epoch, r.node);
+  }
+  const last = records[records.length - 1];
+  const { start, end } = builder.seal(last.seq, last.ts);
+  const spoiled = blocks.map((b, i) => (i === at ? { ...b, bytes: Buffer.from(builder.buf.subarray(start, end)) } : b));
+  const { err, logged } = await followFake(t, logId, spoiled);
+  assert.match(err.message, new RegExp(`divergence at seq ${cp.seq}: checkpoint hash`));
+  assert.equal(logged, blocks[at].first - 1);
+});
+
+test('a replica refuses blocks of an epoch older than its own', async (t) => {
+  const { blocks, logId } = await realBlocks(t);
+  // the replica has already seen epoch 5 (a later primary): this one (epoch 1) was superseded
+  const { replica, follower, rdir } = await startReplica(t, { address: (await fakePrimary(t, logId, blocks.slice(0, 2))).address } as unknown as ReplicationSource);
+  await until('the first blocks', () => replica.durableSeq === blocks[1].last);
+  await follower.stop();
+  const err = await replica.appendBlock(blocks[2].bytes, 0).then(() => null, (e: Error) => e);
+  assert.match(String(err?.message), /refused a block of epoch 0: this replica is at epoch 1/);
+  assert.equal(replica.durableSeq, blocks[1].last);
+  assert.ok(rdir.length > 0);
+});
+
+function decodeRaw(bytes: Buffer): LogRecord[] {
+  const buf = Buffer.concat([bytes, Buffer.alloc(16)]);
+  const count = readLong(buf, 0) as { value: number; next: number };
+  const size = readLong(buf, count.next) as { value: number; next: number };
+  return decodeBlock(buf, { offset: 0, count: count.value, dataStart: size.next, dataEnd: size.next + size.value, end: size.next + size.value + 16 }, undefined);
+}

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { createServer, type AddressInfo } from 'node:net';
 import { readLong } from '../log/container.js';
-import { Exchange, readBlocks, readLog, type LogRecord } from '../log/index.js';
+import { Exchange, listSnapshots, readBlocks, readLog, type LogRecord } from '../log/index.js';
 import { BlockBuilder, decodeBlock } from '../log/records.js';
 import { FrameReader, Msg, PROTOCOL_VERSION, blockFrame, jsonFrame } from '../log/replication/protocol.js';
 import { Follower } from '../log/replication/follower.js';
@@ -226,3 +226,25 @@ function decodeRaw(bytes: Buffer): LogRecord[] {
   const size = readLong(buf, count.next) as { value: number; next: number };
   return decodeBlock(buf, { offset: 0, count: count.value, dataStart: size.next, dataEnd: size.next + size.value, end: size.next + size.value + 16 }, undefined);
 }
+
+test('an empty replica far behind takes the primary\'s snapshot, then the whole log, and ends equal', async (t) => {
+  let stop = async (): Promise<void> => undefined;
+  const pdir = dirFor(t, 'matchlog-primary-', () => stop());
+  const primary = await Exchange.open({ dataDir: pdir, config: { instruments: TEST_INSTRUMENTS, checkpointEvery: 50, snapshotEvery: 500 }, log: quiet });
+  const lines: string[] = [];
+  const source = await ReplicationSource.start({
+    listen: { host: '127.0.0.1', port: 0 }, exchange: primary, secret: null, quorum: 0, gateway: null, node: 'primary', log: (l) => lines.push(l), snapshotLag: 100,
+  });
+  stop = async () => { await source.close(); await primary.close({ snapshot: false }); };
+  await load(primary, 1800, 11);
+  await primary.snapshotsWritten();
+  const { replica } = await startReplica(t, source, { config: { snapshotEvery: 0 } });
+  await until('the replica to catch up', () => replica.durableSeq === primary.durableSeq);
+  const newest = listSnapshots(pdir)[0];
+  assert.ok(newest !== undefined && newest.seq >= 500);
+  assert.ok(lines.some((l) => l.includes(`sending snapshot ${newest.name}`)), lines.join('\n'));
+  assert.equal(replica.engine.stateHash(), primary.engine.stateHash());
+  assert.deepEqual(records(replica.dataDir), records(pdir));
+  // the snapshot is written into the replica's folder only once its log reached it (a restart must find both)
+  assert.ok(readdirSync(replica.dataDir).includes(newest.name));
+});

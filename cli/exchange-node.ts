@@ -109,6 +109,7 @@ export class ExchangeNode {
       exchange: ex, listen: o.listen, accounts: AccountStore.load(this.accountsPath), sessionsDir: join(o.dataDir, 'sessions'), logger,
       cancelOnDisconnect: o.cancelOnDisconnect, resetOnDisconnect: o.resetOnDisconnect, tls: o.tls,
     });
+    if (this.source !== null) this.source.gateway = this.gatewayAddress;
     addReplicationMetrics(this.gateway.metrics.registry, () => {
       const f = this.follower?.status() ?? null;
       return {

@@ -110,6 +110,11 @@ export class ReplicationSource {
     return typeof a === 'object' && a !== null ? { host: a.address, port: a.port } : { host: this.o.listen.host, port: this.o.listen.port };
   }
 
+  /** The gateway's address, once it is listening (replicas are told it in their Welcome). */
+  set gateway(address: string | null) {
+    this.o.gateway = address;
+  }
+
   get quorum(): number {
     return this.o.quorum;
   }

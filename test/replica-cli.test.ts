@@ -1,0 +1,100 @@
+// `matchlog start --replication`, `matchlog replica`, `matchlog promote` as
+// an operator runs them: a replica's read-only gateway, lag metrics on both
+// sides, and fencing of a former primary that comes back.
+
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { FixClient } from '../gateway/client.js';
+import { Tag } from '../gateway/fix/message.js';
+import { matchlog, matchlogAsync } from './cli-helpers.js';
+import { demoPassword, health, metric, startNode, startPrimary, startReplica, until, type RunningNode } from './cluster-helpers.js';
+import { tempDir } from './log-helpers.js';
+
+async function order(url: string, password: string, price = '190.00'): Promise<{ execType: string; text: string }> {
+  const c = await FixClient.connect({ url, account: 'alice', password });
+  try {
+    const id = c.newOrder({ symbol: 'AAPL', side: 'buy', qty: '5', price });
+    const r = await c.nextReport(id, 5000);
+    return { execType: r.get(Tag.ExecType) ?? '', text: r.get(Tag.Text) ?? '' };
+  } finally {
+    await c.logout().catch(() => undefined);
+    c.close();
+  }
+}
+
+test('a replica serves the book read-only, answers order entry with the primary\'s address, and both report lag', async (t) => {
+  const root = tempDir(t, 'matchlog-replica-cli-');
+  const nodes: RunningNode[] = [];
+  t.after(() => Promise.all(nodes.map((n) => n.kill9())));
+  const p = await startPrimary(join(root, 'p'));
+  nodes.push(p);
+  const r = await startReplica(join(root, 'r'), p);
+  nodes.push(r);
+  const password = demoPassword(p.dataDir);
+  assert.equal((await order(p.url, password)).execType, '0');
+  await until('the replica to have it', async () => (await health(r)).seq === (await health(p)).seq);
+  const refused = await order(r.url, password);
+  assert.equal(refused.execType, '8');
+  assert.match(refused.text, new RegExp(`not primary: .*the primary is at ${p.gateway.replace(/\./g, '\\.')}`));
+  // the replica's gateway shows the primary's book
+  const viewer = await FixClient.connect({ url: r.url, account: 'alice', password });
+  const book = await viewer.subscribe('AAPL').ready();
+  assert.deepEqual(book.bids().map((l) => [l.price, l.qty]), [['190', '5']]);
+  viewer.close();
+  assert.equal(await metric(p, 'matchlog_replicas_in_sync'), 1);
+  assert.equal(await metric(p, 'matchlog_replica_lag_records'), 0);
+  assert.equal(await metric(r, 'matchlog_replication_lag_records'), 0);
+  assert.equal(await metric(r, 'matchlog_replication_connected'), 1);
+  assert.equal(await metric(r, 'matchlog_role{role="replica"}'), 1);
+  // the replica wrote nothing of its own: its log is the primary's
+  assert.equal((await health(r)).seq, (await health(p)).seq);
+  assert.equal(await p.stop(), 0);
+  assert.equal(await r.stop(), 0);
+});
+
+test('fencing: a former primary restarted after a promotion refuses orders and points to the new primary', async (t) => {
+  const root = tempDir(t, 'matchlog-fence-');
+  const nodes: RunningNode[] = [];
+  t.after(() => Promise.all(nodes.map((n) => n.kill9())));
+  const pdir = join(root, 'p');
+  const p = await startPrimary(pdir, ['--ack', 'quorum']);
+  nodes.push(p);
+  const r = await startReplica(join(root, 'r'), p);
+  nodes.push(r);
+  const password = demoPassword(pdir);
+  await until('the replica in sync', async () => (await metric(p, 'matchlog_replicas_in_sync')) === 1);
+  assert.equal((await order(p.url, password)).execType, '0');
+  await p.kill9();
+  const promoted = await matchlogAsync(['promote', '--data', r.dataDir]);
+  assert.equal(promoted.code, 0, promoted.err);
+  assert.match(promoted.out, /promoted .*: primary at epoch 2 from seq \d+/);
+  assert.equal((await order(r.url, password, '189.00')).execType, '0');
+  // the old primary comes back on its old addresses, in local mode even: the new primary's notice fences it
+  const back = await startNode(['start', '--data', pdir, '--listen', '127.0.0.1:0', '--replication', p.replication as string], pdir);
+  nodes.push(back);
+  await back.waitFor(/FENCED: node .* was promoted to primary at epoch 2/, 5000);
+  const refused = await order(back.url, password, '188.00');
+  assert.equal(refused.execType, '8');
+  assert.match(refused.text, new RegExp(`not primary: .*the primary is at ${r.gateway.replace(/\./g, '\\.')}`));
+  const h = await fetch(`http://${back.gateway}/health`);
+  assert.equal(h.status, 503);
+  assert.equal(await back.stop(), 0);
+  // nothing it was sent reached its log
+  const v = matchlog(['replay', pdir, '--events', '--symbol', 'AAPL']);
+  assert.ok(!v.stdout.includes('188'), v.stdout);
+  assert.equal(await r.stop(), 0);
+});
+
+test('matchlog promote without a running node, and of a node that is primary, says why', async (t) => {
+  const root = tempDir(t, 'matchlog-promote-');
+  const none = matchlog(['promote', '--data', join(root, 'nothing')]);
+  assert.equal(none.status, 1);
+  assert.match(none.stderr, /no node is running on .*nothing \(no admin endpoint/);
+  const p = await startPrimary(join(root, 'p'));
+  t.after(() => p.kill9());
+  const again = await matchlogAsync(['promote', '--data', p.dataDir]);
+  assert.equal(again.code, 1);
+  assert.match(again.err, /not promoted: this node is primary, not a replica/);
+  assert.equal(await p.stop(), 0);
+});

@@ -163,8 +163,7 @@ export class Follower {
             if (typeof b === 'string') return this.fatal(new ReplicationError(b));
             if (b.epoch > this.primaryEpoch) this.primaryEpoch = b.epoch;
             this.seen(b.durableSeq);
-            // copy: the frame's buffer is the reader's
-            const done = this.o.exchange.appendBlock(Buffer.from(b.bytes), b.epoch);
+            const done = this.o.exchange.appendBlock(b.bytes, b.epoch);
             chain = chain.then(() => done.then(
               (seq) => {
                 if (this.socket === s) s.write(numbersFrame(Msg.Ack, seq));

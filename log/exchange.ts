@@ -17,7 +17,7 @@ import { recover } from './recovery.js';
 import { LogStateMachine } from './state-machine.js';
 import { Sequencer, type Ack, type AckGate, type Committed, type DurableBlock, type SnapshotDue } from './sequencer.js';
 import { decodeSnapshot, pruneSnapshots, writeSnapshot, writeSnapshotSync, type SnapshotData } from './snapshot.js';
-import { LogWriter, type RandomBytes } from './writer.js';
+import { LogWriter, type RandomBytes, type SealedBlock } from './writer.js';
 
 export interface ExchangeOptions {
   dataDir: string;
@@ -71,6 +71,15 @@ function sameSpec(i: Instrument): string {
   return JSON.stringify(rest);
 }
 
+/** A block a replica has applied, on its way to disk. */
+interface UnwrittenBlock extends SealedBlock {
+  last: number;
+  batch: Committed[];
+  snapshot: SnapshotDue | null;
+  resolve: (seq: number) => void;
+  reject: (err: Error) => void;
+}
+
 /** A replica's view of where its log ends, for the replication handshake. */
 export interface ReplicaPosition {
   logId: string | null;
@@ -104,7 +113,9 @@ export class Exchange {
   private logSeq: number;
   /** Replica: seq of the last command taken (applied, its write queued); blocks must run on from it. */
   private takenSeq: number;
-  /** Replica: blocks are applied in order and written one at a time, in this chain. */
+  /** Replica: blocks applied and waiting for their write (in order), the write in flight, and a promise of its end. */
+  private unwritten: UnwrittenBlock[] = [];
+  private replicaWriting = false;
   private replicaWrites: Promise<void> = Promise.resolve();
   private replicaFailure: Error | null = null;
   /** Replica: a primary's snapshot adopted into the engine, written here once the log reaches its seq. */
@@ -455,23 +466,49 @@ export class Exchange {
     } catch (e) {
       return Promise.reject(e as Error);
     }
+    return new Promise<number>((resolve, reject) => {
+      this.unwritten.push({ buf, start: 0, end: bytes.length, info, last, batch, snapshot, resolve, reject });
+      this.flushReplicaWrites();
+    });
+  }
+
+  /**
+   * Writes what has been taken, as one group: while one write is on its way
+   * the next blocks gather, so that a replica keeps up with a primary that
+   * commits many small blocks.
+   */
+  private flushReplicaWrites(): void {
     const writer = this.writer;
-    const done = this.replicaWrites.then(() => new Promise<number>((resolve, reject) => {
-      writer.write(buf, 0, bytes.length, info, (err) => {
-        if (err !== null) {
-          this.replicaFailure ??= err;
-          reject(err);
-          return;
-        }
-        this.logSeq = last;
-        this.publish(batch);
-        if (snapshot !== null) this.periodicSnapshot(snapshot);
-        this.writeAdopted();
-        resolve(last);
-      });
-    }));
-    this.replicaWrites = done.then(() => undefined, () => undefined);
-    return done;
+    if (this.replicaWriting || this.unwritten.length === 0 || writer === null) return;
+    this.replicaWriting = true;
+    const pending = this.unwritten;
+    let settle: () => void = () => undefined;
+    this.replicaWrites = new Promise<void>((r) => { settle = r; });
+    const taken = writer.writeBlocks(pending, (err) => {
+      this.replicaWriting = false;
+      const done = pending.splice(0, taken);
+      if (err !== null) {
+        this.replicaFailure ??= err;
+        for (const w of [...done, ...pending]) w.reject(err);
+        pending.length = 0;
+        settle();
+        return;
+      }
+      for (const w of done) {
+        this.logSeq = w.last;
+        this.publish(w.batch);
+        if (w.snapshot !== null) this.periodicSnapshot(w.snapshot);
+      }
+      this.writeAdopted();
+      for (const w of done) w.resolve(w.last);
+      settle();
+      this.flushReplicaWrites();
+    });
+  }
+
+  /** Resolves once every block taken is written (or the writes failed). */
+  private async replicaDrained(): Promise<void> {
+    while (this.replicaWriting || (this.unwritten.length > 0 && this.replicaFailure === null)) await this.replicaWrites;
   }
 
   private writeAdopted(): void {
@@ -494,7 +531,7 @@ export class Exchange {
    */
   async promote(epoch: number): Promise<void> {
     if (this.currentRole !== 'replica') throw new ReplicationError(`cannot promote: this node is ${this.currentRole}`);
-    await this.replicaWrites;
+    await this.replicaDrained();
     if (this.replicaFailure !== null) throw new ReplicationError(`cannot promote: the log failed (${this.replicaFailure.message})`);
     if (this.currentRole !== 'replica') throw new ReplicationError(`cannot promote: this node is ${this.currentRole}`);
     if (epoch <= this.machine.epoch) throw new ReplicationError(`cannot promote to epoch ${epoch}: this node has seen epoch ${this.machine.epoch}`);
@@ -547,7 +584,7 @@ export class Exchange {
           await drained;
         }
       }
-      await this.replicaWrites;
+      await this.replicaDrained();
       if (this.snapshotting !== null) await this.snapshotting;
       const seq = this.durableSeq;
       if (snapshot && this.failure === null && seq > this.lastSnapshotSeq && this.machine.seq === seq && this.writer !== null) {

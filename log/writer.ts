@@ -64,6 +64,9 @@ interface OpenSegment {
   policy: IndexPolicy;
 }
 
+/** A sealed block in `buf[start, end)`; SYNC_SIZE free bytes must follow `end` (a lone block's sync marker is written there). */
+export interface SealedBlock { buf: Buffer; start: number; end: number; info: BlockInfo }
+
 export interface BlockInfo {
   /** First command seq in the block: the name of a segment it opens. */
   firstCommandSeq: number;
@@ -113,27 +116,65 @@ export class LogWriter {
    * the error; only one write may be outstanding.
    */
   write(buf: Buffer, start: number, end: number, info: BlockInfo, done: (err: Error | null) => void): void {
+    this.writeBlocks([{ buf, start, end, info }], done);
+  }
+
+  /**
+   * Writes several sealed blocks, one after the other, in one durable write
+   * (a replica's group commit: the blocks its primary committed one by one
+   * reach its disk in one trip). Blocks from the one that would open a new
+   * segment on are left for the next call; returns how many it took.
+   */
+  writeBlocks(blocks: readonly SealedBlock[], done: (err: Error | null) => void): number {
     if (this.busy) throw new Error('LogWriter.write: a write is already outstanding');
     let seg: OpenSegment;
     try {
-      seg = this.segmentFor(info);
+      seg = this.segmentFor(blocks[0].info);
     } catch (e) {
       done(e as Error);
-      return;
+      return 1;
     }
-    seg.sync.copy(buf, end);
-    const len = end + SYNC_SIZE - start;
+    let n = 1;
+    let size = seg.size + blocks[0].end - blocks[0].start + SYNC_SIZE;
+    while (n < blocks.length && size < this.opts.segmentBytes) size += blocks[n].end - blocks[n++].start + SYNC_SIZE;
+    let buf: Buffer;
+    let start: number;
+    const lens: number[] = [];
+    if (n === 1) {
+      const b = blocks[0];
+      seg.sync.copy(b.buf, b.end);
+      buf = b.buf;
+      start = b.start;
+      lens.push(b.end + SYNC_SIZE - b.start);
+    } else {
+      buf = Buffer.allocUnsafe(size - seg.size);
+      start = 0;
+      let at = 0;
+      for (let i = 0; i < n; i++) {
+        const b = blocks[i];
+        at += b.buf.copy(buf, at, b.start, b.end);
+        at += seg.sync.copy(buf, at);
+        lens.push(b.end + SYNC_SIZE - b.start);
+      }
+    }
+    const len = size - seg.size;
     const offset = seg.size;
     this.busy = true;
     let written = 0;
     const finish = (err: Error | null): void => {
       this.busy = false;
-      if (err === null) this.committed(seg, offset, len, info);
+      if (err === null) {
+        let off = offset;
+        for (let i = 0; i < n; i++) {
+          this.committed(seg, off, lens[i], blocks[i].info);
+          off += lens[i];
+        }
+      }
       done(err);
     };
-    const step = (err: NodeJS.ErrnoException | null, n: number): void => {
+    const step = (err: NodeJS.ErrnoException | null, k: number): void => {
       if (err) return finish(new LogWriteError(seg.path, `durable write of ${len} bytes at byte offset ${offset + written} of`, err));
-      written += n;
+      written += k;
       if (written < len) {
         write(seg.fd, buf, start + written, len - written, offset + written, step);
         return;
@@ -141,6 +182,7 @@ export class LogWriter {
       finish(null);
     };
     write(seg.fd, buf, start, len, offset, step);
+    return n;
   }
 
   /** Synchronous durable write of one sealed block (tools and tests). */

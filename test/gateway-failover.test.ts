@@ -390,3 +390,26 @@ test('failover with no primary left ends in failoverFailed and closes the client
   assert.equal(c.state, 'closed');
   assert.throws(() => c.newOrder({ symbol: 'AAPL', side: 'buy', qty: '1', price: '99.00' }), /not connected/);
 });
+
+test('the primary named by a NotPrimaryError or a replica\'s /health is tried even when not in the endpoint list', async (t) => {
+  const [a, b] = await nodes(t, 2);
+  b.ex.setRole('replica', a.address);
+  // first connect: the only endpoint is a replica whose /health names the primary
+  const viaHealth = await FixClient.connect({ endpoints: [b.url], account: 'bob', password: `${PW}bob`, failoverDeadlineMs: 2000 });
+  t.after(() => viaHealth.close());
+  assert.equal(viaHealth.url, a.url);
+
+  // failover: the only endpoint is fenced, and its Logout names the new primary
+  const c = await FixClient.connect({ endpoints: [a.url], account: 'alice', password: `${PW}alice`, failoverDeadlineMs: 2000 });
+  t.after(() => c.close());
+  const moved = eventOf(c, 'failover');
+  b.ex.setRole('primary', null);
+  a.ex.setRole('fenced', b.address);
+  // from now on the fenced node's /health names no primary: only the Logout's text leads to it
+  a.ex.setRole('fenced', null);
+  assert.equal((await healthOf(a)).body.primary, null);
+  const e = await moved;
+  assert.deepEqual([e.from, e.to], [a.url, b.url]);
+  const id = c.newOrder({ symbol: 'AAPL', side: 'buy', qty: '1', price: '99.00' });
+  assert.equal((await c.nextReport(id)).get(150), '0');
+});

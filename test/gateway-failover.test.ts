@@ -28,7 +28,7 @@ const PW = 'pw-of-';
 interface Node { ex: Exchange; gw: Gateway; url: string; address: string; dir: string }
 
 /** `n` gateways on independent exchanges (accounts alice and bob on each), all closed after the test. */
-async function nodes(t: TestContext, n: number): Promise<Node[]> {
+async function nodes(t: TestContext, n: number, options: { cancelOnDisconnect?: boolean } = {}): Promise<Node[]> {
   const closers: (() => Promise<void>)[] = [];
   // registered before tempDir's removal: hooks run in registration order
   t.after(async () => {
@@ -42,7 +42,7 @@ async function nodes(t: TestContext, n: number): Promise<Node[]> {
     closers.push(() => ex.close({ snapshot: false }));
     const accounts = AccountStore.load(join(dir, 'accounts.json'), { scrypt: FAST, throttle: { failureDelayMs: 0 } });
     for (const a of ['alice', 'bob']) await accounts.add(a, PW + a, { marketDataOnly: false });
-    const gw = await Gateway.start({ exchange: ex, listen: { host: '127.0.0.1', port: 0 }, accounts, sessionsDir: join(dir, 'sessions') });
+    const gw = await Gateway.start({ exchange: ex, listen: { host: '127.0.0.1', port: 0 }, accounts, sessionsDir: join(dir, 'sessions'), ...options });
     closers.push(() => gw.close());
     out.push({ ex, gw, url: gw.url, address: `127.0.0.1:${gw.port}`, dir });
   }
@@ -412,4 +412,22 @@ test('the primary named by a NotPrimaryError or a replica\'s /health is tried ev
   assert.deepEqual([e.from, e.to], [a.url, b.url]);
   const id = c.newOrder({ symbol: 'AAPL', side: 'buy', qty: '1', price: '99.00' });
   assert.equal((await c.nextReport(id)).get(150), '0');
+});
+
+test('cancel-on-disconnect submits nothing on a replica', async (t) => {
+  const [a] = await nodes(t, 1, { cancelOnDisconnect: true });
+  await a.ex.submit({ op: 'new', account: 'alice', clOrdId: 'r1', symbol: 'AAPL', side: 'buy', type: 'limit', qty: '5', price: '99.00' }, 'test');
+  a.ex.setRole('replica', '10.0.0.1:7440');
+  const seq0 = a.ex.seq;
+  const c = await connect(a.url);
+  assert.equal((await c.status('r1')).get(39), '0', 'the replica knows the order from the log');
+  await c.logout();
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(a.ex.seq, seq0);
+  // the same on a primary does cancel (the test can tell)
+  a.ex.setRole('primary', null);
+  const c2 = await connect(a.url);
+  await c2.logout();
+  for (let i = 0; i < 50 && a.ex.seq === seq0; i++) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(a.ex.seq, seq0 + 1);
 });

@@ -346,7 +346,8 @@ export class Gateway {
     if (this.byAccount.get(s.account) === conn) this.byAccount.delete(s.account);
     this.md.disconnect(conn);
     this.log.info({ account: s.account, reason }, 'logout');
-    if (this.o.cancelOnDisconnect && this.closing === null) {
+    // only the primary submits: a replica's or a fenced node's sessions end without touching the log
+    if (this.o.cancelOnDisconnect && this.closing === null && this.o.exchange.role === 'primary') {
       const cmd = this.entry.cancelOnDisconnect(s.account);
       if (cmd !== null) this.submit(cmd, s.account, null);
     }

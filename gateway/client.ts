@@ -4,7 +4,18 @@
 // MsgSeqNum checks, ResendRequest answered by a gap fill), order helpers and
 // a market-data view. It uses the gateway's own codecs, so what it sends is
 // what the gateway accepts; prices and quantities stay decimal strings.
+//
+// Failover: given a list of `endpoints`, the client logs on only to the one
+// whose /health says it is the primary, and when the connection drops
+// without being asked to (socket closed, heartbeat timeout, a Logout "not
+// primary: ...") it finds the primary again and logs on with its own next
+// MsgSeqNum and NextExpectedMsgSeqNum (789), so numbers continue; then it
+// asks the status (H) of every order that is not final. While it fails over
+// send() and the order helpers throw (nothing is queued: an order sent into a
+// failover could not be known to be taken or not).
 
+import { get as httpGet } from 'node:http';
+import { get as httpsGet } from 'node:https';
 import WebSocket from 'ws';
 import { FixMessage, GATEWAY_COMP_ID, Tag } from './fix/message.js';
 import { decodeJson, encodeJson } from './fix/json.js';
@@ -15,8 +26,19 @@ import { formatUtcTimestamp } from './fix/validate.js';
 export type FixProtocol = 'fix.4.4' | 'fix.json';
 
 export interface ConnectOptions {
-  /** `ws://HOST:PORT/fix` (or wss://). */
-  url: string;
+  /** `ws://HOST:PORT/fix` (or wss://): one gateway, no failover. Give this or `endpoints`. */
+  url?: string;
+  /**
+   * The gateways of a replicated exchange, `ws://HOST:PORT/fix` each (or
+   * wss://). The client logs on to the one whose `GET /health` (same
+   * host:port, http or https) says `role: "primary"`, and fails over among
+   * them when the connection drops without being asked to.
+   */
+  endpoints?: string[];
+  /** How long a failover (or the first connect with `endpoints`) looks for a primary; default 15 s. */
+  failoverDeadlineMs?: number;
+  /** Pause between two rounds over the endpoints; default 50 ms. */
+  failoverRetryMs?: number;
   account: string;
   password: string;
   protocol?: FixProtocol;
@@ -51,7 +73,18 @@ export type ClientEvent =
   | { readonly type: 'invalid'; readonly reason: string; readonly frame: string }
   | { readonly type: 'resendRequest'; readonly begin: number; readonly end: number }
   | { readonly type: 'timeout'; readonly silentMs: number }
-  | { readonly type: 'closed'; readonly code: number; readonly reason: string };
+  | { readonly type: 'closed'; readonly code: number; readonly reason: string }
+  /** Logged on again after a drop, on `to` (a ws:// URL); numbers continued. */
+  | { readonly type: 'failover'; readonly from: string; readonly to: string }
+  /**
+   * After a failover, the orders that were not final, refreshed from the new
+   * primary's status answers; `lost` ones it does not know (state
+   * 'rejected' for a pending order, never acknowledged; 'unknown' for one
+   * that was live: filled or cancelled while the client was away).
+   */
+  | { readonly type: 'resynced'; readonly refreshed: readonly ClientOrder[]; readonly lost: readonly ClientOrder[] }
+  /** No primary could be logged on to before the deadline: the client is closed. */
+  | { readonly type: 'failoverFailed'; readonly reason: string };
 
 export type Side = 'buy' | 'sell';
 
@@ -68,7 +101,12 @@ export interface NewOrder {
   clOrdId?: string;
 }
 
-export type OrderState = 'pending' | 'new' | 'partially_filled' | 'filled' | 'cancelled' | 'replaced' | 'rejected';
+/**
+ * 'unknown': the order was live, and after a failover the new primary no
+ * longer has it live (it was filled or cancelled while the client was
+ * away; the reports that said so went to the old connection).
+ */
+export type OrderState = 'pending' | 'new' | 'partially_filled' | 'filled' | 'cancelled' | 'replaced' | 'rejected' | 'unknown';
 
 /** An order as this client knows it from what it sent and the reports it got. */
 export interface ClientOrder {
@@ -121,6 +159,46 @@ export function compareDecimal(a: string, b: string): number {
   const x = af.padEnd(n, '0');
   const y = bf.padEnd(n, '0');
   return x === y ? 0 : x < y ? -1 : 1;
+}
+
+/** A logon the gateway answered with a refusal (a Logout or a close with a reason): another try would fare no better. */
+class LogonRefused extends Error {}
+
+/** `GET /health` of the gateway behind a ws:// or wss:// URL: its JSON, or why not. */
+function health(url: string, timeoutMs: number): Promise<{ role?: unknown; primary?: unknown; status?: unknown } | string> {
+  return new Promise((resolve) => {
+    let u: URL;
+    try {
+      u = new URL(url);
+    } catch {
+      resolve(`not a URL: ${url}`);
+      return;
+    }
+    const tls = u.protocol === 'wss:' || u.protocol === 'https:';
+    const get = tls ? httpsGet : httpGet;
+    const req = get(`${tls ? 'https' : 'http'}://${u.host}/health`, { timeout: Math.max(1, timeoutMs) }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => { if (body.length < 65_536) body += d; });
+      res.on('end', () => {
+        try {
+          const v: unknown = JSON.parse(body);
+          resolve(typeof v === 'object' && v !== null ? v : `health: not a JSON object (HTTP ${res.statusCode ?? 0})`);
+        } catch {
+          resolve(`health: HTTP ${res.statusCode ?? 0}, not JSON`);
+        }
+      });
+      res.on('error', (e) => resolve(`health: ${e.message}`));
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    req.on('error', (e) => resolve(`health: ${e.message}`));
+  });
+}
+
+/** The primary's HOST:PORT in a NotPrimaryError text ("...; the primary is at HOST:PORT"), or null. */
+function primaryNamedIn(text: string): string | null {
+  const m = /the primary is at ([^\s;]+)/.exec(text);
+  return m === null ? null : m[1];
 }
 
 function seqOf(msg: FixMessage): number {
@@ -391,14 +469,15 @@ export class BookView {
 
 // --- the client -------------------------------------------------------------------
 
-export type ClientState = 'connecting' | 'active' | 'loggingOut' | 'closed';
+/** 'failingOver': the connection dropped and the client is looking for the primary (send() throws meanwhile). */
+export type ClientState = 'connecting' | 'active' | 'loggingOut' | 'failingOver' | 'closed';
 
 export class FixClient {
   readonly account: string;
   readonly protocol: FixProtocol;
   readonly heartBtInt: number;
 
-  private readonly ws: WebSocket;
+  private ws: WebSocket | null = null;
   private readonly encode: (m: FixMessage) => string;
   private readonly decode: typeof decodeTagValue;
   private stateNow: ClientState = 'connecting';
@@ -426,21 +505,40 @@ export class FixClient {
   private timer: NodeJS.Timeout | undefined;
   private closeInfo: { code: number; reason: string } | undefined;
   private readonly closedPromise: Promise<{ code: number; reason: string }>;
+  private closedResolve: (v: { code: number; reason: string }) => void = () => undefined;
   private logonSettle: ((err: Error | null) => void) | undefined;
+  private readonly options: ConnectOptions;
+  /** The failover list ([] with a single `url`: no failover). */
+  private readonly endpoints: readonly string[];
+  private readonly failoverDeadlineMs: number;
+  private readonly failoverRetryMs: number;
+  private readonly logonTimeoutMs: number;
+  /** The endpoint of the current (or last) connection. */
+  private currentUrl: string;
+  /** close() or logout() was called: a drop is not failed over. */
+  private userClosed = false;
+  private failingOver = false;
+  /** The primary's HOST:PORT as the last NotPrimaryError text or health answer named it. */
+  private hint: string | null = null;
+  /** The last WebSocket close seen, for the final close. */
+  private lastClose = { code: 1006, reason: '' };
+  /** The Logon being answered continues the numbers (789): a lower MsgSeqNum from another node is adopted. */
+  private continuing = false;
 
-  /** Connects, logs on, and resolves once the gateway answers the Logon. */
-  static connect(options: ConnectOptions): Promise<FixClient> {
-    return new Promise((resolve, reject) => {
-      let client: FixClient;
-      try {
-        client = new FixClient(options, (err) => (err === null ? resolve(client) : reject(err)));
-      } catch (e) {
-        reject(e as Error);
-      }
-    });
+  /**
+   * Connects, logs on, and resolves once the gateway answers the Logon. With
+   * `endpoints`, to the one whose /health says it is the primary (within
+   * `failoverDeadlineMs`); a logon a primary refuses (wrong password) fails
+   * at once.
+   */
+  static async connect(options: ConnectOptions): Promise<FixClient> {
+    const client = new FixClient(options);
+    await client.start();
+    return client;
   }
 
-  private constructor(options: ConnectOptions, settle: (err: Error | null) => void) {
+  private constructor(options: ConnectOptions) {
+    this.options = options;
     this.account = options.account;
     this.protocol = options.protocol ?? 'fix.4.4';
     this.heartBtInt = options.heartBtInt ?? 30;
@@ -454,53 +552,262 @@ export class FixClient {
     if (options.onEvent !== undefined) this.eventListeners.add(options.onEvent);
     this.encode = this.protocol === 'fix.json' ? encodeJson : encodeTagValue;
     this.decode = this.protocol === 'fix.json' ? decodeJson : decodeTagValue;
+    this.endpoints = options.endpoints ?? [];
+    if (this.endpoints.length === 0 && options.url === undefined) throw new Error('FixClient.connect: give `url` or `endpoints`');
+    this.currentUrl = options.url ?? this.endpoints[0];
+    this.failoverDeadlineMs = options.failoverDeadlineMs ?? 15_000;
+    this.failoverRetryMs = options.failoverRetryMs ?? 50;
+    this.logonTimeoutMs = options.timeoutMs ?? 10_000;
+    this.closedPromise = new Promise((r) => { this.closedResolve = r; });
+  }
 
-    const timeoutMs = options.timeoutMs ?? 10_000;
-    let settled = false;
-    const logonTimer = setTimeout(() => this.settleLogon(new Error(`no Logon answer within ${timeoutMs} ms`)), timeoutMs);
-    this.logonSettle = (err) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(logonTimer);
-      this.logonSettle = undefined;
-      if (err !== null) this.terminate();
-      settle(err);
-    };
+  private async start(): Promise<void> {
+    const reset = this.options.resetSeqNum ?? true;
+    try {
+      if (this.endpoints.length === 0) await this.attempt(this.currentUrl, reset, this.logonTimeoutMs);
+      else await this.logOnToPrimary(Date.now() + this.failoverDeadlineMs, reset, true);
+    } catch (e) {
+      this.finalClose(this.lastClose.code, this.lastClose.reason);
+      throw e;
+    }
+  }
 
-    let closedResolve: (v: { code: number; reason: string }) => void = () => undefined;
-    this.closedPromise = new Promise((r) => { closedResolve = r; });
-    this.ws = new WebSocket(options.url, this.protocol, { perMessageDeflate: false, handshakeTimeout: timeoutMs });
-    this.ws.on('open', () => {
-      if (this.ws.protocol !== this.protocol) {
-        this.settleLogon(new Error(`the server did not agree to subprotocol ${this.protocol} (got '${this.ws.protocol}')`));
+  /**
+   * One connection and Logon to `url`: resolves once the Logon is answered,
+   * rejects (and drops the socket) on a refusal, an error or the timeout.
+   * Without `reset` the Logon carries 789 = the next MsgSeqNum expected.
+   */
+  private attempt(url: string, reset: boolean, timeoutMs: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.stopTimer();
+      this.currentUrl = url;
+      this.stateNow = 'connecting';
+      this.continuing = !reset;
+      this.resendAsked = false;
+      this.ahead.clear();
+      this.resendAnswered.clear();
+      this.testRequestOut = false;
+      this.lastRecvAt = Date.now();
+      if (reset) {
+        this.senderSeq = 1;
+        this.targetSeq = 1;
+      }
+      const ws = new WebSocket(url, this.protocol, { perMessageDeflate: false, handshakeTimeout: timeoutMs });
+      this.ws = ws;
+      let settled = false;
+      const timer = setTimeout(() => this.settleLogon(new Error(`no Logon answer from ${url} within ${timeoutMs} ms`)), timeoutMs);
+      this.logonSettle = (err) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        this.logonSettle = undefined;
+        this.continuing = false;
+        if (err !== null) {
+          if (this.ws === ws) this.ws = null;
+          ws.terminate();
+          reject(err);
+        } else {
+          resolve();
+        }
+      };
+      ws.on('open', () => {
+        if (ws.protocol !== this.protocol) {
+          this.settleLogon(new LogonRefused(`the server did not agree to subprotocol ${this.protocol} (got '${ws.protocol}')`));
+          return;
+        }
+        const logon = new FixMessage([[Tag.MsgType, 'A'], [Tag.EncryptMethod, '0'], [Tag.HeartBtInt, String(this.heartBtInt)]]);
+        if (reset) logon.add(Tag.ResetSeqNumFlag, 'Y');
+        // FIX 4.4 NextExpectedMsgSeqNum: the gateway of a new primary continues the numbers
+        else logon.add(789, String(this.targetSeq));
+        logon.add(Tag.Username, this.account).add(Tag.Password, this.options.password);
+        this.transmit(logon);
+      });
+      ws.on('message', (data: WebSocket.RawData) => { if (this.ws === ws) this.frame(data.toString()); });
+      ws.on('error', (e: Error) => { if (this.ws === ws) this.settleLogon(new Error(`connection to ${url} failed: ${e.message}`)); });
+      ws.on('close', (code: number, reasonBuf: Buffer) => this.socketClosed(ws, code, reasonBuf.toString()));
+    });
+  }
+
+  private socketClosed(ws: WebSocket, code: number, reason: string): void {
+    if (ws !== this.ws) return;
+    this.ws = null;
+    this.stopTimer();
+    const wasOn = this.stateNow === 'active' || this.stateNow === 'loggingOut';
+    this.lastClose = { code, reason };
+    this.event({ type: 'closed', code, reason });
+    if (this.logonSettle !== undefined) {
+      const text = reason !== '' ? reason : `connection closed (code ${code}) before the Logon was answered`;
+      const hint = primaryNamedIn(reason);
+      if (hint !== null) this.hint = hint;
+      this.settleLogon(reason !== '' && !reason.startsWith('not primary') ? new LogonRefused(`logon refused: ${text}`) : new Error(`logon refused: ${text}`));
+      return;
+    }
+    if (wasOn && !this.userClosed && this.endpoints.length > 0) {
+      void this.failover(reason);
+      return;
+    }
+    this.finalClose(code, reason);
+  }
+
+  /** The end: no more connections; waiters are rejected and `closed` resolves. */
+  private finalClose(code: number, reason: string): void {
+    if (this.closeInfo !== undefined) return;
+    this.stateNow = 'closed';
+    this.failingOver = false;
+    this.stopTimer();
+    this.closeInfo = { code, reason };
+    const err = new Error(`connection closed (code ${code}${reason !== '' ? `: ${reason}` : ''})`);
+    for (const w of this.waiters.splice(0)) {
+      if (w.timer !== undefined) clearTimeout(w.timer);
+      w.reject(err);
+    }
+    this.closedResolve({ code, reason });
+  }
+
+  /** The endpoints to try, in order: the one named as primary first, then the others from the one after the current. */
+  private candidates(): string[] {
+    const list = [...this.endpoints];
+    const at = list.indexOf(this.currentUrl);
+    const rotated = at < 0 ? list : [...list.slice(at + 1), ...list.slice(0, at + 1)];
+    const named = this.hint === null ? null : this.urlOf(this.hint);
+    return named === null ? rotated : [named, ...rotated.filter((u) => u !== named)];
+  }
+
+  /** The endpoint URL for HOST:PORT: the listed one with that host and port, else one like the current with that host:port. */
+  private urlOf(hostPort: string): string | null {
+    for (const e of this.endpoints) {
+      try {
+        if (new URL(e).host === hostPort) return e;
+      } catch {
+        // not a URL: skipped
+      }
+    }
+    try {
+      const u = new URL(this.currentUrl);
+      u.host = hostPort;
+      return u.host === hostPort ? u.toString() : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /**
+   * Rounds over the candidates until `deadline`: each is asked GET /health,
+   * and only a primary is logged on to. A health answer naming the primary
+   * puts it first. Returns the URL logged on to.
+   */
+  private async logOnToPrimary(deadline: number, reset: boolean, first: boolean): Promise<string> {
+    const why = new Map<string, string>();
+    for (;;) {
+      const queue = this.candidates();
+      const tried = new Set<string>();
+      while (queue.length > 0) {
+        const url = queue.shift() as string;
+        if (tried.has(url)) continue;
+        tried.add(url);
+        if (this.userClosed) throw new Error('closed by the client');
+        const left = deadline - Date.now();
+        if (left <= 0) break;
+        const h = await health(url, Math.min(1000, left));
+        if (typeof h === 'string') {
+          why.set(url, h);
+          continue;
+        }
+        if (typeof h.primary === 'string' && h.primary !== '') {
+          const named = this.urlOf(h.primary);
+          if (h.role !== 'primary') this.hint = h.primary;
+          if (named !== null && !tried.has(named)) queue.unshift(named);
+        }
+        if (h.role !== 'primary' || h.status !== 'ok') {
+          why.set(url, `role ${String(h.role)}, status ${String(h.status)}`);
+          continue;
+        }
+        try {
+          await this.attempt(url, reset, Math.max(1, Math.min(this.logonTimeoutMs, deadline - Date.now())));
+          this.hint = null;
+          return url;
+        } catch (e) {
+          if (this.userClosed) throw new Error('closed by the client');
+          if (first && e instanceof LogonRefused) throw e;
+          why.set(url, (e as Error).message);
+        }
+      }
+      if (Date.now() >= deadline) {
+        throw new Error(`no primary logged on to within ${first ? 'the deadline' : `${this.failoverDeadlineMs} ms`}: `
+          + [...why].map(([u, w]) => `${u}: ${w}`).join('; '));
+      }
+      await new Promise((r) => setTimeout(r, this.failoverRetryMs));
+    }
+  }
+
+  /**
+   * The connection dropped unasked: find the primary, log on continuing the
+   * numbers, re-subscribe market data, then ask the status of every order
+   * that is not final.
+   */
+  private async failover(reason: string): Promise<void> {
+    const from = this.currentUrl;
+    this.failingOver = true;
+    this.stateNow = 'failingOver';
+    let to: string;
+    try {
+      to = await this.logOnToPrimary(Date.now() + this.failoverDeadlineMs, false, false);
+    } catch (e) {
+      const why = `${(e as Error).message} (after: ${reason !== '' ? reason : 'connection closed'})`;
+      if (!this.userClosed) this.event({ type: 'failoverFailed', reason: why });
+      this.finalClose(this.userClosed ? 1000 : this.lastClose.code, this.userClosed ? 'client closed' : `failover failed: ${why}`);
+      return;
+    }
+    this.failingOver = false;
+    this.event({ type: 'failover', from, to });
+    for (const v of this.views.values()) {
+      v.reqId = `md-${this.nextId()}`;
+      v.synced = false;
+      this.sendMdRequest(v, '1');
+    }
+    await this.resync();
+  }
+
+  /** OrderStatusRequest for every order not final; the answers update them (track()); the unknown ones are lost. */
+  private async resync(): Promise<void> {
+    const open = [...this.live.values()].filter((o) => o.state === 'pending' || o.state === 'new' || o.state === 'partially_filled');
+    const refreshed: ClientOrder[] = [];
+    const lost: ClientOrder[] = [];
+    await Promise.all(open.map(async (o) => {
+      const before = o.state;
+      let answer: FixMessage;
+      try {
+        answer = await this.status(o.clOrdId, this.logonTimeoutMs);
+      } catch {
+        return; // the connection went again: the next failover asks again
+      }
+      if (answer.get(Tag.OrdStatus) !== '8') {
+        refreshed.push({ ...o });
         return;
       }
-      const logon = new FixMessage([[Tag.MsgType, 'A'], [Tag.EncryptMethod, '0'], [Tag.HeartBtInt, String(this.heartBtInt)]]);
-      if (reset) logon.add(Tag.ResetSeqNumFlag, 'Y');
-      logon.add(Tag.Username, options.account).add(Tag.Password, options.password);
-      this.send(logon);
-    });
-    this.ws.on('message', (data: WebSocket.RawData) => this.frame(data.toString()));
-    this.ws.on('error', (e: Error) => this.settleLogon(new Error(`connection to ${options.url} failed: ${e.message}`)));
-    this.ws.on('close', (code: number, reasonBuf: Buffer) => {
-      const reason = reasonBuf.toString();
-      this.stateNow = 'closed';
-      this.stopTimer();
-      this.closeInfo = { code, reason };
-      this.settleLogon(new Error(`logon refused: ${reason !== '' ? reason : `connection closed (code ${code}) before the Logon was answered`}`));
-      this.event({ type: 'closed', code, reason });
-      const err = new Error(`connection closed (code ${code}${reason !== '' ? `: ${reason}` : ''})`);
-      for (const w of this.waiters.splice(0)) {
-        if (w.timer !== undefined) clearTimeout(w.timer);
-        w.reject(err);
+      // not live at the new primary: track() has dropped it
+      this.live.delete(o.clOrdId);
+      if (before === 'pending') {
+        o.state = 'rejected';
+        o.text = 'lost in failover: the new primary does not know this order; it was never acknowledged (send it again if still wanted)';
+      } else {
+        o.state = 'unknown';
+        o.text = 'failover: the new primary no longer has this order live (filled or cancelled meanwhile; those reports went to the old connection)';
       }
-      closedResolve({ code, reason });
-    });
+      lost.push({ ...o });
+    }));
+    this.event({ type: 'resynced', refreshed, lost });
   }
 
   get state(): ClientState {
-    return this.stateNow;
+    return this.failingOver && this.stateNow !== 'closed' ? 'failingOver' : this.stateNow;
   }
+
+  /** The ws:// URL of the gateway this client is (or was last) connected to. */
+  get url(): string {
+    return this.currentUrl;
+  }
+
 
   /** The MsgSeqNum the next message will carry, and the one expected from the gateway: keep them to reconnect without a reset. */
   get nextSenderSeq(): number {
@@ -524,7 +831,16 @@ export class FixClient {
    * Returns the MsgSeqNum used.
    */
   send(msg: FixMessage): number {
-    if (this.stateNow === 'closed' || this.ws.readyState !== WebSocket.OPEN) throw new Error(`FixClient ${this.account}: not connected`);
+    if (this.failingOver) {
+      throw new Error(`FixClient ${this.account}: failing over from ${this.currentUrl}: nothing is sent until the client is logged on to the primary again (wait for the 'failover' event)`);
+    }
+    return this.transmit(msg);
+  }
+
+  /** send() without the failover check: the session's own messages (Logon, heartbeats, resend requests). */
+  private transmit(msg: FixMessage): number {
+    const ws = this.ws;
+    if (this.stateNow === 'closed' || ws === null || ws.readyState !== WebSocket.OPEN) throw new Error(`FixClient ${this.account}: not connected`);
     const seq = this.senderSeq++;
     const now = Date.now();
     const out = new FixMessage([
@@ -541,13 +857,14 @@ export class FixClient {
       else body.push([f[0], f[1]]);
     }
     for (const f of body) out.fields.push(f);
-    this.ws.send(this.encode(out));
+    ws.send(this.encode(out));
     this.lastSentAt = now;
     return seq;
   }
 
   /** Sends a frame as it is (fuzzing, malformed input): no header is set and no MsgSeqNum is used. */
   sendRaw(frame: string): void {
+    if (this.ws === null) throw new Error(`FixClient ${this.account}: not connected`);
     this.ws.send(frame);
   }
 
@@ -730,12 +1047,13 @@ export class FixClient {
 
   /** Logout (5), then waits for the gateway's Logout or the close (at most `timeoutMs`), then closes. */
   async logout(text?: string, timeoutMs = 3000): Promise<void> {
+    this.userClosed = true;
     if (this.stateNow === 'active') {
       const m = new FixMessage([[Tag.MsgType, '5']]);
       if (text !== undefined) m.add(Tag.Text, text);
       this.stateNow = 'loggingOut';
       try {
-        this.send(m);
+        this.transmit(m);
       } catch {
         // already gone
       }
@@ -746,15 +1064,18 @@ export class FixClient {
     await this.closedPromise;
   }
 
-  /** Closes the connection without a Logout. */
+  /** Closes the connection without a Logout (and ends a failover under way). */
   close(): void {
+    this.userClosed = true;
     this.stopTimer();
-    if (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING) this.ws.close(1000, 'client closed');
+    const ws = this.ws;
+    if (ws !== null && (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING)) ws.close(1000, 'client closed');
+    else if (ws === null && !this.failingOver) this.finalClose(1000, 'client closed');
   }
 
   private terminate(): void {
     this.stopTimer();
-    this.ws.terminate();
+    this.ws?.terminate();
   }
 
   // --- inbound processing ----------------------------------------------------------
@@ -809,12 +1130,18 @@ export class FixClient {
       if (this.ahead.size < 10_000) this.ahead.set(seq, msg);
       if (!this.resendAsked && this.stateNow === 'active') {
         this.resendAsked = true;
-        this.send(new FixMessage([[Tag.MsgType, '2'], [Tag.BeginSeqNo, String(this.targetSeq)], [Tag.EndSeqNo, '0']]));
+        this.transmit(new FixMessage([[Tag.MsgType, '2'], [Tag.BeginSeqNo, String(this.targetSeq)], [Tag.EndSeqNo, '0']]));
       }
       return;
     }
     if (seq < this.targetSeq) {
       if (msg.get(Tag.PossDupFlag) !== 'Y') this.event({ type: 'tooLow', expected: this.targetSeq, received: seq });
+      // after a failover another node answers the Logon: what the old one sent cannot be resent by it, so its count is taken
+      if (type === 'A' && this.continuing && seq >= 1) {
+        this.targetSeq = seq;
+        this.process(msg, seq);
+        this.drainAhead();
+      }
       return;
     }
     this.process(msg, seq);
@@ -849,7 +1176,7 @@ export class FixClient {
         this.loggedOn();
         break;
       case '1':
-        this.send(new FixMessage([[Tag.MsgType, '0'], [Tag.TestReqID, msg.get(Tag.TestReqID) ?? '']]));
+        this.transmit(new FixMessage([[Tag.MsgType, '0'], [Tag.TestReqID, msg.get(Tag.TestReqID) ?? '']]));
         break;
       case '2':
         if (!this.resendAnswered.delete(seq)) this.answerResend(msg);
@@ -883,16 +1210,19 @@ export class FixClient {
   }
 
   private loggedOut(msg: FixMessage): void {
+    const text = msg.get(Tag.Text) ?? '';
+    if (text.startsWith('not primary')) this.hint = primaryNamedIn(text) ?? this.hint;
     if (this.stateNow === 'active') {
       // the gateway ends the session: confirm, and let it close the connection
       this.stateNow = 'loggingOut';
       try {
-        this.send(new FixMessage([[Tag.MsgType, '5']]));
+        this.transmit(new FixMessage([[Tag.MsgType, '5']]));
       } catch {
         // already gone
       }
     } else if (this.stateNow === 'connecting') {
-      this.settleLogon(new Error(`logon refused: ${msg.get(Tag.Text) ?? 'Logout'}`));
+      const why = `logon refused: ${text !== '' ? text : 'Logout'}`;
+      this.settleLogon(text.startsWith('not primary') ? new Error(why) : new LogonRefused(why));
     }
   }
 
@@ -901,13 +1231,14 @@ export class FixClient {
     const begin = Math.max(1, Number(msg.get(Tag.BeginSeqNo)));
     const end = Number(msg.get(Tag.EndSeqNo));
     this.event({ type: 'resendRequest', begin, end });
-    if (!Number.isInteger(begin) || begin >= this.senderSeq || this.ws.readyState !== WebSocket.OPEN) return;
+    const ws = this.ws;
+    if (!Number.isInteger(begin) || begin >= this.senderSeq || ws === null || ws.readyState !== WebSocket.OPEN) return;
     const now = formatUtcTimestamp(Date.now());
     const gapFill = new FixMessage([
       [Tag.MsgType, '4'], [Tag.SenderCompID, this.account], [Tag.TargetCompID, GATEWAY_COMP_ID], [Tag.MsgSeqNum, String(begin)],
       [Tag.PossDupFlag, 'Y'], [Tag.SendingTime, now], [Tag.OrigSendingTime, now], [Tag.GapFillFlag, 'Y'], [Tag.NewSeqNo, String(this.senderSeq)],
     ]);
-    this.ws.send(this.encode(gapFill));
+    ws.send(this.encode(gapFill));
     this.lastSentAt = Date.now();
   }
 
@@ -1039,9 +1370,9 @@ export class FixClient {
       try {
         if (silent >= hbMs * 1.2 && !this.testRequestOut) {
           this.testRequestOut = true;
-          this.send(new FixMessage([[Tag.MsgType, '1'], [Tag.TestReqID, `T${now}`]]));
+          this.transmit(new FixMessage([[Tag.MsgType, '1'], [Tag.TestReqID, `T${now}`]]));
         } else if (now - this.lastSentAt >= hbMs) {
-          this.send(new FixMessage([[Tag.MsgType, '0']]));
+          this.transmit(new FixMessage([[Tag.MsgType, '0']]));
         }
       } catch {
         // closing

@@ -6,7 +6,7 @@
 // meaning, ids outside the engine's id rule, gateway limits) is answered here.
 
 import { idProblem, isId, type CancelCommand, type Command, type MassCancelCommand, type NewOrderCommand, type ReplaceCommand, type StpName, type TifName } from '../engine/index.js';
-import { BusyError, ClosedError } from '../log/errors.js';
+import { BusyError, ClosedError, NoQuorumError, NotPrimaryError } from '../log/errors.js';
 import { FixMessage, Tag } from './fix/message.js';
 import type { OrderTracker } from './orders.js';
 import {
@@ -112,13 +112,44 @@ export class OrderEntry {
   }
 
   /**
+   * The answer to D F G q on a node that does not take orders (a replica, a
+   * fenced primary): the usual refusal of that message type (ExecutionReport
+   * rejected, OrderCancelReject, OrderMassCancelReport rejected) with `text`,
+   * the NotPrimaryError message naming the primary. Nothing is submitted and
+   * nothing is reserved. Null for any other type (H is answered from the
+   * tracker as on a primary; a market-data-only account still gets j 380=6).
+   */
+  notPrimary(msg: FixMessage, session: SessionIdentity, text: string): FixMessage | null {
+    const type = msg.msgType;
+    if (session.marketDataOnly || (type !== 'D' && type !== 'F' && type !== 'G' && type !== 'q')) return null;
+    const account = session.account;
+    const clOrdId = msg.get(Tag.ClOrdID) ?? '';
+    const time = this.now();
+    if (type === 'D') {
+      const facts: NewOrderFacts = {
+        account, clOrdId, symbol: msg.get(Tag.Symbol) ?? '', side: msg.get(Tag.Side) ?? '', ordType: msg.get(Tag.OrdType) ?? '',
+        price: msg.get(Tag.Price), qty: msg.get(Tag.OrderQty), tif: msg.get(Tag.TimeInForce) ?? '',
+      };
+      return rejectReport(facts, LOCAL_EXEC_ID, 99, text, time);
+    }
+    if (type === 'q') {
+      return massCancelReport(NO_ORDER_ID, clOrdId, msg.get(Tag.MassCancelRequestType) ?? '7', msg.get(Tag.Symbol) ?? '', 0, 99, text, time);
+    }
+    const orig = msg.get(Tag.OrigClOrdID);
+    return cancelReject(msg.get(Tag.OrderID) ?? NO_ORDER_ID, clOrdId, orig ?? '', this.liveStatus(account, orig), type === 'G', 99, text, account, time);
+  }
+
+  /**
    * The answer when submit() refused `cmd` (it never got a seq): BusyError
-   * becomes Text "busy: retry later"; any other error its message. Releases
-   * the new order's place in the open-orders count.
+   * becomes Text "busy: retry later"; NotPrimaryError (this node lost the
+   * primary role between the check and the submit) and NoQuorumError their
+   * own message, which names the primary or the quorum; any other error its
+   * message. Releases the new order's place in the open-orders count.
    */
   submitFailed(cmd: Command, err: unknown): FixMessage {
     const text = err instanceof BusyError ? BUSY_TEXT
       : err instanceof ClosedError ? `unavailable: ${err.message}`
+      : err instanceof NotPrimaryError || err instanceof NoQuorumError ? err.message
       : err instanceof Error ? err.message : String(err);
     const time = this.now();
     switch (cmd.op) {

@@ -4,6 +4,12 @@
 // and everything that goes out — execution reports, market data — is built
 // from durable events (exchange.subscribe), so a report never precedes the
 // log and the maker of a trade hears of it like the taker.
+//
+// Roles (exchange.role): only a primary takes orders. On a replica the
+// gateway is read-only — Logon, market data and OrderStatusRequest work, and
+// D F G q are refused at once with the NotPrimaryError text naming the
+// primary; a fenced node logs every session out with that text (clients fail
+// over) and answers /health 503; a promotion opens order entry in place.
 
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -12,7 +18,8 @@ import { performance } from 'node:perf_hooks';
 import { pino, type Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Command } from '../engine/index.js';
-import type { Exchange } from '../log/index.js';
+import type { Exchange, Role } from '../log/index.js';
+import { NoQuorumError, NotPrimaryError } from '../log/errors.js';
 import type { AccountStore } from './accounts.js';
 import { decodeJson, encodeJson } from './fix/json.js';
 import type { FixMessage } from './fix/message.js';
@@ -73,6 +80,17 @@ export interface GatewayOptions {
   /** QuickFIX's ResetOnDisconnect: every connection starts at MsgSeqNum 1 (the acceptance scripts' setting; default false: sequence numbers persist). */
   resetOnDisconnect?: boolean;
   clock?: SessionClock;
+  /**
+   * This gateway's address as clients reach it (HOST:PORT), given in /health
+   * as `primary` while this node is the primary. Default: the address it
+   * listens on.
+   */
+  advertise?: string;
+}
+
+/** Why a node that is not the primary refuses orders, for the NotPrimaryError text. */
+function notPrimaryWhy(role: Role): string {
+  return role === 'fenced' ? 'this node was fenced (another node is primary now)' : 'this node is a replica';
 }
 
 /** One WebSocket connection: its codec, its FIX session, its throttle, its market-data sink. */
@@ -190,6 +208,7 @@ export class Gateway {
   private readonly byAccount = new Map<string, Connection>();
   private readonly clOrdIds = new Map<string, Set<string>>();
   private readonly unsubscribe: () => void;
+  private readonly unsubscribeRole: () => void;
   private readonly mdTimer: NodeJS.Timeout;
   private closing: Promise<void> | null = null;
 
@@ -218,6 +237,7 @@ export class Gateway {
     // stalled market data is retried as the sockets drain
     this.mdTimer = setInterval(() => this.md.flush(), 50);
     this.mdTimer.unref();
+    this.unsubscribeRole = ex.onRole((role, leader) => this.roleChanged(role, leader));
     this.metrics = new GatewayMetrics(() => ({ sessions: this.registry.size, queued: ex.stats.queued, seq: ex.seq }));
     wss.on('connection', (ws, req) => this.connected(ws, req));
   }
@@ -259,6 +279,37 @@ export class Gateway {
     return (this.server.address() as AddressInfo).port;
   }
 
+  /** HOST:PORT of this gateway, as /health gives it when this node is the primary. */
+  get address(): string {
+    if (this.o.advertise !== undefined) return this.o.advertise;
+    const u = new URL(this.url);
+    return u.host;
+  }
+
+  /** The primary's address as far as this node knows: its own when it is the primary. */
+  private primaryAddress(): string | null {
+    const ex = this.o.exchange;
+    return ex.role === 'primary' ? this.address : ex.leader;
+  }
+
+  /** The Text of every refusal because this node is not the primary (null while it is). */
+  private notPrimaryText(): string | null {
+    const ex = this.o.exchange;
+    return ex.role === 'primary' ? null : new NotPrimaryError(ex.leader, notPrimaryWhy(ex.role)).message;
+  }
+
+  /**
+   * A change of role: fenced logs every session out with the reason (clients
+   * fail over to the primary it names); replica and primary change nothing
+   * here, since every order is checked against the role when it comes.
+   */
+  private roleChanged(role: Role, leader: string | null): void {
+    this.log.warn({ role, leader }, 'role changed');
+    if (role !== 'fenced') return;
+    const text = this.notPrimaryText() ?? 'not primary';
+    for (const c of this.connections) c.session.logout(text);
+  }
+
   private connected(ws: WebSocket, req: IncomingMessage): void {
     const remote = req.socket.remoteAddress ?? 'unknown';
     if (!(SUBPROTOCOLS as readonly string[]).includes(ws.protocol)) {
@@ -279,6 +330,11 @@ export class Gateway {
   };
 
   loggedOn(conn: Connection, s: FixSession): void {
+    if (this.o.exchange.role === 'fenced') {
+      // a fenced node serves nobody: the client goes to the primary the text names
+      s.logout(this.notPrimaryText() ?? 'not primary');
+      return;
+    }
     this.byAccount.set(s.account, conn);
     // "seen on this session": a session that starts over at MsgSeqNum 1 is a new one
     if (this.resetOnDisconnect) this.clOrdIds.delete(s.account);
@@ -290,7 +346,8 @@ export class Gateway {
     if (this.byAccount.get(s.account) === conn) this.byAccount.delete(s.account);
     this.md.disconnect(conn);
     this.log.info({ account: s.account, reason }, 'logout');
-    if (this.o.cancelOnDisconnect && this.closing === null) {
+    // only the primary submits: a replica's or a fenced node's sessions end without touching the log
+    if (this.o.cancelOnDisconnect && this.closing === null && this.o.exchange.role === 'primary') {
       const cmd = this.entry.cancelOnDisconnect(s.account);
       if (cmd !== null) this.submit(cmd, s.account, null);
     }
@@ -336,6 +393,16 @@ export class Gateway {
     }
     // FIX PossResend (97=Y): the client may have sent it before under another
     // MsgSeqNum; one whose ClOrdID this account already sent is ignored
+    // a node that is not the primary takes no orders: refused here, nothing submitted (and no ClOrdID remembered)
+    const notPrimary = this.notPrimaryText();
+    if (notPrimary !== null) {
+      const refusal = this.entry.notPrimary(msg, s, notPrimary);
+      if (refusal !== null) {
+        this.metrics.rejects.inc({ reason: 'not_primary' });
+        s.sendApplication(refusal);
+        return;
+      }
+    }
     const clOrdId = msg.get(11);
     if (clOrdId !== undefined && this.seen(s.account, clOrdId) && msg.get(97) === 'Y') {
       this.log.info({ account: s.account, clOrdId, msgType: type }, 'PossResend of a ClOrdID already seen: ignored');
@@ -368,7 +435,10 @@ export class Gateway {
     this.o.exchange.submit(cmd, `fix:${account}`).then(
       () => this.metrics.orderLatency.observe((performance.now() - t0) / 1000),
       (err: unknown) => {
-        this.metrics.rejects.inc({ reason: (err as { code?: string }).code === 'BUSY' ? 'busy' : 'refused' });
+        this.metrics.rejects.inc({
+          reason: (err as { code?: string }).code === 'BUSY' ? 'busy'
+            : err instanceof NotPrimaryError ? 'not_primary' : err instanceof NoQuorumError ? 'no_quorum' : 'refused',
+        });
         if (s !== null && s.isLoggedOn) s.sendApplication(this.entry.submitFailed(cmd, err));
       },
     );
@@ -381,9 +451,14 @@ export class Gateway {
       return;
     }
     if (path === '/health') {
-      const failure = this.o.exchange.failure;
-      const body = JSON.stringify({ status: failure === null ? 'ok' : 'failed', seq: this.o.exchange.seq, sessions: this.registry.size, ...(failure ? { error: failure.message } : {}) });
-      res.writeHead(failure === null ? 200 : 503, { 'content-type': 'application/json' }).end(body);
+      const ex = this.o.exchange;
+      const failure = ex.failure;
+      const fenced = ex.role === 'fenced';
+      const body = JSON.stringify({
+        status: failure !== null ? 'failed' : fenced ? 'fenced' : 'ok', seq: ex.seq, sessions: this.registry.size,
+        role: ex.role, primary: this.primaryAddress(), ...(failure ? { error: failure.message } : {}),
+      });
+      res.writeHead(failure === null && !fenced ? 200 : 503, { 'content-type': 'application/json' }).end(body);
       return;
     }
     if (path === '/metrics') {
@@ -404,6 +479,7 @@ export class Gateway {
 
   private async doClose(): Promise<void> {
     this.unsubscribe();
+    this.unsubscribeRole();
     clearInterval(this.mdTimer);
     for (const c of this.connections) c.session.logout('the exchange is shutting down');
     const deadline = Date.now() + 2000;

@@ -15,7 +15,18 @@
 //        disconnect after 2.4), Logout and ResendRequest answered whatever
 //        their MsgSeqNum, the Reject texts, the refused Logon answered by a
 //        disconnect without a Logout.
-//  [ML]  matchlog's own choice, as an exchange.
+//  [ML]  matchlog's own choice, as an exchange. Among them:
+//        - one live session per account; a second Logon is disconnected;
+//        - sequence numbers continue across a failover: a Logon carrying
+//          NextExpectedMsgSeqNum (789) and MsgSeqNum N > 1 to a store with no
+//          history (both next numbers 1, nothing sent) — the new primary
+//          after a failover has no session file for the account, the order
+//          state is in the log — is taken as the continuation of the
+//          client's session: N + 1 is expected next, and the Logon answer
+//          carries MsgSeqNum = the 789 value (what the client expects), with
+//          no ResendRequest and no reset. A ResendRequest for older numbers
+//          is gap-filled. Without 789, or with a store that has history, 789
+//          is ignored and the rules above apply unchanged.
 
 import { FixMessage, GATEWAY_COMP_ID } from './fix/message.js';
 import { decodeTagValue, encodedBody, encodeTagValue, encodeWithBody } from './fix/tagvalue.js';
@@ -352,6 +363,13 @@ export class FixSession {
     // [V2] ResetSeqNumFlag: both sides start again at 1
     const reset = msg.get(141) === 'Y';
     if (reset) store.reset();
+    // [ML] failover: a fresh store adopts the counterparty's numbers (see the header)
+    const nextExpected = Number(msg.get(789));
+    if (!reset && seq > 1 && Number.isSafeInteger(nextExpected) && nextExpected >= 1
+      && store.nextSenderSeq === 1 && store.nextTargetSeq === 1) {
+      store.setNextTargetSeq(seq);
+      if (nextExpected > 1) store.recordSent(nextExpected - 1, undefined);
+    }
     const expected = store.nextTargetSeq;
     if (!reset && seq < expected) {
       // [QF] verify(logon, false, true): too low is a Logout and a disconnect

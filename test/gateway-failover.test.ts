@@ -313,10 +313,10 @@ test('a client with endpoints [replica, primary] logs on to the primary', async 
 
 test('failover when the gateway closes: resumes on the second gateway, numbers continue, open orders refreshed by status', async (t) => {
   const [a, b] = await nodes(t, 2);
-  b.ex.setRole('replica', a.address);
   // the second node knows o1 (as replication would give it) and has filled 2 of it; it never saw o2 nor o3
   assert.equal((await b.ex.submit({ op: 'new', account: 'alice', clOrdId: 'o1', symbol: 'AAPL', side: 'buy', type: 'limit', qty: '5', price: '99.00' }, 'test')).seq > 0, true);
   await b.ex.submit({ op: 'new', account: 'bob', clOrdId: 'x1', symbol: 'AAPL', side: 'sell', type: 'limit', qty: '2', price: '99.00' }, 'test');
+  b.ex.setRole('replica', a.address);
 
   const events: ClientEvent[] = [];
   const c = await FixClient.connect({ endpoints: [a.url, b.url], account: 'alice', password: `${PW}alice`, onEvent: (e) => events.push(e) });

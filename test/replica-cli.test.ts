@@ -74,11 +74,17 @@ test('fencing: a former primary restarted after a promotion refuses orders and p
   const back = await startNode(['start', '--data', pdir, '--listen', '127.0.0.1:0', '--replication', p.replication as string], pdir);
   nodes.push(back);
   await back.waitFor(/FENCED: node .* was promoted to primary at epoch 2/, 5000);
-  const refused = await order(back.url, password, '188.00');
-  assert.equal(refused.execType, '8');
-  assert.match(refused.text, new RegExp(`not primary: .*the primary is at ${r.gateway.replace(/\./g, '\\.')}`));
+  // a trader who still goes there is logged out, told where the primary is
+  let logout = '';
+  const c = await FixClient.connect({ url: back.url, account: 'alice', password, onMessage: (m) => { if (m.msgType === '5') logout = m.get(Tag.Text) ?? ''; } })
+    .catch((e: Error) => e);
+  if (!(c instanceof Error)) await c.closed;
+  assert.match(logout, new RegExp(`not primary: .*the primary is at ${r.gateway.replace(/\./g, '\\.')}`));
   const h = await fetch(`http://${back.gateway}/health`);
   assert.equal(h.status, 503);
+  const body = await h.json() as { role: string; primary: string };
+  assert.equal(body.role, 'fenced');
+  assert.equal(body.primary, r.gateway);
   assert.equal(await back.stop(), 0);
   // nothing it was sent reached its log
   const v = matchlog(['replay', pdir, '--events', '--symbol', 'AAPL']);

@@ -108,6 +108,7 @@ export class ExchangeNode {
     this.gateway = await Gateway.start({
       exchange: ex, listen: o.listen, accounts: AccountStore.load(this.accountsPath), sessionsDir: join(o.dataDir, 'sessions'), logger,
       cancelOnDisconnect: o.cancelOnDisconnect, resetOnDisconnect: o.resetOnDisconnect, tls: o.tls,
+      admin: { secret: o.secret, handle: (req, res) => this.adminRequest(req, res) },
     });
     if (this.source !== null) this.source.gateway = this.gatewayAddress;
     addReplicationMetrics(this.gateway.metrics.registry, () => {

@@ -11,6 +11,7 @@
 // primary; a fenced node logs every session out with that text (clients fail
 // over) and answers /health 503; a promotion opens order entry in place.
 
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -65,7 +66,15 @@ export const DEFAULT_LIMITS: GatewayLimits = {
   maxSendBufferBytes: 64 << 20,
 };
 
+/** The node's admin API, served on the gateway's port for who holds the secret. */
+export interface AdminEndpoint {
+  secret: Buffer | null;
+  handle(req: IncomingMessage, res: ServerResponse): void;
+}
+
 export interface GatewayOptions {
+  /** /admin/* requests, authenticated by the Bearer secret. */
+  admin?: AdminEndpoint;
   exchange: Exchange;
   listen: { host: string; port: number };
   accounts: AccountStore;
@@ -446,6 +455,10 @@ export class Gateway {
 
   private http(req: IncomingMessage, res: ServerResponse): void {
     const path = (req.url ?? '/').split('?')[0];
+    if (path.startsWith('/admin/') && this.o.admin !== undefined) {
+      this.adminRequest(this.o.admin, req, res);
+      return;
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD' }).end();
       return;
@@ -469,6 +482,26 @@ export class Gateway {
       return;
     }
     res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: the FIX endpoint is /fix (WebSocket); /health, /metrics\n');
+  }
+
+  /**
+   * The node's admin API over the network (POST /admin/promote): only with the
+   * shared secret as a Bearer token, compared in constant time; without a
+   * configured secret it is closed (promote on the node's own machine).
+   */
+  private adminRequest(admin: AdminEndpoint, req: IncomingMessage, res: ServerResponse): void {
+    const deny = (code: number, error: string): void => {
+      res.writeHead(code, { 'content-type': 'application/json', ...(code === 401 ? { 'www-authenticate': 'Bearer' } : {}) }).end(`${JSON.stringify({ error })}\n`);
+    };
+    if (admin.secret === null) return deny(403, 'the admin API over the network needs --replication-secret-file; on the node\'s machine use matchlog promote --data DIR');
+    const auth = req.headers.authorization ?? '';
+    const token = auth.startsWith('Bearer ') ? auth.slice(7).trim() : '';
+    const digest = (v: Buffer | string): Buffer => createHash('sha256').update(v).digest();
+    if (!timingSafeEqual(digest(token), digest(admin.secret))) {
+      this.log.warn({ remote: req.socket.remoteAddress, path: req.url }, 'admin request with a wrong or missing token');
+      return deny(401, 'wrong or missing Bearer token (the replication secret)');
+    }
+    admin.handle(req, res);
   }
 
   /** Logs every session out ("the exchange is shutting down"), then closes the server. */

@@ -3,6 +3,7 @@
 // sides, and fencing of a former primary that comes back.
 
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { FixClient } from '../gateway/client.js';
@@ -102,5 +103,51 @@ test('matchlog promote without a running node, and of a node that is primary, sa
   const again = await matchlogAsync(['promote', '--data', p.dataDir]);
   assert.equal(again.code, 1);
   assert.match(again.err, /not promoted: this node is primary, not a replica/);
+  assert.equal(await p.stop(), 0);
+});
+
+test('POST /admin/promote over the network needs the replication secret as Bearer token', async (t) => {
+  const root = tempDir(t, 'matchlog-admin-');
+  const nodes: RunningNode[] = [];
+  t.after(() => Promise.all(nodes.map((n) => n.kill9())));
+  const secretFile = join(root, 'secret');
+  writeFileSync(secretFile, 'correct horse battery staple\n', { mode: 0o600 });
+  const p = await startPrimary(join(root, 'p'), ['--replication-secret-file', secretFile]);
+  nodes.push(p);
+  const r = await startReplica(join(root, 'r'), p, ['--replication-secret-file', secretFile]);
+  nodes.push(r);
+  const post = (token?: string): Promise<Response> => fetch(`http://${r.gateway}/admin/promote`, { method: 'POST', headers: token === undefined ? {} : { authorization: `Bearer ${token}` } });
+  assert.equal((await post()).status, 401);
+  assert.equal((await post('correct horse battery stapl')).status, 401);
+  assert.equal((await health(r)).role, 'replica');
+  const ok = await post('correct horse battery staple');
+  assert.equal(ok.status, 200);
+  const body = await ok.json() as { role: string; epoch: number };
+  assert.deepEqual([body.role, body.epoch], ['primary', 2]);
+  assert.equal((await order(r.url, demoPassword(p.dataDir))).execType, '0');
+  // the former primary, still running, was told and is fenced
+  await p.waitFor(/FENCED/, 5000);
+  assert.equal((await health(p)).role, 'fenced');
+  assert.equal(await r.stop(), 0);
+});
+
+test('a replica without the primary\'s secret stops with a clear error and keeps its data', async (t) => {
+  const root = tempDir(t, 'matchlog-secret-');
+  const nodes: RunningNode[] = [];
+  t.after(() => Promise.all(nodes.map((n) => n.kill9())));
+  const secretFile = join(root, 'secret');
+  writeFileSync(secretFile, 'the-primary-secret\n');
+  const wrongFile = join(root, 'wrong');
+  writeFileSync(wrongFile, 'not-the-primary-secret\n');
+  const p = await startPrimary(join(root, 'p'), ['--replication-secret-file', secretFile]);
+  nodes.push(p);
+  const r = await startReplica(join(root, 'r'), p, ['--replication-secret-file', wrongFile]).catch((e: Error) => e);
+  if (r instanceof Error) {
+    assert.match(r.message, /wrong replication secret/);
+  } else {
+    nodes.push(r);
+    await r.waitFor(/replica stopped: .*wrong replication secret; the data in .* is kept/, 5000);
+    assert.equal(await r.exited, 1);
+  }
   assert.equal(await p.stop(), 0);
 });

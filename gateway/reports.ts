@@ -27,6 +27,9 @@ export const NO_ORDER_ID = 'NONE';
 
 export type ReportSink = (account: string, msg: FixMessage) => void;
 
+/** Every account wants its reports (tests); the gateway builds them only for accounts with a live session. */
+const ALL = (): boolean => true;
+
 // --- FIX values -----------------------------------------------------------------
 
 export function fixSide(side: Side): string {
@@ -295,7 +298,7 @@ export class ReportBuilder {
    * is `<seq>.<k>` for the report of the command's k-th event (0-based), and
    * `<seq>.<k>.m` for the maker's report of a trade.
    */
-  build(c: Committed, emit: ReportSink): void {
+  build(c: Committed, emit: ReportSink, wants: (account: string) => boolean = ALL): void {
     const tracker = this.tracker;
     const instruments = tracker.instruments;
     instruments.learn(c);
@@ -311,7 +314,7 @@ export class ReportBuilder {
           const inst = instruments.get(e.symbol);
           if (inst === undefined) break;
           const o = tracker.get(e.orderId) ?? e;
-          emit(e.account, orderReport(o, inst, e.clOrdId, null, `${c.seq}.${k}`, '0', '0', time, 0, 0, false, null));
+          if (wants(e.account)) emit(e.account, orderReport(o, inst, e.clOrdId, null, `${c.seq}.${k}`, '0', '0', time, 0, 0, false, null));
           break;
         }
         case 'trade': {
@@ -323,8 +326,8 @@ export class ReportBuilder {
           const t = taker ?? restingLike(e.takerOrderId, e.takerAccount, e.takerClOrdId, e.symbol, e.aggressor, 0, e.takerLeavesQty, e.takerCumQty, e.takerCumNotional);
           const m = maker ?? restingLike(e.makerOrderId, e.makerAccount, e.makerClOrdId, e.symbol, e.aggressor === BUY ? SELL : BUY, e.price, e.makerLeavesQty, e.makerCumQty, e.makerCumNotional);
           const execId = `${c.seq}.${k}`;
-          emit(e.takerAccount, orderReport(t, inst, e.takerClOrdId, null, execId, 'F', fillStatus(t), time, e.price, e.qty, false, null));
-          emit(e.makerAccount, orderReport(m, inst, e.makerClOrdId, null, `${execId}.m`, 'F', fillStatus(m), time, e.price, e.qty, true, null));
+          if (wants(e.takerAccount)) emit(e.takerAccount, orderReport(t, inst, e.takerClOrdId, null, execId, 'F', fillStatus(t), time, e.price, e.qty, false, null));
+          if (wants(e.makerAccount)) emit(e.makerAccount, orderReport(m, inst, e.makerClOrdId, null, `${execId}.m`, 'F', fillStatus(m), time, e.price, e.qty, true, null));
           break;
         }
         case 'cancelled': {
@@ -334,7 +337,7 @@ export class ReportBuilder {
           if (inst === undefined) break;
           const facts: OrderFacts = o ?? { ...e, postOnly: false };
           const orig = e.origClOrdId !== e.clOrdId ? e.origClOrdId : null;
-          emit(e.account, orderReport(facts, inst, e.clOrdId, orig, `${c.seq}.${k}`, '4', '4', time, 0, 0, false, CANCEL_TEXT[e.reason]));
+          if (wants(e.account)) emit(e.account, orderReport(facts, inst, e.clOrdId, orig, `${c.seq}.${k}`, '4', '4', time, 0, 0, false, CANCEL_TEXT[e.reason]));
           break;
         }
         case 'replaced': {
@@ -342,21 +345,21 @@ export class ReportBuilder {
           const inst = instruments.get(e.symbol);
           if (inst === undefined) break;
           const o = tracker.get(e.orderId) ?? { ...e, postOnly: false };
-          emit(e.account, orderReport(o, inst, e.clOrdId, e.origClOrdId, `${c.seq}.${k}`, '5', fillStatus(o), time, 0, 0, false, null));
+          if (wants(e.account)) emit(e.account, orderReport(o, inst, e.clOrdId, e.origClOrdId, `${c.seq}.${k}`, '5', fillStatus(o), time, 0, 0, false, null));
           break;
         }
         case 'rejected':
-          this.rejected(c, e.reason, `${e.reason}: ${e.text}`, `${c.seq}.${k}`, time, emit);
+          this.rejected(c, e.reason, `${e.reason}: ${e.text}`, `${c.seq}.${k}`, time, emit, wants);
           break;
         case 'cancelRejected': {
           const live = e.orderId !== 0 ? tracker.findById(e.account, e.orderId) : undefined;
-          emit(e.account, cancelReject(e.orderId !== 0 ? String(e.orderId) : NO_ORDER_ID, e.clOrdId, e.origClOrdId,
+          if (wants(e.account)) emit(e.account, cancelReject(e.orderId !== 0 ? String(e.orderId) : NO_ORDER_ID, e.clOrdId, e.origClOrdId,
             live !== undefined ? fillStatus(live) : '8', cmd.op === 'replace', cxlRejReason(e.reason), `${e.reason}: ${e.text}`, e.account, time));
           break;
         }
         case 'massCancelled':
           // cancel-on-disconnect sends no ClOrdID: nobody asked, so no report (each order's cancel report went out)
-          if (e.clOrdId !== '') emit(e.account, massCancelReport(String(c.seq), e.clOrdId, e.symbol === '' ? '7' : '1', e.symbol, e.count, null, null, time));
+          if (e.clOrdId !== '' && wants(e.account)) emit(e.account, massCancelReport(String(c.seq), e.clOrdId, e.symbol === '' ? '7' : '1', e.symbol, e.count, null, null, time));
           break;
         default:
           // bookDelta, book, instrument, status: market data's, or nobody's
@@ -365,23 +368,23 @@ export class ReportBuilder {
   }
 
   /** A `rejected` event answers the command that caused it, in that command's message type. */
-  private rejected(c: Committed, reason: RejectReason, text: string, execId: string, time: string, emit: ReportSink): void {
+  private rejected(c: Committed, reason: RejectReason, text: string, execId: string, time: string, emit: ReportSink, wants: (account: string) => boolean): void {
     const cmd = c.cmd;
     switch (cmd.op) {
       case 'new': {
         const f = newOrderFacts(cmd);
-        if (f.account !== '') emit(f.account, rejectReport(f, execId, ordRejReason(reason), text, time));
+        if (f.account !== '' && wants(f.account)) emit(f.account, rejectReport(f, execId, ordRejReason(reason), text, time));
         return;
       }
       case 'cancel': case 'replace':
         if (typeof cmd.account === 'string' && cmd.account !== '') {
-          emit(cmd.account, cancelReject(typeof cmd.orderId === 'number' ? String(cmd.orderId) : NO_ORDER_ID, cmd.clOrdId,
+          if (wants(cmd.account)) emit(cmd.account, cancelReject(typeof cmd.orderId === 'number' ? String(cmd.orderId) : NO_ORDER_ID, cmd.clOrdId,
             cmd.origClOrdId ?? '', '8', cmd.op === 'replace', cxlRejReason(reason), text, cmd.account, time));
         }
         return;
       case 'massCancel':
         if (typeof cmd.account === 'string' && cmd.account !== '') {
-          emit(cmd.account, massCancelReport(String(c.seq), cmd.clOrdId ?? '', cmd.symbol === undefined ? '7' : '1', cmd.symbol ?? '', 0, 99, text, time));
+          if (wants(cmd.account)) emit(cmd.account, massCancelReport(String(c.seq), cmd.clOrdId ?? '', cmd.symbol === undefined ? '7' : '1', cmd.symbol ?? '', 0, 99, text, time));
         }
         return;
       default:

@@ -239,7 +239,7 @@ export class Gateway {
     this.md = MarketData.fromSnapshot(snap, instruments, { highWaterBytes: this.limits.mdHighWaterBytes, lowWaterBytes: this.limits.mdLowWaterBytes });
     this.unsubscribe = ex.subscribe((batch) => {
       for (const c of batch) {
-        this.reports.build(c, this.deliver);
+        this.reports.build(c, this.deliver, this.hasSession);
         this.md.apply(c);
       }
     });
@@ -331,6 +331,9 @@ export class Gateway {
     }
     this.connections.add(new Connection(this, ws, ws.protocol as Subprotocol, remote));
   }
+
+  /** Reports are built only for an account with a live session (the others would be dropped). */
+  private readonly hasSession = (account: string): boolean => this.byAccount.has(account);
 
   /** Reports of durable commands, to the account's live session if it has one (FIX: missed reports are asked for with a status request). */
   private readonly deliver = (account: string, msg: FixMessage): void => {

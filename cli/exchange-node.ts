@@ -55,6 +55,8 @@ export function adminSocketPath(dataDir: string): string {
 export class ExchangeNode {
   private source: ReplicationSource | null = null;
   private follower: Follower | null = null;
+  /** HOST:PORT the follower follows. */
+  private following: string | null = null;
   private coordinator: EtcdCoordinator | null = null;
   private admin: Server | null = null;
   private fencing: NodeJS.Timeout | null = null;
@@ -97,8 +99,7 @@ export class ExchangeNode {
     const o = this.o;
     const ex = this.exchange;
     if (o.role === 'primary' && o.coordinator === null && o.replication !== null) await this.startSource();
-    if (o.role === 'replica' && o.coordinator === null) {
-      if (o.primary === null) throw new Error('a replica needs --primary HOST:PORT');
+    if (o.role === 'replica' && o.primary !== null) {
       this.follow(o.primary);
       // a snapshot from the primary can only be taken before the gateway serves
       await (this.follower as Follower).ready(3000);
@@ -137,7 +138,13 @@ export class ExchangeNode {
     });
   }
 
+  /** Follows `primary` (stopping the follower of another one); a no-op if it already does. */
   private follow(primary: HostPort): void {
+    if (this.follower !== null) {
+      if (this.following === fmt(primary)) return;
+      void this.follower.stop();
+    }
+    this.following = fmt(primary);
     const f = new Follower({ primary, exchange: this.exchange, secret: this.o.secret, node: this.name, log: this.say });
     f.onFatal = (e) => {
       this.say(`replica stopped: ${e.message}; the data in ${this.o.dataDir} is kept as it was`);
@@ -163,20 +170,26 @@ export class ExchangeNode {
         return;
       }
       this.say(`the leader key is held by ${r.leader?.node ?? '(unknown)'}: starting as its replica`);
-      if (r.leader?.replication != null) {
-        const [host, port] = r.leader.replication.split(':');
-        this.follow({ host, port: Number(port) });
-      }
+      this.followLeader(r.leader);
     } else {
       c.reportProgress(ex.durableSeq);
     }
     c.follow({
       seq: () => ex.durableSeq, me,
-      onLeader: (l: LeaderInfo | null) => { if (l !== null && l.node !== this.name && ex.role === 'replica') ex.setRole('replica', l.gateway); },
+      onLeader: (l: LeaderInfo | null) => this.followLeader(l),
       elected: (epoch) => {
         this.promote(epoch).catch((e: Error) => this.say(`promotion at epoch ${epoch} failed: ${e.message}`));
       },
     });
+  }
+
+  /** A replica under a coordinator follows whoever holds the leader key. */
+  private followLeader(l: LeaderInfo | null): void {
+    const ex = this.exchange;
+    if (l === null || l.node === this.name || ex.role !== 'replica') return;
+    ex.setRole('replica', l.gateway);
+    const m = l.replication === null ? null : /^(.+):(\d+)$/.exec(l.replication);
+    if (m !== null) this.follow({ host: m[1], port: Number(m[2]) });
   }
 
   /**
@@ -192,10 +205,13 @@ export class ExchangeNode {
   private async doPromote(given?: number): Promise<{ epoch: number; seq: number }> {
     const ex = this.exchange;
     if (ex.role !== 'replica') throw new Error(`this node is ${ex.role}, not a replica`);
-    const formerPrimary = this.o.primary;
+    // the primary this node followed is the one to fence (under a coordinator, the last leader)
+    const m = this.following === null ? null : /^(.+):(\d+)$/.exec(this.following);
+    const formerPrimary = m !== null ? { host: m[1], port: Number(m[2]) } : this.o.primary;
     const primaryEpoch = this.follower?.status().primaryEpoch ?? 0;
     await this.follower?.stop();
     this.follower = null;
+    this.following = null;
     let epoch = given;
     if (epoch === undefined && this.coordinator !== null) {
       const r = await this.coordinator.campaign({ gateway: this.gatewayAddress, replication: fmt(this.o.replication), minEpoch: Math.max(ex.epoch, primaryEpoch) + 1 });

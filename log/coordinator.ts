@@ -602,7 +602,8 @@ export class EtcdCoordinator {
     this.leaderLease = null;
     const w = this.watcher;
     this.watcher = null;
-    if (w !== null) await w.cancel().catch((e: unknown) => this.logError('close', e));
+    // bounded: over a dead connection neither the cancel nor the revoke would ever answer
+    if (w !== null) await within(w.cancel(), 1000).catch((e: unknown) => this.logError('close', e));
     const l = this.lease;
     this.lease = null;
     if (l !== null && !l.gone) {
@@ -647,6 +648,13 @@ export class EtcdCoordinator {
     this.lastLog.set(what, now);
     this.log(`${this.node}: etcd ${what}: ${message(e)}`);
   }
+}
+
+/** p, or a rejection after ms. */
+function within<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms); });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
 function replicaSeq(value: Buffer): number | null {

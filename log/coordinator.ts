@@ -568,7 +568,7 @@ export class EtcdCoordinator {
     const res = await this.client.get(this.leaderKey).options({ deadline: Date.now() + CALL_MS }).exec();
     const w = await this.client.watch().key(this.leaderKey).startRevision(String(Number(res.header.revision) + 1)).create();
     if (this.role === 'closed') {
-      await w.cancel().catch(() => undefined);
+      await within(w.cancel(), 1000).catch(() => undefined);
       return;
     }
     this.watcher = w;
@@ -600,6 +600,8 @@ export class EtcdCoordinator {
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     this.leaderLease = null;
+    // a watch still being set up is cancelled by startWatch(); that needs the client open
+    if (this.watchPending !== null) await within(this.watchPending, 2000).catch((e: unknown) => this.logError('close', e));
     const w = this.watcher;
     this.watcher = null;
     // bounded: over a dead connection neither the cancel nor the revoke would ever answer

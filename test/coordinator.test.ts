@@ -149,8 +149,7 @@ test('a replica takes over within 2 s of the leader going silent; the old leader
   const sampler = setInterval(() => { const s = a.safeUntil(); if (s > 0) lastSafe = s; }, 2);
   a.stopKeepalive();
   const silentAt = Date.now();
-  const el = await b.elected;
-  clearInterval(sampler);
+  const el = await b.elected.finally(() => clearInterval(sampler));
   const took = el.at - silentAt;
   assert.ok(took < 2000, `takeover took ${took} ms`);
   assert.ok(el.epoch > oldEpoch, `new epoch ${el.epoch} not above ${oldEpoch}`);
@@ -314,8 +313,7 @@ test('safeUntil counts from the send time of the keepalive, and a partitioned le
     let lastSafe = a.safeUntil();
     const sampler = setInterval(() => { const s = a.safeUntil(); if (s > 0) lastSafe = s; }, 2);
     proxy.partition();
-    const l = await lost;
-    clearInterval(sampler);
+    const l = await lost.finally(() => clearInterval(sampler));
     assert.match(l.reason, /unreachable/);
     assert.ok(l.at >= lastSafe, 'onLost before the bound ran out');
     assert.ok(l.at - lastSafe < 800, `onLost ${l.at - lastSafe} ms after the bound ran out`);

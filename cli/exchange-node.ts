@@ -98,7 +98,9 @@ export class ExchangeNode {
   private async boot(): Promise<void> {
     const o = this.o;
     const ex = this.exchange;
-    if (o.role === 'primary' && o.coordinator === null && o.replication !== null) await this.startSource();
+    // bound at once, so that its real port (even for port 0) is what the leader key and the startup line say;
+    // it serves only while this node is primary
+    if (o.replication !== null) await this.startSource();
     if (o.role === 'replica' && o.primary !== null) {
       this.follow(o.primary);
       // a snapshot from the primary can only be taken before the gateway serves
@@ -162,7 +164,7 @@ export class ExchangeNode {
     c.onLost = (reason, leader) => ex.fence(`the coordinator: ${reason}`, leader?.gateway ?? null);
     // a leader under a lease acknowledges only while the lease is certainly held
     ex.addGate({ releasable: () => (ex.role === 'primary' && Date.now() >= c.safeUntil() ? -1 : Infinity) });
-    const me = { gateway: this.gatewayAddress, replication: fmt(this.o.replication), minEpoch: () => ex.epoch + 1 };
+    const me = { gateway: this.gatewayAddress, replication: this.source === null ? null : fmt(this.source.address), minEpoch: () => ex.epoch + 1 };
     if (this.o.role === 'primary') {
       const r = await c.campaign({ ...me, minEpoch: me.minEpoch() });
       if (r.won) {
@@ -214,14 +216,15 @@ export class ExchangeNode {
     this.following = null;
     let epoch = given;
     if (epoch === undefined && this.coordinator !== null) {
-      const r = await this.coordinator.campaign({ gateway: this.gatewayAddress, replication: fmt(this.o.replication), minEpoch: Math.max(ex.epoch, primaryEpoch) + 1 });
+      const r = await this.coordinator.campaign({ gateway: this.gatewayAddress, replication: this.source === null ? null : fmt(this.source.address), minEpoch: Math.max(ex.epoch, primaryEpoch) + 1 });
       if (!r.won) throw new Error(`the leader key is held by ${r.leader?.node ?? '(unknown)'} (epoch ${r.leader?.epoch ?? '?'}): not promoted`);
       epoch = r.epoch;
     }
     epoch ??= Math.max(ex.epoch, primaryEpoch) + 1;
     await ex.promote(epoch);
     // a node promoted on an empty log (a fresh cluster under a coordinator) creates the configured instruments
-    if (ex.seq === 0) await ex.seedConfigured();
+    // (in quorum mode their acknowledgement waits for a replica: not awaited here)
+    if (ex.seq === 0) ex.seedConfigured().catch((e: Error) => this.say(`creating the configured instruments: ${e.message}`));
     await this.startSource();
     if (formerPrimary !== null) this.fenceFormer(formerPrimary, epoch);
     this.say(`promoted: this node is primary at epoch ${epoch} from seq ${ex.seq}; order entry is open`);

@@ -210,7 +210,10 @@ export class Exchange {
       return;
     }
     const missing = this.config.instruments;
-    const acks = await Promise.all(missing.map((i) => this.submit({ ...i, op: 'instrument' } satisfies InstrumentCommand, 'config')));
+    // not through submit(): a quorum that is not there yet must not refuse them; their acknowledgement waits for it
+    const seq = this.sequencer;
+    if (seq === null) throw new Error('the configured instruments are created by a primary');
+    const acks = await Promise.all(missing.map((i) => seq.submit({ ...i, op: 'instrument' } satisfies InstrumentCommand, 'config')));
     for (const a of acks) {
       const bad = a.events.find((e) => e.type === 'rejected');
       if (bad !== undefined && bad.type === 'rejected') throw new Error(`instrument ${bad.symbol}: ${bad.text}`);

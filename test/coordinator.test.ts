@@ -9,6 +9,7 @@ import { createServer, connect as netConnect, type Server, type Socket } from 'n
 import { after, afterEach, before, test } from 'node:test';
 import { Etcd3 } from 'etcd3';
 import { EtcdCoordinator, type CoordinatorOptions, type LeaderInfo } from '../log/coordinator.js';
+import { childEnv } from './cli-helpers.js';
 import { startEtcd, type EtcdServer } from './etcd-helpers.js';
 
 let etcd: EtcdServer;
@@ -341,9 +342,7 @@ test('a leader paused with SIGSTOP sees safeUntil in the past on resume, then ge
     }, 5);
     out(await c.campaign({ gateway: null, replication: null, minEpoch: 0 }));
   `;
-  const env = { ...process.env };
-  delete env.NODE_TEST_CONTEXT;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'], env });
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'], env: childEnv() });
   const msgs: Record<string, unknown>[] = [];
   let buf = '';
   child.stdout.on('data', (d: Buffer) => {

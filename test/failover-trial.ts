@@ -15,7 +15,7 @@ import { FixClient } from '../gateway/client.js';
 import { Tag } from '../gateway/fix/message.js';
 import { readLog } from '../log/index.js';
 import { matchlogAsync } from './cli-helpers.js';
-import { demoPassword, metric, startPrimary, startReplica, until, type RunningNode } from './cluster-helpers.js';
+import { demoPassword, health, metric, startPrimary, startReplica, until, type RunningNode } from './cluster-helpers.js';
 
 export interface TrialResult {
   /** Orders sent to the primary before it died. */
@@ -24,7 +24,7 @@ export interface TrialResult {
   acked: number;
   /** kill -9 to the first order accepted on the promoted replica. */
   recoveryMs: number;
-  /** `matchlog promote` to that first accepted order. */
+  /** `matchlog promote` to that first accepted order (0 under a coordinator). */
   promoteToOrderMs: number;
   /** Problems found (empty when the trial passed). */
   problems: string[];
@@ -35,16 +35,19 @@ export interface TrialResult {
  * kill, so that it lags when the primary dies — the case quorum mode exists
  * for (a primary that acknowledged without it would lose those orders).
  */
-export async function failoverTrial(root: string, rnd: () => number, killAfterMs: number, replicaPauseMs = 0): Promise<TrialResult> {
+export async function failoverTrial(root: string, rnd: () => number, killAfterMs: number, replicaPauseMs = 0, coordinator: string | null = null): Promise<TrialResult> {
   const pdir = join(root, 'primary');
   const rdir = join(root, 'replica');
   mkdirSync(root, { recursive: true });
   const nodes: RunningNode[] = [];
   const clients: FixClient[] = [];
   try {
-    const p = await startPrimary(pdir, ['--ack', 'quorum', '--quorum', '1']);
+    // with a coordinator nobody promotes by hand: the replica takes the leader key when the primary's lease lapses
+    const etcd = coordinator === null ? [] : ['--coordinator', coordinator];
+    const p = await startPrimary(pdir, ['--ack', 'quorum', '--quorum', '1', ...etcd]);
     nodes.push(p);
-    const r = await startReplica(rdir, p);
+    if (coordinator !== null) await until('the primary to take the leader key', async () => (await health(p)).role === 'primary');
+    const r = await startReplica(rdir, p, etcd);
     nodes.push(r);
     await until('the replica in sync', async () => (await metric(p, 'matchlog_replicas_in_sync')) === 1);
     const password = demoPassword(pdir);
@@ -84,16 +87,27 @@ export async function failoverTrial(root: string, rnd: () => number, killAfterMs
     const killedAt = performance.now();
     sending = false;
     await load;
-    const promoted = await matchlogAsync(['promote', '--data', rdir]);
-    const promotedAt = performance.now();
     const problems: string[] = [];
-    if (promoted.code !== 0) problems.push(`matchlog promote exited ${String(promoted.code)}: ${promoted.err}`);
+    let promotedAt = performance.now();
+    if (coordinator === null) {
+      const promoted = await matchlogAsync(['promote', '--data', rdir]);
+      promotedAt = performance.now();
+      if (promoted.code !== 0) problems.push(`matchlog promote exited ${String(promoted.code)}: ${promoted.err}`);
+    }
     const second = await FixClient.connect({ url: r.url, account: 'alice', password, clOrdIdPrefix: 'n' });
     clients.push(second);
-    const first = second.newOrder({ symbol: 'AAPL', side: 'buy', qty: '1', price: '180.00' });
-    const report = await second.nextReport(first, 10_000);
+    // a trader who keeps trying: "not primary" until the replica took over
+    let report = null;
+    const deadline = performance.now() + 10_000;
+    while (performance.now() < deadline) {
+      const first = second.newOrder({ symbol: 'AAPL', side: 'buy', qty: '1', price: '180.00' });
+      report = await second.nextReport(first, 10_000);
+      if (report.get(Tag.ExecType) === '0' || !/not primary/.test(report.get(Tag.Text) ?? '')) break;
+      await new Promise((res) => setTimeout(res, 20));
+    }
     const acceptedAt = performance.now();
-    if (report.get(Tag.ExecType) !== '0') problems.push(`the first order on the new primary was not accepted: ${report.get(Tag.Text) ?? report.get(Tag.ExecType) ?? '?'}`);
+    if (coordinator !== null) promotedAt = acceptedAt;
+    if (report?.get(Tag.ExecType) !== '0') problems.push(`the first order on the new primary was not accepted: ${report?.get(Tag.Text) ?? report?.get(Tag.ExecType) ?? '?'}`);
     await second.logout().catch(() => undefined);
     trader.close();
     const code = await r.stop();

@@ -248,3 +248,25 @@ test('an empty replica far behind takes the primary\'s snapshot, then the whole 
   // the snapshot is written into the replica's folder only once its log reached it (a restart must find both)
   assert.ok(readdirSync(replica.dataDir).includes(newest.name));
 });
+
+test('an ack gate (a lease that may have lapsed) holds acknowledgements of durable commands until it opens; fencing holds them for good', async (t) => {
+  let stop = async (): Promise<void> => undefined;
+  const dir = dirFor(t, 'matchlog-gate-', () => stop());
+  const ex = await Exchange.open({ dataDir: dir, config: { instruments: TEST_INSTRUMENTS }, log: quiet });
+  stop = () => ex.close({ snapshot: false, holdMs: 50 });
+  let open = false;
+  ex.addGate({ releasable: () => (open ? Infinity : -1) });
+  const flow = new Flow(prng(5), 'g');
+  let acked = 0;
+  const first = ex.submit(flow.next(), 'test').then(() => { acked++; });
+  await until('the command durable here', () => ex.durableSeq > ex.seq);
+  await new Promise((r) => setTimeout(r, 60));
+  assert.equal(acked, 0, 'acknowledged while the gate was shut');
+  open = true;
+  ex.gateChanged();
+  await first;
+  assert.equal(acked, 1);
+  ex.fence('a test says so', '127.0.0.1:1');
+  await assert.rejects(ex.submit(flow.next(), 'test'), /not primary: a test says so; the primary is at 127\.0\.0\.1:1/);
+  assert.equal(ex.role, 'fenced');
+});

@@ -219,7 +219,10 @@ export class ReplicationSource {
     if (h.v !== PROTOCOL_VERSION) return this.refuse(c, `protocol version ${String(h.v)}, this primary speaks ${PROTOCOL_VERSION}`, true);
     if (typeof h.logSeq !== 'number' || typeof h.stateSeq !== 'number' || typeof h.epoch !== 'number' || typeof h.node !== 'string') return this.refuse(c, 'a malformed Hello', true);
     c.hello = h;
-    const logId = ex.logId as string;
+    if (ex.role !== 'primary' || ex.logId === null) {
+      return this.refuse(c, `this node is ${ex.role}, not primary${ex.leader !== null ? `; the primary's gateway is ${ex.leader}` : ''}`, false);
+    }
+    const logId = ex.logId;
     if (h.logId !== null && h.logId !== logId) return this.refuse(c, `the replica's log ${h.logId} is not this primary's log ${logId}: give the replica an empty data folder`, true);
     if (h.epoch > ex.epoch) {
       this.refuse(c, `the replica has seen epoch ${h.epoch}, this primary is at epoch ${ex.epoch}: this primary was superseded`, true);

@@ -151,3 +151,36 @@ test('a replica without the primary\'s secret stops with a clear error and keeps
   }
   assert.equal(await p.stop(), 0);
 });
+
+test('a FIX client with both endpoints rides through kill -9 and promotion: sequence numbers and its orders continue on the new primary', async (t) => {
+  const root = tempDir(t, 'matchlog-client-failover-');
+  const nodes: RunningNode[] = [];
+  t.after(() => Promise.all(nodes.map((n) => n.kill9())));
+  const p = await startPrimary(join(root, 'p'), ['--ack', 'quorum']);
+  nodes.push(p);
+  const r = await startReplica(join(root, 'r'), p);
+  nodes.push(r);
+  await until('the replica in sync', async () => (await metric(p, 'matchlog_replicas_in_sync')) === 1);
+  const events: string[] = [];
+  const c = await FixClient.connect({ endpoints: [p.url, r.url], account: 'alice', password: demoPassword(p.dataDir), resetSeqNum: true, onEvent: (e) => events.push(e.type) });
+  t.after(() => c.close());
+  assert.equal(c.url, p.url);
+  const resting = c.newOrder({ symbol: 'AAPL', side: 'buy', qty: '7', price: '189.50' });
+  assert.equal((await c.nextReport(resting)).get(Tag.ExecType), '0');
+  const sentBefore = c.nextSenderSeq;
+  await p.kill9();
+  const promoted = await matchlogAsync(['promote', '--data', r.dataDir]);
+  assert.equal(promoted.code, 0, promoted.err);
+  await until('the client to fail over', () => c.url === r.url && c.state === 'active', 20_000);
+  assert.ok(events.includes('failover') && events.includes('resynced'), events.join(' '));
+  // numbers went on (no reset to 1), and the order placed on the old primary is known to the new one
+  assert.ok(c.nextSenderSeq > sentBefore, `next MsgSeqNum ${c.nextSenderSeq} after ${sentBefore}`);
+  await until('the resting order refreshed', () => c.order(resting)?.state === 'new');
+  const cancel = c.cancel(resting, 'AAPL');
+  const cancelled = await c.nextReport(cancel);
+  assert.equal(cancelled.get(Tag.ExecType), '4');
+  const next = c.newOrder({ symbol: 'AAPL', side: 'sell', qty: '1', price: '191.00' });
+  assert.equal((await c.nextReport(next)).get(Tag.ExecType), '0');
+  await c.logout().catch(() => undefined);
+  assert.equal(await r.stop(), 0);
+});

@@ -16,6 +16,7 @@ import { BlockBuilder, decodeBlock } from '../log/records.js';
 import { FrameReader, Msg, PROTOCOL_VERSION, blockFrame, jsonFrame } from '../log/replication/protocol.js';
 import { Follower } from '../log/replication/follower.js';
 import { ReplicationSource } from '../log/replication/source.js';
+import { matchlog } from './cli-helpers.js';
 import { Flow, TEST_INSTRUMENTS, prng } from './log-helpers.js';
 
 /** A temp dir removed after `close` (t.after hooks run in the order they were added: the close must come first). */
@@ -86,6 +87,15 @@ test('a replica ends with the same records, state hash and replayed events as it
   assert.deepEqual(records(join(replica.dataDir)), records(pdir));
   assert.equal(follower.status().lagRecords, 0);
   assert.ok(readdirSync(replica.dataDir).some((f) => f.endsWith('.avro')), 'the replica wrote segment files');
+  // a replay of each log (the surveillance tool, a process of its own) gives the same event stream
+  const events = (dir: string): string => {
+    const r = matchlog(['replay', dir, '--events', '--format', 'jsonl']);
+    assert.equal(r.status, 0, r.stderr);
+    return r.stdout;
+  };
+  const fromReplica = events(replica.dataDir);
+  assert.ok(fromReplica.split('\n').length > 1800);
+  assert.equal(fromReplica, events(pdir));
 });
 
 test('quorum mode: nothing is acknowledged before a replica has it durable', async (t) => {

@@ -125,6 +125,8 @@ export class Exchange {
   private gateTimer: NodeJS.Timeout | null = null;
   /** Called with every block durable here (the replication server ships them). */
   onDurable: ((block: DurableBlock) => void) | null = null;
+  /** Replica: called with the seq durable here after each write, before subscribers hear of it (the follower acks). */
+  onReplicaDurable: ((seq: number) => void) | null = null;
 
   private constructor(readonly dataDir: string, readonly config: LogConfig, readonly recovery: RecoveryInfo,
     machine: LogStateMachine, writer: LogWriter | null,
@@ -497,8 +499,10 @@ export class Exchange {
         settle();
         return;
       }
+      // the primary hears first (its quorum waits on this), the local subscribers after
+      this.logSeq = done[done.length - 1].last;
+      this.onReplicaDurable?.(this.logSeq);
       for (const w of done) {
-        this.logSeq = w.last;
         this.publish(w.batch);
         if (w.snapshot !== null) this.periodicSnapshot(w.snapshot);
       }

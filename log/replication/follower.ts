@@ -91,6 +91,7 @@ export class Follower {
   /** Stops following (promotion, shutdown); resolves once the connection is closed. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.o.exchange.onReplicaDurable = null;
     if (this.timer !== null) clearTimeout(this.timer);
     if (this.heartbeat !== null) clearInterval(this.heartbeat);
     const s = this.socket;
@@ -146,6 +147,8 @@ export class Follower {
             this.o.log(`replica: following ${w.node} at ${host}:${port} (epoch ${w.epoch}, its log at seq ${w.durableSeq}, this one at ${this.o.exchange.durableSeq})`);
             this.welcomed = true;
             this.unreachable = false;
+            // acknowledged the moment it is on disk, before this node's own subscribers are served
+            this.o.exchange.onReplicaDurable = (seq) => { if (this.socket === s) s.write(numbersFrame(Msg.Ack, seq)); };
             // a snapshot, if one comes, is the next frame: ready once it is taken
             if (!w.snapshot) this.fireReady();
             break;
@@ -166,7 +169,6 @@ export class Follower {
             const done = this.o.exchange.appendBlock(b.bytes, b.epoch);
             chain = chain.then(() => done.then(
               (seq) => {
-                if (this.socket === s) s.write(numbersFrame(Msg.Ack, seq));
                 if (this.primarySeq <= seq) this.behindSince = 0;
                 this.onProgress?.(seq);
               },

@@ -3,8 +3,10 @@
 // read its startup line (gateway URL, replication address), kill it, promote.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { TestContext } from 'node:test';
 import { BIN, childEnv } from './cli-helpers.js';
 
 export interface RunningNode {
@@ -112,5 +114,44 @@ export async function until(what: string, cond: () => boolean | Promise<boolean>
   while (!(await cond())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** The nodes of one test, under one temp folder: every node killed, then the folder removed, after the test. */
+export class Cluster {
+  readonly root: string;
+  private readonly nodes: RunningNode[] = [];
+
+  constructor(t: TestContext, prefix: string) {
+    this.root = mkdtempSync(join(tmpdir(), prefix));
+    t.after(async () => {
+      for (const n of this.nodes) {
+        try { process.kill(n.pid, 'SIGCONT'); } catch { /* gone */ }
+      }
+      await Promise.all(this.nodes.map((n) => n.kill9()));
+      rmSync(this.root, { recursive: true, force: true });
+    });
+  }
+
+  /** `dir` under the root. */
+  dir(name: string): string {
+    return join(this.root, name);
+  }
+
+  async node(args: string[], name: string): Promise<RunningNode> {
+    return this.add(await startNode(args, this.dir(name)));
+  }
+
+  async primary(name: string, extra: string[] = []): Promise<RunningNode> {
+    return this.add(await startPrimary(this.dir(name), extra));
+  }
+
+  async replica(name: string, primary: RunningNode, extra: string[] = []): Promise<RunningNode> {
+    return this.add(await startReplica(this.dir(name), primary, extra));
+  }
+
+  private add(n: RunningNode): RunningNode {
+    this.nodes.push(n);
+    return n;
   }
 }

@@ -4,12 +4,11 @@
 // lease lapsed cannot get a single order acknowledged once it resumes.
 
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { FixClient } from '../gateway/client.js';
 import { Tag, type FixMessage } from '../gateway/fix/message.js';
 import { readLog } from '../log/index.js';
-import { demoPassword, health, startPrimary, startReplica, until, type RunningNode } from './cluster-helpers.js';
+import { Cluster, demoPassword, health, until } from './cluster-helpers.js';
 import { startEtcd, type EtcdServer } from './etcd-helpers.js';
 import { failoverTrial } from './failover-trial.js';
 import { prng, tempDir } from './log-helpers.js';
@@ -31,19 +30,12 @@ test('through etcd: kill -9 of the primary, the replica takes the leader key and
 });
 
 test('through etcd: a primary paused (SIGSTOP) until its lease lapsed cannot get a single order acknowledged after it resumes', { timeout: 60_000 }, async (t) => {
-  const root = tempDir(t, 'matchlog-etcd-pause-');
-  const nodes: RunningNode[] = [];
-  t.after(async () => {
-    for (const n of nodes) { try { process.kill(n.pid, 'SIGCONT'); } catch { /* gone */ } }
-    await Promise.all(nodes.map((n) => n.kill9()));
-  });
+  const cl = new Cluster(t, 'matchlog-etcd-pause-');
   const etcdArgs = ['--coordinator', etcd.url];
-  // local acknowledgement: only the lease stands between the paused primary and an acknowledgement
-  const p = await startPrimary(join(root, 'p'), etcdArgs);
-  nodes.push(p);
+  // local acknowledgement: only the lease (and the new primary's fence notice) stand between the paused primary and an acknowledgement
+  const p = await cl.primary('p', etcdArgs);
   await until('the primary to hold the leader key', async () => (await health(p)).role === 'primary');
-  const r = await startReplica(join(root, 'r'), p, etcdArgs);
-  nodes.push(r);
+  const r = await cl.replica('r', p, etcdArgs);
   const password = demoPassword(p.dataDir);
   const trader = await FixClient.connect({ url: p.url, account: 'alice', password, clOrdIdPrefix: 'p' });
   t.after(() => trader.close());

@@ -4,13 +4,11 @@
 
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { FixClient } from '../gateway/client.js';
 import { Tag } from '../gateway/fix/message.js';
 import { matchlog, matchlogAsync } from './cli-helpers.js';
-import { demoPassword, health, metric, startNode, startPrimary, startReplica, until, type RunningNode } from './cluster-helpers.js';
-import { tempDir } from './log-helpers.js';
+import { Cluster, demoPassword, health, metric, until } from './cluster-helpers.js';
 
 async function order(url: string, password: string, price = '190.00'): Promise<{ execType: string; text: string }> {
   const c = await FixClient.connect({ url, account: 'alice', password });
@@ -25,13 +23,9 @@ async function order(url: string, password: string, price = '190.00'): Promise<{
 }
 
 test('a replica serves the book read-only, answers order entry with the primary\'s address, and both report lag', async (t) => {
-  const root = tempDir(t, 'matchlog-replica-cli-');
-  const nodes: RunningNode[] = [];
-  t.after(() => Promise.all(nodes.map((n) => n.kill9())));
-  const p = await startPrimary(join(root, 'p'));
-  nodes.push(p);
-  const r = await startReplica(join(root, 'r'), p);
-  nodes.push(r);
+  const cl = new Cluster(t, 'matchlog-replica-cli-');
+  const p = await cl.primary('p');
+  const r = await cl.replica('r', p);
   const password = demoPassword(p.dataDir);
   assert.equal((await order(p.url, password)).execType, '0');
   await until('the replica to have it', async () => (await health(r)).seq === (await health(p)).seq);
@@ -55,14 +49,10 @@ test('a replica serves the book read-only, answers order entry with the primary\
 });
 
 test('fencing: a former primary restarted after a promotion refuses orders and points to the new primary', async (t) => {
-  const root = tempDir(t, 'matchlog-fence-');
-  const nodes: RunningNode[] = [];
-  t.after(() => Promise.all(nodes.map((n) => n.kill9())));
-  const pdir = join(root, 'p');
-  const p = await startPrimary(pdir, ['--ack', 'quorum']);
-  nodes.push(p);
-  const r = await startReplica(join(root, 'r'), p);
-  nodes.push(r);
+  const cl = new Cluster(t, 'matchlog-fence-');
+  const p = await cl.primary('p', ['--ack', 'quorum']);
+  const pdir = p.dataDir;
+  const r = await cl.replica('r', p);
   const password = demoPassword(pdir);
   await until('the replica in sync', async () => (await metric(p, 'matchlog_replicas_in_sync')) === 1);
   assert.equal((await order(p.url, password)).execType, '0');
@@ -72,8 +62,7 @@ test('fencing: a former primary restarted after a promotion refuses orders and p
   assert.match(promoted.out, /promoted .*: primary at epoch 2 from seq \d+/);
   assert.equal((await order(r.url, password, '189.00')).execType, '0');
   // the old primary comes back on its old addresses, in local mode even: the new primary's notice fences it
-  const back = await startNode(['start', '--data', pdir, '--listen', '127.0.0.1:0', '--replication', p.replication as string], pdir);
-  nodes.push(back);
+  const back = await cl.node(['start', '--data', pdir, '--listen', '127.0.0.1:0', '--replication', p.replication as string], 'p');
   await back.waitFor(/FENCED: node .* was promoted to primary at epoch 2/, 5000);
   // a trader who still goes there is logged out, told where the primary is
   let logout = '';
@@ -94,12 +83,11 @@ test('fencing: a former primary restarted after a promotion refuses orders and p
 });
 
 test('matchlog promote without a running node, and of a node that is primary, says why', async (t) => {
-  const root = tempDir(t, 'matchlog-promote-');
-  const none = matchlog(['promote', '--data', join(root, 'nothing')]);
+  const cl = new Cluster(t, 'matchlog-promote-');
+  const none = matchlog(['promote', '--data', cl.dir('nothing')]);
   assert.equal(none.status, 1);
   assert.match(none.stderr, /no node is running on .*nothing \(no admin endpoint/);
-  const p = await startPrimary(join(root, 'p'));
-  t.after(() => p.kill9());
+  const p = await cl.primary('p');
   const again = await matchlogAsync(['promote', '--data', p.dataDir]);
   assert.equal(again.code, 1);
   assert.match(again.err, /not promoted: this node is primary, not a replica/);
@@ -107,15 +95,11 @@ test('matchlog promote without a running node, and of a node that is primary, sa
 });
 
 test('POST /admin/promote over the network needs the replication secret as Bearer token', async (t) => {
-  const root = tempDir(t, 'matchlog-admin-');
-  const nodes: RunningNode[] = [];
-  t.after(() => Promise.all(nodes.map((n) => n.kill9())));
-  const secretFile = join(root, 'secret');
+  const cl = new Cluster(t, 'matchlog-admin-');
+  const secretFile = cl.dir('secret');
   writeFileSync(secretFile, 'correct horse battery staple\n', { mode: 0o600 });
-  const p = await startPrimary(join(root, 'p'), ['--replication-secret-file', secretFile]);
-  nodes.push(p);
-  const r = await startReplica(join(root, 'r'), p, ['--replication-secret-file', secretFile]);
-  nodes.push(r);
+  const p = await cl.primary('p', ['--replication-secret-file', secretFile]);
+  const r = await cl.replica('r', p, ['--replication-secret-file', secretFile]);
   const post = (token?: string): Promise<Response> => fetch(`http://${r.gateway}/admin/promote`, { method: 'POST', headers: token === undefined ? {} : { authorization: `Bearer ${token}` } });
   assert.equal((await post()).status, 401);
   assert.equal((await post('correct horse battery stapl')).status, 401);
@@ -132,20 +116,16 @@ test('POST /admin/promote over the network needs the replication secret as Beare
 });
 
 test('a replica without the primary\'s secret stops with a clear error and keeps its data', async (t) => {
-  const root = tempDir(t, 'matchlog-secret-');
-  const nodes: RunningNode[] = [];
-  t.after(() => Promise.all(nodes.map((n) => n.kill9())));
-  const secretFile = join(root, 'secret');
+  const cl = new Cluster(t, 'matchlog-secret-');
+  const secretFile = cl.dir('secret');
   writeFileSync(secretFile, 'the-primary-secret\n');
-  const wrongFile = join(root, 'wrong');
+  const wrongFile = cl.dir('wrong');
   writeFileSync(wrongFile, 'not-the-primary-secret\n');
-  const p = await startPrimary(join(root, 'p'), ['--replication-secret-file', secretFile]);
-  nodes.push(p);
-  const r = await startReplica(join(root, 'r'), p, ['--replication-secret-file', wrongFile]).catch((e: Error) => e);
+  const p = await cl.primary('p', ['--replication-secret-file', secretFile]);
+  const r = await cl.replica('r', p, ['--replication-secret-file', wrongFile]).catch((e: Error) => e);
   if (r instanceof Error) {
     assert.match(r.message, /wrong replication secret/);
   } else {
-    nodes.push(r);
     await r.waitFor(/replica stopped: .*wrong replication secret; the data in .* is kept/, 5000);
     assert.equal(await r.exited, 1);
   }
@@ -153,13 +133,9 @@ test('a replica without the primary\'s secret stops with a clear error and keeps
 });
 
 test('a FIX client with both endpoints rides through kill -9 and promotion: sequence numbers and its orders continue on the new primary', async (t) => {
-  const root = tempDir(t, 'matchlog-client-failover-');
-  const nodes: RunningNode[] = [];
-  t.after(() => Promise.all(nodes.map((n) => n.kill9())));
-  const p = await startPrimary(join(root, 'p'), ['--ack', 'quorum']);
-  nodes.push(p);
-  const r = await startReplica(join(root, 'r'), p);
-  nodes.push(r);
+  const cl = new Cluster(t, 'matchlog-client-failover-');
+  const p = await cl.primary('p', ['--ack', 'quorum']);
+  const r = await cl.replica('r', p);
   await until('the replica in sync', async () => (await metric(p, 'matchlog_replicas_in_sync')) === 1);
   const events: string[] = [];
   const c = await FixClient.connect({ endpoints: [p.url, r.url], account: 'alice', password: demoPassword(p.dataDir), resetSeqNum: true, onEvent: (e) => events.push(e.type) });

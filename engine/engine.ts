@@ -84,6 +84,9 @@ function gridProblem(code: number, what: 'price' | 'qty', value: unknown, inst: 
   return what === 'price' ? decimalProblem(code, what, value, inst.tick, 'tick') : decimalProblem(code, what, value, inst.lot, 'lot');
 }
 
+/** Why an order's terms fail the instrument's checks (the same reasons for a reject and a cancel reject). */
+interface TermsProblem { reason: RejectReason; text: string }
+
 export interface EngineOptions {
   ladder: LadderFactory;
 }
@@ -92,6 +95,9 @@ export class Engine {
   private readonly books = new Map<string, Book>();
   private readonly accounts = new Accounts();
   private readonly ladder: LadderFactory;
+  /** What terms() converted, when it passed (fields, so that the common path allocates nothing). */
+  private termPrice = 0;
+  private termQty = 0;
 
   constructor(opts: EngineOptions) {
     this.ladder = opts.ladder;
@@ -189,15 +195,11 @@ export class Engine {
     if (book === undefined) return this.reject(out, seq, account, clOrdId, symbol, 'unknown_symbol', `unknown symbol ${symbol}`);
     const inst = book.instrument;
     if (inst.halted) return this.reject(out, seq, account, clOrdId, symbol, 'halted', `${symbol} is halted`);
-    let price = 0;
-    if (ordType === 'limit') {
-      price = unitsOf(PRICE, inst.tick);
-      if (price < 0) return this.reject(out, seq, account, clOrdId, symbol, price === OFF_GRID ? 'off_tick' : 'invalid_order', gridProblem(price, 'price', c.price, inst));
-    }
-    const qty = unitsOf(QTY, inst.lot);
-    if (qty < 0) return this.reject(out, seq, account, clOrdId, symbol, qty === OFF_GRID ? 'off_lot' : 'invalid_order', gridProblem(qty, 'qty', c.qty, inst));
-    if (qty < inst.minQty || qty > inst.maxQty) return this.reject(out, seq, account, clOrdId, symbol, 'qty_out_of_range', `qty ${c.qty} is outside [${inst.qty(inst.minQty)}, ${inst.qty(inst.maxQty)}]`);
-    if (ordType === 'limit' && inst.outOfBand(price)) return this.reject(out, seq, account, clOrdId, symbol, 'price_out_of_band', `price ${c.price} is outside the price band`);
+    // a new limit order's price is always checked against the band: no price is kept
+    const bad = this.terms(inst, c.price, ordType === 'limit', NaN, c.qty, -1);
+    if (bad !== null) return this.reject(out, seq, account, clOrdId, symbol, bad.reason, bad.text);
+    const price = ordType === 'limit' ? this.termPrice : 0;
+    const qty = this.termQty;
     const acct = known ?? this.accounts.get(account);
     if (acct.live.has(clOrdId)) return this.reject(out, seq, account, clOrdId, symbol, 'duplicate_clordid', `clOrdId ${clOrdId} is already live for ${account}`);
     if (postOnly && book.crosses(side, price)) return this.reject(out, seq, account, clOrdId, symbol, 'post_only_would_cross', 'post-only order would take liquidity');
@@ -209,6 +211,31 @@ export class Engine {
       return;
     }
     this.execute(book, order, seq, out, false);
+  }
+
+  /**
+   * The one copy of the documented order of the instrument's checks on an
+   * order's terms, for new and replace: price on the tick grid, quantity on
+   * the lot grid, quantity within [min, max], more than what is already filled
+   * (a replace; `filled` -1 for a new order), a price other than `keptPrice`
+   * within the band. PRICE and QTY hold the already parsed decimals. Returns
+   * the rejection, or null with the units in termPrice (keptPrice when
+   * `hasPrice` is false) and termQty.
+   */
+  private terms(inst: Instrument, priceText: unknown, hasPrice: boolean, keptPrice: number, qtyText: unknown, filled: number): TermsProblem | null {
+    let price = keptPrice;
+    if (hasPrice) {
+      price = unitsOf(PRICE, inst.tick);
+      if (price < 0) return { reason: price === OFF_GRID ? 'off_tick' : 'invalid_order', text: gridProblem(price, 'price', priceText, inst) };
+    }
+    const qty = unitsOf(QTY, inst.lot);
+    if (qty < 0) return { reason: qty === OFF_GRID ? 'off_lot' : 'invalid_order', text: gridProblem(qty, 'qty', qtyText, inst) };
+    if (qty < inst.minQty || qty > inst.maxQty) return { reason: 'qty_out_of_range', text: `qty ${String(qtyText)} is outside [${inst.qty(inst.minQty)}, ${inst.qty(inst.maxQty)}]` };
+    if (filled >= 0 && qty <= filled) return { reason: 'invalid_order', text: `qty ${String(qtyText)} does not exceed the filled quantity ${inst.qty(filled)}` };
+    if (hasPrice && price !== keptPrice && inst.outOfBand(price)) return { reason: 'price_out_of_band', text: `price ${String(priceText)} is outside the price band` };
+    this.termPrice = price;
+    this.termQty = qty;
+    return null;
   }
 
   /**
@@ -270,16 +297,11 @@ export class Engine {
     const book = order.book;
     const inst = book.instrument;
     if (inst.halted) return this.cancelReject(out, seq, c, order, 'halted', `${inst.symbol} is halted`);
-    let price = order.price;
-    if (c.price != null) {
-      price = unitsOf(PRICE, inst.tick);
-      if (price < 0) return this.cancelReject(out, seq, c, order, price === OFF_GRID ? 'off_tick' : 'invalid_order', gridProblem(price, 'price', c.price, inst));
-    }
-    const qty = unitsOf(QTY, inst.lot);
-    if (qty < 0) return this.cancelReject(out, seq, c, order, qty === OFF_GRID ? 'off_lot' : 'invalid_order', gridProblem(qty, 'qty', c.qty, inst));
-    if (qty < inst.minQty || qty > inst.maxQty) return this.cancelReject(out, seq, c, order, 'qty_out_of_range', `qty ${c.qty} is outside [${inst.qty(inst.minQty)}, ${inst.qty(inst.maxQty)}]`);
-    if (qty <= order.cumQty) return this.cancelReject(out, seq, c, order, 'invalid_order', `qty ${c.qty} does not exceed the filled quantity ${inst.qty(order.cumQty)}`);
-    if (price !== order.price && inst.outOfBand(price)) return this.cancelReject(out, seq, c, order, 'price_out_of_band', `price ${c.price} is outside the price band`);
+    // the band applies to a new price only: a resting order keeps its price through a band move
+    const bad = this.terms(inst, c.price, c.price != null, order.price, c.qty, order.cumQty);
+    if (bad !== null) return this.cancelReject(out, seq, c, order, bad.reason, bad.text);
+    const price = this.termPrice;
+    const qty = this.termQty;
     if (c.clOrdId !== order.clOrdId && order.acct.live.has(c.clOrdId)) return this.cancelReject(out, seq, c, order, 'duplicate_clordid', `clOrdId ${c.clOrdId} is already live for ${order.account}`);
     if (order.postOnly && price !== order.price && book.crosses(order.side, price)) return this.cancelReject(out, seq, c, order, 'post_only_would_cross', 'post-only order would take liquidity');
 

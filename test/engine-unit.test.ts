@@ -65,6 +65,17 @@ describe('instruments and the price/quantity grid', () => {
     assert.deepEqual(types(s.limit('a', '6', 'buy', '98', '1')), ['rejected:price_out_of_band']);
   });
 
+  test('a resting order keeps its price through a band move: a replace that restates it passes, a new price outside the band does not', () => {
+    const s = new Session({ symbol: 'X', tickSize: '1', lotSize: '1', priceBand: '0.1', referencePrice: '100' });
+    assert.equal(s.limit('a', '1', 'sell', '109', '5')[0].type, 'accepted');
+    s.limit('m', '2', 'sell', '90', '1');
+    s.limit('n', '3', 'buy', '90', '1'); // trades at 90: the band is now [81, 99], the ask at 109 outside it
+    const kept = s.do({ op: 'replace', account: 'a', clOrdId: '1b', origClOrdId: '1', symbol: 'X', price: '109', qty: '4' });
+    assert.deepEqual(types(kept).slice(0, 1), ['replaced']);
+    const moved = s.do({ op: 'replace', account: 'a', clOrdId: '1c', origClOrdId: '1b', symbol: 'X', price: '108', qty: '4' });
+    assert.deepEqual(types(moved), ['cancelRejected:price_out_of_band']);
+  });
+
   test('bad instrument definitions are rejected with a reason', () => {
     const s = new Session();
     const r = s.do({ op: 'instrument', symbol: 'Y', tickSize: '0', lotSize: '1' });

@@ -7,7 +7,6 @@ import {
   IO_HANDLE, IO_HEADER, IO_LEVEL_ORDERS, IO_LEVEL_QTY, IO_STOP, STOP_DONE, STOP_FULL,
   type Ladder, type Side,
 } from '../native/ladder.js';
-import type { Accounts } from './accounts.js';
 import type { EngineEvent, LevelView } from './events.js';
 import type { Instrument } from './instrument.js';
 import { addFill } from './notional.js';
@@ -22,7 +21,26 @@ export const WALK_SELF = 1; // self-trade prevention cancels the incoming order
 // the touched level's new [qty, orders] in the ladder's io buffer (so a book delta
 // needs no query), and one match() call walks the book and, for a GTC limit order,
 // rests what is left.
-export class Book {
+/**
+ * What the engine hands out of a book (tools, tests, replay): its levels and
+ * queues, read-only. Only the engine changes a book.
+ */
+export interface BookView {
+  readonly instrument: Readonly<Instrument>;
+  /** Aggregated levels of a side, best first, at most `depth`. */
+  levels(side: Side, depth: number): LevelView[];
+  /** The resting orders of a side in priority order. */
+  orders(side: Side): readonly Readonly<Order>[];
+  /** Resting orders on both sides. */
+  orderCount(): number;
+  /** The ladder's queries (no changes): for tests that check the ladder against the queues. */
+  readonly ladder: LadderQueries;
+}
+
+/** The read-only part of a ladder. */
+export type LadderQueries = Pick<Ladder, 'best' | 'levelQty' | 'levelOrders' | 'levelCount' | 'orderCount' | 'qtyOf' | 'priceOf'>;
+
+export class Book implements BookView {
   private readonly byHandle: (Order | undefined)[] = [];
   private readonly io: Float64Array;
   private readonly depthBuf = new Float64Array(3 * 64);
@@ -30,8 +48,17 @@ export class Book {
   private stateSide = -1;
   private statePrice = NaN;
 
-  constructor(readonly instrument: Instrument, readonly ladder: Ladder) {
+  /**
+   * `finished` hears of every resting order the walk of match() ends (filled,
+   * or cancelled by self-trade prevention): the engine keeps the account
+   * indexes, the book only the queues.
+   */
+  constructor(readonly instrument: Instrument, readonly ladder: Ladder, private readonly finished: (order: Order) => void) {
     this.io = ladder.io;
+  }
+
+  orderCount(): number {
+    return this.ladder.orderCount();
   }
 
   /**
@@ -104,7 +131,7 @@ export class Book {
    * last fill at that level, showing its final state). Returns WALK_SELF when
    * self-trade prevention means the rest of the taker must be cancelled.
    */
-  match(taker: Order, seq: number, out: EngineEvent[], accounts: Accounts): number {
+  match(taker: Order, seq: number, out: EngineEvent[]): number {
     const opp = (1 - taker.side) as Side;
     const limit = Book.limitOf(taker);
     // what the engine does after the walk: a GTC limit order with quantity left rests
@@ -148,7 +175,7 @@ export class Book {
         if (maker.leavesQty === 0) {
           this.byHandle[h] = undefined;
           maker.handle = -1;
-          accounts.remove(maker);
+          this.finished(maker);
         }
       }
       const stop = io[IO_STOP];
@@ -172,7 +199,7 @@ export class Book {
         out.push({ type: 'bookDelta', seq, symbol, side: opp, price: pendingPrice, qty: pendingQty, orders: pendingOrders });
       }
       this.take(own);
-      accounts.remove(own);
+      this.finished(own);
       out.push(cancelledEvent(own, seq, own.clOrdId, 'stp'));
       pendingPrice = price;
       pendingQty = io[IO_LEVEL_QTY];

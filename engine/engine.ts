@@ -6,7 +6,7 @@
 
 import { BUY, SELL, type LadderFactory, type Side } from '../native/ladder.js';
 import { Accounts } from './accounts.js';
-import { Book, WALK_SELF } from './book.js';
+import { Book, WALK_SELF, type BookView } from './book.js';
 import type {
   CancelCommand, Command, InstrumentCommand, MassCancelCommand, NewOrderCommand, OrdTypeName,
   ReplaceCommand, StpName, TifName,
@@ -94,6 +94,8 @@ export interface EngineOptions {
 export class Engine {
   private readonly books = new Map<string, Book>();
   private readonly accounts = new Accounts();
+  /** A resting order the book's walk ended leaves its account's indexes (one hook for every book). */
+  private readonly finished = (order: Order): void => this.accounts.remove(order);
   private readonly ladder: LadderFactory;
   /** What terms() converted, when it passed (fields, so that the common path allocates nothing). */
   private termPrice = 0;
@@ -134,7 +136,7 @@ export class Engine {
     return [...this.books.keys()].sort();
   }
 
-  book(symbol: string): Book | undefined {
+  book(symbol: string): BookView | undefined {
     return this.books.get(symbol);
   }
 
@@ -155,7 +157,7 @@ export class Engine {
   }
 
   private addInstrument(inst: Instrument): Book {
-    const book = new Book(inst, this.ladder());
+    const book = new Book(inst, this.ladder(), this.finished);
     this.books.set(inst.symbol, book);
     return book;
   }
@@ -244,7 +246,7 @@ export class Engine {
    * says whether it already is, as a replaced order is).
    */
   private execute(book: Book, order: Order, seq: number, out: EngineEvent[], registered: boolean): void {
-    const walk = book.match(order, seq, out, this.accounts);
+    const walk = book.match(order, seq, out);
     if (order.leavesQty === 0) {
       if (registered) this.accounts.remove(order);
       return;

@@ -93,5 +93,6 @@ export function layoutRefusal(found: unknown, expected: Layout = LAYOUT): string
   if (diffs.length === 0) return null;
   const each = diffs.map((d) => `${d.field} expected ${show(d.expected)}, found ${show(d.found)}`);
   return `the addon's io layout differs from this build's native/ladder.ts and native/layout.ts ` +
-    `(${diffs.length} field${diffs.length === 1 ? '' : 's'}: ${each.join('; ')}): rebuild it (node scripts/build-native.mjs)`;
+    `(${diffs.length} field${diffs.length === 1 ? '' : 's'}: ${each.join('; ')}): rebuild it (node scripts/build-native.mjs); ` +
+    'if a fresh build still differs, src/ladder.rs (LAYOUT) and native/ladder.ts or native/layout.ts disagree';
 }

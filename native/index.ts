@@ -6,6 +6,10 @@
 //   (unset)                   the addon when it loads, else the TypeScript ladder
 //   MATCHLOG_NATIVE_ADDON=... load the addon from this file instead of searching for it
 //
+// An addon whose io layout and op codes (its layout() export) differ from this
+// build's (layout.ts), or that exports none, is refused like one that does not
+// load: the reason names each differing field, expected and found.
+//
 // Both honour the same `Ladder` interface (native/ladder.ts) and are tested
 // against each other (test/ladder-diff.test.ts), so the choice never changes an
 // outcome, only the speed.
@@ -14,6 +18,10 @@ import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { IO_COUNT, IO_HANDLE, IO_RESULT, type Ladder, type LadderFactory, type Side } from './ladder.js';
+import {
+  IO_ARGS, layoutRefusal, OP_ADD, OP_BEST, OP_FILLABLE, OP_LEVEL_COUNT, OP_LEVEL_ORDERS, OP_LEVEL_QTY, OP_MATCH,
+  OP_ORDER_COUNT, OP_PRICE_OF, OP_QTY_OF, OP_REDUCE, OP_REMOVE,
+} from './layout.js';
 import { TsLadder } from './ts-ladder.js';
 
 /** The native ladder: the Ladder interface plus an invariant check for tests. */
@@ -36,23 +44,14 @@ interface Addon {
   NativeLadder: new () => AddonLadder;
   /** The hot function run(id), one for all ladders. */
   hot(): (id: number) => void;
+  /** The io layout and op codes the addon speaks (layout.ts); absent in builds that predate it. */
+  layout?: () => unknown;
 }
 
 // The hot function's protocol (src/binding.rs): op code at io[A], operands at io[A + 1..],
 // a query's answer at io[IO_RESULT]; add/remove/reduce/match answer as the Ladder interface says.
-const A = 8; // IO_ARGS in src/ladder.rs
-const OP_ADD = 1;
-const OP_REMOVE = 2;
-const OP_REDUCE = 3;
-const OP_MATCH = 4;
-const OP_FILLABLE = 5;
-const OP_BEST = 6;
-const OP_LEVEL_QTY = 7;
-const OP_LEVEL_ORDERS = 8;
-const OP_LEVEL_COUNT = 9;
-const OP_ORDER_COUNT = 10;
-const OP_QTY_OF = 11;
-const OP_PRICE_OF = 12;
+// The op codes and IO_ARGS live in layout.ts, checked against the addon's layout() at load.
+const A = IO_ARGS;
 
 /**
  * The Rust ladder behind the Ladder interface. Every scalar operation writes its
@@ -202,6 +201,9 @@ function isAddon(m: unknown): m is Addon {
     'hot' in m && typeof m.hot === 'function';
 }
 
+/** The addon speaks another io layout than this build (layoutRefusal says why). */
+class LayoutRefused extends Error {}
+
 type LoadResult =
   | { ok: true; addon: Addon; file: string; run: (id: number) => void }
   | { ok: false; reason: string; file?: string };
@@ -217,12 +219,22 @@ function loadAddon(): LoadResult {
     try {
       const m: unknown = require(file);
       if (!isAddon(m)) throw new Error('it does not export a NativeLadder class and a hot function');
+      // before the first call: with another layout even the probe below would read the wrong slots
+      let found: unknown;
+      try {
+        found = typeof m.layout === 'function' ? m.layout() : undefined;
+      } catch (e) {
+        throw new LayoutRefused(`the addon's layout() threw (${e instanceof Error ? e.message : String(e)}): rebuild it`);
+      }
+      const refusal = layoutRefusal(found);
+      if (refusal !== null) throw new LayoutRefused(refusal);
       const run = m.hot();
       new RustLadder(new m.NativeLadder(), run).orderCount(); // must construct and answer, or it is of no use
       loaded = { ok: true, addon: m, file, run };
       return loaded;
     } catch (e) {
-      firstError ??= { reason: `failed to load ${file}: ${e instanceof Error ? e.message : String(e)}`, file };
+      const why = e instanceof Error ? e.message : String(e);
+      firstError ??= { reason: e instanceof LayoutRefused ? `refused ${file}: ${why}` : `failed to load ${file}: ${why}`, file };
     }
   }
   loaded = firstError

@@ -25,27 +25,10 @@ use napi::sys;
 use napi_derive::napi;
 
 use crate::ladder::{
-    self, handle_arg, int_arg, price_arg, side_arg, Ladder, LadderError, FILL_STRIDE, IO_ARGS, IO_HANDLE, IO_HEADER,
-    IO_LEVEL_ORDERS, IO_LEVEL_QTY, IO_RESULT, MAX_SAFE,
+    self, handle_arg, int_arg, price_arg, side_arg, Ladder, LadderError, FILL_CAPACITY, IO_ARGS, IO_HANDLE, IO_LEN,
+    IO_LEVEL_ORDERS, IO_LEVEL_QTY, IO_RESULT, MAX_SAFE, OP_ADD, OP_BEST, OP_FILLABLE, OP_LEVEL_COUNT, OP_LEVEL_ORDERS,
+    OP_LEVEL_QTY, OP_MATCH, OP_MAX, OP_ORDER_COUNT, OP_PRICE_OF, OP_QTY_OF, OP_REDUCE, OP_REMOVE,
 };
-
-/// Fill records the io buffer holds (native/ladder.ts FILL_CAPACITY).
-const FILL_CAPACITY: usize = 256;
-const IO_LEN: usize = IO_HEADER + FILL_CAPACITY * FILL_STRIDE;
-
-// op codes (io[IO_ARGS]); operands follow in io[IO_ARGS + 1..]. Mirrored in native/index.ts.
-const OP_ADD: i64 = 1;
-const OP_REMOVE: i64 = 2;
-const OP_REDUCE: i64 = 3;
-const OP_MATCH: i64 = 4;
-const OP_FILLABLE: i64 = 5;
-const OP_BEST: i64 = 6;
-const OP_LEVEL_QTY: i64 = 7;
-const OP_LEVEL_ORDERS: i64 = 8;
-const OP_LEVEL_COUNT: i64 = 9;
-const OP_ORDER_COUNT: i64 = 10;
-const OP_QTY_OF: i64 = 11;
-const OP_PRICE_OF: i64 = 12;
 
 fn js_err(e: LadderError) -> Error {
     Error::new(Status::InvalidArg, e.to_string())
@@ -180,7 +163,7 @@ fn run(l: &mut Ladder, io: &mut [f64]) -> ladder::Result<()> {
     let a: [f64; 8] = io[IO_ARGS..IO_ARGS + 8].try_into().expect("io args");
     let op = a[0];
     // NaN, fractions and out-of-range codes all fall to the error arm
-    let code = if op >= 1.0 && op <= 12.0 && (op as i64) as f64 == op { op as i64 } else { 0 };
+    let code = if op >= 1.0 && op <= OP_MAX as f64 && (op as i64) as f64 == op { op as i64 } else { 0 };
     match code {
         OP_MATCH => {
             let side = side_arg(a[1])?;
@@ -386,4 +369,12 @@ impl Default for NativeLadder {
     fn default() -> Self {
         Self::new()
     }
+}
+
+/// The io layout and op codes this build speaks (`ladder::LAYOUT`): name -> number.
+/// The loader (native/index.ts) compares it with native/ladder.ts and native/layout.ts
+/// and refuses the addon on any difference.
+#[napi]
+pub fn layout() -> std::collections::BTreeMap<String, f64> {
+    ladder::LAYOUT.iter().map(|(k, v)| ((*k).to_string(), *v)).collect()
 }

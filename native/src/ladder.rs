@@ -46,6 +46,75 @@ pub const IO_RESULT: usize = 5;
 /// Operands of a call through the native hot function (io[IO_ARGS..IO_ARGS + 8]).
 pub const IO_ARGS: usize = 8;
 pub const IO_HEADER: usize = 16;
+/// Fill records the io buffer holds (native/ladder.ts FILL_CAPACITY).
+pub const FILL_CAPACITY: usize = 256;
+/// Doubles in the io buffer (native/ladder.ts IO_LENGTH).
+pub const IO_LEN: usize = IO_HEADER + FILL_CAPACITY * FILL_STRIDE;
+
+// Op codes of the hot function (io[IO_ARGS]); operands follow in io[IO_ARGS + 1..].
+// Mirrored in native/layout.ts.
+pub const OP_ADD: i64 = 1;
+pub const OP_REMOVE: i64 = 2;
+pub const OP_REDUCE: i64 = 3;
+pub const OP_MATCH: i64 = 4;
+pub const OP_FILLABLE: i64 = 5;
+pub const OP_BEST: i64 = 6;
+pub const OP_LEVEL_QTY: i64 = 7;
+pub const OP_LEVEL_ORDERS: i64 = 8;
+pub const OP_LEVEL_COUNT: i64 = 9;
+pub const OP_ORDER_COUNT: i64 = 10;
+pub const OP_QTY_OF: i64 = 11;
+pub const OP_PRICE_OF: i64 = 12;
+/// The largest op code (codes are 1..=OP_MAX).
+pub const OP_MAX: i64 = 12;
+
+/// Version of the io layout and op protocol: bump it on any change to the
+/// meaning of a slot or an op (a change that keeps every number the same but
+/// alters what they mean), in step with native/layout.ts.
+pub const LAYOUT_VERSION: u32 = 1;
+
+/// Every number the Rust and TypeScript sides must agree on, by the name the
+/// TypeScript side gives it (native/ladder.ts, native/layout.ts). The addon
+/// exports it as `layout()`; the loader refuses an addon whose table differs
+/// from its own in any field (or that has none).
+pub const LAYOUT: &[(&str, f64)] = &[
+    ("LAYOUT_VERSION", LAYOUT_VERSION as f64),
+    ("BUY", Side::Buy as i64 as f64),
+    ("SELL", Side::Sell as i64 as f64),
+    ("NO_LIMIT_BUY", MAX_SAFE as f64),
+    ("NO_LIMIT_SELL", -MAX_SAFE as f64),
+    ("STOP_DONE", STOP_DONE),
+    ("STOP_FULL", STOP_FULL),
+    ("IO_STOP", IO_STOP as f64),
+    ("IO_COUNT", IO_COUNT as f64),
+    ("IO_HANDLE", IO_HANDLE as f64),
+    ("IO_LEVEL_QTY", IO_LEVEL_QTY as f64),
+    ("IO_LEVEL_ORDERS", IO_LEVEL_ORDERS as f64),
+    ("IO_RESULT", IO_RESULT as f64),
+    ("IO_ARGS", IO_ARGS as f64),
+    ("IO_HEADER", IO_HEADER as f64),
+    ("FILL_STRIDE", FILL_STRIDE as f64),
+    ("F_HANDLE", F_HANDLE as f64),
+    ("F_PRICE", F_PRICE as f64),
+    ("F_QTY", F_QTY as f64),
+    ("F_LEAVES", F_LEAVES as f64),
+    ("F_LEVEL_QTY", F_LEVEL_QTY as f64),
+    ("F_LEVEL_ORDERS", F_LEVEL_ORDERS as f64),
+    ("FILL_CAPACITY", FILL_CAPACITY as f64),
+    ("IO_LENGTH", IO_LEN as f64),
+    ("OP_ADD", OP_ADD as f64),
+    ("OP_REMOVE", OP_REMOVE as f64),
+    ("OP_REDUCE", OP_REDUCE as f64),
+    ("OP_MATCH", OP_MATCH as f64),
+    ("OP_FILLABLE", OP_FILLABLE as f64),
+    ("OP_BEST", OP_BEST as f64),
+    ("OP_LEVEL_QTY", OP_LEVEL_QTY as f64),
+    ("OP_LEVEL_ORDERS", OP_LEVEL_ORDERS as f64),
+    ("OP_LEVEL_COUNT", OP_LEVEL_COUNT as f64),
+    ("OP_ORDER_COUNT", OP_ORDER_COUNT as f64),
+    ("OP_QTY_OF", OP_QTY_OF as f64),
+    ("OP_PRICE_OF", OP_PRICE_OF as f64),
+];
 
 const NIL: u32 = u32::MAX;
 
@@ -1066,5 +1135,43 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn layout_is_consistent() {
+        let get = |k: &str| LAYOUT.iter().find(|(n, _)| *n == k).map(|(_, v)| *v).expect(k);
+        // every name once
+        let mut names: Vec<&str> = LAYOUT.iter().map(|(n, _)| *n).collect();
+        names.sort_unstable();
+        let n = names.len();
+        names.dedup();
+        assert_eq!(names.len(), n, "a name appears twice in LAYOUT");
+        // header slots distinct, below the operands; operands (op + 7) below the fills
+        let mut header: Vec<usize> = vec![IO_STOP, IO_COUNT, IO_HANDLE, IO_LEVEL_QTY, IO_LEVEL_ORDERS, IO_RESULT];
+        header.sort_unstable();
+        header.dedup();
+        assert_eq!(header.len(), 6);
+        assert!(header.iter().all(|&h| h < IO_ARGS));
+        assert!(IO_ARGS + 8 <= IO_HEADER);
+        // fill fields distinct, within the stride
+        let mut f = vec![F_HANDLE, F_PRICE, F_QTY, F_LEAVES, F_LEVEL_QTY, F_LEVEL_ORDERS];
+        f.sort_unstable();
+        f.dedup();
+        assert_eq!(f.len(), 6);
+        assert!(f.iter().all(|&x| x < FILL_STRIDE));
+        assert_eq!(get("IO_LENGTH"), (IO_HEADER + FILL_CAPACITY * FILL_STRIDE) as f64);
+        // op codes: exactly 1..=OP_MAX, each once
+        let mut ops: Vec<i64> =
+            LAYOUT.iter().filter(|(n, _)| n.starts_with("OP_")).map(|(_, v)| *v as i64).collect();
+        ops.sort_unstable();
+        assert_eq!(ops, (1..=OP_MAX).collect::<Vec<_>>());
+        // stop codes negative (a handle is >= 0), sides as side_arg reads them
+        assert!(STOP_DONE < 0.0 && STOP_FULL < 0.0 && STOP_DONE != STOP_FULL);
+        assert_eq!(side_arg(get("BUY")).unwrap(), Side::Buy);
+        assert_eq!(side_arg(get("SELL")).unwrap(), Side::Sell);
+        assert_eq!(get("NO_LIMIT_BUY"), 9_007_199_254_740_991.0);
+        assert_eq!(get("NO_LIMIT_SELL"), -9_007_199_254_740_991.0);
+        // every value a JS number holds exactly
+        assert!(LAYOUT.iter().all(|(_, v)| v.fract() == 0.0 && v.abs() <= MAX_SAFE as f64));
     }
 }

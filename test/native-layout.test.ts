@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { FILL_CAPACITY, FILL_STRIDE, IO_HEADER, IO_LENGTH } from '../native/ladder.js';
 import { IO_ARGS, LAYOUT, layoutDifferences, layoutRefusal } from '../native/layout.js';
 import { ladderInfo, nativeAvailable } from '../native/index.js';
+import { probeLadder, type LadderProbe } from './ladder-probe.js';
 
 const available = nativeAvailable();
 const skipNative = !available && process.env.MATCHLOG_NATIVE === '0' ? 'MATCHLOG_NATIVE=0: native ladder not tested' : false;
@@ -83,7 +84,6 @@ test('the built addon exports exactly the TypeScript layout', { skip: !available
 
 test('loader: a wrong or missing layout is refused, with the reason in ladderInfo and `matchlog info`', { skip: !available }, () => {
   const real = ladderInfo().addon ?? '';
-  const index = fileURLToPath(new URL('../native/index.js', import.meta.url));
   const cli = fileURLToPath(new URL('../../bin/matchlog.js', import.meta.url));
   const dir = mkdtempSync(join(tmpdir(), 'matchlog-layout-'));
   try {
@@ -99,20 +99,10 @@ module.exports = { NativeLadder: real.NativeLadder, hot: real.hot${layout === nu
     const throws = standIn('throws.cjs', `() => { throw new Error('boom'); }`);
     const same = standIn('same.cjs', `() => real.layout()`);
 
-    const probe = (addon: string, native: string): { info: { path: string; reason: string; addon?: string }; kind: string } => {
-      const script = `
-        import { ladderFactory, ladderInfo } from ${JSON.stringify(index)};
-        const info = ladderInfo();
-        let kind;
-        try { kind = ladderFactory()().kind; } catch (e) { kind = 'threw: ' + e.message; }
-        console.log(JSON.stringify({ info, kind }));
-      `;
-      const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
-        encoding: 'utf8',
-        env: { ...process.env, MATCHLOG_NATIVE: native, MATCHLOG_NATIVE_ADDON: addon },
-      });
-      assert.equal(r.status, 0, r.stderr);
-      return JSON.parse(r.stdout.trim()) as { info: { path: string; reason: string; addon?: string }; kind: string };
+    const probe = (addon: string, native: string): ReturnType<LadderProbe['parsed']> => {
+      const r = probeLadder({ MATCHLOG_NATIVE: native, MATCHLOG_NATIVE_ADDON: addon });
+      assert.equal(r.status, 0, r.err);
+      return r.parsed();
     };
 
     // the stand-in mechanism itself loads when the layout matches

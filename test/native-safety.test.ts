@@ -15,6 +15,7 @@ import {
   STOP_FULL, type Side,
 } from '../native/ladder.js';
 import { createLadder, createNativeLadder, ladderFactory, ladderInfo, nativeAvailable, type NativeLadder } from '../native/index.js';
+import { probeLadder } from './ladder-probe.js';
 
 const available = nativeAvailable();
 const skip = !available && process.env.MATCHLOG_NATIVE === '0' ? 'MATCHLOG_NATIVE=0: native ladder not tested' : false;
@@ -245,21 +246,7 @@ test('a thrown error does not kill a child process either (no abort on bad input
 test('loader: createLadder kinds, ladderFactory and MATCHLOG_NATIVE', { skip: !available }, () => {
   assert.equal(createLadder('ts').kind, 'ts');
   assert.equal(createLadder('native').kind, 'native');
-  const index = fileURLToPath(new URL('../native/index.js', import.meta.url));
-  const probe = (env: Record<string, string>): { status: number | null; out: string; err: string } => {
-    const script = `
-      import { ladderFactory, ladderInfo } from ${JSON.stringify(index)};
-      const info = ladderInfo();
-      let kind;
-      try { kind = ladderFactory()().kind; } catch (e) { kind = 'threw: ' + e.message; }
-      console.log(JSON.stringify({ info, kind }));
-    `;
-    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
-      encoding: 'utf8',
-      env: { ...process.env, ...env },
-    });
-    return { status: r.status, out: r.stdout.trim(), err: r.stderr };
-  };
+  const probe = probeLadder;
   const parse = (s: string): { info: { path: string; reason: string; addon?: string }; kind: string } => JSON.parse(s);
   const def = probe({ MATCHLOG_NATIVE: '' });
   assert.equal(def.status, 0, def.err);

@@ -4,9 +4,11 @@
 
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { FixClient } from '../gateway/client.js';
 import { Tag } from '../gateway/fix/message.js';
+import { readLog } from '../log/index.js';
 import { matchlog, matchlogAsync } from './cli-helpers.js';
 import { Cluster, demoPassword, health, metric, until } from './cluster-helpers.js';
 
@@ -159,4 +161,38 @@ test('a FIX client with both endpoints rides through kill -9 and promotion: sequ
   assert.equal((await c.nextReport(next)).get(Tag.ExecType), '0');
   await c.logout().catch(() => undefined);
   assert.equal(await r.stop(), 0);
+});
+
+test('a replica killed -9 while following a loaded primary restarts from its own log and catches up to the same log', async (t) => {
+  const cl = new Cluster(t, 'matchlog-replica-restart-');
+  const p = await cl.primary('p');
+  const r = await cl.replica('r', p);
+  const password = demoPassword(p.dataDir);
+  const trader = await FixClient.connect({ url: p.url, account: 'alice', password });
+  t.after(() => trader.close());
+  let sending = true;
+  let sent = 0;
+  const load = (async () => {
+    while (sending) {
+      for (let i = 0; i < 5; i++) {
+        trader.newOrder({ symbol: 'AAPL', side: sent % 2 === 0 ? 'buy' : 'sell', qty: String(1 + (sent % 7)), price: (185 + (sent % 900) / 100).toFixed(2) });
+        sent++;
+      }
+      await new Promise((res) => setTimeout(res, 1));
+    }
+  })();
+  await until('some load', () => sent > 500);
+  await r.kill9();
+  await until('more load while the replica is down', () => sent > 1500);
+  const again = await cl.node(['replica', '--data', r.dataDir, '--primary', p.replication as string, '--listen', '127.0.0.1:0',
+    '--accounts', join(p.dataDir, 'accounts.json')], 'r');
+  await until('even more load', () => sent > 2500);
+  sending = false;
+  await load;
+  await until('the replica to catch up', async () => (await health(again)).seq === (await health(p)).seq, 15_000);
+  assert.equal(await again.stop(), 0);
+  assert.equal(await p.stop(), 0);
+  const records = (dir: string): string => JSON.stringify([...readLog(dir)]);
+  assert.equal(records(again.dataDir), records(p.dataDir));
+  assert.equal(matchlog(['verify', again.dataDir]).status, 0);
 });

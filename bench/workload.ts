@@ -9,10 +9,11 @@
 //   self-trade prevention never fires (the peer runs without STP);
 // - liveness is tracked with a matchlog engine during generation, so every
 //   cancel and replace names an order that is still live;
-// - a replace always moves the price: matchlog keeps queue priority on a
-//   same-price reduction, the peer's modify is always cancel + new at the back;
-// - a replace's quantity is total (filled + new leaves) for matchlog, and the
-//   new leaves for the peer, whose modify sets the remaining size.
+// - a replace always moves the price (1-3 ticks) and keeps the quantity left:
+//   matchlog keeps queue priority on a same-price reduction, the peer's modify
+//   is always cancel + new at the back, so only a price move is the same in
+//   both; a replace's qty is the total (filled + left) for matchlog and the
+//   quantity left for the peer, whose modify sets the remaining size.
 
 import { createEngine, type Command, type Engine } from '../engine/index.js';
 import { createLadder } from '../native/index.js';
@@ -117,8 +118,9 @@ export function mixedWorkload(n: number, seed = 1): Workload {
       // always a new price (1-3 ticks either way; towards the touch it may trade), so both engines requeue it
       const step = 1 + Math.floor(rnd() * 3);
       const price = Math.max(1, o.price + (rnd() < 0.5 ? step : -step));
-      const newLeaves = Math.max(1, o.leaves + (rnd() < 0.5 ? -1 : 2));
-      const qty = o.qty - o.leaves + newLeaves; // matchlog's qty is the total, filled part included
+      // the quantity left stays: a price-only move, which every contender (also exchange-core's move) has
+      const newLeaves = o.leaves;
+      const qty = o.qty; // matchlog's qty is the total, filled part included
       where.delete(id);
       where.set(newId, { account: o.account, side: o.side, price, qty, leaves: newLeaves });
       live.push(newId);

@@ -9,8 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { createEngine, type Command, type Engine, type EngineEvent } from '../engine/index.js';
 import { createLadder, ladderInfo, nativeAvailable } from '../native/index.js';
 import type { LadderFactory } from '../native/ladder.js';
-import { runPeer } from './peer.js';
-import { INSTRUMENT, mixedWorkload, SYMBOL } from './workload.js';
+import { peerShape, runPeer } from './peer.js';
+import { BUYERS, diffShapes, engineShape, INSTRUMENT, mixedWorkload, SELLERS, SYMBOL, type Workload } from './workload.js';
 
 const CHUNK = 1000;
 const N = Number(process.env.BENCH_COMMANDS ?? 400_000);
@@ -53,11 +53,69 @@ function report(title: string, results: { name: string; ops: number; margin: num
   }
 }
 
+const CHECK_EVERY = 10_000;
+
+/**
+ * Replays the whole workload once into matchlog (each ladder) and once into the
+ * peer, and compares their books every CHECK_EVERY steps and at the end (a
+ * difference that later heals, e.g. when a sweep empties a side, is still
+ * caught). Returns the problems found (none: the same books all along, so the
+ * same work, and a ratio means something).
+ */
+function checkSameBook(w: Workload): string[] {
+  const problems: string[] = [];
+  const ob = new OrderBook();
+  const marks: number[] = [];
+  for (let at = CHECK_EVERY; at < w.steps.length; at += CHECK_EVERY) marks.push(at);
+  marks.push(w.steps.length);
+  let missed = 0;
+  const peerShapes = marks.map((to, k) => {
+    missed += runPeer(ob, w.steps, k === 0 ? 0 : marks[k - 1], to);
+    return peerShape(ob);
+  });
+  if (missed > 0) problems.push(`nodejs-order-book: ${missed} steps missed (cancel/modify of an id it does not hold, or a refused order)`);
+  for (const [name, f] of factories()) {
+    const engine = createEngine(f);
+    engine.apply(INSTRUMENT, 0);
+    const out: EngineEvent[] = [];
+    let refused = 0;
+    let stp = 0;
+    let i = 0;
+    let diff: string[] = [];
+    for (let k = 0; k < marks.length && diff.length === 0; k++) {
+      for (; i < marks[k]; i++) {
+        out.length = 0;
+        engine.apply(w.commands[i], i + 1, out);
+        for (const e of out) {
+          if (e.type === 'rejected' || e.type === 'cancelRejected') refused++;
+          else if (e.type === 'cancelled' && e.reason === 'stp') stp++;
+        }
+      }
+      diff = diffShapes(engineShape(engine, w.peerId), peerShapes[k], name, 'nodejs-order-book');
+      if (diff.length > 0) problems.push(`${name}: the books differ after ${marks[k].toLocaleString('en-US')} steps (equal after ${k === 0 ? 0 : marks[k - 1].toLocaleString('en-US')}):`, ...diff.map((d) => `  ${d}`));
+    }
+    if (refused > 0) problems.push(`${name}: ${refused} commands refused (reject or cancel reject)`);
+    if (stp > 0) problems.push(`${name}: self-trade prevention fired ${stp} times`);
+    if (diff.length === 0) {
+      const end = peerShapes[peerShapes.length - 1];
+      console.log(`book check: ${name} and nodejs-order-book equal every ${CHECK_EVERY.toLocaleString('en-US')} steps and at the end (${end.orders} orders resting on ${end.bids.length} bid and ${end.asks.length} ask levels; per level qty, order count, queue ids and sizes)`);
+    }
+  }
+  return problems;
+}
+
 async function mixed(): Promise<void> {
   const w = mixedWorkload(N);
   const counts: Record<string, number> = {};
   for (const s of w.steps) counts[s.k] = (counts[s.k] ?? 0) + 1;
-  console.log(`mixed workload: ${N.toLocaleString('en-US')} commands (${Object.entries(counts).map(([k, v]) => `${k} ${(100 * v / N).toFixed(1)}%`).join(', ')}), ${w.restingAtEnd} orders resting at the end`);
+  console.log(`mixed workload: ${N.toLocaleString('en-US')} commands (${Object.entries(counts).map(([k, v]) => `${k} ${(100 * v / N).toFixed(1)}%`).join(', ')}), ${w.restingAtEnd} orders resting at the end; buyers ${BUYERS.join(',')} and sellers ${SELLERS.join(',')} (disjoint: no self-trade), every cancel/replace hits a live order, every replace moves the price`);
+  const problems = checkSameBook(w);
+  if (problems.length > 0) {
+    console.log('\nBOOKS DIFFER: matchlog and nodejs-order-book did not do the same work on this workload, so no ratio is printed:');
+    for (const p of problems) console.log(`  ${p}`);
+    process.exitCode = 1;
+    return;
+  }
   const cases = factories().map(([name, f]) => b.add(name, () => engineCase(w.commands, f), caseOpts));
   let peerBook = new OrderBook();
   let pi = 0;
@@ -67,7 +125,7 @@ async function mixed(): Promise<void> {
     pi += CHUNK;
   }, caseOpts));
   await b.suite('mixed', ...cases, b.cycle(() => undefined), b.complete((s) => {
-    report('Mixed workload, 1 symbol, ~1,000 resting orders (chunks of 1,000 commands)', s.results, s.results[0].ops);
+    report(`Mixed workload, 1 symbol, ~1,000 resting orders, books checked equal (chunks of ${CHUNK.toLocaleString('en-US')} commands)`, s.results, s.results[0].ops);
     const peer = s.results[s.results.length - 1];
     for (const r of s.results.slice(0, -1)) console.log(`${r.name} / peer: ${(r.ops / peer.ops).toFixed(2)}x`);
     if (s.results.length === 3) console.log(`native / TS: ${(s.results[0].ops / s.results[1].ops).toFixed(2)}x`);

@@ -12,7 +12,8 @@ import { crc32 } from './crc32.js';
 import { NotPrimaryError, ReplicationError } from './errors.js';
 import { acquireLock } from './lock.js';
 import { decodeBlock } from './records.js';
-import { BlockDamage, checkSeqs } from './scanner.js';
+import { readBlocks } from './reader.js';
+import { BlockDamage, checkSeqs, commandRange } from './scanner.js';
 import { recover } from './recovery.js';
 import { LogStateMachine } from './state-machine.js';
 import { Sequencer, type Ack, type AckGate, type Committed, type DurableBlock, type SnapshotDue } from './sequencer.js';
@@ -80,11 +81,23 @@ interface UnwrittenBlock extends SealedBlock {
   reject: (err: Error) => void;
 }
 
+/** CRC (the Commit record's) of the block of the log in `dir` whose last command is `seq`; null if none ends there. */
+export function lastBlockCrc(dir: string, seq: number): number | null {
+  for (const b of readBlocks(dir, { fromSeq: seq })) {
+    const range = commandRange(b.records);
+    if (range === null || range.last < seq) continue;
+    return range.last === seq && b.raw !== null ? b.raw.readUInt32BE(b.raw.length - 4) : null;
+  }
+  return null;
+}
+
 /** A replica's view of where its log ends, for the replication handshake. */
 export interface ReplicaPosition {
   logId: string | null;
   /** Seq of the last command in this node's log files. */
   logSeq: number;
+  /** CRC of the block that ends the log (its Commit record's): the primary checks it is its own block at logSeq. null: empty log. */
+  tailCrc: number | null;
   /** Seq the engine is at (beyond logSeq after a primary's snapshot was adopted). */
   stateSeq: number;
   epoch: number;
@@ -113,6 +126,8 @@ export class Exchange {
   private logSeq: number;
   /** Replica: seq of the last command taken (applied, its write queued); blocks must run on from it. */
   private takenSeq: number;
+  /** Replica: CRC of the block that ends at takenSeq (undefined: not read from the log yet). */
+  private tailCrc: number | null | undefined = undefined;
   /** Replica: blocks applied and waiting for their write (in order), the write in flight, and a promise of its end. */
   private unwritten: UnwrittenBlock[] = [];
   private replicaWriting = false;
@@ -374,7 +389,8 @@ export class Exchange {
   /** Where this replica's log ends, for the handshake with its primary. */
   position(): ReplicaPosition {
     // blocks taken are durable soon or the replica fails: the primary resumes after them
-    return { logId: this.logId, logSeq: this.takenSeq, stateSeq: this.machine.seq, epoch: this.machine.epoch };
+    if (this.tailCrc === undefined) this.tailCrc = this.takenSeq === 0 ? null : lastBlockCrc(this.dataDir, this.takenSeq);
+    return { logId: this.logId, logSeq: this.takenSeq, tailCrc: this.tailCrc, stateSeq: this.machine.seq, epoch: this.machine.epoch };
   }
 
   /**
@@ -467,6 +483,7 @@ export class Exchange {
       if (commands === 0) throw new ReplicationError(`corrupted block after seq ${this.takenSeq}: it holds no command`);
       last = firstCommand + commands - 1;
       this.takenSeq = last;
+      this.tailCrc = bytes.readUInt32BE(bytes.length - 4);
       info = { firstCommandSeq: firstCommand, commands, firstSeq: records[0].seq, firstTs: records[0].ts };
     } catch (e) {
       return Promise.reject(e as Error);

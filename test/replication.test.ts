@@ -44,6 +44,7 @@ async function startPrimary(t: TestContext, opts: { quorum?: number; secret?: st
 async function startReplica(t: TestContext, source: ReplicationSource, opts: { secret?: string; dir?: string; config?: object } = {}): Promise<{ replica: Exchange; follower: Follower; rdir: string; fatal: Promise<Error> }> {
   let stop = async (): Promise<void> => undefined;
   const rdir = opts.dir ?? dirFor(t, 'matchlog-replica-', () => stop());
+  if (opts.dir !== undefined) t.after(() => stop());
   const replica = await Exchange.open({ dataDir: rdir, replica: true, config: { checkpointEvery: 50, ...opts.config }, log: quiet });
   let onFatal: (e: Error) => void = quiet;
   const fatal = new Promise<Error>((r) => { onFatal = r; });
@@ -279,4 +280,24 @@ test('an ack gate (a lease that may have lapsed) holds acknowledgements of durab
   ex.fence('a test says so', '127.0.0.1:1');
   await assert.rejects(ex.submit(flow.next(), 'test'), /not primary: a test says so; the primary is at 127\.0\.0\.1:1/);
   assert.equal(ex.role, 'fenced');
+});
+
+test('a former primary with commands the new primary never had is refused as its replica: the logs diverged', { timeout: 30_000 }, async (t) => {
+  // no checkpoints: only the handshake's log matching can tell
+  const { primary: p1, source: s1, pdir } = await startPrimary(t, { config: { checkpointEvery: 0 } });
+  const { replica: r, follower } = await startReplica(t, s1, { config: { checkpointEvery: 0 } });
+  await load(p1, 200, 21);
+  await until('the replica to catch up', () => r.durableSeq === p1.durableSeq);
+  await follower.stop();
+  await load(p1, 50, 22); // acknowledged by p1 alone (local mode): the replica never gets them
+  await s1.close();
+  await p1.close({ snapshot: false });
+  await r.promote(r.epoch + 1);
+  const s2 = await ReplicationSource.start({ listen: { host: '127.0.0.1', port: 0 }, exchange: r, secret: null, quorum: 0, gateway: null, node: 'r', log: quiet });
+  t.after(() => s2.close());
+  await load(r, 200, 23);
+  // the former primary comes back as a replica of the new one
+  const { fatal } = await startReplica(t, s2, { dir: pdir, config: { checkpointEvery: 0 } });
+  const err = await fatal;
+  assert.match(err.message, /diverged from this primary's at or before seq \d+/);
 });

@@ -124,7 +124,7 @@ export class Follower {
             nonce = newNonce();
             const pos = this.o.exchange.position();
             const hello: Hello = {
-              v: PROTOCOL_VERSION, node: this.o.node, logId: pos.logId, logSeq: pos.logSeq, stateSeq: pos.stateSeq, epoch: pos.epoch,
+              v: PROTOCOL_VERSION, node: this.o.node, logId: pos.logId, logSeq: pos.logSeq, tailCrc: pos.tailCrc, stateSeq: pos.stateSeq, epoch: pos.epoch,
               wantSnapshot: !this.o.exchange.serving, nonce, proof: proof(this.o.secret, 'replica', c.nonce),
             };
             s.write(jsonFrame(Msg.Hello, hello));

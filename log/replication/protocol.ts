@@ -46,6 +46,8 @@ export interface Hello {
   logId: string | null;
   /** Seq of the last command in the replica's log files. */
   logSeq: number;
+  /** CRC of the replica's last block: the primary's block ending at logSeq must have it (else the logs diverged). */
+  tailCrc: number | null;
   /** Seq of the replica's engine state. */
   stateSeq: number;
   epoch: number;

@@ -231,6 +231,15 @@ export class ReplicationSource {
     }
     const durable = ex.durableSeq;
     if (h.logSeq > durable) return this.refuse(c, `the replica's log reaches seq ${h.logSeq}, this primary's only ${durable}: it cannot follow (promote it, or give it an empty data folder)`, true);
+    // the logs must agree where the replica's ends (Raft's log matching, on the last block): a former primary's
+    // unacknowledged tail, or a log from another history with the same id, is refused here, not found at a later checkpoint
+    if (h.logSeq > 0 && typeof h.tailCrc === 'number') {
+      const mine = this.crcOfBlockEndingAt(h.logSeq);
+      if (mine !== h.tailCrc) {
+        return this.refuse(c, `the replica's log diverged from this primary's at or before seq ${h.logSeq} (${mine === null ? 'no block of this log ends there' : 'its last block differs'}): `
+          + 'it holds commands this primary never had; give it an empty data folder', true);
+      }
+    }
     const snapshot = h.wantSnapshot ? this.snapshotFor(h) : null;
     c.socket.write(jsonFrame(Msg.Welcome, {
       v: PROTOCOL_VERSION, node: this.o.node, logId, epoch: ex.epoch, durableSeq: durable, gateway: this.o.gateway, snapshot: snapshot !== null,
@@ -273,6 +282,27 @@ export class ReplicationSource {
     }
     c.closed = true;
     this.conns.delete(c);
+  }
+
+  /** CRC of this log's block whose last command is `seq` (from the ring or the files); null if none ends there. */
+  private crcOfBlockEndingAt(seq: number): number | null {
+    const r = this.ring;
+    for (let i = r.length - 1; i >= 0 && r[i].last >= seq; i--) {
+      if (r[i].last === seq) return r[i].bytes.readUInt32BE(r[i].bytes.length - 4);
+    }
+    try {
+      for (const b of readBlocks(this.o.exchange.dataDir, { fromSeq: seq })) {
+        const range = commandRange(b.records);
+        if (range === null || range.last < seq) continue;
+        if (range.last !== seq) return null;
+        // what the replica holds of an older-schema block is its re-encoding
+        const bytes = b.raw ?? reencode(b);
+        return bytes.readUInt32BE(bytes.length - 4);
+      }
+    } catch {
+      // a damaged log answers nothing: the replica is refused
+    }
+    return null;
   }
 
   /** Sends what the replica lacks while its socket takes it. */

@@ -106,6 +106,9 @@ export class ExchangeNode {
       // a snapshot from the primary can only be taken before the gateway serves
       await (this.follower as Follower).ready(3000);
     }
+    if (o.role === 'replica' && o.accountsPath === undefined) {
+      this.say(`replica: using its own accounts file ${this.accountsPath}; give it the primary's (--accounts) so that traders' passwords work after a failover`);
+    }
     this.demo = await ensureDemoAccounts(o.dataDir, this.accountsPath);
     const logger = pino({ level: process.env.MATCHLOG_LOG_LEVEL ?? 'info', base: { pid: process.pid } }, pino.destination(2));
     this.gateway = await Gateway.start({

@@ -38,7 +38,7 @@ Replication:
   --coordinator etcd://HOST:PORT   automatic failover: hold the leader key in etcd under a lease;
                        if another node holds it, this one starts as its replica
   --lease SECONDS      the leader key's lease (default 1)
-  --node NAME          this node's name in etcd and in epoch records (default host:data-folder:port)
+  --node NAME          this node's name in etcd and in epoch records (default host:data-folder)
 
 Logs (JSON lines, pino) go to stderr; MATCHLOG_LOG_LEVEL sets their level (default info).
 `;

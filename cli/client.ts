@@ -9,10 +9,12 @@ import { parseOptions } from './args.js';
 import { FixClient, type BookLevel, type BookView, type FixProtocol } from '../gateway/client.js';
 import { FixMessage, Tag } from '../gateway/fix/message.js';
 
-const USAGE = `usage: matchlog client --account NAME [--url URL] [--protocol fix.4.4|fix.json]
+const USAGE = `usage: matchlog client --account NAME [--url URL]... [--protocol fix.4.4|fix.json]
 
   --account NAME   the account to log on as (SenderCompID and Username)
-  --url URL        the gateway (default ws://127.0.0.1:7440/fix)
+  --url URL        the gateway (default ws://127.0.0.1:7440/fix); given more than once, the nodes
+                   of a replicated exchange: the client logs on to the primary and fails over
+                   to the new one if it goes (sequence numbers and orders continue)
   --protocol P     WebSocket subprotocol: fix.4.4 (default) or fix.json
 
 The password is the first line of stdin, or asked for without echo at a terminal.
@@ -148,13 +150,13 @@ function terminalLines(): { rl: Interface; echo(on: boolean): void } {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const opts = parseOptions('client', USAGE, argv, { account: { type: 'string' }, url: { type: 'string' }, protocol: { type: 'string' } });
+  const opts = parseOptions('client', USAGE, argv, { account: { type: 'string' }, url: { type: 'string', multiple: true }, protocol: { type: 'string' } });
   if (typeof opts === 'number') return opts;
   if (opts.account === undefined || opts.account === '') return usageError('--account NAME is required');
   const protocol = opts.protocol ?? 'fix.4.4';
   if (protocol !== 'fix.4.4' && protocol !== 'fix.json') return usageError(`--protocol must be fix.4.4 or fix.json, got '${protocol}'`);
-  const url = opts.url ?? 'ws://127.0.0.1:7440/fix';
-  if (!/^wss?:\/\//.test(url)) return usageError(`--url must be a ws:// or wss:// URL, got '${url}'`);
+  const urls = opts.url ?? ['ws://127.0.0.1:7440/fix'];
+  for (const url of urls) if (!/^wss?:\/\//.test(url)) return usageError(`--url must be a ws:// or wss:// URL, got '${url}'`);
   const account = opts.account;
 
   const tty = process.stdin.isTTY === true;
@@ -185,13 +187,20 @@ export async function run(argv: string[]): Promise<number> {
 
   let client: FixClient;
   try {
-    client = await FixClient.connect({ url, account, password, protocol: protocol as FixProtocol });
+    client = await FixClient.connect({
+      ...(urls.length > 1 ? { endpoints: urls } : { url: urls[0] }), account, password, protocol: protocol as FixProtocol,
+      onEvent: (e) => {
+        if (e.type === 'failover') process.stderr.write(`failing over from ${e.from} to ${e.to}\n`);
+        else if (e.type === 'resynced') process.stderr.write(`resumed on the new primary: ${e.refreshed.length} open orders refreshed, ${e.lost.length} never acknowledged and lost\n`);
+        else if (e.type === 'failoverFailed') process.stderr.write(`matchlog client: failover failed: ${e.reason}\n`);
+      },
+    });
   } catch (e) {
     rl.close();
     process.stderr.write(`matchlog client: ${(e as Error).message}\n`);
     return 1;
   }
-  process.stderr.write(`logged on as ${account} at ${url} (${protocol}); type help for the commands\n`);
+  process.stderr.write(`logged on as ${account} at ${client.url} (${protocol}); type help for the commands\n`);
 
   const pending = new Pending();
   let quitting = false;

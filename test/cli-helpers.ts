@@ -18,14 +18,15 @@ export function matchlog(args: string[], input = ''): SpawnSyncReturns<string> {
   return spawnSync(process.execPath, [BIN, ...args], { input, encoding: 'utf8', env: childEnv(), timeout: 120_000, maxBuffer: 1 << 28 });
 }
 
-/** `matchlog ARGS` without blocking the test (another process runs beside it). */
-export function matchlogAsync(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+/** `matchlog ARGS` without blocking the test (another process runs beside it), with `input` on stdin if given. */
+export function matchlogAsync(args: string[], input?: string): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv() });
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], env: childEnv() });
+    if (input !== undefined) child.stdin?.end(input);
     let out = '';
     let err = '';
-    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+    child.stdout?.on('data', (d: Buffer) => { out += d.toString(); });
+    child.stderr?.on('data', (d: Buffer) => { err += d.toString(); });
     child.on('close', (code) => resolve({ code, out, err }));
   });
 }

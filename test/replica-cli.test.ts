@@ -44,6 +44,11 @@ test('a replica serves the book read-only, answers order entry with the primary\
   assert.equal(await metric(r, 'matchlog_replication_lag_records'), 0);
   assert.equal(await metric(r, 'matchlog_replication_connected'), 1);
   assert.equal(await metric(r, 'matchlog_role{role="replica"}'), 1);
+  // `matchlog client` given both nodes logs on to the primary
+  const cli = await matchlogAsync(['client', '--account', 'alice', '--url', r.url, '--url', p.url], `${password}\nbuy 1 AAPL 189.00\nquit\n`);
+  assert.equal(cli.code, 0, cli.err);
+  assert.match(cli.err, new RegExp(`logged on as alice at ${p.url.replace(/[./]/g, '\\$&')}`));
+  assert.match(cli.out, /accepted buy 1 AAPL @ 189/);
   // the replica wrote nothing of its own: its log is the primary's
   assert.equal((await health(r)).seq, (await health(p)).seq);
   assert.equal(await p.stop(), 0);

@@ -8,6 +8,9 @@
 // Both modes run with the replica attached, so that the only difference is
 // whether an acknowledgement waits for it. The machine has 2 cores: primary
 // and replica share them, as a colocated pair would.
+// BENCH_ONLY=keep|10|100 runs a part; MATCHLOG_BENCH_REPLICA_SEMI sets the
+// replica's --max-semi-space-size (default 32, as the primary's);
+// MATCHLOG_BENCH_REPLICA_PROF=DIR writes the replica's CPU profile there.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -40,7 +43,7 @@ async function pair(root: string, quorum: number): Promise<Pair> {
   const ex = await Exchange.open({ dataDir: pdir, config: { instruments: [INSTRUMENT], snapshotEvery: 0 }, log: () => undefined });
   const source = await ReplicationSource.start({ listen: { host: '127.0.0.1', port: 0 }, exchange: ex, secret: null, quorum, gateway: null, node: 'bench', log: () => undefined });
   const a = source.address;
-  const replica = spawn(process.execPath, [...(process.env.MATCHLOG_BENCH_REPLICA_PROF !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${process.env.MATCHLOG_BENCH_REPLICA_PROF}`] : []), '--max-semi-space-size=32', BIN, 'replica', '--data', join(root, 'replica'), '--primary', `${a.host}:${a.port}`, '--listen', '127.0.0.1:0'],
+  const replica = spawn(process.execPath, [...(process.env.MATCHLOG_BENCH_REPLICA_PROF !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${process.env.MATCHLOG_BENCH_REPLICA_PROF}`] : []), `--max-semi-space-size=${process.env.MATCHLOG_BENCH_REPLICA_SEMI ?? '32'}`, BIN, 'replica', '--data', join(root, 'replica'), '--primary', `${a.host}:${a.port}`, '--listen', '127.0.0.1:0'],
     { stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, MATCHLOG_LOG_LEVEL: 'warn' } });
   const gateway = await new Promise<string>((resolve, reject) => {
     let out = '';

@@ -9,7 +9,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { createServer, type AddressInfo } from 'node:net';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import { readLong } from '../log/container.js';
 import { Exchange, listSnapshots, readBlocks, readLog, type LogRecord } from '../log/index.js';
 import { BlockBuilder, decodeBlock } from '../log/records.js';
@@ -300,4 +300,28 @@ test('a former primary with commands the new primary never had is refused as its
   const { fatal } = await startReplica(t, s2, { dir: pdir, config: { checkpointEvery: 0 } });
   const err = await fatal;
   assert.match(err.message, /diverged from this primary's at or before seq \d+/);
+});
+
+test('the replication endpoint refuses what is not the protocol, and frames too large to be a replica\'s, before buffering them', async (t) => {
+  const { source, primary } = await startPrimary(t);
+  const answer = (payload: Buffer): Promise<string> => new Promise((resolve) => {
+    const s = connect(source.address);
+    let got = Buffer.alloc(0);
+    s.on('data', (d: Buffer) => {
+      got = Buffer.concat([got, d]);
+      if (got.length > 0 && got.includes(Buffer.from('fatal'))) {
+        s.destroy();
+        resolve(got.toString('latin1'));
+      }
+    });
+    s.on('error', () => resolve(got.toString('latin1')));
+    s.on('close', () => resolve(got.toString('latin1')));
+    s.write(payload);
+  });
+  assert.match(await answer(Buffer.from('GET / HTTP/1.1\r\n\r\n')), /a frame of \d+ bytes: not the matchlog replication protocol/);
+  const big = Buffer.alloc(5);
+  big.writeUInt32BE(10 << 20, 0); // 10 MiB announced: refused at once, nothing buffered
+  assert.match(await answer(big), /a frame of 10485760 bytes/);
+  assert.match(await answer(Buffer.from([0, 0, 0, 3, 2, 123, 125])), /wrong replication secret/);
+  assert.equal(primary.role, 'primary');
 });

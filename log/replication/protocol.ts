@@ -148,6 +148,9 @@ export class FrameReader {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
 
+  /** `maxFrame`: a longer frame is refused before it is buffered (a primary takes only small ones from its peers). */
+  constructor(private readonly maxFrame = MAX_FRAME) {}
+
   push(chunk: Buffer): void {
     this.pending.push(chunk);
     this.pendingBytes += chunk.length;
@@ -166,7 +169,7 @@ export class FrameReader {
   next(): { type: Msg; payload: Buffer } | null | string {
     if (!this.have(5)) return null;
     const len = this.buf.readUInt32BE(0);
-    if (len < 1 || len > MAX_FRAME) return `a frame of ${len} bytes: not the matchlog replication protocol`;
+    if (len < 1 || len > this.maxFrame) return `a frame of ${len} bytes: not the matchlog replication protocol`;
     if (!this.have(4 + len)) return null;
     const type = this.buf.readUInt8(4) as Msg;
     const payload = this.buf.subarray(5, 4 + len);

@@ -53,7 +53,8 @@ export interface ReplicaStatus {
 interface RingBlock { first: number; last: number; epoch: number; bytes: Buffer; at: number }
 
 class ReplicaConn {
-  readonly reader = new FrameReader();
+  /** A replica sends only small messages (Hello, Ack, Heartbeat, Fence): nobody makes the primary buffer a large one. */
+  readonly reader = new FrameReader(1 << 16);
   readonly nonce = newNonce();
   hello: Hello | null = null;
   /** Next command seq to send. */

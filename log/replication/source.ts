@@ -97,12 +97,15 @@ export class ReplicationSource {
   }
 
   static start(o: SourceOptions): Promise<ReplicationSource> {
+    // hooked into the exchange only once it listens: a port in use leaves no gate behind
     return new Promise((resolve, reject) => {
       const server = createServer();
-      const src = new ReplicationSource(o, server);
-      server.on('connection', (s) => src.accept(s));
       server.once('error', (e) => reject(new Error(`replication endpoint ${o.listen.host}:${o.listen.port}: ${e.message}`)));
-      server.listen(o.listen.port, o.listen.host, () => resolve(src));
+      server.listen(o.listen.port, o.listen.host, () => {
+        const src = new ReplicationSource(o, server);
+        server.on('connection', (s) => src.accept(s));
+        resolve(src);
+      });
     });
   }
 

@@ -14,12 +14,11 @@ import { pino } from 'pino';
 import { EtcdCoordinator, type LeaderInfo } from '../log/coordinator.js';
 import { Exchange, type LogConfig } from '../log/index.js';
 import { Follower, sendFence } from '../log/replication/follower.js';
+import { parseHostPort, type HostPort } from '../log/replication/protocol.js';
 import { ReplicationSource } from '../log/replication/source.js';
 import { AccountStore, ensureDemoAccounts, type DemoAccounts } from '../gateway/accounts.js';
 import { addReplicationMetrics } from '../gateway/metrics.js';
 import { Gateway } from '../gateway/server.js';
-
-export interface HostPort { host: string; port: number }
 
 export interface NodeOptions {
   role: 'primary' | 'replica';
@@ -56,7 +55,7 @@ export class ExchangeNode {
   private source: ReplicationSource | null = null;
   private follower: Follower | null = null;
   /** HOST:PORT the follower follows. */
-  private following: string | null = null;
+  private following: HostPort | null = null;
   private coordinator: EtcdCoordinator | null = null;
   private admin: Server | null = null;
   private fencing: NodeJS.Timeout | null = null;
@@ -146,10 +145,10 @@ export class ExchangeNode {
   /** Follows `primary` (stopping the follower of another one); a no-op if it already does. */
   private follow(primary: HostPort): void {
     if (this.follower !== null) {
-      if (this.following === fmt(primary)) return;
+      if (fmt(this.following) === fmt(primary)) return;
       void this.follower.stop();
     }
-    this.following = fmt(primary);
+    this.following = primary;
     const f = new Follower({ primary, exchange: this.exchange, secret: this.o.secret, node: this.name, log: this.say });
     f.onFatal = (e) => {
       this.say(`replica stopped: ${e.message}; the data in ${this.o.dataDir} is kept as it was`);
@@ -193,8 +192,8 @@ export class ExchangeNode {
     const ex = this.exchange;
     if (l === null || l.node === this.name || ex.role !== 'replica') return;
     ex.setRole('replica', l.gateway);
-    const m = l.replication === null ? null : /^(.+):(\d+)$/.exec(l.replication);
-    if (m !== null) this.follow({ host: m[1], port: Number(m[2]) });
+    const to = l.replication === null ? null : parseHostPort(l.replication);
+    if (to !== null) this.follow(to);
   }
 
   /**
@@ -211,8 +210,7 @@ export class ExchangeNode {
     const ex = this.exchange;
     if (ex.role !== 'replica') throw new Error(`this node is ${ex.role}, not a replica`);
     // the primary this node followed is the one to fence (under a coordinator, the last leader)
-    const m = this.following === null ? null : /^(.+):(\d+)$/.exec(this.following);
-    const formerPrimary = m !== null ? { host: m[1], port: Number(m[2]) } : this.o.primary;
+    const formerPrimary = this.following ?? this.o.primary;
     const primaryEpoch = this.follower?.status().primaryEpoch ?? 0;
     await this.follower?.stop();
     this.follower = null;

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { parseOptions } from './args.js';
 import { loadConfig } from '../log/index.js';
-import { readSecretFile } from '../log/replication/protocol.js';
+import { parseHostPort, readSecretFile } from '../log/replication/protocol.js';
 import { ExchangeNode, type NodeOptions } from './exchange-node.js';
 
 const USAGE = `usage: matchlog start [--data DIR] [--listen HOST:PORT] [--accounts FILE] [--config FILE] [--repair]
@@ -43,13 +43,6 @@ Replication:
 Logs (JSON lines, pino) go to stderr; MATCHLOG_LOG_LEVEL sets their level (default info).
 `;
 
-/** HOST:PORT, [v6]:PORT; null when it is not one. */
-export function parseListen(v: string): { host: string; port: number } | null {
-  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(v);
-  if (m === null) return null;
-  const port = Number(m[3]);
-  return port <= 65535 ? { host: m[1] ?? m[2], port } : null;
-}
 
 export const NODE_OPTIONS = {
   data: { type: 'string' }, config: { type: 'string' }, repair: { type: 'boolean' }, listen: { type: 'string' },
@@ -63,12 +56,12 @@ type Parsed = Exclude<ReturnType<typeof parseOptions<typeof NODE_OPTIONS>>, numb
 
 /** The node's options from the flags, or the usage error to print. */
 export function nodeOptions(role: 'primary' | 'replica', opts: Parsed): NodeOptions | string {
-  const listen = parseListen(opts.listen ?? '127.0.0.1:7440');
+  const listen = parseHostPort(opts.listen ?? '127.0.0.1:7440');
   if (listen === null) return `--listen wants HOST:PORT, got ${JSON.stringify(opts.listen)}`;
   if ((opts['tls-cert'] === undefined) !== (opts['tls-key'] === undefined)) return '--tls-cert and --tls-key go together';
-  const replication = opts.replication === undefined ? null : parseListen(opts.replication);
+  const replication = opts.replication === undefined ? null : parseHostPort(opts.replication);
   if (replication === null && opts.replication !== undefined) return `--replication wants HOST:PORT, got ${JSON.stringify(opts.replication)}`;
-  const primary = opts.primary === undefined ? null : parseListen(opts.primary);
+  const primary = opts.primary === undefined ? null : parseHostPort(opts.primary);
   if (primary === null && opts.primary !== undefined) return `--primary wants HOST:PORT, got ${JSON.stringify(opts.primary)}`;
   if (role === 'replica' && primary === null && opts.coordinator === undefined) return 'a replica needs --primary HOST:PORT (the primary\'s --replication address) or --coordinator';
   const ack = opts.ack ?? (opts.quorum !== undefined ? 'quorum' : 'local');

@@ -202,7 +202,7 @@ export class Exchange {
       else this.log(`FATAL: the sequencer failed, no further commands are taken: ${err.message}`);
     };
     seq.onDurable = (b) => this.onDurable?.(b);
-    seq.subscribe((batch) => this.publish(batch));
+    seq.onCommitted = (batch) => this.publish(batch);
     if (this.gates.size > 0) seq.gate = this.gate;
     this.sequencer = seq;
   }

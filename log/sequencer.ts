@@ -65,7 +65,7 @@ export type { SnapshotDue };
 export interface DurableBlock {
   /** The block as framed in a segment: count, size, records (no sync marker). */
   bytes: Buffer;
-  firstSeq: number;
+  /** Seq of its last command (its first is one after the previous block's last). */
   lastSeq: number;
   /** Epoch of the writer. */
   epoch: number;
@@ -144,7 +144,6 @@ export class Sequencer {
   private held: Block[] = [];
   private heldHead = 0;
   private readonly clock: () => number;
-  private readonly listeners = new Set<(batch: readonly Committed[]) => void>();
   private drainWaiters: (() => void)[] = [];
   /** Origins repeat (one per session): check each once. */
   private lastOrigin = '';
@@ -155,6 +154,11 @@ export class Sequencer {
   onSnapshot: ((s: SnapshotDue) => void) | null = null;
   /** Called once if a write fails (or the engine throws): the engine is then ahead of the log and the process must restart. */
   onFatal: ((err: Error) => void) | null = null;
+  /**
+   * Every acknowledged command with its events, in seq order, once its
+   * submitter is answered (the Exchange fans it out to its subscribers).
+   */
+  onCommitted: ((batch: readonly Committed[]) => void) | null = null;
   /** Called with every block once it is durable here, before anyone is answered (replication). */
   onDurable: ((block: DurableBlock) => void) | null = null;
   /** null: acknowledge once durable here (local mode). */
@@ -232,11 +236,6 @@ export class Sequencer {
     });
   }
 
-  /** Receives every durable command with its events, in seq order; returns an unsubscribe. */
-  subscribe(fn: (batch: readonly Committed[]) => void): () => void {
-    this.listeners.add(fn);
-    return () => this.listeners.delete(fn);
-  }
 
   /** Stops taking commands and resolves once everything queued is durable. */
   close(): Promise<void> {
@@ -343,7 +342,7 @@ export class Sequencer {
     this.writing = null;
     const ship = this.onDurable;
     if (ship !== null) {
-      ship({ bytes: Buffer.from(block.builder.buf.subarray(block.start, block.end)), firstSeq: block.info.firstSeq, lastSeq: block.last, epoch: this.epoch });
+      ship({ bytes: Buffer.from(block.builder.buf.subarray(block.start, block.end)), lastSeq: block.last, epoch: this.epoch });
     }
     this.freeBuilders.push(block.builder);
     // keep the disk busy first: the prepared block goes out before anyone is answered
@@ -380,14 +379,7 @@ export class Sequencer {
     this.blocks++;
     this.commands += batch.length;
     for (const item of batch) item.answer();
-    for (const fn of this.listeners) {
-      try {
-        fn(batch);
-      } catch (e) {
-        // a subscriber's bug must not stall the log; surface it outside this callback
-        queueMicrotask(() => { throw e; });
-      }
-    }
+    this.onCommitted?.(batch);
     if (block.snapshot !== null) this.onSnapshot?.(block.snapshot);
   }
 

@@ -37,7 +37,7 @@ test('answers and subscribers wait for durability; the next block is built durin
     queueCapacity: 100, maxBlockRecords: 1000, maxBlockBytes: 1 << 16, checkpointEvery: 2, snapshotEvery: 0, node: 'n', clock: () => (now -= 10),
   });
   const seen: Committed[] = [];
-  seq.subscribe((batch) => seen.push(...batch));
+  seq.onCommitted = (batch) => seen.push(...batch);
   let fatal: Error | null = null;
   seq.onFatal = (e) => { fatal = e; };
   const answered: number[] = [];

@@ -11,11 +11,11 @@ import { DivergenceError, ReplicationError } from '../errors.js';
 import type { Exchange } from '../exchange.js';
 import {
   FrameReader, Msg, PROTOCOL_VERSION, jsonFrame, newNonce, numbersFrame, parseJson, proof, proofMatches, readBlockMessage, readNumbers,
-  type Fence, type Hello, type Welcome, type WireError,
+  type Fence, type Hello, type HostPort, type Welcome, type WireError,
 } from './protocol.js';
 
 export interface FollowerOptions {
-  primary: { host: string; port: number };
+  primary: HostPort;
   exchange: Exchange;
   secret: Buffer | null;
   node: string;
@@ -254,7 +254,7 @@ export class Follower {
  * fences itself. Resolves true once it answered, false if it could not be
  * reached (it may be down; the caller repeats).
  */
-export function sendFence(to: { host: string; port: number }, secret: Buffer | null, fence: Omit<Fence, 'proof' | 'v'>, timeoutMs = 1000): Promise<boolean> {
+export function sendFence(to: HostPort, secret: Buffer | null, fence: Omit<Fence, 'proof' | 'v'>, timeoutMs = 1000): Promise<boolean> {
   return new Promise((resolve) => {
     const s = connect(to);
     const reader = new FrameReader();

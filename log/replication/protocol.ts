@@ -35,6 +35,17 @@ export const enum Msg {
 }
 
 export const PROTOCOL_VERSION = 1;
+
+/** Where a node listens (replication endpoints, a primary a replica follows). */
+export interface HostPort { host: string; port: number }
+
+/** HOST:PORT, [v6]:PORT; null when it is not one. */
+export function parseHostPort(v: string): HostPort | null {
+  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(v);
+  if (m === null) return null;
+  const port = Number(m[3]);
+  return port <= 65535 ? { host: m[1] ?? m[2], port } : null;
+}
 /** A frame larger than this is damage (blocks are at most 64 MiB; snapshots are the large ones). */
 export const MAX_FRAME = 1 << 30;
 const BLOCK_HEADER = 32;

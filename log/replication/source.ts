@@ -20,11 +20,11 @@ import { commandRange } from '../scanner.js';
 import type { DurableBlock } from '../sequencer.js';
 import {
   FrameReader, Msg, PROTOCOL_VERSION, blockFrame, frame, jsonFrame, newNonce, numbersFrame, parseJson, proof, proofMatches, readNumbers,
-  type Fence, type Hello, type Welcome, type WireError,
+  type Fence, type Hello, type HostPort, type Welcome, type WireError,
 } from './protocol.js';
 
 export interface SourceOptions {
-  listen: { host: string; port: number };
+  listen: HostPort;
   exchange: Exchange;
   secret: Buffer | null;
   /** Replicas that must have a block durable before it is acknowledged; 0: local mode. */
@@ -109,7 +109,7 @@ export class ReplicationSource {
     });
   }
 
-  get address(): { host: string; port: number } {
+  get address(): HostPort {
     const a = this.server.address();
     return typeof a === 'object' && a !== null ? { host: a.address, port: a.port } : { host: this.o.listen.host, port: this.o.listen.port };
   }

@@ -119,10 +119,6 @@ export class ReplicationSource {
     this.o.gateway = address;
   }
 
-  get quorum(): number {
-    return this.o.quorum;
-  }
-
   /** Connected replicas in sync (streaming live). */
   inSync(): number {
     let n = 0;
@@ -386,7 +382,6 @@ export class ReplicationSource {
       c.socket.write(blockFrame(rb.epoch, rb.first, rb.last, rb.last, rb.bytes));
       c.next = rb.last + 1;
     }
-    if (this.o.quorum === 0) this.quorumSeq = b.lastSeq;
   }
 
   /** The quorum seq: the K-th highest seq durable on a replica. */

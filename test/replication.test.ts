@@ -5,7 +5,7 @@
 // damage and strangers must be refused with the data kept.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -324,4 +324,34 @@ test('the replication endpoint refuses what is not the protocol, and frames too 
   assert.match(await answer(big), /a frame of 10485760 bytes/);
   assert.match(await answer(Buffer.from([0, 0, 0, 3, 2, 123, 125])), /wrong replication secret/);
   assert.equal(primary.role, 'primary');
+});
+
+test('a replica whose log is longer than the primary\'s (the primary lost its tail) is refused, not fed', { timeout: 30_000 }, async (t) => {
+  let stop = async (): Promise<void> => undefined;
+  const adir = dirFor(t, 'matchlog-ahead-', () => stop());
+  const bdir = `${adir}-copy`;
+  t.after(() => rmSync(bdir, { recursive: true, force: true }));
+  const open = (dir: string): Promise<Exchange> => Exchange.open({ dataDir: dir, config: { instruments: TEST_INSTRUMENTS }, log: quiet });
+  let a = await open(adir);
+  await load(a, 100, 31);
+  await a.close({ snapshot: false });
+  cpSync(adir, bdir, { recursive: true }); // the same log, 100 commands in
+  a = await open(adir);
+  await load(a, 100, 32);
+  const sa = await ReplicationSource.start({ listen: { host: '127.0.0.1', port: 0 }, exchange: a, secret: null, quorum: 0, gateway: null, node: 'a', log: quiet });
+  stop = async () => { await sa.close(); await a.close({ snapshot: false }); };
+  const { replica, follower, fatal } = await startReplica(t, sa);
+  await until('the replica to catch up', () => replica.durableSeq === a.durableSeq);
+  await follower.stop();
+  const b = await open(bdir);
+  const sb = await ReplicationSource.start({ listen: { host: '127.0.0.1', port: 0 }, exchange: b, secret: null, quorum: 0, gateway: null, node: 'b', log: quiet });
+  t.after(async () => { await sb.close(); await b.close({ snapshot: false }); });
+  const again = new Follower({ primary: sb.address, exchange: replica, secret: null, node: 'replica', log: quiet });
+  let onFatal: (e: Error) => void = quiet;
+  const refused = new Promise<Error>((r) => { onFatal = r; });
+  again.onFatal = onFatal;
+  again.start();
+  t.after(() => again.stop());
+  assert.match((await refused).message, new RegExp(`the replica's log reaches seq ${replica.durableSeq}, this primary's only ${b.durableSeq}`));
+  void fatal;
 });

@@ -18,6 +18,7 @@
 import { createEngine, type Command, type Engine } from '../engine/index.js';
 import { createLadder } from '../native/index.js';
 import { prng } from '../gen/prng.js';
+import { applied } from '../test/engine-helpers.js';
 
 export const SYMBOL = 'BENCH';
 export const INSTRUMENT: Command = { op: 'instrument', symbol: SYMBOL, tickSize: '1', lotSize: '1', minQty: '1', maxQty: '1000000' };
@@ -76,7 +77,7 @@ export function mixedWorkload(n: number, seed = 1): Workload {
   const push = (cmd: Command, step: Step, seq: number) => {
     commands.push(cmd);
     steps.push(step);
-    for (const e of engine.apply(cmd, seq)) {
+    for (const e of applied(engine, cmd, seq)) {
       if (e.type === 'trade') {
         leaves(e.makerClOrdId, e.makerLeavesQty);
         leaves(e.takerClOrdId, e.takerLeavesQty);

@@ -1,83 +1,116 @@
-// Who owns which live order: client order ids are unique per account among its
-// live orders, and an account can only reach its own orders. One lookup of the
-// account per command; the order keeps a reference to its account after that.
+// Accounts interned to small integers (the ladder's owner number for self-trade
+// prevention is the same integer), and who owns which live order: client
+// order ids are unique per account among its live orders, and an account can
+// only reach its own orders. Only the engine changes these indexes.
 
+import { ClientIds, OrderIds } from './client-ids.js';
 import { Hasher } from './hash.js';
-import type { Order } from './order.js';
+import type { Orders } from './orders.js';
 
-export class Account {
-  /** Live orders by client order id. */
-  readonly live = new Map<string, Order>();
-  /**
-   * Live orders by order id, built the first time this account cancels or
-   * replaces by orderId and kept from then on. Clients name their orders by
-   * clOrdId; an index every order pays for but few use costs ~40 bytes per
-   * resting order.
-   */
-  byId: Map<number, Order> | null = null;
-  /** The name's hash, computed once: the state hash mixes it in for every order. */
-  readonly nameHash: number;
-  constructor(readonly name: string, /** a small integer for the ladder's self-trade check */ readonly owner: number) {
-    this.nameHash = new Hasher().str(name).word32();
-  }
-}
+const NIL = -1;
 
 export class Accounts {
-  private readonly accounts = new Map<string, Account>();
+  private readonly ids = new Map<string, number>();
+  readonly names: string[] = [];
+  /** Each name's hash, computed once: the state hash mixes it in for every order. */
+  readonly nameHash: number[] = [];
+  /** Each account's live orders: a list through Orders.next/prev, newest last. */
+  private head: number[] = [];
+  private tail: number[] = [];
+  private readonly byClOrdId: ClientIds;
+  private byOrderId: OrderIds | null = null;
 
-  /** The account if it exists (any key: a miss creates nothing). */
-  peek(name: unknown): Account | undefined {
-    return this.accounts.get(name as string);
+  constructor(private readonly orders: Orders) {
+    this.byClOrdId = new ClientIds(orders);
   }
 
-  get(name: string): Account {
-    let a = this.accounts.get(name);
+  /** The account's number if it exists, else -1 (any key: a miss creates nothing). */
+  peek(name: unknown): number {
+    const a = this.ids.get(name as string);
+    return a === undefined ? NIL : a;
+  }
+
+  /** The account's number, interning a new name. */
+  intern(name: string): number {
+    let a = this.ids.get(name);
     if (a === undefined) {
-      a = new Account(name, this.accounts.size);
-      this.accounts.set(name, a);
+      a = this.names.length;
+      this.ids.set(name, a);
+      this.names.push(name);
+      this.nameHash.push(new Hasher().str(name).word32());
+      this.head.push(NIL);
+      this.tail.push(NIL);
     }
     return a;
   }
 
-  add(order: Order): void {
-    const a = order.acct;
-    a.live.set(order.clOrdId, order);
-    if (a.byId !== null) a.byId.set(order.orderId, order);
+  /** Registers a live order (it has its account and clOrdId in the slabs). */
+  add(h: number): void {
+    const o = this.orders;
+    const a = o.account[h];
+    const t = this.tail[a];
+    o.prev[h] = t;
+    o.next[h] = NIL;
+    if (t === NIL) this.head[a] = h;
+    else o.next[t] = h;
+    this.tail[a] = h;
+    this.byClOrdId.insert(h);
+    if (this.byOrderId !== null) this.byOrderId.insert(h);
   }
 
-  remove(order: Order): void {
-    const a = order.acct;
-    a.live.delete(order.clOrdId);
-    if (a.byId !== null) a.byId.delete(order.orderId);
+  remove(h: number): void {
+    const o = this.orders;
+    const a = o.account[h];
+    const p = o.prev[h];
+    const n = o.next[h];
+    if (p === NIL) this.head[a] = n;
+    else o.next[p] = n;
+    if (n === NIL) this.tail[a] = p;
+    else o.prev[n] = p;
+    this.byClOrdId.remove(h);
+    if (this.byOrderId !== null) this.byOrderId.remove(h);
   }
 
-  rename(order: Order, clOrdId: string): void {
-    order.acct.live.delete(order.clOrdId);
-    order.clOrdId = clOrdId;
-    order.acct.live.set(clOrdId, order);
+  rename(h: number, clOrdId: string): void {
+    this.byClOrdId.remove(h);
+    this.orders.clOrdId[h] = clOrdId;
+    this.byClOrdId.insert(h);
   }
 
-  /** The account's live order by client id or order id; undefined for anyone else's. */
-  find(account: string, origClOrdId: unknown, orderId: unknown): Order | undefined {
-    if (typeof origClOrdId === 'string') return this.accounts.get(account)?.live.get(origClOrdId);
+  /** The live order of account `a` with `clOrdId`, or -1. */
+  live(a: number, clOrdId: string): number {
+    return this.byClOrdId.find(a, clOrdId);
+  }
+
+  /** The account's live order by client id or order id; -1 for anyone else's. */
+  find(account: unknown, origClOrdId: unknown, orderId: unknown): number {
+    const a = this.peek(account);
+    if (a === NIL) return NIL;
+    if (typeof origClOrdId === 'string') return this.byClOrdId.find(a, origClOrdId);
     if (typeof orderId === 'number') {
-      const a = this.accounts.get(account);
-      if (a === undefined) return undefined;
-      if (a.byId === null) {
-        a.byId = new Map();
-        for (const o of a.live.values()) a.byId.set(o.orderId, o);
+      if (this.byOrderId === null) {
+        const ids = new OrderIds(this.orders);
+        for (let b = 0; b < this.head.length; b++) for (let h = this.head[b]; h !== NIL; h = this.orders.next[h]) ids.insert(h);
+        this.byOrderId = ids;
       }
-      return a.byId.get(orderId);
+      const h = this.byOrderId.find(orderId);
+      return h !== NIL && this.orders.account[h] === a ? h : NIL;
     }
-    return undefined;
+    return NIL;
   }
 
-  /** Live orders of an account, oldest order id first (the order is deterministic). */
-  ordersOf(account: string, symbol: string | undefined): Order[] {
-    const a = this.accounts.get(account);
-    if (a === undefined) return [];
-    const out: Order[] = [];
-    for (const o of a.live.values()) if (symbol === undefined || o.instrument.symbol === symbol) out.push(o);
-    return out.sort((x, y) => x.orderId - y.orderId);
+  /** Live orders of an account (of one book, or all for -1), oldest order id first (deterministic). */
+  ordersOf(account: unknown, book: number): number[] {
+    const a = this.peek(account);
+    const out: number[] = [];
+    if (a === NIL) return out;
+    const o = this.orders;
+    for (let h = this.head[a]; h !== NIL; h = o.next[h]) if (book < 0 || o.bookOf(h) === book) out.push(h);
+    return out.sort((x, y) => o.orderId[x] - o.orderId[y]);
+  }
+
+  /** Bytes of the indexes (for the memory figures). */
+  bytes(): number {
+    return this.byClOrdId.bytes() + (this.byOrderId?.bytes() ?? 0);
   }
 }

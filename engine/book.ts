@@ -1,21 +1,26 @@
-// One instrument's order book: the ladder (price levels, FIFO queues, the walk)
-// plus the order records behind its handles. Matching happens here; validation
-// and ids happen in the engine.
+// One instrument's book: the ladder (price levels, FIFO queues, the walk) plus
+// the map from the ladder's handles to the engine's order handles. Matching
+// happens here; validation, ids and the account indexes in the engine.
 
 import {
   BUY, FILL_CAPACITY, FILL_STRIDE, F_HANDLE, F_LEAVES, F_LEVEL_ORDERS, F_LEVEL_QTY, F_PRICE, F_QTY,
   IO_HANDLE, IO_HEADER, IO_LEVEL_ORDERS, IO_LEVEL_QTY, IO_STOP, STOP_DONE, STOP_FULL,
   type Ladder, type Side,
 } from '../native/ladder.js';
-import type { EngineEvent, LevelView } from './events.js';
+import type { Accounts } from './accounts.js';
+import { CANCEL_STP, EV_CANCELLED, type EventBuffer } from './event-buffer.js';
+import type { LevelView, RestingOrder } from './events.js';
 import type { Instrument } from './instrument.js';
-import { addFill } from './notional.js';
-import type { Order } from './order.js';
-import { cancelledEvent } from './views.js';
+import { F_MARKET, STP_CANCEL_BOTH, STP_CANCEL_INCOMING, STP_CANCEL_RESTING, TIF_GTC, stpCode, tifCode, type Orders } from './orders.js';
+import type { Notional } from './notional.js';
 
 /** What stopped an aggressor short of its full quantity. */
 export const WALK_DONE = 0;
 export const WALK_SELF = 1; // self-trade prevention cancels the incoming order
+
+const ORD_TYPES = ['limit', 'market'] as const;
+const TIFS = ['GTC', 'IOC', 'FOK'] as const;
+const STPS = ['cancel_resting', 'cancel_incoming', 'cancel_both'] as const;
 
 // The ladder is crossed once per command on the hot paths: add/remove/reduce leave
 // the touched level's new [qty, orders] in the ladder's io buffer (so a book delta
@@ -29,8 +34,8 @@ export interface BookView {
   readonly instrument: Readonly<Instrument>;
   /** Aggregated levels of a side, best first, at most `depth`. */
   levels(side: Side, depth: number): LevelView[];
-  /** The resting orders of a side in priority order. */
-  orders(side: Side): readonly Readonly<Order>[];
+  /** The resting orders of a side in priority order, as plain records made for the caller. */
+  orders(side: Side): RestingOrder[];
   /** Resting orders on both sides. */
   orderCount(): number;
   /** The ladder's queries (no changes): for tests that check the ladder against the queues. */
@@ -41,7 +46,8 @@ export interface BookView {
 export type LadderQueries = Pick<Ladder, 'best' | 'levelQty' | 'levelOrders' | 'levelCount' | 'orderCount' | 'qtyOf' | 'priceOf'>;
 
 export class Book implements BookView {
-  private readonly byHandle: (Order | undefined)[] = [];
+  /** The order handle behind each ladder handle. */
+  private byRest = new Int32Array(256);
   private readonly io: Float64Array;
   private readonly depthBuf = new Float64Array(3 * 64);
   /** The level io[IO_LEVEL_*] currently describes (side -1: none). */
@@ -49,11 +55,13 @@ export class Book implements BookView {
   private statePrice = NaN;
 
   /**
-   * `finished` hears of every resting order the walk of match() ends (filled,
-   * or cancelled by self-trade prevention): the engine keeps the account
-   * indexes, the book only the queues.
+   * `index`: the book's number in the engine (orders carry it). The book takes
+   * resting orders that its walk ends (filled, or cancelled by self-trade
+   * prevention) out of `accounts` and frees their slots: the one place a walk
+   * finishes an order.
    */
-  constructor(readonly instrument: Instrument, readonly ladder: Ladder, private readonly finished: (order: Order) => void) {
+  constructor(readonly instrument: Instrument, readonly ladder: Ladder, readonly index: number,
+    private readonly orders_: Orders, private readonly accounts: Accounts, private readonly ev: EventBuffer) {
     this.io = ladder.io;
   }
 
@@ -61,38 +69,50 @@ export class Book implements BookView {
     return this.ladder.orderCount();
   }
 
+  private bind(rest: number, h: number): void {
+    if (rest >= this.byRest.length) {
+      const b = new Int32Array(Math.max(rest + 1, this.byRest.length * 2));
+      b.set(this.byRest);
+      this.byRest = b;
+    }
+    this.byRest[rest] = h;
+    this.orders_.rest[h] = rest;
+  }
+
   /**
    * Rests an order at the back of its level and reports the level. An order that
    * match() already rested (a GTC limit order with quantity left) is only reported.
    */
-  rest(order: Order, seq: number, out: EngineEvent[]): void {
-    if (order.handle < 0) {
-      const h = this.ladder.add(order.side, order.price, order.leavesQty, order.owner);
-      order.handle = h;
-      this.byHandle[h] = order;
-      this.stateSide = order.side;
-      this.statePrice = order.price;
+  rest(h: number, seq: number): void {
+    const o = this.orders_;
+    const side = o.side(h);
+    const price = o.price[h];
+    if (o.rest[h] < 0) {
+      this.bind(this.ladder.add(side, price, o.leaves[h], o.account[h]), h);
+      this.stateSide = side;
+      this.statePrice = price;
     }
-    this.delta(order.side, order.price, seq, out);
+    this.delta(side, price, seq);
   }
 
   /** Takes a resting order out of the ladder (its events are the caller's). */
-  take(order: Order): void {
-    this.ladder.remove(order.handle);
-    this.byHandle[order.handle] = undefined;
-    order.handle = -1;
-    this.stateSide = order.side;
-    this.statePrice = order.price;
+  take(h: number): void {
+    const o = this.orders_;
+    this.ladder.remove(o.rest[h]);
+    o.rest[h] = -1;
+    this.stateSide = o.side(h);
+    this.statePrice = o.price[h];
   }
 
-  reduce(order: Order, leaves: number): void {
-    this.ladder.reduce(order.handle, leaves);
-    order.leavesQty = leaves;
-    this.stateSide = order.side;
-    this.statePrice = order.price;
+  reduce(h: number, leaves: number): void {
+    const o = this.orders_;
+    this.ladder.reduce(o.rest[h], leaves);
+    o.leaves[h] = leaves;
+    this.stateSide = o.side(h);
+    this.statePrice = o.price[h];
   }
 
-  delta(side: Side, price: number, seq: number, out: EngineEvent[]): void {
+  delta(side: Side, price: number, seq: number): void {
     let qty: number;
     let orders: number;
     if (side === this.stateSide && price === this.statePrice) {
@@ -103,7 +123,7 @@ export class Book implements BookView {
       qty = this.ladder.levelQty(side, price);
       orders = this.ladder.levelOrders(side, price);
     }
-    out.push({ type: 'bookDelta', seq, symbol: this.instrument.symbol, side, price, qty, orders });
+    this.ev.bookDelta(seq, this.instrument.symbol, side, price, qty, orders);
   }
 
   /** Would a limit order at `price` on `side` take liquidity? */
@@ -114,28 +134,44 @@ export class Book implements BookView {
   }
 
   /** Limit to walk with: the order's price, or for a market order the edge of the price band. */
-  static limitOf(order: Order): number {
-    if (order.ordType === 'market') return order.instrument.marketLimit(order.side);
-    return order.price;
+  private limitOf(h: number): number {
+    const o = this.orders_;
+    return (o.flags[h] & F_MARKET) !== 0 ? this.instrument.marketLimit(o.side(h)) : o.price[h];
   }
 
-  canFill(order: Order): boolean {
-    const want = order.leavesQty;
-    return this.ladder.fillable(order.side, Book.limitOf(order), want, order.owner,
-      order.stp !== 'cancel_resting') >= want;
+  canFill(h: number): boolean {
+    const o = this.orders_;
+    const want = o.leaves[h];
+    return this.ladder.fillable(o.side(h), this.limitOf(h), want, o.account[h], stpCode(o.flags[h]) !== STP_CANCEL_RESTING) >= want;
+  }
+
+  /** A resting order the walk ended leaves its account's indexes and its slot. */
+  private finish(h: number): void {
+    this.accounts.remove(h);
+    this.orders_.free(h);
   }
 
   /**
-   * Walks the opposite side with `taker`. Emits trades, maker cancellations from
-   * self-trade prevention, and one book delta per level left behind (after the
-   * last fill at that level, showing its final state). Returns WALK_SELF when
+   * Walks the opposite side with the order `t`. Emits trades, maker cancellations
+   * from self-trade prevention, and one book delta per level left behind (after
+   * the last fill at that level, showing its final state). Returns WALK_SELF when
    * self-trade prevention means the rest of the taker must be cancelled.
    */
-  match(taker: Order, seq: number, out: EngineEvent[]): number {
-    const opp = (1 - taker.side) as Side;
-    const limit = Book.limitOf(taker);
+  match(t: number, seq: number): number {
+    const o = this.orders_;
+    const ev = this.ev;
+    const names = this.accounts.names;
+    const side = o.side(t);
+    const opp = (1 - side) as Side;
+    const limit = this.limitOf(t);
+    const tFlags = o.flags[t];
     // what the engine does after the walk: a GTC limit order with quantity left rests
-    const rest = taker.tif === 'GTC' && taker.ordType === 'limit';
+    const rest = tifCode(tFlags) === TIF_GTC && (tFlags & F_MARKET) === 0;
+    const stp = stpCode(tFlags);
+    const owner = o.account[t];
+    const tAccount = names[owner];
+    const tOrderId = o.orderId[t];
+    const tClOrdId = o.clOrdId[t];
     const symbol = this.instrument.symbol;
     const io = this.io;
     let pendingPrice = NaN;
@@ -145,37 +181,27 @@ export class Book implements BookView {
     let tradeNo = 0; // one walk per command, so seq.tradeNo is unique
     for (;;) {
       this.stateSide = -1;
-      const n = this.ladder.match(taker.side, limit, taker.leavesQty, taker.owner, FILL_CAPACITY, rest);
+      const n = this.ladder.match(side, limit, o.leaves[t], owner, FILL_CAPACITY, rest);
       for (let i = 0; i < n; i++) {
-        const o = IO_HEADER + i * FILL_STRIDE;
-        const h = io[o + F_HANDLE];
-        const price = io[o + F_PRICE];
-        const q = io[o + F_QTY];
-        const maker = this.byHandle[h] as Order;
-        if (price !== pendingPrice && pendingPrice === pendingPrice) {
-          out.push({ type: 'bookDelta', seq, symbol, side: opp, price: pendingPrice, qty: pendingQty, orders: pendingOrders });
-        }
+        const r = IO_HEADER + i * FILL_STRIDE;
+        const price = io[r + F_PRICE];
+        const q = io[r + F_QTY];
+        const m = this.byRest[io[r + F_HANDLE]];
+        if (price !== pendingPrice && pendingPrice === pendingPrice) ev.bookDelta(seq, symbol, opp, pendingPrice, pendingQty, pendingOrders);
         pendingPrice = price;
-        pendingQty = io[o + F_LEVEL_QTY];
-        pendingOrders = io[o + F_LEVEL_ORDERS];
-        maker.leavesQty = io[o + F_LEAVES];
-        maker.cumQty += q;
-        maker.cumNotional = addFill(maker.cumNotional, price, q);
-        taker.leavesQty -= q;
-        taker.cumQty += q;
-        taker.cumNotional = addFill(taker.cumNotional, price, q);
+        pendingQty = io[r + F_LEVEL_QTY];
+        pendingOrders = io[r + F_LEVEL_ORDERS];
+        const mLeaves = (o.leaves[m] = io[r + F_LEAVES]);
+        o.fill(m, price, q);
+        o.leaves[t] -= q;
+        o.fill(t, price, q);
         this.instrument.lastPrice = price;
-        out.push({
-          type: 'trade', seq, tradeId: `${seq}.${++tradeNo}`, symbol, price, qty: q, aggressor: taker.side,
-          makerOrderId: maker.orderId, makerAccount: maker.account, makerClOrdId: maker.clOrdId,
-          makerLeavesQty: maker.leavesQty, makerCumQty: maker.cumQty, makerCumNotional: maker.cumNotional,
-          takerOrderId: taker.orderId, takerAccount: taker.account, takerClOrdId: taker.clOrdId,
-          takerLeavesQty: taker.leavesQty, takerCumQty: taker.cumQty, takerCumNotional: taker.cumNotional,
-        });
-        if (maker.leavesQty === 0) {
-          this.byHandle[h] = undefined;
-          maker.handle = -1;
-          this.finished(maker);
+        ev.trade(seq, ++tradeNo, symbol, price, q, side,
+          o.orderId[m], names[o.account[m]], o.clOrdId[m], mLeaves, o.cum[m], o.notionalOf(m),
+          tOrderId, tAccount, tClOrdId, o.leaves[t], o.cum[t], o.notionalOf(t));
+        if (mLeaves === 0) {
+          o.rest[m] = -1;
+          this.finish(m);
         }
       }
       const stop = io[IO_STOP];
@@ -184,32 +210,44 @@ export class Book implements BookView {
         const h = io[IO_HANDLE];
         if (h >= 0) {
           // the ladder rested the remainder (after the fills freed their handles)
-          taker.handle = h;
-          this.byHandle[h] = taker;
-          this.stateSide = taker.side;
-          this.statePrice = taker.price;
+          this.bind(h, t);
+          this.stateSide = side;
+          this.statePrice = o.price[t];
         }
         break;
       }
       // the next resting order belongs to the taker's own account
-      if (taker.stp === 'cancel_incoming') { result = WALK_SELF; break; }
-      const own = this.byHandle[stop] as Order;
-      const price = own.price;
-      if (price !== pendingPrice && pendingPrice === pendingPrice) {
-        out.push({ type: 'bookDelta', seq, symbol, side: opp, price: pendingPrice, qty: pendingQty, orders: pendingOrders });
-      }
+      if (stp === STP_CANCEL_INCOMING) { result = WALK_SELF; break; }
+      const own = this.byRest[stop];
+      const price = o.price[own];
+      if (price !== pendingPrice && pendingPrice === pendingPrice) ev.bookDelta(seq, symbol, opp, pendingPrice, pendingQty, pendingOrders);
       this.take(own);
-      this.finished(own);
-      out.push(cancelledEvent(own, seq, own.clOrdId, 'stp'));
+      this.cancelled(own, seq, o.clOrdId[own], CANCEL_STP);
+      this.finish(own);
       pendingPrice = price;
       pendingQty = io[IO_LEVEL_QTY];
       pendingOrders = io[IO_LEVEL_ORDERS];
-      if (taker.stp === 'cancel_both') { result = WALK_SELF; break; }
+      if (stp === STP_CANCEL_BOTH) { result = WALK_SELF; break; }
     }
-    if (pendingPrice === pendingPrice) {
-      out.push({ type: 'bookDelta', seq, symbol, side: opp, price: pendingPrice, qty: pendingQty, orders: pendingOrders });
-    }
+    if (pendingPrice === pendingPrice) ev.bookDelta(seq, symbol, opp, pendingPrice, pendingQty, pendingOrders);
     return result;
+  }
+
+  /**
+   * The cancelled event of order `h`. `clOrdId` is the cancel request's id for a
+   * user cancel, the order's own otherwise. The order keeps its leavesQty after
+   * a cancel (its qty is cumQty + leavesQty), so that is what was cancelled; the
+   * event says 0 left, as FIX LeavesQty(151) does.
+   */
+  cancelled(h: number, seq: number, clOrdId: string, reason: number): void {
+    this.orderEvent(EV_CANCELLED, h, seq, clOrdId, 0, this.orders_.clOrdId[h], this.orders_.leaves[h], reason);
+  }
+
+  /** An order event of order `h` (event-buffer.ts: EV_ACCEPTED, EV_CANCELLED, EV_REPLACED) reporting `leaves`. */
+  orderEvent(type: number, h: number, seq: number, clOrdId: string, leaves: number, orig: string, extra: number, code: number): void {
+    const o = this.orders_;
+    this.ev.order(type, seq, o.orderId[h], this.accounts.names[o.account[h]], clOrdId, this.instrument.symbol,
+      o.side(h), o.flagsOf(h), o.price[h], o.qty(h), leaves, o.cum[h], o.notionalOf(h), orig, extra, code);
   }
 
   levels(side: Side, depth: number): LevelView[] {
@@ -221,11 +259,24 @@ export class Book implements BookView {
     return out;
   }
 
-  /** Resting orders of a side in priority order. */
-  orders(side: Side): Order[] {
+  /** Order handles of a side in priority order. */
+  handles(side: Side): number[] {
     const hs = this.ladder.handles(side);
-    const out: Order[] = new Array(hs.length);
-    for (let i = 0; i < hs.length; i++) out[i] = this.byHandle[hs[i]] as Order;
+    const out: number[] = new Array<number>(hs.length);
+    for (let i = 0; i < hs.length; i++) out[i] = this.byRest[hs[i]];
     return out;
+  }
+
+  orders(side: Side): RestingOrder[] {
+    const o = this.orders_;
+    return this.handles(side).map((h) => {
+      const f = o.flags[h];
+      const notional: Notional = o.notionalOf(h);
+      return {
+        orderId: o.orderId[h], account: this.accounts.names[o.account[h]], clOrdId: o.clOrdId[h], side,
+        ordType: ORD_TYPES[f & 1], tif: TIFS[tifCode(f)], price: o.price[h], qty: o.qty(h), leavesQty: o.leaves[h],
+        cumQty: o.cum[h], cumNotional: notional, postOnly: (f & 8) !== 0, stp: STPS[stpCode(f)],
+      };
+    });
   }
 }

@@ -7,6 +7,10 @@
 import { BUY, SELL, type LadderFactory, type Side } from '../native/ladder.js';
 import { Accounts } from './accounts.js';
 import { Book, WALK_SELF, type BookView } from './book.js';
+import {
+  CANCEL_FOK, CANCEL_IOC, CANCEL_MASS, CANCEL_NO_LIQUIDITY, CANCEL_STP, CANCEL_USER, EV_ACCEPTED, EV_INSTRUMENT,
+  EV_REPLACED, EV_STATUS, EventBuffer,
+} from './event-buffer.js';
 import type {
   CancelCommand, Command, InstrumentCommand, MassCancelCommand, NewOrderCommand, OrdTypeName,
   ReplaceCommand, StpName, TifName,
@@ -17,9 +21,8 @@ import { OFF_GRID, decimalProblem, parseDecimal, unitsOf, type Parsed } from './
 import { Instrument } from './instrument.js';
 import { ID_RULE, idProblem, isId, isInteger } from './limits.js';
 import { notionalFrom, notionalPlain } from './notional.js';
-import { Order } from './order.js';
+import { F_MARKET, F_POST_ONLY, Orders, TIF_FOK, TIF_GTC, tifCode } from './orders.js';
 import type { EngineSnapshot, OrderState } from './snapshot.js';
-import { acceptedEvent, cancelledEvent, replacedEvent } from './views.js';
 
 // Explicit comparisons, not lookups in an object: a hostile "toString" or
 // "__proto__" must not find something on Object.prototype.
@@ -27,12 +30,23 @@ function sideOf(v: unknown): Side | -1 {
   return v === 'buy' ? BUY : v === 'sell' ? SELL : -1;
 }
 
-function tifOf(v: unknown): TifName | null {
-  return v === 'GTC' || v === 'IOC' || v === 'FOK' ? v : null;
+const TIFS: TifName[] = ['GTC', 'IOC', 'FOK'];
+const STPS: StpName[] = ['cancel_resting', 'cancel_incoming', 'cancel_both'];
+const ORD_TYPES: OrdTypeName[] = ['limit', 'market'];
+
+/** The tif's code (orders.ts), -1 for anything else. */
+function tifOf(v: unknown): number {
+  return v === 'GTC' ? 0 : v === 'IOC' ? 1 : v === 'FOK' ? 2 : -1;
 }
 
-function stpOf(v: unknown): StpName | null {
-  return v === 'cancel_resting' || v === 'cancel_incoming' || v === 'cancel_both' ? v : null;
+/** The stp mode's code (orders.ts), -1 for anything else. */
+function stpOf(v: unknown): number {
+  return v === 'cancel_resting' ? 0 : v === 'cancel_incoming' ? 1 : v === 'cancel_both' ? 2 : -1;
+}
+
+/** An order's flags word (orders.ts). */
+function flagsOf(side: Side, market: boolean, tif: number, postOnly: boolean, stp: number): number {
+  return (market ? F_MARKET : 0) | (tif << 1) | (postOnly ? F_POST_ONLY : 0) | (stp << 4) | (side << 6);
 }
 const DEFAULT_DEPTH = 10;
 const MAX_DEPTH = 10_000;
@@ -93,9 +107,15 @@ export interface EngineOptions {
 
 export class Engine {
   private readonly books = new Map<string, Book>();
-  private readonly accounts = new Accounts();
-  /** A resting order the book's walk ended leaves its account's indexes (one hook for every book). */
-  private readonly finished = (order: Order): void => this.accounts.remove(order);
+  /** Books by their index (orders carry it). */
+  private readonly byIndex: Book[] = [];
+  private readonly orders = new Orders();
+  private readonly accounts = new Accounts(this.orders);
+  /**
+   * The events of the last apply(), read through its cursor (event-buffer.ts);
+   * valid until the next apply().
+   */
+  readonly events = new EventBuffer();
   private readonly ladder: LadderFactory;
   /** What terms() converted, when it passed (fields, so that the common path allocates nothing). */
   private termPrice = 0;
@@ -105,27 +125,32 @@ export class Engine {
     this.ladder = opts.ladder;
   }
 
-  /** Applies one command stamped with `seq`, appending its events to `out`. */
-  apply(cmd: Command, seq: number, out: EngineEvent[] = []): EngineEvent[] {
+  /**
+   * Applies one command stamped with `seq`. Its events go to `events` (the fast
+   * path: no objects); with `out`, they are also appended to it as plain
+   * objects. Returns the number of events.
+   */
+  apply(cmd: Command, seq: number, out?: EngineEvent[]): number {
+    this.events.clear();
     if (cmd === null || typeof cmd !== 'object') {
-      this.reject(out, seq, '', '', '', 'invalid_order', 'command must be an object');
-      return out;
-    }
-    switch (cmd.op) {
-      case 'new': this.onNew(cmd, seq, out); break;
-      case 'cancel': this.onCancel(cmd, seq, out); break;
-      case 'replace': this.onReplace(cmd, seq, out); break;
-      case 'massCancel': this.onMassCancel(cmd, seq, out); break;
-      case 'halt': case 'resume': this.onStatus(cmd.symbol, cmd.op === 'halt', seq, out); break;
-      case 'book': this.onBook(cmd.symbol, cmd.depth, seq, out); break;
-      case 'instrument': this.onInstrument(cmd, seq, out); break;
-      default: {
-        const c = cmd as { op?: unknown; account?: unknown; clOrdId?: unknown; symbol?: unknown };
-        this.reject(out, seq, c.account, c.clOrdId, c.symbol, 'invalid_order',
-          `unknown op ${JSON.stringify(c.op)}`);
+      this.reject(seq, '', '', '', 'invalid_order', 'command must be an object');
+    } else {
+      switch (cmd.op) {
+        case 'new': this.onNew(cmd, seq); break;
+        case 'cancel': this.onCancel(cmd, seq); break;
+        case 'replace': this.onReplace(cmd, seq); break;
+        case 'massCancel': this.onMassCancel(cmd, seq); break;
+        case 'halt': case 'resume': this.onStatus(cmd.symbol, cmd.op === 'halt', seq); break;
+        case 'book': this.onBook(cmd.symbol, cmd.depth, seq); break;
+        case 'instrument': this.onInstrument(cmd, seq); break;
+        default: {
+          const c = cmd as { op?: unknown; account?: unknown; clOrdId?: unknown; symbol?: unknown };
+          this.reject(seq, c.account, c.clOrdId, c.symbol, 'invalid_order', `unknown op ${JSON.stringify(c.op)}`);
+        }
       }
     }
-    return out;
+    if (out !== undefined) this.events.appendTo(out);
+    return this.events.length;
   }
 
   instrument(symbol: string): Instrument | undefined {
@@ -140,79 +165,81 @@ export class Engine {
     return this.books.get(symbol);
   }
 
+  /** Orders holding a slot (resting, for anyone outside apply()). */
+  orderCount(): number {
+    return this.orders.count;
+  }
+
   // --- commands ---
 
-  private onInstrument(c: InstrumentCommand, seq: number, out: EngineEvent[]): void {
+  private onInstrument(c: InstrumentCommand, seq: number): void {
     if (isId(c.symbol) && this.books.has(c.symbol)) {
-      this.reject(out, seq, '', '', c.symbol, 'invalid_order', `instrument ${c.symbol} already exists`);
-      return;
+      return this.reject(seq, '', '', c.symbol, 'invalid_order', `instrument ${c.symbol} already exists`);
     }
     const inst = Instrument.create(c);
-    if (typeof inst === 'string') {
-      this.reject(out, seq, '', '', c.symbol, 'invalid_order', inst);
-      return;
-    }
+    if (typeof inst === 'string') return this.reject(seq, '', '', c.symbol, 'invalid_order', inst);
     this.addInstrument(inst);
-    out.push({ type: 'instrument', seq, symbol: inst.symbol, status: inst.halted ? 'halted' : 'open' });
+    this.events.status(EV_INSTRUMENT, seq, inst.symbol, inst.halted);
   }
 
   private addInstrument(inst: Instrument): Book {
-    const book = new Book(inst, this.ladder(), this.finished);
+    const book = new Book(inst, this.ladder(), this.byIndex.length, this.orders, this.accounts, this.events);
     this.books.set(inst.symbol, book);
+    this.byIndex.push(book);
     return book;
   }
 
-  private onNew(c: NewOrderCommand, seq: number, out: EngineEvent[]): void {
+  private onNew(c: NewOrderCommand, seq: number): void {
     const { account, clOrdId, symbol } = c;
     // Only valid ids are ever stored (instruments, accounts, live client ids;
     // restore checks a snapshot's), so a key found in its map needs no scan:
     // the common order scans one id, its new clOrdId, instead of three.
     const book = this.books.get(symbol);
     const known = this.accounts.peek(account);
-    if (!isId(clOrdId) || (known === undefined && !isId(account)) || (book === undefined && !isId(symbol))) {
-      return this.reject(out, seq, account, clOrdId, symbol, 'invalid_order', idsProblem(account, clOrdId, symbol) as string);
+    if (!isId(clOrdId) || (known < 0 && !isId(account)) || (book === undefined && !isId(symbol))) {
+      return this.reject(seq, account, clOrdId, symbol, 'invalid_order', idsProblem(account, clOrdId, symbol) as string);
     }
     const side = sideOf(c.side);
-    if (side === -1) return this.reject(out, seq, account, clOrdId, symbol, 'invalid_order', `side must be buy or sell, got ${JSON.stringify(c.side)}`);
-    const ordType: OrdTypeName | undefined = c.type === 'limit' || c.type === 'market' ? c.type : undefined;
-    if (ordType === undefined) return this.reject(out, seq, account, clOrdId, symbol, 'invalid_order', `type must be limit or market, got ${JSON.stringify(c.type)}`);
-    const tif = c.tif == null ? (ordType === 'market' ? 'IOC' : 'GTC') : tifOf(c.tif);
-    if (tif === null) return this.reject(out, seq, account, clOrdId, symbol, 'invalid_order', `tif must be GTC, IOC or FOK, got ${JSON.stringify(c.tif)}`);
-    const stp = c.stp == null ? 'cancel_resting' : stpOf(c.stp);
-    if (stp === null) return this.reject(out, seq, account, clOrdId, symbol, 'invalid_order', `stp must be cancel_resting, cancel_incoming or cancel_both, got ${JSON.stringify(c.stp)}`);
-    if (c.postOnly != null && typeof c.postOnly !== 'boolean') return this.reject(out, seq, account, clOrdId, symbol, 'invalid_order', 'postOnly must be a boolean');
+    if (side === -1) return this.reject(seq, account, clOrdId, symbol, 'invalid_order', `side must be buy or sell, got ${JSON.stringify(c.side)}`);
+    const market = c.type === 'market';
+    if (!market && c.type !== 'limit') return this.reject(seq, account, clOrdId, symbol, 'invalid_order', `type must be limit or market, got ${JSON.stringify(c.type)}`);
+    const tif = c.tif == null ? (market ? 1 : 0) : tifOf(c.tif);
+    if (tif < 0) return this.reject(seq, account, clOrdId, symbol, 'invalid_order', `tif must be GTC, IOC or FOK, got ${JSON.stringify(c.tif)}`);
+    const stp = c.stp == null ? 0 : stpOf(c.stp);
+    if (stp < 0) return this.reject(seq, account, clOrdId, symbol, 'invalid_order', `stp must be cancel_resting, cancel_incoming or cancel_both, got ${JSON.stringify(c.stp)}`);
+    if (c.postOnly != null && typeof c.postOnly !== 'boolean') return this.reject(seq, account, clOrdId, symbol, 'invalid_order', 'postOnly must be a boolean');
     const postOnly = c.postOnly === true;
-    if (ordType === 'market') {
-      if (c.price != null) return this.reject(out, seq, account, clOrdId, symbol, 'invalid_order', 'a market order takes no price');
-      if (postOnly) return this.reject(out, seq, account, clOrdId, symbol, 'invalid_order', 'a market order cannot be post-only');
+    if (market) {
+      if (c.price != null) return this.reject(seq, account, clOrdId, symbol, 'invalid_order', 'a market order takes no price');
+      if (postOnly) return this.reject(seq, account, clOrdId, symbol, 'invalid_order', 'a market order cannot be post-only');
     } else {
-      if (c.price == null) return this.reject(out, seq, account, clOrdId, symbol, 'invalid_order', 'a limit order needs a price');
+      if (c.price == null) return this.reject(seq, account, clOrdId, symbol, 'invalid_order', 'a limit order needs a price');
       const r = parseDecimal(c.price, PRICE);
-      if (r < 0) return this.reject(out, seq, account, clOrdId, symbol, 'invalid_order', decimalProblem(r, 'price', c.price));
-      if (PRICE.m === 0) return this.reject(out, seq, account, clOrdId, symbol, 'invalid_order', `price must be positive, got ${c.price}`);
+      if (r < 0) return this.reject(seq, account, clOrdId, symbol, 'invalid_order', decimalProblem(r, 'price', c.price));
+      if (PRICE.m === 0) return this.reject(seq, account, clOrdId, symbol, 'invalid_order', `price must be positive, got ${c.price}`);
     }
-    if (postOnly && tif !== 'GTC') return this.reject(out, seq, account, clOrdId, symbol, 'invalid_order', 'a post-only order must be GTC');
+    if (postOnly && tif !== TIF_GTC) return this.reject(seq, account, clOrdId, symbol, 'invalid_order', 'a post-only order must be GTC');
     const rq = parseDecimal(c.qty, QTY);
-    if (rq < 0) return this.reject(out, seq, account, clOrdId, symbol, 'invalid_order', decimalProblem(rq, 'qty', c.qty));
-    if (book === undefined) return this.reject(out, seq, account, clOrdId, symbol, 'unknown_symbol', `unknown symbol ${symbol}`);
+    if (rq < 0) return this.reject(seq, account, clOrdId, symbol, 'invalid_order', decimalProblem(rq, 'qty', c.qty));
+    if (book === undefined) return this.reject(seq, account, clOrdId, symbol, 'unknown_symbol', `unknown symbol ${symbol}`);
     const inst = book.instrument;
-    if (inst.halted) return this.reject(out, seq, account, clOrdId, symbol, 'halted', `${symbol} is halted`);
+    if (inst.halted) return this.reject(seq, account, clOrdId, symbol, 'halted', `${symbol} is halted`);
     // a new limit order's price is always checked against the band: no price is kept
-    const bad = this.terms(inst, c.price, ordType === 'limit', NaN, c.qty, -1);
-    if (bad !== null) return this.reject(out, seq, account, clOrdId, symbol, bad.reason, bad.text);
-    const price = ordType === 'limit' ? this.termPrice : 0;
-    const qty = this.termQty;
-    const acct = known ?? this.accounts.get(account);
-    if (acct.live.has(clOrdId)) return this.reject(out, seq, account, clOrdId, symbol, 'duplicate_clordid', `clOrdId ${clOrdId} is already live for ${account}`);
-    if (postOnly && book.crosses(side, price)) return this.reject(out, seq, account, clOrdId, symbol, 'post_only_would_cross', 'post-only order would take liquidity');
+    const bad = this.terms(inst, c.price, !market, NaN, c.qty, -1);
+    if (bad !== null) return this.reject(seq, account, clOrdId, symbol, bad.reason, bad.text);
+    const price = market ? 0 : this.termPrice;
+    const acct = known >= 0 ? known : this.accounts.intern(account);
+    if (this.accounts.live(acct, clOrdId) >= 0) return this.reject(seq, account, clOrdId, symbol, 'duplicate_clordid', `clOrdId ${clOrdId} is already live for ${account}`);
+    if (postOnly && book.crosses(side, price)) return this.reject(seq, account, clOrdId, symbol, 'post_only_would_cross', 'post-only order would take liquidity');
 
-    const order = new Order(seq, acct, clOrdId, book, side, ordType, tif, price, qty, postOnly, stp);
-    out.push(acceptedEvent(order, seq));
-    if (tif === 'FOK' && !book.canFill(order)) {
-      out.push(cancelledEvent(order, seq, clOrdId, 'fok'));
+    const h = this.orders.alloc(seq, acct, clOrdId, book.index, flagsOf(side, market, tif, postOnly, stp), price, this.termQty);
+    book.orderEvent(EV_ACCEPTED, h, seq, clOrdId, this.termQty, '', 0, 0);
+    if (tif === TIF_FOK && !book.canFill(h)) {
+      book.cancelled(h, seq, clOrdId, CANCEL_FOK);
+      this.orders.free(h);
       return;
     }
-    this.execute(book, order, seq, out, false);
+    this.execute(book, h, seq, false);
   }
 
   /**
@@ -243,139 +270,146 @@ export class Engine {
   /**
    * Runs an incoming (or re-priced) order against the book; rests or cancels what
    * is left. Only a resting order is registered with its account (`registered`
-   * says whether it already is, as a replaced order is).
+   * says whether it already is, as a replaced order is); an order that does not
+   * rest gives its slot back.
    */
-  private execute(book: Book, order: Order, seq: number, out: EngineEvent[], registered: boolean): void {
-    const walk = book.match(order, seq, out);
-    if (order.leavesQty === 0) {
-      if (registered) this.accounts.remove(order);
+  private execute(book: Book, h: number, seq: number, registered: boolean): void {
+    const o = this.orders;
+    const walk = book.match(h, seq);
+    if (o.leaves[h] === 0) {
+      if (registered) this.accounts.remove(h);
+      o.free(h);
       return;
     }
-    if (walk === WALK_SELF || order.ordType === 'market' || order.tif !== 'GTC') {
-      if (registered) this.accounts.remove(order);
-      const reason = walk === WALK_SELF ? 'stp' : order.tif === 'FOK' ? 'fok' : order.ordType === 'market' ? 'no_liquidity' : 'ioc';
-      out.push(cancelledEvent(order, seq, order.clOrdId, reason));
+    const f = o.flags[h];
+    const tif = tifCode(f);
+    const market = (f & F_MARKET) !== 0;
+    if (walk === WALK_SELF || market || tif !== TIF_GTC) {
+      if (registered) this.accounts.remove(h);
+      book.cancelled(h, seq, o.clOrdId[h], walk === WALK_SELF ? CANCEL_STP : tif === TIF_FOK ? CANCEL_FOK : market ? CANCEL_NO_LIQUIDITY : CANCEL_IOC);
+      o.free(h);
       return;
     }
-    if (!registered) this.accounts.add(order);
-    book.rest(order, seq, out);
+    if (!registered) this.accounts.add(h);
+    book.rest(h, seq);
   }
 
-  private onCancel(c: CancelCommand, seq: number, out: EngineEvent[]): void {
-    const order = this.findOwn(c);
-    if (!requestOk(c, order !== undefined)) return this.reject(out, seq, c.account, c.clOrdId, c.symbol, 'invalid_order', requestProblem(c));
-    if (order === undefined) return this.unknownOrder(c, seq, out);
-    const book = order.book;
-    book.take(order);
-    this.accounts.remove(order);
-    out.push(cancelledEvent(order, seq, c.clOrdId, 'user'));
-    book.delta(order.side, order.price, seq, out);
+  private onCancel(c: CancelCommand, seq: number): void {
+    const h = this.findOwn(c);
+    if (!requestOk(c, h >= 0)) return this.reject(seq, c.account, c.clOrdId, c.symbol, 'invalid_order', requestProblem(c));
+    if (h < 0) return this.unknownOrder(c, seq);
+    this.cancel(h, seq, c.clOrdId, CANCEL_USER);
   }
 
-  /** The live order a cancel or replace names, if it is the account's (any field may still be malformed). */
-  private findOwn(c: CancelCommand | ReplaceCommand): Order | undefined {
-    const order = this.accounts.find(c.account, c.origClOrdId, c.orderId);
-    return order === undefined || (c.symbol != null && c.symbol !== order.instrument.symbol) ? undefined : order;
+  /** Takes a resting order off its book for good: the cancelled event, its level's delta, its slot back. */
+  private cancel(h: number, seq: number, clOrdId: string, reason: number): void {
+    const o = this.orders;
+    const book = this.byIndex[o.bookOf(h)];
+    book.take(h);
+    this.accounts.remove(h);
+    book.cancelled(h, seq, clOrdId, reason);
+    book.delta(o.side(h), o.price[h], seq);
+    o.free(h);
   }
 
-  private unknownOrder(c: CancelCommand | ReplaceCommand, seq: number, out: EngineEvent[]): void {
+  /** The live order a cancel or replace names, if it is the account's (any field may still be malformed); -1 if none. */
+  private findOwn(c: CancelCommand | ReplaceCommand): number {
+    const h = this.accounts.find(c.account, c.origClOrdId, c.orderId);
+    return h < 0 || (c.symbol != null && c.symbol !== this.byIndex[this.orders.bookOf(h)].instrument.symbol) ? -1 : h;
+  }
+
+  private unknownOrder(c: CancelCommand | ReplaceCommand, seq: number): void {
     const what = c.origClOrdId != null ? `origClOrdId ${c.origClOrdId}` : `orderId ${c.orderId}`;
-    this.cancelReject(out, seq, c, undefined, 'unknown_order', `no live order with ${what} for ${c.account}`);
+    this.cancelReject(seq, c, -1, 'unknown_order', `no live order with ${what} for ${c.account}`);
   }
 
-  private onReplace(c: ReplaceCommand, seq: number, out: EngineEvent[]): void {
-    const found = this.findOwn(c);
-    if (!requestOk(c, found !== undefined)) return this.reject(out, seq, c.account, c.clOrdId, c.symbol, 'invalid_order', requestProblem(c));
+  private onReplace(c: ReplaceCommand, seq: number): void {
+    const h = this.findOwn(c);
+    if (!requestOk(c, h >= 0)) return this.reject(seq, c.account, c.clOrdId, c.symbol, 'invalid_order', requestProblem(c));
     // malformed new terms are invalid_order whether or not the order exists
     if (c.price != null) {
       const r = parseDecimal(c.price, PRICE);
-      if (r < 0) return this.cancelReject(out, seq, c, found, 'invalid_order', decimalProblem(r, 'price', c.price));
-      if (PRICE.m === 0) return this.cancelReject(out, seq, c, found, 'invalid_order', `price must be positive, got ${c.price}`);
+      if (r < 0) return this.cancelReject(seq, c, h, 'invalid_order', decimalProblem(r, 'price', c.price));
+      if (PRICE.m === 0) return this.cancelReject(seq, c, h, 'invalid_order', `price must be positive, got ${c.price}`);
     }
     const rq = parseDecimal(c.qty, QTY);
-    if (rq < 0) return this.cancelReject(out, seq, c, found, 'invalid_order', decimalProblem(rq, 'qty', c.qty));
-    if (found === undefined) return this.unknownOrder(c, seq, out);
-    const order = found;
-    const book = order.book;
+    if (rq < 0) return this.cancelReject(seq, c, h, 'invalid_order', decimalProblem(rq, 'qty', c.qty));
+    if (h < 0) return this.unknownOrder(c, seq);
+    const o = this.orders;
+    const book = this.byIndex[o.bookOf(h)];
     const inst = book.instrument;
-    if (inst.halted) return this.cancelReject(out, seq, c, order, 'halted', `${inst.symbol} is halted`);
+    if (inst.halted) return this.cancelReject(seq, c, h, 'halted', `${inst.symbol} is halted`);
+    const oldPrice = o.price[h];
     // the band applies to a new price only: a resting order keeps its price through a band move
-    const bad = this.terms(inst, c.price, c.price != null, order.price, c.qty, order.cumQty);
-    if (bad !== null) return this.cancelReject(out, seq, c, order, bad.reason, bad.text);
+    const bad = this.terms(inst, c.price, c.price != null, oldPrice, c.qty, o.cum[h]);
+    if (bad !== null) return this.cancelReject(seq, c, h, bad.reason, bad.text);
     const price = this.termPrice;
-    const qty = this.termQty;
-    if (c.clOrdId !== order.clOrdId && order.acct.live.has(c.clOrdId)) return this.cancelReject(out, seq, c, order, 'duplicate_clordid', `clOrdId ${c.clOrdId} is already live for ${order.account}`);
-    if (order.postOnly && price !== order.price && book.crosses(order.side, price)) return this.cancelReject(out, seq, c, order, 'post_only_would_cross', 'post-only order would take liquidity');
+    const origClOrdId = o.clOrdId[h];
+    const acct = o.account[h];
+    if (c.clOrdId !== origClOrdId && this.accounts.live(acct, c.clOrdId) >= 0) return this.cancelReject(seq, c, h, 'duplicate_clordid', `clOrdId ${c.clOrdId} is already live for ${this.accounts.names[acct]}`);
+    const side = o.side(h);
+    if ((o.flags[h] & F_POST_ONLY) !== 0 && price !== oldPrice && book.crosses(side, price)) return this.cancelReject(seq, c, h, 'post_only_would_cross', 'post-only order would take liquidity');
 
-    const origClOrdId = order.clOrdId;
-    const leaves = qty - order.cumQty;
-    this.accounts.rename(order, c.clOrdId);
-    if (price === order.price && leaves <= order.leavesQty) {
+    const leaves = this.termQty - o.cum[h];
+    this.accounts.rename(h, c.clOrdId);
+    if (price === oldPrice && leaves <= o.leaves[h]) {
       // same price, not more: the order keeps its place in the queue
-      if (leaves < order.leavesQty) book.reduce(order, leaves);
-      out.push(replacedEvent(order, seq, origClOrdId));
-      book.delta(order.side, price, seq, out);
+      if (leaves < o.leaves[h]) book.reduce(h, leaves);
+      book.orderEvent(EV_REPLACED, h, seq, c.clOrdId, leaves, origClOrdId, 0, 0);
+      book.delta(side, price, seq);
       return;
     }
-    const oldPrice = order.price;
-    book.take(order);
-    order.price = price;
-    order.leavesQty = leaves;
-    out.push(replacedEvent(order, seq, origClOrdId));
-    if (price !== oldPrice) book.delta(order.side, oldPrice, seq, out);
-    this.execute(book, order, seq, out, true);
+    book.take(h);
+    o.price[h] = price;
+    o.leaves[h] = leaves;
+    book.orderEvent(EV_REPLACED, h, seq, c.clOrdId, leaves, origClOrdId, 0, 0);
+    if (price !== oldPrice) book.delta(side, oldPrice, seq);
+    this.execute(book, h, seq, true);
   }
 
-  private onMassCancel(c: MassCancelCommand, seq: number, out: EngineEvent[]): void {
+  private onMassCancel(c: MassCancelCommand, seq: number): void {
     const bad = idProblem(c.account, 'account') ?? symbolProblem(c.symbol) ?? (c.clOrdId == null ? null : idProblem(c.clOrdId, 'clOrdId'));
-    if (bad !== null) return this.reject(out, seq, c.account, c.clOrdId, c.symbol, 'invalid_order', bad);
+    if (bad !== null) return this.reject(seq, c.account, c.clOrdId, c.symbol, 'invalid_order', bad);
     const symbol = c.symbol ?? undefined;
-    const orders = this.accounts.ordersOf(c.account, symbol);
-    for (const order of orders) {
-      const book = order.book;
-      book.take(order);
-      this.accounts.remove(order);
-      out.push(cancelledEvent(order, seq, order.clOrdId, 'mass'));
-      book.delta(order.side, order.price, seq, out);
-    }
-    out.push({ type: 'massCancelled', seq, account: c.account, clOrdId: c.clOrdId ?? '', symbol: symbol ?? '', count: orders.length });
+    // an unknown symbol is in scope of no order (-2)
+    const scope = symbol === undefined ? -1 : this.books.get(symbol)?.index ?? -2;
+    const hs = this.accounts.ordersOf(c.account, scope);
+    for (const h of hs) this.cancel(h, seq, this.orders.clOrdId[h], CANCEL_MASS);
+    this.events.massCancelled(seq, c.account, c.clOrdId ?? '', symbol ?? '', hs.length);
   }
 
-  private onStatus(symbol: unknown, halt: boolean, seq: number, out: EngineEvent[]): void {
+  private onStatus(symbol: unknown, halt: boolean, seq: number): void {
     const bad = idProblem(symbol, 'symbol');
-    if (bad !== null) return this.reject(out, seq, '', '', symbol, 'invalid_order', bad);
+    if (bad !== null) return this.reject(seq, '', '', symbol, 'invalid_order', bad);
     const inst = this.books.get(symbol as string)?.instrument;
-    if (inst === undefined) return this.reject(out, seq, '', '', symbol, 'unknown_symbol', `unknown symbol ${symbol as string}`);
+    if (inst === undefined) return this.reject(seq, '', '', symbol, 'unknown_symbol', `unknown symbol ${symbol as string}`);
     inst.halted = halt;
-    out.push({ type: 'status', seq, symbol: inst.symbol, status: halt ? 'halted' : 'open' });
+    this.events.status(EV_STATUS, seq, inst.symbol, halt);
   }
 
-  private onBook(symbol: unknown, depth: unknown, seq: number, out: EngineEvent[]): void {
+  private onBook(symbol: unknown, depth: unknown, seq: number): void {
     const bad = idProblem(symbol, 'symbol');
-    if (bad !== null) return this.reject(out, seq, '', '', symbol, 'invalid_order', bad);
+    if (bad !== null) return this.reject(seq, '', '', symbol, 'invalid_order', bad);
     const d = depth == null ? DEFAULT_DEPTH : isInteger(depth) && depth > 0 ? Math.min(depth, MAX_DEPTH) : -1;
-    if (d < 0) return this.reject(out, seq, '', '', symbol, 'invalid_order', `depth must be a positive integer up to 2^52 (at most ${MAX_DEPTH} levels are shown)`);
+    if (d < 0) return this.reject(seq, '', '', symbol, 'invalid_order', `depth must be a positive integer up to 2^52 (at most ${MAX_DEPTH} levels are shown)`);
     const book = this.books.get(symbol as string);
-    if (book === undefined) return this.reject(out, seq, '', '', symbol, 'unknown_symbol', `unknown symbol ${symbol as string}`);
-    out.push({ type: 'book', seq, symbol: book.instrument.symbol, bids: book.levels(BUY, d), asks: book.levels(SELL, d) });
+    if (book === undefined) return this.reject(seq, '', '', symbol, 'unknown_symbol', `unknown symbol ${symbol as string}`);
+    this.events.book(seq, book.instrument.symbol, book.levels(BUY, d), book.levels(SELL, d));
   }
 
   /** Echoes only ids within the rules: a rejection never carries a hostile string further. */
-  private reject(out: EngineEvent[], seq: number, account: unknown, clOrdId: unknown, symbol: unknown, reason: RejectReason, text: string): void {
-    out.push({
-      type: 'rejected', seq, account: isId(account) ? account : '', clOrdId: isId(clOrdId) ? clOrdId : '',
-      symbol: isId(symbol) ? symbol : '', reason, text,
-    });
+  private reject(seq: number, account: unknown, clOrdId: unknown, symbol: unknown, reason: RejectReason, text: string): void {
+    this.events.rejected(seq, isId(account) ? account : '', isId(clOrdId) ? clOrdId : '', isId(symbol) ? symbol : '', reason, text);
   }
 
-  private cancelReject(out: EngineEvent[], seq: number, c: CancelCommand | ReplaceCommand, order: Order | undefined, reason: CancelRejectReason, text: string): void {
-    out.push({
-      type: 'cancelRejected', seq, account: c.account, clOrdId: c.clOrdId,
-      origClOrdId: typeof c.origClOrdId === 'string' ? c.origClOrdId : order?.clOrdId ?? '',
-      orderId: order?.orderId ?? (typeof c.orderId === 'number' ? c.orderId : 0),
-      symbol: order?.instrument.symbol ?? (typeof c.symbol === 'string' ? c.symbol : ''),
-      reason, text,
-    });
+  /** `h`: the order the request named, -1 if none was found. */
+  private cancelReject(seq: number, c: CancelCommand | ReplaceCommand, h: number, reason: CancelRejectReason, text: string): void {
+    const o = this.orders;
+    this.events.cancelRejected(seq, c.account, c.clOrdId,
+      typeof c.origClOrdId === 'string' ? c.origClOrdId : h >= 0 ? o.clOrdId[h] : '',
+      h >= 0 ? o.orderId[h] : typeof c.orderId === 'number' ? c.orderId : 0,
+      h >= 0 ? this.byIndex[o.bookOf(h)].instrument.symbol : typeof c.symbol === 'string' ? c.symbol : '',
+      reason, text);
   }
 
   // --- state ---
@@ -383,18 +417,19 @@ export class Engine {
   /** A stable hash of the whole state: instruments, then every resting order in priority order. */
   stateHash(): string {
     const h = new Hasher();
+    const o = this.orders;
     for (const symbol of this.symbols()) {
       const book = this.books.get(symbol) as Book;
       const inst = book.instrument;
       h.str(symbol).str(inst.tick.text).str(inst.lot.text).num(inst.minQty).num(inst.maxQty)
         .num(inst.bandNum).num(inst.bandDen).num(inst.referencePrice).num(inst.lastPrice).num(inst.halted ? 1 : 0);
       for (const side of [BUY, SELL] as const) {
-        const orders = book.orders(side);
-        h.num(orders.length);
-        for (const o of orders) {
+        const hs = book.handles(side);
+        h.num(hs.length);
+        for (const x of hs) {
           // flags carry side, type, tif, post-only and STP; qty is cumQty + leavesQty
-          h.num(o.orderId).word(o.acct.nameHash).str(o.clOrdId).word(o.flags).num(o.price)
-            .num(o.leavesQty).num(o.cumQty).int(o.cumNotional);
+          h.num(o.orderId[x]).word(this.accounts.nameHash[o.account[x]]).str(o.clOrdId[x]).word(o.flagsOf(x)).num(o.price[x])
+            .num(o.leaves[x]).num(o.cum[x]).int(o.notionalOf(x));
         }
       }
     }
@@ -432,22 +467,26 @@ export class Engine {
       inst.lastPrice = spec.lastPrice;
       e.addInstrument(inst);
     }
+    const o = e.orders;
     for (const s of snap.orders) {
       const book = e.books.get(s.symbol);
       if (book === undefined) throw new Error(`snapshot order ${s.orderId}: unknown symbol ${s.symbol}`);
       // the engine relies on every stored id being valid (see onNew)
       if (!isId(s.account) || !isId(s.clOrdId)) throw new Error(`snapshot order ${s.orderId}: account and clOrdId must be ${ID_RULE}`);
-      const o = new Order(s.orderId, e.accounts.get(s.account), s.clOrdId, book,
-        s.side === 'buy' ? BUY : SELL, s.ordType, s.tif, s.price, s.qty, s.postOnly, s.stp);
       if (s.qty !== s.cumQty + s.leavesQty) throw new Error(`snapshot order ${s.orderId}: qty ${s.qty} != cumQty ${s.cumQty} + leavesQty ${s.leavesQty}`);
-      o.leavesQty = s.leavesQty;
-      o.cumQty = s.cumQty;
       const notional = notionalFrom(s.cumNotional);
       if (notional === null) throw new Error(`snapshot order ${s.orderId}: cumNotional ${String(s.cumNotional)} is not a non-negative integer`);
-      o.cumNotional = notional;
-      e.accounts.add(o);
-      book.rest(o, 0, []);
+      const acct = e.accounts.intern(s.account);
+      if (e.accounts.live(acct, s.clOrdId) >= 0) throw new Error(`snapshot order ${s.orderId}: clOrdId ${s.clOrdId} is already live for ${s.account}`);
+      const side: Side = s.side === 'buy' ? BUY : SELL;
+      const flags = (ORD_TYPES.indexOf(s.ordType) & 1) | (TIFS.indexOf(s.tif) << 1) | (s.postOnly ? F_POST_ONLY : 0) | (STPS.indexOf(s.stp) << 4) | (side << 6);
+      const h = o.alloc(s.orderId, acct, s.clOrdId, book.index, flags & 0x7f, s.price, s.leavesQty);
+      o.cum[h] = s.cumQty;
+      o.setNotional(h, notional);
+      e.accounts.add(h);
+      book.rest(h, 0);
     }
+    e.events.clear();
     return e;
   }
 }

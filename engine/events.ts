@@ -149,3 +149,21 @@ export interface StatusEvent {
 export type EngineEvent =
   | AcceptedEvent | RejectedEvent | CancelledEvent | ReplacedEvent | CancelRejectedEvent
   | TradeEvent | BookDeltaEvent | BookEvent | MassCancelledEvent | InstrumentEvent | StatusEvent;
+
+/** A resting order as a book view hands it out (BookView.orders): its state, made for the caller. */
+export interface RestingOrder {
+  orderId: number;
+  account: string;
+  clOrdId: string;
+  side: Side;
+  ordType: OrdTypeName;
+  tif: TifName;
+  /** Limit price in ticks. */
+  price: number;
+  qty: number;
+  leavesQty: number;
+  cumQty: number;
+  cumNotional: Notional;
+  postOnly: boolean;
+  stp: StpName;
+}

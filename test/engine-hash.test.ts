@@ -4,6 +4,7 @@
 // so that exactly one thing differs, or through commands) and expects another
 // hash; equal states reached by different paths must hash equal.
 
+import { applied } from './engine-helpers.js';
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { createEngine, restoreEngine, type Command, type Engine, type EngineSnapshot, type OrderState } from '../engine/index.js';
@@ -28,7 +29,7 @@ const BASE: Command[] = [
 function engineAfter(cmds: Command[], seqs?: number[]): Engine {
   const e = createEngine();
   cmds.forEach((c, i) => {
-    const evs = e.apply(c, seqs?.[i] ?? i + 1);
+    const evs = applied(e, c, seqs?.[i] ?? i + 1);
     const bad = evs.find((x) => x.type === 'rejected' || x.type === 'cancelRejected');
     assert.equal(bad, undefined, `set-up command ${JSON.stringify(c)} must succeed`);
   });

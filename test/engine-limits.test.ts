@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { createEngine, formatEvent, restoreEngine, type Command, type Engine, type EngineEvent } from '../engine/index.js';
 import { COMMAND_OPS, InvalidCommandError, prepareCommand } from '../log/index.js';
+import { applied } from './engine-helpers.js';
 
 const RUNS = Number(process.env.MATCHLOG_PROPERTY_RUNS ?? 3000);
 
@@ -80,13 +81,13 @@ describe('the plain engine and the log accept and refuse the same commands', () 
           assert.ok(e instanceof InvalidCommandError, String(e));
         }
         const before = plain.stateHash();
-        const got = plain.apply(raw as Command, seq);
+        const got = applied(plain, raw as Command, seq);
         if (norm === undefined) {
           assert.deepEqual(got.map(label), [got[0]?.type === 'cancelRejected' ? 'cancelRejected:invalid_order' : 'rejected:invalid_order'], `refused by the codec: ${String(JSON.stringify(raw))}`);
           assert.equal(plain.stateHash(), before, 'a refused command changes nothing');
         } else {
           // what the log applies (nulls and unknown fields dropped) acts exactly as the raw command
-          assert.deepStrictEqual(got, logged.apply(norm, seq), String(JSON.stringify(raw)));
+          assert.deepStrictEqual(got, applied(logged, norm, seq), String(JSON.stringify(raw)));
         }
         assert.equal(plain.stateHash(), logged.stateHash());
       });
@@ -127,7 +128,7 @@ describe('limits answer with a text that names them', () => {
   const engine = fresh();
   let seq = 100;
   const reject = (cmd: Record<string, unknown>): string => {
-    const [e, ...rest] = engine.apply(cmd as unknown as Command, ++seq).map((x) => formatEvent(x, engine));
+    const [e, ...rest] = applied(engine, cmd as unknown as Command, ++seq).map((x) => formatEvent(x, engine));
     assert.equal(rest.length, 0);
     assert.ok(e.type === 'rejected' || e.type === 'cancelRejected', JSON.stringify(e));
     return `${String(e.reason)}: ${String(e.text)}`;
@@ -162,7 +163,7 @@ describe('limits answer with a text that names them', () => {
     assert.match(reject({ op: 'halt', symbol: '\u0000' }), /^invalid_order: symbol has character U\+0000/);
     assert.match(reject({ op: 'halt', symbol: 'NOPE' }), /^unknown_symbol/);
     // a rejection echoes only ids within the rule
-    const [e] = engine.apply({ op: 'new', account: 'a', clOrdId: 'x'.repeat(2000), symbol: 'X', side: 'buy', type: 'limit', price: '10', qty: '1' }, ++seq);
+    const [e] = applied(engine, { op: 'new', account: 'a', clOrdId: 'x'.repeat(2000), symbol: 'X', side: 'buy', type: 'limit', price: '10', qty: '1' }, ++seq);
     assert.ok(e.type === 'rejected' && e.clOrdId === '' && e.account === 'a' && e.symbol === 'X');
   });
 
@@ -173,7 +174,7 @@ describe('limits answer with a text that names them', () => {
   });
 
   test('null is absent, as in the log: defaults apply', () => {
-    const evs = engine.apply({ op: 'new', account: 'a', clOrdId: 'nul', symbol: 'X', side: 'buy', type: 'market', qty: '1', price: null, tif: null, stp: null, postOnly: null } as unknown as Command, ++seq);
+    const evs = applied(engine, { op: 'new', account: 'a', clOrdId: 'nul', symbol: 'X', side: 'buy', type: 'market', qty: '1', price: null, tif: null, stp: null, postOnly: null } as unknown as Command, ++seq);
     assert.ok(evs[0].type === 'accepted' && evs[0].tif === 'IOC' && evs[0].stp === 'cancel_resting', JSON.stringify(evs[0]));
   });
 });

@@ -11,6 +11,7 @@ import { ReferenceModel } from './reference-model.js';
 import { parseDec, unitsOf } from './reference-instrument.js';
 import { INSTRUMENTS, streamArb } from './command-gen.js';
 import { assertProperty, replayingOneCase } from './property.js';
+import { applied } from './engine-helpers.js';
 
 const RUNS = Number(process.env.MATCHLOG_PROPERTY_RUNS ?? 3000);
 
@@ -110,7 +111,7 @@ class QtyLedger {
 
 function run(engine: Engine, cmds: Command[], from = 0, to = cmds.length): EngineEvent[][] {
   const out: EngineEvent[][] = [];
-  for (let i = from; i < to; i++) out.push(engine.apply(cmds[i], i + 1));
+  for (let i = from; i < to; i++) out.push(applied(engine, cmds[i], i + 1));
   return out;
 }
 
@@ -123,7 +124,7 @@ test('engine and naive reference model emit identical events; book invariants ho
     const ledger = new QtyLedger();
     cmds.forEach((c, i) => {
       const seq = i + 1;
-      const got = engine.apply(c, seq);
+      const got = applied(engine, c, seq);
       const want = model.apply(c, seq);
       // both sides formatted with the engine's instruments: a difference is a difference in value
       const [g, w] = [external(got, engine), external(want, engine)];

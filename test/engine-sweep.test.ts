@@ -13,6 +13,7 @@ import { FILL_CAPACITY } from '../native/ladder.js';
 import { createLadder, nativeAvailable } from '../native/index.js';
 import { deepBook, deepBookCommands, type DeepOrder } from './command-gen.js';
 import { ReferenceModel } from './reference-model.js';
+import { applied } from './engine-helpers.js';
 
 const LEVELS = 60;
 const PER_LEVEL = 12;
@@ -123,7 +124,7 @@ function run(sc: Scenario, expectFills: (fills: number) => void): void {
     const engine = make();
     const model = new ReferenceModel();
     cmds.forEach((c, i) => {
-      const evs = engine.apply(c, i + 1);
+      const evs = applied(engine, c, i + 1);
       model.apply(c, i + 1);
       assert.deepEqual(evs.map((e) => e.type), i === 0 ? ['instrument'] : ['accepted', 'bookDelta'], `${kind}: seq ${i + 1} rests`);
     });
@@ -135,7 +136,7 @@ function run(sc: Scenario, expectFills: (fills: number) => void): void {
       ...(type === 'limit' ? { price: String(priceOf(sc.side, level!)) } : {}),
     };
     const before = queue.map((r) => ({ ...r }));
-    const got = engine.apply(taker, seq);
+    const got = applied(engine, taker, seq);
     const fills = got.filter((e) => e.type === 'trade').length;
     const expected = tif === 'FOK' && nonOwnQty(before, level) < want ? ['accepted', `cancelled:fok t(${seq}) ${want}`] : expectWalk(sc, queue, seq, want);
     const gotCompact = got.map((e) => formatEvent(e, engine)).map(compact);
@@ -152,7 +153,7 @@ function run(sc: Scenario, expectFills: (fills: number) => void): void {
     assert.deepEqual(book.orders((1 - oppSide) as 0 | 1).map((o) => o.clOrdId), rested ? ['t'] : [], `${kind}: the aggressor's side`);
     for (const account of [ME, 'm0', 'm1', 'm2', 'm3']) {
       const count = book.orders(oppSide).filter((o) => o.account === account).length + (rested && account === ME ? 1 : 0);
-      const m = engine.apply({ op: 'massCancel', account }, seq + 1).map((e) => formatEvent(e, engine));
+      const m = applied(engine, { op: 'massCancel', account }, seq + 1).map((e) => formatEvent(e, engine));
       assert.equal(m.at(-1)!.count, count, `${kind}: ${account}'s live orders after the sweep`);
     }
     assert.equal(book.ladder.orderCount(), 0, `${kind}: mass cancels empty the book`);

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { createEngine, formatEvent, type Command, type Engine, type ExternalEvent } from '../engine/index.js';
+import { applied } from './engine-helpers.js';
 
 type Ev = ExternalEvent;
 
@@ -16,7 +17,7 @@ class Session {
   }
 
   do(cmd: Command | Record<string, unknown>): Ev[] {
-    return this.engine.apply(cmd as Command, ++this.seq).map((e) => formatEvent(e, this.engine));
+    return applied(this.engine, cmd as Command, ++this.seq).map((e) => formatEvent(e, this.engine));
   }
 
   limit(account: string, clOrdId: string, side: 'buy' | 'sell', price: string, qty: string, extra: Record<string, unknown> = {}): Ev[] {

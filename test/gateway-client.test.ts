@@ -18,6 +18,7 @@ import { BookView, compareDecimal, FixClient, type BookLevel, type ClientEvent, 
 import { FixMessage, GATEWAY_COMP_ID, Tag } from '../gateway/fix/message.js';
 import { decodeTagValue, encodeTagValue } from '../gateway/fix/tagvalue.js';
 import { formatUtcTimestamp } from '../gateway/fix/validate.js';
+import { applied } from './engine-helpers.js';
 
 const BIN = new URL('../../bin/matchlog.js', import.meta.url).pathname;
 
@@ -84,7 +85,7 @@ class Mirror {
 
   book(symbol: string): { bids: BookLevel[]; asks: BookLevel[] } {
     const inst = this.engine.instrument(symbol);
-    const e = this.engine.apply({ op: 'book', symbol }, ++this.seq).find((x) => x.type === 'book');
+    const e = applied(this.engine, { op: 'book', symbol }, ++this.seq).find((x) => x.type === 'book');
     assert.ok(inst !== undefined && e !== undefined && e.type === 'book');
     const fmt = (ls: LevelView[]): BookLevel[] => ls.map((l) => ({ price: inst.price(l.price), qty: inst.qty(l.qty), orders: l.orders }));
     return { bids: fmt(e.bids), asks: fmt(e.asks) };

@@ -19,6 +19,7 @@ import { ReportBuilder, avgPx, utcTimestamp, AVGPX_EXTRA_DECIMALS } from '../gat
 import { MarketData, type MdSink } from '../gateway/market-data.js';
 import { INSTRUMENTS, streamArb } from './command-gen.js';
 import { assertProperty } from './property.js';
+import { applied } from './engine-helpers.js';
 
 const RUNS = Math.max(20, Math.floor(Number(process.env.MATCHLOG_PROPERTY_RUNS ?? 3000) / 15));
 const TS0 = Date.UTC(2024, 0, 2, 3, 4, 5, 678) * 1000 + 901;
@@ -61,7 +62,7 @@ class Gateway {
   commit(cmd: Command, origin = 'test'): Out[] {
     const prepared = prepareCommand(cmd);
     const seq = ++this.seq;
-    const c: Committed = { seq, ts: TS0 + seq * 1000, origin, cmd: prepared, events: this.engine.apply(prepared, seq) };
+    const c: Committed = { seq, ts: TS0 + seq * 1000, origin, cmd: prepared, events: applied(this.engine, prepared, seq) };
     this.committed.push(c);
     const out: Out[] = [];
     this.reports.build(c, (account, msg) => out.push({ account, msg }));

@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import { mixedWorkload, INSTRUMENT, SYMBOL } from '../bench/workload.js';
 import { createEngine, formatEvent, type Command, type Engine } from '../engine/index.js';
 import { createLadder, ladderInfo, nativeAvailable } from '../native/index.js';
+import { applied } from './engine-helpers.js';
 
 const skip = !nativeAvailable() && process.env.MATCHLOG_NATIVE === '0' ? `MATCHLOG_NATIVE=0 (${ladderInfo().reason})` : false;
 
@@ -18,7 +19,7 @@ function compare(commands: Command[]): number {
   let events = 0;
   for (let i = 0; i < commands.length; i++) {
     const seq = i + 1;
-    const [a, b] = engines.map((e) => JSON.stringify(e.apply(commands[i], seq).map((x) => formatEvent(x, e))));
+    const [a, b] = engines.map((e) => JSON.stringify(applied(e, commands[i], seq).map((x) => formatEvent(x, e))));
     if (a !== b) assert.equal(a, b, `seq ${seq}: ${JSON.stringify(commands[i])}`);
     events += a.length;
     if (seq % 1000 === 0) assert.equal(engines[0].stateHash(), engines[1].stateHash(), `state hash at seq ${seq}`);

@@ -9,6 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { createEngine, formatEvent, type Command, type Engine, type ExternalEvent } from '../engine/index.js';
+import { applied } from './engine-helpers.js';
 
 const DIR = fileURLToPath(new URL('../../../shared/data/lobster/', import.meta.url));
 const MESSAGES = `${DIR}AAPL_2012-06-21_34200000_57600000_message_10.csv`;
@@ -41,7 +42,7 @@ class Replay {
   readonly known = new Map<string, number>();
 
   do(cmd: Command): ExternalEvent[] {
-    const evs = this.engine.apply(cmd, ++this.seq).map((e) => formatEvent(e, this.engine));
+    const evs = applied(this.engine, cmd, ++this.seq).map((e) => formatEvent(e, this.engine));
     for (const e of evs) {
       assert.ok(e.type !== 'rejected' && e.type !== 'cancelRejected', `seq ${this.seq}: ${JSON.stringify(e)} for ${JSON.stringify(cmd)}`);
     }

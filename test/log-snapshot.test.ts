@@ -11,6 +11,7 @@ import { createEngine, formatEvent, restoreEngine, type Command, type Engine, ty
 import { SYNC_SIZE, encodeHeader, longSize, writeLong } from '../log/container.js';
 import { SNAPSHOT_SCHEMA_VERSION, snapshotSchemaJson } from '../log/schema.js';
 import { readSnapshot, writeSnapshotSync } from '../log/snapshot.js';
+import { applied } from './engine-helpers.js';
 
 function tempDir(t: TestContext): string {
   const dir = mkdtempSync(join(tmpdir(), 'matchlog-snapshot-'));
@@ -20,7 +21,7 @@ function tempDir(t: TestContext): string {
 
 function run(cmds: Command[], engine: Engine = createEngine(), from = 1): Engine {
   cmds.forEach((c, i) => {
-    for (const e of engine.apply(c, from + i)) assert.ok(e.type !== 'rejected' && e.type !== 'cancelRejected', JSON.stringify(formatEvent(e, engine)));
+    for (const e of applied(engine, c, from + i)) assert.ok(e.type !== 'rejected' && e.type !== 'cancelRejected', JSON.stringify(formatEvent(e, engine)));
   });
   return engine;
 }
@@ -85,8 +86,8 @@ test('a notional beyond 2^64 survives a version 2 snapshot exactly, and trading 
   assert.equal(restored.stateHash(), engine.stateHash());
 
   const more = order('t', 'd', 'buy', '900000000000000', '1');
-  const a = engine.apply(more, 99).map((e) => formatEvent(e, engine));
-  const b = restored.apply(more, 99).map((e) => formatEvent(e, restored));
+  const a = applied(engine, more, 99).map((e) => formatEvent(e, engine));
+  const b = applied(restored, more, 99).map((e) => formatEvent(e, restored));
   assert.deepStrictEqual(b, a);
   const trade = a.find((e) => e.type === 'trade');
   assert.equal(trade?.makerCumNotional, '101111400000000000000');

@@ -1,0 +1,125 @@
+// Live orders by (account, clOrdId) and, once anyone asks, by orderId: open
+// addressing with linear probing over one Int32Array of order handles, so a
+// lookup, an insert and a delete allocate nothing. The keys live in the order
+// slabs (orders.ts); a slot holds handle + 1 (0: empty). Deletion shifts the
+// following entries back instead of leaving tombstones, so a long-lived book
+// never degrades.
+
+import type { Orders } from './orders.js';
+
+/** 32-bit FNV-1a of a string's UTF-16 code units, seeded with the account. */
+export function idHash(account: number, s: string): number {
+  let h = (0x811c9dc5 ^ Math.imul(account, 0x9e3779b1)) | 0;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h ^ (h >>> 15);
+}
+
+function numHash(v: number): number {
+  // order ids are integers below 2^53: mix both halves
+  const hi = (v / 4294967296) | 0;
+  const h = Math.imul((v | 0) ^ Math.imul(hi, 0x85ebca6b), 0x9e3779b1);
+  return h ^ (h >>> 16);
+}
+
+abstract class HandleTable {
+  protected slots = new Int32Array(1024);
+  protected mask = 1023;
+  private size = 0;
+
+  constructor(protected readonly orders: Orders) {}
+
+  protected abstract hashOf(h: number): number;
+
+  insert(h: number): void {
+    if ((this.size + 1) * 2 > this.slots.length) this.resize(this.slots.length * 2);
+    this.place(h);
+    this.size++;
+  }
+
+  private place(h: number): void {
+    const slots = this.slots;
+    let i = this.hashOf(h) & this.mask;
+    while (slots[i] !== 0) i = (i + 1) & this.mask;
+    slots[i] = h + 1;
+  }
+
+  remove(h: number): void {
+    const slots = this.slots;
+    const mask = this.mask;
+    let i = this.hashOf(h) & mask;
+    while (slots[i] !== h + 1) {
+      if (slots[i] === 0) return;
+      i = (i + 1) & mask;
+    }
+    this.size--;
+    // backward shift: move up every following entry whose home is not between the hole and it
+    let hole = i;
+    for (;;) {
+      i = (i + 1) & mask;
+      const v = slots[i];
+      if (v === 0) break;
+      const home = this.hashOf(v - 1) & mask;
+      if (((i - home) & mask) >= ((i - hole) & mask)) {
+        slots[hole] = v;
+        hole = i;
+      }
+    }
+    slots[hole] = 0;
+  }
+
+  private resize(n: number): void {
+    const old = this.slots;
+    this.slots = new Int32Array(n);
+    this.mask = n - 1;
+    for (let i = 0; i < old.length; i++) if (old[i] !== 0) this.place(old[i] - 1);
+  }
+
+  /** Bytes held (for the memory figures). */
+  bytes(): number {
+    return this.slots.byteLength;
+  }
+}
+
+/** Live orders by (account, clOrdId): client order ids are unique per account among its live orders. */
+export class ClientIds extends HandleTable {
+  protected hashOf(h: number): number {
+    return idHash(this.orders.account[h], this.orders.clOrdId[h]);
+  }
+
+  /** The live order of `account` with `clOrdId`, or -1. */
+  find(account: number, clOrdId: string): number {
+    const slots = this.slots;
+    const o = this.orders;
+    let i = idHash(account, clOrdId) & this.mask;
+    for (;;) {
+      const v = slots[i];
+      if (v === 0) return -1;
+      const h = v - 1;
+      if (o.account[h] === account && o.clOrdId[h] === clOrdId) return h;
+      i = (i + 1) & this.mask;
+    }
+  }
+}
+
+/**
+ * Live orders by order id. Clients name their orders by clOrdId; this index
+ * is built the first time anyone cancels or replaces by orderId and kept from
+ * then on, so that engines that never see one do not pay for it.
+ */
+export class OrderIds extends HandleTable {
+  protected hashOf(h: number): number {
+    return numHash(this.orders.orderId[h]);
+  }
+
+  find(orderId: number): number {
+    const slots = this.slots;
+    const o = this.orders;
+    let i = numHash(orderId) & this.mask;
+    for (;;) {
+      const v = slots[i];
+      if (v === 0) return -1;
+      if (o.orderId[v - 1] === orderId) return v - 1;
+      i = (i + 1) & this.mask;
+    }
+  }
+}

@@ -1,0 +1,165 @@
+// Every live order of the engine, by handle, in slabs of typed arrays: no
+// object per order. A handle is a slot index, handed out from a free list and
+// reused once the order has left (filled, cancelled, or never rested). A
+// million orders may rest at once, so a slot is kept small: five doubles, four
+// int32s and a reference to the client order id (see engine/README.md for
+// the bytes).
+//
+// flags: bit 0 market; bits 1-2 tif; bit 3 post-only; bits 4-5 stp; bit 6
+// sell (the state hash mixes exactly this word, so the layout is fixed).
+
+import type { Side } from '../native/ladder.js';
+import { addFill, type Notional } from './notional.js';
+
+export const F_MARKET = 1;
+export const F_POST_ONLY = 8;
+export const F_SELL = 64;
+/** tif and stp codes, in the order of the flag bits. */
+export const TIF_GTC = 0;
+export const TIF_IOC = 1;
+export const TIF_FOK = 2;
+export const STP_CANCEL_RESTING = 0;
+export const STP_CANCEL_INCOMING = 1;
+export const STP_CANCEL_BOTH = 2;
+
+export function tifCode(flags: number): number {
+  return (flags >> 1) & 3;
+}
+
+export function stpCode(flags: number): number {
+  return (flags >> 4) & 3;
+}
+
+export function sideOfFlags(flags: number): Side {
+  return ((flags >> 6) & 1) as Side;
+}
+
+const NIL = -1;
+
+export class Orders {
+  private cap = 0;
+  /** Slots below top have been handed out at least once. */
+  private top = 0;
+  /** Head of the free slots, chained through `next`. */
+  private freeHead = NIL;
+  /** Orders holding a slot. */
+  count = 0;
+
+  orderId = new Float64Array(0);
+  /** Limit price in ticks (0 for a market order). */
+  price = new Float64Array(0);
+  leaves = new Float64Array(0);
+  cum = new Float64Array(0);
+  /** Exact notional of the fills while <= 2^53-1; NaN: it is a bigint, in `big`. */
+  notional = new Float64Array(0);
+  /** Interned account (accounts.ts): also the ladder's owner number. */
+  account = new Int32Array(0);
+  /** The flags above in bits 0-6; the index of the order's book in the engine from bit 8 (bookOf). */
+  flags = new Int32Array(0);
+  /** The ladder's handle while resting, -1 otherwise. */
+  rest = new Int32Array(0);
+  /** The account's live orders, a doubly linked list (accounts.ts). */
+  next = new Int32Array(0);
+  prev = new Int32Array(0);
+  clOrdId: string[] = [];
+  private readonly big = new Map<number, bigint>();
+
+  constructor(initial = 1024) {
+    this.grow(initial);
+  }
+
+  private grow(cap: number): void {
+    const f64 = (a: Float64Array) => { const b = new Float64Array(cap); b.set(a); return b; };
+    const i32 = (a: Int32Array) => { const b = new Int32Array(cap); b.set(a); return b; };
+    this.orderId = f64(this.orderId);
+    this.price = f64(this.price);
+    this.leaves = f64(this.leaves);
+    this.cum = f64(this.cum);
+    this.notional = f64(this.notional);
+    this.account = i32(this.account);
+    this.flags = i32(this.flags);
+    this.rest = i32(this.rest);
+    this.next = i32(this.next);
+    this.prev = i32(this.prev);
+    for (let i = this.cap; i < cap; i++) this.clOrdId.push('');
+    this.cap = cap;
+  }
+
+  /** A fresh slot for a new order (nothing filled yet, not resting). */
+  alloc(orderId: number, account: number, clOrdId: string, book: number, flags: number, price: number, qty: number): number {
+    let h: number;
+    if (this.freeHead !== NIL) {
+      h = this.freeHead;
+      this.freeHead = this.next[h];
+    } else {
+      if (this.top === this.cap) this.grow(this.cap * 2);
+      h = this.top++;
+    }
+    this.count++;
+    this.orderId[h] = orderId;
+    this.account[h] = account;
+    this.clOrdId[h] = clOrdId;
+    this.flags[h] = flags | (book << 8);
+    this.price[h] = price;
+    this.leaves[h] = qty;
+    this.cum[h] = 0;
+    this.notional[h] = 0;
+    this.rest[h] = NIL;
+    this.next[h] = NIL;
+    this.prev[h] = NIL;
+    return h;
+  }
+
+  /** Gives the slot back; the order's values stay readable until the slot is handed out again. */
+  free(h: number): void {
+    if (this.notional[h] !== this.notional[h]) this.big.delete(h);
+    this.count--;
+    this.next[h] = this.freeHead;
+    this.freeHead = h;
+  }
+
+  /** The order's flags word (what the state hash mixes). */
+  flagsOf(h: number): number {
+    return this.flags[h] & 0xff;
+  }
+
+  bookOf(h: number): number {
+    return this.flags[h] >> 8;
+  }
+
+  side(h: number): Side {
+    return ((this.flags[h] >> 6) & 1) as Side;
+  }
+
+  qty(h: number): number {
+    return this.cum[h] + this.leaves[h];
+  }
+
+  notionalOf(h: number): Notional {
+    const v = this.notional[h];
+    return v === v ? v : (this.big.get(h) as bigint);
+  }
+
+  setNotional(h: number, v: Notional): void {
+    if (typeof v === 'number') {
+      if (this.notional[h] !== this.notional[h]) this.big.delete(h);
+      this.notional[h] = v;
+    } else {
+      this.notional[h] = NaN;
+      this.big.set(h, v);
+    }
+  }
+
+  /** Books one fill of `qty` at `price` into the order's cumQty and notional (leaves are the caller's). */
+  fill(h: number, price: number, qty: number): void {
+    this.cum[h] += qty;
+    const n = this.notional[h];
+    const p = price * qty;
+    // the common case on numbers (see notional.ts for why these compares are exact)
+    if (n === n && p <= Number.MAX_SAFE_INTEGER && n + p <= Number.MAX_SAFE_INTEGER) this.notional[h] = n + p;
+    else this.setNotional(h, addFill(this.notionalOf(h), price, qty));
+  }
+
+  /** Bytes the slabs hold per slot (typed arrays and the clOrdId reference). */
+  static readonly SLOT_BYTES = 5 * 8 + 5 * 4 + 8;
+}

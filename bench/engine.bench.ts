@@ -6,7 +6,7 @@ import b from 'benny';
 import { OrderBook } from 'nodejs-order-book';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { createEngine, type Command, type Engine, type EngineEvent } from '../engine/index.js';
+import { createEngine, EV_CANCELLED, EV_CANCEL_REJECTED, EV_REJECTED, type Command, type Engine } from '../engine/index.js';
 import { createLadder, ladderInfo, nativeAvailable } from '../native/index.js';
 import type { LadderFactory } from '../native/ladder.js';
 import { peerShape, runPeer } from './peer.js';
@@ -27,7 +27,6 @@ function factories(): [string, LadderFactory][] {
 function engineCase(commands: Command[], ladder: LadderFactory, setup: Command[] = [INSTRUMENT]): () => void {
   let engine: Engine;
   let i = 0;
-  const out: EngineEvent[] = [];
   const reset = () => {
     engine = createEngine(ladder);
     setup.forEach((c) => engine.apply(c, 0));
@@ -37,8 +36,7 @@ function engineCase(commands: Command[], ladder: LadderFactory, setup: Command[]
   return () => {
     if (i + CHUNK > commands.length) reset();
     for (const end = i + CHUNK; i < end; i++) {
-      out.length = 0;
-      engine.apply(commands[i], i + 1, out);
+      engine.apply(commands[i], i + 1);
     }
   };
 }
@@ -77,18 +75,18 @@ function checkSameBook(w: Workload): string[] {
   for (const [name, f] of factories()) {
     const engine = createEngine(f);
     engine.apply(INSTRUMENT, 0);
-    const out: EngineEvent[] = [];
+    const ev = engine.events;
     let refused = 0;
     let stp = 0;
     let i = 0;
     let diff: string[] = [];
     for (let k = 0; k < marks.length && diff.length === 0; k++) {
       for (; i < marks[k]; i++) {
-        out.length = 0;
-        engine.apply(w.commands[i], i + 1, out);
-        for (const e of out) {
-          if (e.type === 'rejected' || e.type === 'cancelRejected') refused++;
-          else if (e.type === 'cancelled' && e.reason === 'stp') stp++;
+        const n = engine.apply(w.commands[i], i + 1);
+        for (let j = 0; j < n; j++) {
+          const t = ev.at(j).type;
+          if (t === EV_REJECTED || t === EV_CANCEL_REJECTED) refused++;
+          else if (t === EV_CANCELLED && ev.cancelReason === 'stp') stp++;
         }
       }
       diff = diffShapes(engineShape(engine, w.peerId), peerShapes[k], name, 'nodejs-order-book');
@@ -177,9 +175,8 @@ async function sweeps(): Promise<void> {
       engines.push(e);
     }
     const sweep = cmds[1000];
-    const out: EngineEvent[] = [];
     const t0 = process.hrtime.bigint();
-    for (const e of engines) { out.length = 0; e.apply(sweep, 1001, out); }
+    for (const e of engines) e.apply(sweep, 1001);
     const dt = Number(process.hrtime.bigint() - t0) / 200;
     console.log(`  ${name}: ${(dt / 1000).toFixed(1)} µs per sweep (${(dt / 1000).toFixed(0)} ns per fill)`);
   }
@@ -200,14 +197,12 @@ function memoryChild(kind: 'ts' | 'native'): void {
   const before = process.memoryUsage();
   const engine = createEngine(() => createLadder(kind));
   engine.apply(INSTRUMENT, 0);
-  const out: EngineEvent[] = [];
   const N_ORDERS = 1_000_000;
   for (let i = 0; i < N_ORDERS; i++) {
-    out.length = 0;
     const level = i % 10_000;
     const side = level < 5000 ? 'buy' : 'sell';
     const price = side === 'buy' ? 10_000 - level : 10_000 + level;
-    engine.apply({ op: 'new', account: `a${i % 64}`, clOrdId: `${i}`, symbol: SYMBOL, side, type: 'limit', price: String(price), qty: '10', tif: 'GTC' }, i + 1, out);
+    engine.apply({ op: 'new', account: `a${i % 64}`, clOrdId: `${i}`, symbol: SYMBOL, side, type: 'limit', price: String(price), qty: '10', tif: 'GTC' }, i + 1);
   }
   gc();
   const after = process.memoryUsage();
@@ -220,12 +215,11 @@ function memoryChild(kind: 'ts' | 'native'): void {
 /** A long loop on the default ladder: RSS after each pass must stay flat (no leak across the boundary). */
 function leak(): void {
   const w = mixedWorkload(200_000, 3);
-  const out: EngineEvent[] = [];
   const rss: string[] = [];
   for (let pass = 0; pass < 10; pass++) {
     const engine = createEngine();
     engine.apply(INSTRUMENT, 0);
-    for (let i = 0; i < w.commands.length; i++) { out.length = 0; engine.apply(w.commands[i], i + 1, out); }
+    for (let i = 0; i < w.commands.length; i++) engine.apply(w.commands[i], i + 1);
     (globalThis as { gc?: () => void }).gc?.();
     rss.push((process.memoryUsage().rss / 2 ** 20).toFixed(0));
   }

@@ -10,6 +10,10 @@ export type * from './commands.js';
 export type * from './events.js';
 export type * from './snapshot.js';
 export { Instrument } from './instrument.js';
+export {
+  EventBuffer, EV_ACCEPTED, EV_BOOK, EV_BOOK_DELTA, EV_CANCELLED, EV_CANCEL_REJECTED, EV_INSTRUMENT, EV_MASS_CANCELLED,
+  EV_REJECTED, EV_REPLACED, EV_STATUS, EV_TRADE,
+} from './event-buffer.js';
 export { formatEvent, sideName, type ExternalEvent, type InstrumentLookup } from './format.js';
 export { formatNotional, formatScaled } from './decimal.js';
 export { ID_FIELDS, ID_RULE, MAX_ID_LENGTH, MAX_INTEGER, idProblem, isId, isInteger } from './limits.js';

@@ -1,0 +1,124 @@
+// The fast path and the edge agree: apply(cmd, seq) writes the same events to
+// the buffer that apply(cmd, seq, out) hands out as objects, the getters read
+// what the objects say, and the handle tables behind client ids stay exact
+// through inserts, renames and deletes.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import {
+  createEngine, EV_ACCEPTED, EV_BOOK_DELTA, EV_CANCELLED, EV_CANCEL_REJECTED, EV_REJECTED, EV_REPLACED, EV_TRADE,
+  type EngineEvent, type EventBuffer,
+} from '../engine/index.js';
+import { ClientIds, OrderIds } from '../engine/client-ids.js';
+import { Orders } from '../engine/orders.js';
+import { streamArb } from './command-gen.js';
+import { assertProperty } from './property.js';
+
+const RUNS = Number(process.env.MATCHLOG_PROPERTY_RUNS ?? 3000) / 6;
+
+/** What the getters say about the row at the cursor, in the shape of its object. */
+function viaGetters(ev: EventBuffer): Record<string, unknown> {
+  const base = { seq: ev.seq, symbol: ev.symbol };
+  switch (ev.type) {
+    case EV_ACCEPTED: case EV_REPLACED: case EV_CANCELLED:
+      return {
+        ...base, orderId: ev.orderId, account: ev.account, clOrdId: ev.clOrdId, side: ev.side, ordType: ev.ordType, tif: ev.tif,
+        price: ev.price, qty: ev.qty, leavesQty: ev.leavesQty, cumQty: ev.cumQty, cumNotional: ev.cumNotional,
+        ...(ev.type === EV_ACCEPTED ? { postOnly: ev.postOnly, stp: ev.stp } : {}),
+        ...(ev.type === EV_REPLACED ? { origClOrdId: ev.origClOrdId } : {}),
+        ...(ev.type === EV_CANCELLED ? { cancelledQty: ev.cancelledQty, origClOrdId: ev.origClOrdId, reason: ev.cancelReason } : {}),
+      };
+    case EV_TRADE:
+      return {
+        ...base, tradeId: `${ev.seq}.${ev.tradeNo}`, price: ev.price, qty: ev.qty, aggressor: ev.side,
+        makerOrderId: ev.orderId, makerAccount: ev.account, makerClOrdId: ev.clOrdId, makerLeavesQty: ev.leavesQty,
+        makerCumQty: ev.cumQty, makerCumNotional: ev.cumNotional,
+        takerOrderId: ev.takerOrderId, takerAccount: ev.takerAccount, takerClOrdId: ev.takerClOrdId,
+        takerLeavesQty: ev.takerLeavesQty, takerCumQty: ev.takerCumQty, takerCumNotional: ev.takerCumNotional,
+      };
+    case EV_BOOK_DELTA:
+      return { ...base, side: ev.side, price: ev.price, qty: ev.qty, orders: ev.orders };
+    case EV_REJECTED:
+      return { ...base, account: ev.account, clOrdId: ev.clOrdId, reason: ev.rejectReason, text: ev.text };
+    case EV_CANCEL_REJECTED:
+      return { ...base, account: ev.account, clOrdId: ev.clOrdId, origClOrdId: ev.origClOrdId, orderId: ev.orderId, reason: ev.rejectReason, text: ev.text };
+    default:
+      return base;
+  }
+}
+
+function pick(e: EngineEvent, keys: string[]): Record<string, unknown> {
+  const r: Record<string, unknown> = {};
+  for (const k of keys) r[k] = (e as unknown as Record<string, unknown>)[k];
+  return r;
+}
+
+test('apply(cmd, seq) and apply(cmd, seq, out) give the same events; the getters read what the objects say', (t) => {
+  assertProperty(t, fc.property(streamArb(), (cmds) => {
+    const fast = createEngine();
+    const slow = createEngine();
+    cmds.forEach((c, i) => {
+      const n = fast.apply(c, i + 1);
+      const out: EngineEvent[] = [];
+      const m = slow.apply(c, i + 1, out);
+      assert.equal(n, out.length, `seq ${i + 1}: count`);
+      assert.equal(m, n);
+      const ev = fast.events;
+      assert.equal(ev.length, n);
+      for (let j = 0; j < n; j++) {
+        assert.deepStrictEqual(ev.at(j).toObject(), out[j], `seq ${i + 1} event ${j}`);
+        const g = viaGetters(ev.at(j));
+        assert.deepStrictEqual(g, pick(out[j], Object.keys(g)), `seq ${i + 1} event ${j}: getters`);
+      }
+    });
+    assert.equal(fast.stateHash(), slow.stateHash());
+  }), { numRuns: RUNS });
+});
+
+test('the client id and order id tables agree with a Map through inserts, renames and deletes (many collisions)', () => {
+  const orders = new Orders(16);
+  const ids = new ClientIds(orders);
+  const byId = new OrderIds(orders);
+  const model = new Map<string, number>();
+  let x = 12345;
+  const rnd = (n: number) => { x = (Math.imul(x, 1103515245) + 12345) >>> 0; return x % n; };
+  let seq = 0;
+  for (let step = 0; step < 40_000; step++) {
+    const account = rnd(4);
+    const clOrdId = `c${rnd(300)}`;
+    const key = `${account}/${clOrdId}`;
+    const h = model.get(key);
+    if (h === undefined) {
+      const nh = orders.alloc(++seq, account, clOrdId, 0, 0, 1, 1);
+      ids.insert(nh);
+      byId.insert(nh);
+      model.set(key, nh);
+    } else if (rnd(3) === 0) {
+      // a rename, as a replace does
+      const to = `r${rnd(300)}`;
+      if (!model.has(`${account}/${to}`)) {
+        ids.remove(h);
+        orders.clOrdId[h] = to;
+        ids.insert(h);
+        model.delete(key);
+        model.set(`${account}/${to}`, h);
+      }
+    } else {
+      ids.remove(h);
+      byId.remove(h);
+      orders.free(h);
+      model.delete(key);
+    }
+    if (step % 97 === 0) {
+      for (const [k, v] of model) {
+        const [a, c] = [Number(k.slice(0, k.indexOf('/'))), k.slice(k.indexOf('/') + 1)];
+        assert.equal(ids.find(a, c), v, `step ${step}: ${k}`);
+        assert.equal(byId.find(orders.orderId[v]), v, `step ${step}: orderId of ${k}`);
+      }
+      assert.equal(ids.find(0, 'never'), -1);
+      assert.equal(byId.find(-5), -1);
+    }
+  }
+  assert.ok(model.size > 100, `the tables held many entries (${model.size})`);
+});

@@ -96,10 +96,12 @@ export interface TicketSink {
   /**
    * The command submitted with `ticket` is durable (and let through by the
    * gate): answered in seq order, exactly when a promise submitter would be.
-   * `events`: a new array of its events when they were asked for at submit,
-   * else null.
+   * `ack` is the sequencer's own record, reused once the call returns: read
+   * seq and ts during the call, keep nothing but `ack.events` (a new array of
+   * the command's events when they were asked for at submit; empty when
+   * nobody asked for them).
    */
-  acked(ticket: number, seq: number, ts: number, events: EngineEvent[] | null): void;
+  acked(ticket: number, ack: Readonly<Ack>): void;
   /** The command submitted with `ticket` was taken but will never be acknowledged (the log failed: a ClosedError). */
   failed(ticket: number, err: Error): void;
 }
@@ -149,7 +151,7 @@ class Item implements Ack, Committed {
 
   answer(sink: TicketSink | null): void {
     if (this.#resolve !== null) this.#resolve(this);
-    else (sink as TicketSink).acked(this.#ticket, this.seq, this.ts, this.#want ? this.events : null);
+    else (sink as TicketSink).acked(this.#ticket, this);
   }
 
   refuse(err: Error, sink: TicketSink | null): void {
@@ -190,8 +192,10 @@ class Block {
   }
 }
 
+const TIME_ORIGIN = performance.timeOrigin; // its getter allocates
+
 function wallMicros(): number {
-  return Math.floor((performance.timeOrigin + performance.now()) * 1000);
+  return Math.floor((TIME_ORIGIN + performance.now()) * 1000);
 }
 
 export class Sequencer {

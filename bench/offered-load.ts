@@ -2,12 +2,15 @@
 // commands from a bounded order flow, offered at a fixed rate in 1 ms bursts
 // (as a gateway's socket reads deliver them) or as fast as a closed loop of
 // 4,096 outstanding commands allows; commit latency from submit() to the
-// promise resolving, in an HDR histogram.
+// answer, in an HDR histogram. A target with submitTicket is driven through
+// it (one TicketSink, a numeric ticket per command: nothing allocated per
+// command, no event objects asked for); else through submit()'s promise.
+// GC time during the run comes from PerformanceObserver 'gc' entries.
 
 import * as hdr from 'hdr-histogram-js';
-import { performance } from 'node:perf_hooks';
+import { PerformanceObserver, constants as perfConstants, performance, type PerformanceEntry } from 'node:perf_hooks';
 import type { Command } from '../engine/index.js';
-import type { Ack } from '../log/sequencer.js';
+import type { Ack, TicketSink } from '../log/sequencer.js';
 
 export const INSTRUMENT = { symbol: 'AAPL', tickSize: '0.01', lotSize: '1', priceBand: '0.2', referencePrice: '100.00' };
 
@@ -40,6 +43,9 @@ export class BenchFlow {
 
 export interface Target {
   submit(cmd: Command, origin: string): Promise<Ack>;
+  /** The non-allocating path (Exchange/Sequencer.submitTicket), with its sink setter; used when present. */
+  submitTicket?(cmd: Command, origin: string, ticket: number): Error | null;
+  setTickets?(sink: TicketSink): void;
   stats(): { commands: number; blocks: number; bytes: number };
   close(): Promise<void>;
 }
@@ -51,6 +57,41 @@ export interface Result {
   blocks: number;
   bytes: number;
   h: hdr.Histogram;
+  /** GC during the run: pauses, their total ms, and the scavenges (young generation) among them. */
+  gcCount: number;
+  gcMs: number;
+  scavenges: number;
+  scavengeMs: number;
+}
+
+/** Counts GC pauses (PerformanceObserver 'gc' entries) while it is on. */
+class GcMeter {
+  count = 0;
+  ms = 0;
+  scavenges = 0;
+  scavengeMs = 0;
+  private readonly obs = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) this.add(e);
+  });
+
+  start(): void {
+    this.obs.observe({ entryTypes: ['gc'] });
+  }
+
+  private add(e: PerformanceEntry): void {
+    this.count++;
+    this.ms += e.duration;
+    const kind = (e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind;
+    if (kind === perfConstants.NODE_PERFORMANCE_GC_MINOR) {
+      this.scavenges++;
+      this.scavengeMs += e.duration;
+    }
+  }
+
+  stop(): void {
+    for (const e of this.obs.takeRecords()) this.add(e);
+    this.obs.disconnect();
+  }
 }
 
 export function histogram(): hdr.Histogram {
@@ -68,6 +109,7 @@ export const POOL = pool();
 /** Offers `rate` commands/s (Infinity: as fast as the queue takes them) for `seconds`. */
 export async function run(name: string, t: Target, rate: number, seconds: number): Promise<Result> {
   const h = histogram();
+  const gc = new GcMeter();
   const before = t.stats();
   const window = 4096; // outstanding commands at the maximum rate (a closed-loop client)
   let sent = 0;
@@ -75,34 +117,68 @@ export async function run(name: string, t: Target, rate: number, seconds: number
   let failed = 0;
   const start = performance.now();
   const end = start + seconds * 1000;
+  gc.start();
   await new Promise<void>((resolve) => {
     let finished = false;
     const settle = (): void => {
       if (finished && done + failed === sent) resolve();
     };
-    const one = (due: number): void => {
-      t.submit(POOL[sent++ % POOL_SIZE], 'bench').then(() => {
-        done++;
-        h.recordValue(Math.max(1, Math.round((performance.now() - due) * 1000)));
-        if (rate === Infinity && !finished) kick();
-        settle();
-      }, () => { failed++; settle(); });
-    };
     let kicked = false;
+    const kicker = (): void => {
+      kicked = false;
+      const now = performance.now();
+      if (now >= end) {
+        finished = true;
+        settle();
+        return;
+      }
+      while (sent - done - failed < window) {
+        if (!one(now)) {
+          kick(); // refused at once (busy): try again next turn
+          break;
+        }
+      }
+    };
     const kick = (): void => {
       if (kicked) return;
       kicked = true;
-      setImmediate(() => {
-        kicked = false;
-        const now = performance.now();
-        if (now >= end) {
-          finished = true;
-          settle();
-          return;
-        }
-        while (sent - done - failed < window) one(now);
-      });
+      setImmediate(kicker);
     };
+    /** Submits one command due at `due`; false if it was refused at once. */
+    let one: (due: number) => boolean;
+    const submitTicket = t.submitTicket?.bind(t);
+    if (submitTicket !== undefined && t.setTickets !== undefined) {
+      // tickets index a ring of due times; far more slots than commands ever outstanding
+      const dues = new Float64Array(1 << 20);
+      const mask = dues.length - 1;
+      const ok = (ticket: number): void => {
+        done++;
+        h.recordValue(Math.max(1, Math.round((performance.now() - dues[ticket & mask]) * 1000)));
+        if (rate === Infinity && !finished) kick();
+        settle();
+      };
+      t.setTickets({
+        acked: (ticket: number) => ok(ticket),
+        failed: () => { failed++; settle(); },
+      });
+      one = (due: number): boolean => {
+        const ticket = sent++;
+        dues[ticket & mask] = due;
+        if (submitTicket(POOL[ticket % POOL_SIZE], 'bench', ticket) === null) return true;
+        failed++;
+        return false;
+      };
+    } else {
+      one = (due: number): boolean => {
+        t.submit(POOL[sent++ % POOL_SIZE], 'bench').then(() => {
+          done++;
+          h.recordValue(Math.max(1, Math.round((performance.now() - due) * 1000)));
+          if (rate === Infinity && !finished) kick();
+          settle();
+        }, () => { failed++; settle(); });
+        return true;
+      };
+    }
     if (rate === Infinity) {
       kick();
       return;
@@ -121,16 +197,22 @@ export async function run(name: string, t: Target, rate: number, seconds: number
     };
     tick();
   });
+  gc.stop();
   const seconds2 = (performance.now() - start) / 1000;
   const after = t.stats();
   if (failed > 0) process.stdout.write(`  (${failed} refused as busy)\n`);
-  return { name, commands: after.commands - before.commands, seconds: seconds2, blocks: after.blocks - before.blocks, bytes: after.bytes - before.bytes, h };
+  return {
+    name, commands: after.commands - before.commands, seconds: seconds2, blocks: after.blocks - before.blocks, bytes: after.bytes - before.bytes, h,
+    gcCount: gc.count, gcMs: gc.ms, scavenges: gc.scavenges, scavengeMs: gc.scavengeMs,
+  };
 }
 
 export function report(r: Result): void {
   const us = (p: number): string => (r.h.getValueAtPercentile(p) / 1000).toFixed(2);
   process.stdout.write(`${r.name.padEnd(40)} ${Math.round(r.commands / r.seconds).toLocaleString('en-US').padStart(10)} cmd/s `
     + `${(r.bytes / r.seconds / 1e6).toFixed(1).padStart(6)} MB/s  ${Math.round(r.commands / Math.max(1, r.blocks)).toString().padStart(6)} cmd/block  `
-    + `commit ms p50 ${us(50)}  p99 ${us(99)}  p99.9 ${us(99.9)}  max ${(r.h.maxValue / 1000).toFixed(2)}\n`);
+    + `commit ms p50 ${us(50)}  p99 ${us(99)}  p99.9 ${us(99.9)}  max ${(r.h.maxValue / 1000).toFixed(2)}  `
+    + `GC ${(r.gcMs / (r.seconds * 10)).toFixed(2)}% of wall (${r.gcCount} pauses, ${r.gcMs.toFixed(1)} ms; ${r.scavenges} scavenges ${r.scavengeMs.toFixed(1)} ms, `
+    + `${(r.scavenges / Math.max(1, r.commands / 100_000)).toFixed(1)} per 100k cmd)\n`);
 }
 

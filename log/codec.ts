@@ -151,3 +151,42 @@ export function commandFromBody(branch: string, value: Record<string, unknown>):
   }
   return cmd as unknown as Command;
 }
+
+/**
+ * `raw` itself when it already is what prepareCommand would return (a plain
+ * object holding `op` and only its op's fields, none null or undefined, each
+ * valid, no -0), else null (prepareCommand then copies it, or says why it
+ * cannot be logged). Allocates nothing: the sequencer's ticket path takes such
+ * commands as they are.
+ */
+export function normalizedAsIs(raw: unknown): Command | null {
+  if (raw === null || typeof raw !== 'object' || Object.getPrototypeOf(raw) !== Object.prototype) return null;
+  const src = raw as Record<string, unknown>;
+  const op = src.op;
+  const spec = typeof op === 'string' ? FAST.get(op) : undefined;
+  if (spec === undefined) return null;
+  const { names, kinds } = spec;
+  let present = 1; // op
+  for (let i = 0; i < names.length; i++) {
+    const kind = kinds[i];
+    const v = src[names[i]];
+    if (v === undefined || v === null) {
+      if (kind === KIND_STR || kind === KIND_ID) return null;
+      continue;
+    }
+    present++;
+    if (kind === KIND_ID || kind === KIND_OPT_ID) {
+      if (!isId(v)) return null;
+    } else if (kind === KIND_STR || kind === KIND_OPT_STR) {
+      if (typeof v !== 'string' || v.length > MAX_STRING || !(v as unknown as WellFormed).isWellFormed()) return null;
+    } else if (kind === KIND_OPT_LONG) {
+      if (!isInteger(v) || Object.is(v, -0)) return null;
+    } else if (typeof v !== 'boolean') {
+      return null;
+    }
+  }
+  // no other key (an unknown field, or a present one holding null/undefined, means a copy)
+  let keys = 0;
+  for (const _k in src) keys++;
+  return keys === present ? (raw as Command) : null;
+}

@@ -16,7 +16,7 @@ import { readBlocks } from './reader.js';
 import { BlockDamage, checkSeqs, commandRange } from './scanner.js';
 import { recover } from './recovery.js';
 import { LogStateMachine } from './state-machine.js';
-import { Sequencer, type Ack, type AckGate, type Committed, type DurableBlock, type SnapshotDue } from './sequencer.js';
+import { Sequencer, type Ack, type AckGate, type Committed, type DurableBlock, type SnapshotDue, type TicketSink } from './sequencer.js';
 import { decodeSnapshot, pruneSnapshots, writeSnapshot, writeSnapshotSync, type SnapshotData } from './snapshot.js';
 import { LogWriter, type RandomBytes, type SealedBlock } from './writer.js';
 
@@ -119,6 +119,7 @@ export class Exchange {
   private currentLeader: string | null = null;
   private readonly roleListeners = new Set<(role: Role, leader: string | null) => void>();
   private readonly listeners = new Set<(batch: readonly Committed[]) => void>();
+  private ticketSink: TicketSink | null = null;
   private sequencer: Sequencer | null = null;
   private writer: LogWriter | null;
   private machine: LogStateMachine;
@@ -202,9 +203,10 @@ export class Exchange {
       else this.log(`FATAL: the sequencer failed, no further commands are taken: ${err.message}`);
     };
     seq.onDurable = (b) => this.onDurable?.(b);
-    seq.onCommitted = (batch) => this.publish(batch);
+    seq.tickets = this.ticketSink;
     if (this.gates.size > 0) seq.gate = this.gate;
     this.sequencer = seq;
+    this.syncCommitted();
   }
 
   /**
@@ -258,21 +260,68 @@ export class Exchange {
    * with NotPrimaryError, naming the primary when it knows it.
    */
   submit(cmd: unknown, origin: string): Promise<Ack> {
-    if (this.currentRole !== 'primary' || this.sequencer === null) {
-      return Promise.reject(new NotPrimaryError(this.currentLeader, this.fencedBy ?? (this.currentRole === 'fenced' ? 'this node was fenced' : 'this node is a replica')));
-    }
-    for (const g of this.gates) {
-      const why = g.refuse?.() ?? null;
-      if (why !== null) return Promise.reject(why);
-    }
-    return this.sequencer.submit(cmd, origin);
+    const refused = this.refusal();
+    if (refused !== null) return Promise.reject(refused);
+    return (this.sequencer as Sequencer).submit(cmd, origin);
   }
 
-  /** Every acknowledged command with its events, in seq order (on a replica: every command durable here). */
+  /** Why this node takes no command now (not primary, a gate refuses), or null. */
+  private refusal(): Error | null {
+    if (this.currentRole !== 'primary' || this.sequencer === null) {
+      return new NotPrimaryError(this.currentLeader, this.fencedBy ?? (this.currentRole === 'fenced' ? 'this node was fenced' : 'this node is a replica'));
+    }
+    if (this.gates.size > 0) {
+      for (const g of this.gates) {
+        const why = g.refuse?.() ?? null;
+        if (why !== null) return why;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Where submitTicket's answers go: set once (it carries over to the
+   * sequencer of a later promotion). See Sequencer.submitTicket.
+   */
+  set tickets(sink: TicketSink | null) {
+    this.ticketSink = sink;
+    if (this.sequencer !== null) this.sequencer.tickets = sink;
+  }
+
+  /**
+   * submit() without a promise, and without allocating (Sequencer.submitTicket):
+   * returns null once the command is queued (its answer goes to `tickets`
+   * with `ticket`), else the refusal — NotPrimaryError, a gate's (e.g.
+   * NoQuorumError), BusyError, InvalidCommandError, ClosedError.
+   * `events`: whether the sink gets the command's events.
+   */
+  submitTicket(cmd: unknown, origin: string, ticket: number, events = false): Error | null {
+    const refused = this.refusal();
+    if (refused !== null) return refused;
+    return (this.sequencer as Sequencer).submitTicket(cmd, origin, ticket, events);
+  }
+
+  /**
+   * Every acknowledged command with its events, in seq order (on a replica: every command durable here).
+   * Commands applied before the first subscriber came may carry no events
+   * (nobody asked the engine for them): a subscriber that starts from the
+   * engine's current state, as the gateway does, has them in that state.
+   */
   subscribe(fn: (batch: readonly Committed[]) => void): () => void {
     this.listeners.add(fn);
-    return () => this.listeners.delete(fn);
+    this.syncCommitted();
+    return () => {
+      this.listeners.delete(fn);
+      this.syncCommitted();
+    };
   }
+
+  /** The sequencer builds event objects and hands out its batches only while someone listens. */
+  private syncCommitted(): void {
+    if (this.sequencer !== null) this.sequencer.onCommitted = this.listeners.size > 0 ? this.publishFn : null;
+  }
+
+  private readonly publishFn = (batch: readonly Committed[]): void => this.publish(batch);
 
   private publish(batch: readonly Committed[]): void {
     if (batch.length === 0) return;

@@ -2,7 +2,7 @@
 // reading the log, snapshots, errors.
 
 export { Exchange, type ExchangeOptions, type RecoveryInfo, type Role } from './exchange.js';
-export { Sequencer, type Ack, type Committed, type SequencerOptions } from './sequencer.js';
+export { Sequencer, type Ack, type Committed, type SequencerOptions, type TicketSink } from './sequencer.js';
 export { DEFAULT_CONFIG, DEMO_INSTRUMENTS, loadConfig, makeConfig, type LogConfig } from './config.js';
 export { recover, type RecoverOptions, type Recovery } from './recovery.js';
 export { readBlocks, readLog, type LogBlock, type ReadOptions } from './reader.js';

@@ -1,10 +1,11 @@
 // Log records in memory, and the block builder that encodes one group commit.
 
 import type { Command } from '../engine/index.js';
-import { CHECKPOINT, COMMIT, EPOCH, branchOf, commandFromBody, type Body } from './codec.js';
+import { CHECKPOINT, COMMIT, EPOCH, commandFromBody, type Body } from './codec.js';
 import { BLOCK_PREFIX, SYNC_SIZE, longSize, readLong, writeLong, type BlockFrame } from './container.js';
 import { crc32 } from './crc32.js';
 import { decodeCurrentBlock } from './record-decoder.js';
+import { encodeCheckpointRecord, encodeCommandRecord, encodeCommitRecord, encodeEpochRecord } from './record-encoder.js';
 import { recordType, type Resolver } from './schema.js';
 
 export interface CommandRecord { kind: 'command'; seq: number; ts: number; origin: string; cmd: Command }
@@ -19,23 +20,24 @@ export type LogRecord = CommandRecord | CheckpointRecord | EpochRecord | CommitR
 
 interface RawRecord { seq: number; ts: number; origin: string; body: Body }
 
-const CRC_PLACEHOLDER = Buffer.alloc(4);
-
-/** Encodes the records of one block into a reusable buffer. */
+/**
+ * Encodes the records of one block in place, into a reusable buffer (the
+ * hand-written encoder of record-encoder.ts: avsc's bytes, no allocation).
+ */
 export class BlockBuilder {
   readonly buf: Buffer;
   private pos = BLOCK_PREFIX;
+  /** Past this position a record may not have fitted (the buffer silently drops writes beyond its end). */
+  private readonly limit: number;
   count = 0;
   commands = 0;
   firstSeq = -1;
   firstTs = 0;
-  private readonly rec: RawRecord = { seq: 0, ts: 0, origin: '', body: {} };
-  /** One reusable single-key union wrapper per branch: no allocation per command. */
-  private readonly wrappers = new Map<string, Body>();
 
   /** `softLimit`: stop adding commands past this many data bytes; `margin` must hold the largest record. */
   constructor(readonly softLimit: number, margin = 1 << 18) {
     this.buf = Buffer.allocUnsafe(BLOCK_PREFIX + softLimit + margin + SYNC_SIZE);
+    this.limit = this.buf.length - SYNC_SIZE;
   }
 
   get dataBytes(): number {
@@ -54,14 +56,8 @@ export class BlockBuilder {
     this.firstTs = 0;
   }
 
-  private put(seq: number, ts: number, origin: string, body: Body): void {
-    const r = this.rec;
-    r.seq = seq;
-    r.ts = ts;
-    r.origin = origin;
-    r.body = body;
-    const next = recordType.encode(r, this.buf, this.pos);
-    if (next < 0) throw new Error(`block buffer overflow at ${this.pos} bytes (soft limit ${this.softLimit})`);
+  private added(seq: number, ts: number, next: number): void {
+    if (next > this.limit) throw new Error(`block buffer overflow at ${this.pos} bytes (soft limit ${this.softLimit})`);
     this.pos = next;
     if (this.count === 0) {
       this.firstSeq = seq;
@@ -72,37 +68,41 @@ export class BlockBuilder {
 
   /** `cmd` must come from prepareCommand (or a decoded record): it is the record value as it is. */
   command(seq: number, ts: number, origin: string, cmd: Command): void {
-    const branch = branchOf(cmd);
-    let w = this.wrappers.get(branch);
-    if (w === undefined) {
-      w = {};
-      this.wrappers.set(branch, w);
-    }
-    w[branch] = cmd as unknown as Record<string, unknown>;
-    this.put(seq, ts, origin, w);
+    this.added(seq, ts, encodeCommandRecord(this.buf, this.pos, seq, ts, origin, cmd));
     this.commands++;
   }
 
   checkpoint(seq: number, ts: number, hash: string): void {
-    this.put(seq, ts, '', { [CHECKPOINT]: { hash } });
+    this.added(seq, ts, encodeCheckpointRecord(this.buf, this.pos, seq, ts, hash));
   }
 
   epoch(seq: number, ts: number, epoch: number, node: string): void {
-    this.put(seq, ts, '', { [EPOCH]: { epoch, node } });
+    this.added(seq, ts, encodeEpochRecord(this.buf, this.pos, seq, ts, epoch, node));
   }
 
   /**
-   * Appends the Commit record and frames the block. Returns [start, end) of the
-   * framed block; the SYNC_SIZE bytes after `end` are free for the sync marker.
+   * Appends the Commit record and frames the block; the block is then
+   * [start, end) of buf, and the SYNC_SIZE bytes after `end` are free for the
+   * sync marker. Returns `end`; `start` is in `this.start`.
    */
-  seal(seq: number, ts: number): { start: number; end: number } {
-    this.put(seq, ts, '', { [COMMIT]: { records: this.count + 1, crc: CRC_PLACEHOLDER } });
+  sealAt(seq: number, ts: number): number {
+    this.added(seq, ts, encodeCommitRecord(this.buf, this.pos, seq, ts, this.count + 1, 0));
     const end = this.pos;
     this.buf.writeUInt32BE(crc32(this.buf, BLOCK_PREFIX, end - 4), end - 4);
     const size = end - BLOCK_PREFIX;
     const start = BLOCK_PREFIX - longSize(this.count) - longSize(size);
     writeLong(this.buf, writeLong(this.buf, start, this.count), size);
-    return { start, end };
+    this.start = start;
+    return end;
+  }
+
+  /** Start of the framed block after sealAt. */
+  start = 0;
+
+  /** sealAt, returning [start, end) as an object (tools and tests). */
+  seal(seq: number, ts: number): { start: number; end: number } {
+    const end = this.sealAt(seq, ts);
+    return { start: this.start, end };
   }
 }
 

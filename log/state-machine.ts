@@ -42,10 +42,16 @@ export class LogStateMachine implements MachineState {
     this.epoch = base.epoch;
   }
 
-  /** Applies the command that comes next (seq = this.seq + 1), appending its events to `out`. */
-  command(seq: number, ts: number, cmd: Command, out: EngineEvent[]): void {
+  /**
+   * Applies the command that comes next (seq = this.seq + 1), appending its
+   * events to `out`; with `out` null no event objects are asked for
+   * (`engine.apply(cmd, seq)`, the engine's fast path: whatever it returns is
+   * ignored).
+   */
+  command(seq: number, ts: number, cmd: Command, out: EngineEvent[] | null): void {
     if (seq !== this.seq + 1) throw new Error(`command seq ${seq} does not follow seq ${this.seq}`);
-    this.engine.apply(cmd, seq, out);
+    if (out === null) this.engine.apply(cmd, seq);
+    else this.engine.apply(cmd, seq, out);
     this.seq = seq;
     if (ts > this.ts) this.ts = ts;
   }
@@ -54,8 +60,9 @@ export class LogStateMachine implements MachineState {
    * Applies one decoded log record. Records at or before the state's seq are
    * already in it (a snapshot covers them) and only move ts and epoch; a
    * checkpoint of the current seq is verified. Returns whether a command was applied.
+   * `out`: as for command().
    */
-  record(rec: LogRecord, out: EngineEvent[]): boolean {
+  record(rec: LogRecord, out: EngineEvent[] | null): boolean {
     switch (rec.kind) {
       case 'command':
         if (rec.seq <= this.seq) {

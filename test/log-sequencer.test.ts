@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createEngine } from '../engine/index.js';
-import { ClosedError } from '../log/index.js';
+import { BusyError, ClosedError, InvalidCommandError } from '../log/index.js';
 import { readBlock } from '../log/container.js';
 import { decodeBlock, type LogRecord } from '../log/records.js';
 import { Sequencer, type Committed } from '../log/sequencer.js';
@@ -78,4 +78,65 @@ test('answers and subscribers wait for durability; the next block is built durin
   assert.match(String(fatal), /disk on fire/);
   assert.equal(seq.durableSeq, 5);
   await seq.close();
+});
+
+test('submitTicket: answers in seq order once durable, events only when asked (or subscribed), items reused, a failed write reaches the sink', async () => {
+  const engine = createEngine();
+  const applied: number[] = []; // how many arguments each apply got: 2 = no event objects asked for
+  const apply = engine.apply.bind(engine);
+  (engine as { apply: (...a: unknown[]) => unknown }).apply = (...a: unknown[]) => {
+    applied.push(a.length);
+    return (apply as (...x: unknown[]) => unknown)(...a);
+  };
+  const w = new HeldWriter();
+  const seq = new Sequencer(new LogStateMachine(engine), w as unknown as LogWriter, { lastSeq: 0, lastTs: 0, epoch: 1 }, {
+    queueCapacity: 4, maxBlockRecords: 1000, maxBlockBytes: 1 << 16, checkpointEvery: 0, snapshotEvery: 0, node: 'n',
+  });
+  assert.throws(() => seq.submitTicket({ op: 'book', symbol: 'X' }, 'o', 1), /register a TicketSink/);
+  const acked: { ticket: number; seq: number; ts: number; events: string[] | null }[] = [];
+  const failed: [number, Error][] = [];
+  seq.tickets = {
+    acked: (ticket, a) => acked.push({ ticket, seq: a.seq, ts: a.ts, events: a.events.length > 0 ? a.events.map((e) => e.type) : null }),
+    failed: (ticket, err) => failed.push([ticket, err]),
+  };
+  const cmd = { op: 'instrument', symbol: 'X', tickSize: '1', lotSize: '1' };
+  assert.equal(seq.submitTicket(cmd, 'o', 10, true), null);
+  assert.equal(seq.submitTicket({ op: 'halt', symbol: 'X' }, 'o', 11), null);
+  assert.equal(seq.submitTicket({ op: 'resume', symbol: 'X', junk: null }, 'o', 12, true), null);
+  assert.ok(seq.submitTicket({ op: 'warp' }, 'o', 13) instanceof InvalidCommandError);
+  assert.equal(seq.submitTicket({ op: 'book', symbol: 'X' }, 'o', 14), null);
+  assert.ok(seq.submitTicket({ op: 'book', symbol: 'X' }, 'o', 15) instanceof BusyError, 'the fifth waiting command is refused');
+  await tick();
+  assert.equal(w.pending.length, 1);
+  assert.deepEqual(applied, [3, 2, 3, 2], 'event objects only for the commands whose submitter asked');
+  await tick();
+  assert.equal(acked.length, 0, 'nothing answered before the block is durable');
+  w.pending[0].done(null);
+  assert.deepEqual(acked.map((a) => [a.ticket, a.seq]), [[10, 1], [11, 2], [12, 3], [14, 4]]);
+  assert.deepEqual(acked.map((a) => a.events), [['instrument'], null, ['status'], null]);
+  assert.ok(acked.every((a, i) => a.ts > 0 && (i === 0 || a.ts >= acked[i - 1].ts)));
+  const decoded = w.pending[0].records.filter((r) => r.kind === 'command');
+  assert.deepEqual(decoded.map((r) => r.kind === 'command' && r.cmd), [cmd, { op: 'halt', symbol: 'X' }, { op: 'resume', symbol: 'X' }, { op: 'book', symbol: 'X' }]);
+
+  // reused items carry the next commands correctly; a subscriber gets events and the batch
+  const seen: Committed[] = [];
+  seq.onCommitted = (batch) => seen.push(...batch);
+  applied.length = 0;
+  for (let i = 0; i < 3; i++) assert.equal(seq.submitTicket({ op: 'book', symbol: 'X', depth: i + 1 }, 'p', 20 + i), null);
+  await tick();
+  assert.deepEqual(applied, [3, 3, 3], 'a subscriber gets events for every command');
+  w.pending[1].done(null);
+  assert.deepEqual(acked.slice(4).map((a) => [a.ticket, a.seq]), [[20, 5], [21, 6], [22, 7]]);
+  assert.deepEqual(seen.map((c) => [c.seq, c.origin, (c.cmd as { depth?: number }).depth, c.events.length > 0]), [[5, 'p', 1, true], [6, 'p', 2, true], [7, 'p', 3, true]]);
+  seq.onCommitted = null;
+
+  // a failed write: every taken ticket reaches failed(), none acked
+  assert.equal(seq.submitTicket({ op: 'book', symbol: 'X' }, 'o', 30), null);
+  await tick();
+  assert.equal(seq.submitTicket({ op: 'book', symbol: 'X' }, 'o', 31), null);
+  await tick();
+  w.pending[2].done(new Error('EIO'));
+  assert.deepEqual(failed.map(([t, e]) => [t, e instanceof ClosedError]), [[30, true], [31, true]]);
+  assert.equal(acked.length, 7);
+  assert.ok(seq.submitTicket({ op: 'book', symbol: 'X' }, 'o', 32) instanceof ClosedError);
 });

@@ -1,0 +1,134 @@
+// A hand-written encoder of log records (record.v1.avsc), for the sequencer's
+// commit path: each record is written straight into the block's reused buffer,
+// with no intermediate object (avsc's `Type.encode` allocates a Tap per call
+// and `Object.keys` of every wrapped union value).
+//
+// Contract: the bytes are exactly avsc's (`recordType.toBuffer`) for every
+// record the sequencer writes — the log format is read by foreign Avro tools.
+// test/log-record-encoder.test.ts holds it to that on random commands, origins,
+// seqs and timestamps, unicode included.
+//
+// The layout is not written down twice: the union branch indexes come from
+// the parsed schema, and importing record-decoder.ts checks at load time that
+// every branch's fields are the codec's (same order, same types).
+
+import type avro from 'avsc';
+import type { Command } from '../engine/index.js';
+import { CHECKPOINT, COMMAND_SPECS, COMMIT, EPOCH, type Kind } from './codec.js';
+import { planFor } from './record-decoder.js';
+import { recordType } from './schema.js';
+
+planFor(recordType); // throws when the schema and the codec's specs disagree
+
+const union = (recordType as avro.types.RecordType).fields[3].type as avro.types.WrappedUnionType;
+
+function branchIndex(name: string): number {
+  const i = union.types.findIndex((t) => t.name === name);
+  if (i < 0) throw new Error(`matchlog: log/schema/record.v1.avsc has no union branch ${name}`);
+  return i;
+}
+
+export const CHECKPOINT_INDEX = branchIndex(CHECKPOINT);
+export const EPOCH_INDEX = branchIndex(EPOCH);
+export const COMMIT_INDEX = branchIndex(COMMIT);
+
+const K_STR = 0; // string (str, id)
+const K_OPT_STR = 1; // ["null", "string"] (optStr, optId)
+const K_OPT_LONG = 2; // ["null", "long"]
+const K_OPT_BOOL = 3; // ["null", "boolean"]
+const KIND: Record<Kind, number> = { str: K_STR, id: K_STR, optStr: K_OPT_STR, optId: K_OPT_STR, optLong: K_OPT_LONG, optBool: K_OPT_BOOL };
+
+interface EncSpec { index: number; names: string[]; kinds: number[] }
+
+const BY_OP = new Map<string, EncSpec>(COMMAND_SPECS.map((s) => [s.op, {
+  index: branchIndex(s.branch), names: s.fields.map((f) => f[0]), kinds: s.fields.map((f) => KIND[f[1]]),
+}]));
+
+/** Writes a long as a zig-zag varint at pos (the same bytes as avsc's Tap.writeLong); returns the position after it. */
+export function putLong(buf: Buffer, pos: number, n: number): number {
+  if (n >= -0x40000000 && n < 0x40000000) {
+    let m = n >= 0 ? n << 1 : (~n << 1) | 1;
+    while (m > 0x7f) {
+      buf[pos++] = (m & 0x7f) | 0x80;
+      m >>>= 7;
+    }
+    buf[pos++] = m;
+    return pos;
+  }
+  let f = n >= 0 ? n * 2 : -n * 2 - 1;
+  while (f >= 0x80) {
+    buf[pos++] = (f % 0x80) | 0x80;
+    f = Math.floor(f / 0x80);
+  }
+  buf[pos++] = f;
+  return pos;
+}
+
+/**
+ * Writes an Avro string (byte length, then UTF-8) at pos; returns the position
+ * after it. `s` must be well-formed (the codec refuses lone surrogates).
+ */
+export function putString(buf: Buffer, pos: number, s: string): number {
+  const n = s.length;
+  let i = 0;
+  while (i < n && s.charCodeAt(i) < 0x80) i++;
+  if (i === n) {
+    // ASCII, the usual case: bytes are the char codes
+    pos = putLong(buf, pos, n);
+    for (let k = 0; k < n; k++) buf[pos + k] = s.charCodeAt(k);
+    return pos + n;
+  }
+  const len = Buffer.byteLength(s, 'utf8');
+  pos = putLong(buf, pos, len);
+  return pos + buf.write(s, pos, len, 'utf8');
+}
+
+function head(buf: Buffer, pos: number, seq: number, ts: number, origin: string, index: number): number {
+  pos = putLong(buf, pos, seq);
+  pos = putLong(buf, pos, ts);
+  pos = putString(buf, pos, origin);
+  return putLong(buf, pos, index);
+}
+
+/**
+ * Encodes the record of command `cmd` (a normalized command: from
+ * prepareCommand or a decoded record) at pos; returns the position after it.
+ * An absent optional field (undefined or null) is written as null, as avsc does.
+ */
+export function encodeCommandRecord(buf: Buffer, pos: number, seq: number, ts: number, origin: string, cmd: Command): number {
+  const spec = BY_OP.get(cmd.op);
+  if (spec === undefined) throw new Error(`cannot encode a command with op ${String(cmd.op)}`);
+  pos = head(buf, pos, seq, ts, origin, spec.index);
+  const { names, kinds } = spec;
+  const c = cmd as unknown as Record<string, unknown>;
+  for (let i = 0; i < names.length; i++) {
+    const v = c[names[i]];
+    const kind = kinds[i];
+    if (kind === K_STR) {
+      pos = putString(buf, pos, v as string);
+    } else if (v === undefined || v === null) {
+      buf[pos++] = 0; // union branch 0: null
+    } else {
+      buf[pos++] = 2; // union branch 1 (zig-zag 1 = 2)
+      if (kind === K_OPT_STR) pos = putString(buf, pos, v as string);
+      else if (kind === K_OPT_LONG) pos = putLong(buf, pos, v as number);
+      else buf[pos++] = v === true ? 1 : 0;
+    }
+  }
+  return pos;
+}
+
+export function encodeCheckpointRecord(buf: Buffer, pos: number, seq: number, ts: number, hash: string): number {
+  return putString(buf, head(buf, pos, seq, ts, '', CHECKPOINT_INDEX), hash);
+}
+
+export function encodeEpochRecord(buf: Buffer, pos: number, seq: number, ts: number, epoch: number, node: string): number {
+  return putString(buf, putLong(buf, head(buf, pos, seq, ts, '', EPOCH_INDEX), epoch), node);
+}
+
+/** The Commit record with `crc` (4 bytes, big-endian); returns the position after it (the crc is its last 4 bytes). */
+export function encodeCommitRecord(buf: Buffer, pos: number, seq: number, ts: number, records: number, crc: number): number {
+  pos = putLong(buf, head(buf, pos, seq, ts, '', COMMIT_INDEX), records);
+  buf.writeUInt32BE(crc >>> 0, pos);
+  return pos + 4;
+}

@@ -3,7 +3,7 @@
 // order ids are unique per account among its live orders, and an account can
 // only reach its own orders. Only the engine changes these indexes.
 
-import { ClientIds, OrderIds } from './client-ids.js';
+import { ClientIds, OrderIds, idHashOf } from './client-ids.js';
 import { Hasher } from './hash.js';
 import type { Orders } from './orders.js';
 
@@ -44,8 +44,11 @@ export class Accounts {
     return a;
   }
 
-  /** Registers a live order (it has its account and clOrdId in the slabs). */
-  add(h: number): void {
+  /**
+   * Registers a live order (it has its account and clOrdId in the slabs);
+   * `idHash`: its clOrdId's idHashOf, when the caller has it.
+   */
+  add(h: number, idHash = -1): void {
     const o = this.orders;
     const a = o.account[h];
     const t = this.tail[a];
@@ -54,7 +57,8 @@ export class Accounts {
     if (t === NIL) this.head[a] = h;
     else o.next[t] = h;
     this.tail[a] = h;
-    this.byClOrdId.insert(h);
+    if (idHash < 0) this.byClOrdId.insert(h);
+    else this.byClOrdId.insert(h, ClientIds.hash(a, idHash));
     if (this.byOrderId !== null) this.byOrderId.insert(h);
   }
 
@@ -77,16 +81,20 @@ export class Accounts {
     this.byClOrdId.insert(h);
   }
 
-  /** The live order of account `a` with `clOrdId`, or -1. */
-  live(a: number, clOrdId: string): number {
-    return this.byClOrdId.find(a, clOrdId);
+  /** The live order of account `a` with `clOrdId` (a valid id; `idHash` its idHashOf if known), or -1. */
+  live(a: number, clOrdId: string, idHash = idHashOf(clOrdId)): number {
+    return this.byClOrdId.find(a, clOrdId, idHash);
   }
 
   /** The account's live order by client id or order id; -1 for anyone else's. */
   find(account: unknown, origClOrdId: unknown, orderId: unknown): number {
     const a = this.peek(account);
     if (a === NIL) return NIL;
-    if (typeof origClOrdId === 'string') return this.byClOrdId.find(a, origClOrdId);
+    if (typeof origClOrdId === 'string') {
+      // a malformed id is no stored id: it finds nothing (the request's checks word the reason)
+      const ih = idHashOf(origClOrdId);
+      return ih < 0 ? NIL : this.byClOrdId.find(a, origClOrdId, ih);
+    }
     if (typeof orderId === 'number') {
       if (this.byOrderId === null) {
         const ids = new OrderIds(this.orders);

@@ -7,10 +7,29 @@
 
 import type { Orders } from './orders.js';
 
-/** 32-bit FNV-1a of a string's UTF-16 code units, seeded with the account. */
-export function idHash(account: number, s: string): number {
-  let h = (0x811c9dc5 ^ Math.imul(account, 0x9e3779b1)) | 0;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+import { MAX_ID_LENGTH } from './limits.js';
+
+/**
+ * FNV-1a of an id's characters as a non-negative 31-bit number, or -1 when `v`
+ * is not an id (limits.ts: the same rule as isId). One pass both validates a
+ * command's clOrdId and hashes it for the lookups that follow.
+ */
+export function idHashOf(v: unknown): number {
+  if (typeof v !== 'string') return -1;
+  const n = v.length;
+  if (n === 0 || n > MAX_ID_LENGTH) return -1;
+  let h = 0x811c9dc5 | 0;
+  for (let i = 0; i < n; i++) {
+    const c = v.charCodeAt(i);
+    if (c < 0x21 || c > 0x7e) return -1;
+    h = Math.imul(h ^ c, 0x01000193);
+  }
+  return h >>> 1;
+}
+
+/** The table hash of (account, clOrdId) from the clOrdId's idHashOf. */
+function keyHash(account: number, idHash: number): number {
+  const h = Math.imul(idHash ^ Math.imul(account, 0x9e3779b1), 0x85ebca6b);
   return h ^ (h >>> 15);
 }
 
@@ -30,23 +49,28 @@ abstract class HandleTable {
 
   protected abstract hashOf(h: number): number;
 
-  insert(h: number): void {
+  /** `hash`: hashOf(h) when the caller has it already. */
+  insert(h: number, hash = this.hashOf(h)): void {
     if ((this.size + 1) * 2 > this.slots.length) this.resize(this.slots.length * 2);
-    this.place(h);
+    this.place(h, hash);
     this.size++;
   }
 
-  private place(h: number): void {
+  private place(h: number, hash: number): void {
     const slots = this.slots;
-    let i = this.hashOf(h) & this.mask;
+    let i = hash & this.mask;
     while (slots[i] !== 0) i = (i + 1) & this.mask;
     slots[i] = h + 1;
   }
 
+  /** The slot where find() last found an entry: removing that entry needs no hash. */
+  protected lastSlot = 0;
+
   remove(h: number): void {
     const slots = this.slots;
     const mask = this.mask;
-    let i = this.hashOf(h) & mask;
+    let i = this.lastSlot;
+    if (slots[i] !== h + 1) i = this.hashOf(h) & mask;
     while (slots[i] !== h + 1) {
       if (slots[i] === 0) return;
       i = (i + 1) & mask;
@@ -71,7 +95,7 @@ abstract class HandleTable {
     const old = this.slots;
     this.slots = new Int32Array(n);
     this.mask = n - 1;
-    for (let i = 0; i < old.length; i++) if (old[i] !== 0) this.place(old[i] - 1);
+    for (let i = 0; i < old.length; i++) if (old[i] !== 0) this.place(old[i] - 1, this.hashOf(old[i] - 1));
   }
 
   /** Bytes held (for the memory figures). */
@@ -83,19 +107,27 @@ abstract class HandleTable {
 /** Live orders by (account, clOrdId): client order ids are unique per account among its live orders. */
 export class ClientIds extends HandleTable {
   protected hashOf(h: number): number {
-    return idHash(this.orders.account[h], this.orders.clOrdId[h]);
+    return keyHash(this.orders.account[h], idHashOf(this.orders.clOrdId[h]));
   }
 
-  /** The live order of `account` with `clOrdId`, or -1. */
-  find(account: number, clOrdId: string): number {
+  /** The hash insert() takes for an order of `account` whose clOrdId has `idHash` (idHashOf). */
+  static hash(account: number, idHash: number): number {
+    return keyHash(account, idHash);
+  }
+
+  /** The live order of `account` with `clOrdId` (whose idHashOf is `idHash`), or -1. */
+  find(account: number, clOrdId: string, idHash: number): number {
     const slots = this.slots;
     const o = this.orders;
-    let i = idHash(account, clOrdId) & this.mask;
+    let i = keyHash(account, idHash) & this.mask;
     for (;;) {
       const v = slots[i];
       if (v === 0) return -1;
       const h = v - 1;
-      if (o.account[h] === account && o.clOrdId[h] === clOrdId) return h;
+      if (o.account[h] === account && o.clOrdId[h] === clOrdId) {
+        this.lastSlot = i;
+        return h;
+      }
       i = (i + 1) & this.mask;
     }
   }
@@ -118,7 +150,10 @@ export class OrderIds extends HandleTable {
     for (;;) {
       const v = slots[i];
       if (v === 0) return -1;
-      if (o.orderId[v - 1] === orderId) return v - 1;
+      if (o.orderId[v - 1] === orderId) {
+        this.lastSlot = i;
+        return v - 1;
+      }
       i = (i + 1) & this.mask;
     }
   }

@@ -6,6 +6,7 @@
 
 import { BUY, SELL, type LadderFactory, type Side } from '../native/ladder.js';
 import { Accounts } from './accounts.js';
+import { idHashOf } from './client-ids.js';
 import { Book, WALK_SELF, type BookView } from './book.js';
 import {
   CANCEL_FOK, CANCEL_IOC, CANCEL_MASS, CANCEL_NO_LIQUIDITY, CANCEL_STP, CANCEL_USER, EV_ACCEPTED, EV_INSTRUMENT,
@@ -48,6 +49,8 @@ function stpOf(v: unknown): number {
 function flagsOf(side: Side, market: boolean, tif: number, postOnly: boolean, stp: number): number {
   return (market ? F_MARKET : 0) | (tif << 1) | (postOnly ? F_POST_ONLY : 0) | (stp << 4) | (side << 6);
 }
+/** execute(): the order is registered with its account already. */
+const REGISTERED = -2;
 const DEFAULT_DEPTH = 10;
 const MAX_DEPTH = 10_000;
 
@@ -196,7 +199,8 @@ export class Engine {
     // the common order scans one id, its new clOrdId, instead of three.
     const book = this.books.get(symbol);
     const known = this.accounts.peek(account);
-    if (!isId(clOrdId) || (known < 0 && !isId(account)) || (book === undefined && !isId(symbol))) {
+    const idHash = idHashOf(clOrdId); // -1: not an id
+    if (idHash < 0 || (known < 0 && !isId(account)) || (book === undefined && !isId(symbol))) {
       return this.reject(seq, account, clOrdId, symbol, 'invalid_order', idsProblem(account, clOrdId, symbol) as string);
     }
     const side = sideOf(c.side);
@@ -229,7 +233,7 @@ export class Engine {
     if (bad !== null) return this.reject(seq, account, clOrdId, symbol, bad.reason, bad.text);
     const price = market ? 0 : this.termPrice;
     const acct = known >= 0 ? known : this.accounts.intern(account);
-    if (this.accounts.live(acct, clOrdId) >= 0) return this.reject(seq, account, clOrdId, symbol, 'duplicate_clordid', `clOrdId ${clOrdId} is already live for ${account}`);
+    if (this.accounts.live(acct, clOrdId, idHash) >= 0) return this.reject(seq, account, clOrdId, symbol, 'duplicate_clordid', `clOrdId ${clOrdId} is already live for ${account}`);
     if (postOnly && book.crosses(side, price)) return this.reject(seq, account, clOrdId, symbol, 'post_only_would_cross', 'post-only order would take liquidity');
 
     const h = this.orders.alloc(seq, acct, clOrdId, book.index, flagsOf(side, market, tif, postOnly, stp), price, this.termQty);
@@ -239,7 +243,7 @@ export class Engine {
       this.orders.free(h);
       return;
     }
-    this.execute(book, h, seq, false);
+    this.execute(book, h, seq, idHash);
   }
 
   /**
@@ -269,11 +273,12 @@ export class Engine {
 
   /**
    * Runs an incoming (or re-priced) order against the book; rests or cancels what
-   * is left. Only a resting order is registered with its account (`registered`
-   * says whether it already is, as a replaced order is); an order that does not
-   * rest gives its slot back.
+   * is left. Only a resting order is registered with its account: `idHash` is
+   * the new order's clOrdId hash (idHashOf), or REGISTERED for an order that
+   * already is (a replaced one). An order that does not rest gives its slot back.
    */
-  private execute(book: Book, h: number, seq: number, registered: boolean): void {
+  private execute(book: Book, h: number, seq: number, idHash: number): void {
+    const registered = idHash === REGISTERED;
     const o = this.orders;
     const walk = book.match(h, seq);
     if (o.leaves[h] === 0) {
@@ -290,7 +295,7 @@ export class Engine {
       o.free(h);
       return;
     }
-    if (!registered) this.accounts.add(h);
+    if (!registered) this.accounts.add(h, idHash);
     book.rest(h, seq);
   }
 
@@ -364,7 +369,7 @@ export class Engine {
     o.leaves[h] = leaves;
     book.orderEvent(EV_REPLACED, h, seq, c.clOrdId, leaves, origClOrdId, 0, 0);
     if (price !== oldPrice) book.delta(side, oldPrice, seq);
-    this.execute(book, h, seq, true);
+    this.execute(book, h, seq, REGISTERED);
   }
 
   private onMassCancel(c: MassCancelCommand, seq: number): void {

@@ -26,13 +26,11 @@ export class TsLadder implements Ladder {
   readonly io = new Float64Array(IO_LENGTH);
 
   // orders, by handle
-  private oPrice = new Float64Array(1024);
   private oQty = new Float64Array(1024);
   private oOwner = new Int32Array(1024);
   private oNext = new Int32Array(1024);
   private oPrev = new Int32Array(1024);
   private oLevel = new Int32Array(1024);
-  private oSide = new Uint8Array(1024);
   private oCap = 1024;
   private oTop = 0; // slots below this have been used at least once
   private oFree = NIL;
@@ -40,6 +38,7 @@ export class TsLadder implements Ladder {
 
   // levels, by level slot
   private lPrice = new Float64Array(256);
+  private lSide = new Uint8Array(256);
   private lKey = new Float64Array(256);
   private lQty = new Float64Array(256);
   private lCount = new Int32Array(256);
@@ -63,10 +62,8 @@ export class TsLadder implements Ladder {
     let lv = this.byPrice[side].get(price);
     if (lv === undefined) lv = this.newLevel(side, price);
     const h = this.allocOrder();
-    this.oPrice[h] = price;
     this.oQty[h] = qty;
     this.oOwner[h] = owner;
-    this.oSide[h] = side;
     this.oLevel[h] = lv;
     this.oNext[h] = NIL;
     const tail = this.lTail[lv];
@@ -89,7 +86,7 @@ export class TsLadder implements Ladder {
     this.unlink(handle, lv);
     const n = this.lCount[lv];
     io[IO_LEVEL_ORDERS] = n;
-    if (n === 0) this.dropLevel(this.oSide[handle] as Side, lv);
+    if (n === 0) this.dropLevel(this.lSide[lv] as Side, lv);
   }
 
   reduce(handle: number, qty: number): void {
@@ -128,7 +125,7 @@ export class TsLadder implements Ladder {
   }
 
   priceOf(handle: number): number {
-    return this.oPrice[handle];
+    return this.lPrice[this.oLevel[handle]];
   }
 
   fillable(side: Side, limit: number, want: number, owner: number, stopAtOwner: boolean): number {
@@ -228,13 +225,11 @@ export class TsLadder implements Ladder {
     }
     if (this.oTop === this.oCap) {
       const n = this.oCap * 2;
-      this.oPrice = grow(this.oPrice, n);
       this.oQty = grow(this.oQty, n);
       this.oOwner = grow(this.oOwner, n);
       this.oNext = grow(this.oNext, n);
       this.oPrev = grow(this.oPrev, n);
       this.oLevel = grow(this.oLevel, n);
-      this.oSide = grow(this.oSide, n);
       this.oCap = n;
     }
     return this.oTop++;
@@ -265,6 +260,7 @@ export class TsLadder implements Ladder {
       if (this.lTop === this.lCap) {
         const n = this.lCap * 2;
         this.lPrice = grow(this.lPrice, n);
+        this.lSide = grow(this.lSide, n);
         this.lKey = grow(this.lKey, n);
         this.lQty = grow(this.lQty, n);
         this.lCount = grow(this.lCount, n);
@@ -279,6 +275,7 @@ export class TsLadder implements Ladder {
     }
     const key = side === BUY ? -price : price;
     this.lPrice[lv] = price;
+    this.lSide[lv] = side;
     this.lKey[lv] = key;
     this.lQty[lv] = 0;
     this.lCount[lv] = 0;

@@ -40,24 +40,33 @@ interface AddonLadder {
   check(): void;
 }
 
+/** The hot function, one for all ladders, and the selector it reads the ladder's id from. */
+interface Hot {
+  run: () => void;
+  /** Float64Array(1): the id of the ladder the next run() works on. */
+  selector: Float64Array;
+}
+
 interface Addon {
   NativeLadder: new () => AddonLadder;
-  /** The hot function run(id), one for all ladders. */
-  hot(): (id: number) => void;
+  /** The hot function and its selector (src/binding.rs `hot`). */
+  hot(): unknown;
   /** The io layout and op codes the addon speaks (layout.ts); absent in builds that predate it. */
   layout?: () => unknown;
 }
 
-// The hot function's protocol (src/binding.rs): op code at io[A], operands at io[A + 1..],
-// a query's answer at io[IO_RESULT]; add/remove/reduce/match answer as the Ladder interface says.
+// The hot function's protocol (src/binding.rs): the ladder's id in selector[0], op code at
+// io[A], operands at io[A + 1..], a query's answer at io[IO_RESULT]; add/remove/reduce/match
+// answer as the Ladder interface says.
 // The op codes and IO_ARGS live in layout.ts, checked against the addon's layout() at load.
 const A = IO_ARGS;
 
 /**
  * The Rust ladder behind the Ladder interface. Every scalar operation writes its
- * op code and operands into the ladder's io buffer (memory the addon owns) and
- * calls the addon's hot function with the ladder's id: one N-API crossing, one
- * number converted, nothing allocated, the answer read back from io. The same
+ * op code and operands into the ladder's io buffer (memory the addon owns) and the
+ * ladder's id into the selector (shared by all ladders), then calls the addon's hot
+ * function without arguments: one N-API crossing, nothing converted by N-API,
+ * nothing allocated, the answer read back from io. The same
  * function serves every ladder, so the call site stays monomorphic however many
  * books exist. Only depth and handles (variable-sized outputs, off the hot path)
  * are class methods.
@@ -66,14 +75,19 @@ class RustLadder implements NativeLadder {
   readonly kind = 'native';
   readonly io: Float64Array;
   private readonly id: number;
+  private readonly sel: Float64Array;
+  private readonly hot: () => void;
 
-  constructor(private readonly n: AddonLadder, private readonly hot: (id: number) => void) {
+  constructor(private readonly n: AddonLadder, h: Hot) {
     this.io = n.io();
     this.id = n.id;
+    this.sel = h.selector;
+    this.hot = h.run;
   }
 
   private run(): void {
-    this.hot(this.id);
+    this.sel[0] = this.id;
+    this.hot();
   }
 
   add(side: Side, price: number, qty: number, owner: number): number {
@@ -201,11 +215,16 @@ function isAddon(m: unknown): m is Addon {
     'hot' in m && typeof m.hot === 'function';
 }
 
+function isHot(h: unknown): h is Hot {
+  return typeof h === 'object' && h !== null && 'run' in h && typeof h.run === 'function' &&
+    'selector' in h && h.selector instanceof Float64Array && h.selector.length === 1;
+}
+
 /** The addon speaks another io layout than this build (layoutRefusal says why). */
 class LayoutRefused extends Error {}
 
 type LoadResult =
-  | { ok: true; addon: Addon; file: string; run: (id: number) => void }
+  | { ok: true; addon: Addon; file: string; hot: Hot }
   | { ok: false; reason: string; file?: string };
 
 let loaded: LoadResult | undefined;
@@ -228,9 +247,10 @@ function loadAddon(): LoadResult {
       }
       const refusal = layoutRefusal(found);
       if (refusal !== null) throw new LayoutRefused(refusal);
-      const run = m.hot();
-      new RustLadder(new m.NativeLadder(), run).orderCount(); // must construct and answer, or it is of no use
-      loaded = { ok: true, addon: m, file, run };
+      const hot = m.hot();
+      if (!isHot(hot)) throw new Error('its hot() does not answer { run, selector }: rebuild it (node scripts/build-native.mjs)');
+      new RustLadder(new m.NativeLadder(), hot).orderCount(); // must construct and answer, or it is of no use
+      loaded = { ok: true, addon: m, file, hot };
       return loaded;
     } catch (e) {
       const why = e instanceof Error ? e.message : String(e);
@@ -251,7 +271,7 @@ export function nativeAvailable(): boolean {
 function nativeLadder(): NativeLadder {
   const r = loadAddon();
   if (!r.ok) throw new Error(`matchlog: the native ladder is unavailable: ${r.reason}`);
-  return new RustLadder(new r.addon.NativeLadder(), r.run);
+  return new RustLadder(new r.addon.NativeLadder(), r.hot);
 }
 
 /** The addon's data-directory lock (src/lock.rs, src/lock_binding.rs). */
@@ -315,8 +335,8 @@ export function ladderFactory(): LadderFactory {
   const r = loadAddon();
   if (r.ok) {
     const Ctor = r.addon.NativeLadder;
-    const run = r.run;
-    return () => new RustLadder(new Ctor(), run);
+    const hot = r.hot;
+    return () => new RustLadder(new Ctor(), hot);
   }
   if (env === '1') throw new Error(`matchlog: MATCHLOG_NATIVE=1 but the native ladder is unavailable: ${r.reason}`);
   return () => new TsLadder();

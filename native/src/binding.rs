@@ -1,10 +1,11 @@
 //! N-API layer. Two ways in:
 //!
-//! - the hot path: one plain N-API function `run(id)` for all ladders (`hot()`).
+//! - the hot path: one plain N-API function `run()` for all ladders (`hot()`).
 //!   Operands and results travel in the ladder's own io buffer, a Float64Array
-//!   over memory this module allocated (`io()`): JS writes the op code and
+//!   over memory this module allocated (`io()`): JS writes the ladder's id into the
+//!   selector (a one-element Float64Array, also from `hot()`), the op code and
 //!   operands to io[IO_ARGS..], calls, and reads the header and fill records back.
-//!   One crossing costs one napi_get_cb_info and one napi_get_value_double: no
+//!   A crossing makes no N-API call at all on success: no arguments read, no
 //!   napi_unwrap, no object, no return value. Every scalar operation goes here.
 //! - class `NativeLadder` methods for depth, handles and check: ordinary napi-rs
 //!   glue, off the engine's per-command path.
@@ -86,69 +87,116 @@ unsafe extern "C" fn release_hint(_env: sys::napi_env, _data: *mut c_void, hint:
 }
 
 thread_local! {
-    /// Live ladders by id: the hot function finds its ladder here. An entry is
-    /// removed when its `NativeLadder` class instance is collected; its memory
-    /// lives on while the io ArrayBuffer still holds a count.
-    static LADDERS: RefCell<Registry> = RefCell::new(Registry::default());
+    /// Live ladders by id, and the selector: the hot function finds its ladder here.
+    /// An entry is removed when its `NativeLadder` class instance is collected; its
+    /// memory lives on while the io ArrayBuffer still holds a count. `const` init:
+    /// no lazy-initialisation check on the hot path.
+    static LADDERS: RefCell<Registry> = const { RefCell::new(Registry { ladders: Vec::new(), free: Vec::new(), selector: None }) };
 }
 
-#[derive(Default)]
 struct Registry {
     ladders: Vec<Option<Rc<Shared>>>,
     free: Vec<u32>,
+    /// The selector of this thread, made by the first `hot()`.
+    selector: Option<Rc<Selector>>,
 }
 
-/// The hot function `run(id)`, one for all ladders (so the JS call site that calls it
-/// stays monomorphic): reads the op and its operands from ladder `id`'s io buffer,
-/// runs it, writes the results there.
-unsafe extern "C" fn hot_cb(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
-    let mut argc = 1usize;
-    let mut argv = [null_mut(); 1];
-    let mut id = 0f64;
-    if sys::napi_get_cb_info(env, info, &mut argc, argv.as_mut_ptr(), null_mut(), null_mut()) != sys::Status::napi_ok
-        || argc < 1
-        || sys::napi_get_value_double(env, argv[0], &mut id) != sys::Status::napi_ok
-    {
-        throw(env, "native ladder: run(id) needs a ladder id");
-        return null_mut();
+/// The selector: one double JS writes the ladder id into before it calls `run()`
+/// (a Float64Array of length 1 over this memory, handed out by `hot()`). Passing the
+/// id as an argument instead costs napi_get_cb_info + napi_get_value_double, about
+/// 8-10 ns of a ~30 ns crossing; a store into a typed array costs ~1 ns.
+struct Selector {
+    /// One f64, owned here (freed when the last holder lets go: the registry, or an
+    /// ArrayBuffer JS still keeps after the thread's registry is gone).
+    cell: *mut f64,
+}
+
+impl Drop for Selector {
+    fn drop(&mut self) {
+        // SAFETY: allocated in `selector_cell` as a Box<f64>.
+        unsafe { drop(Box::from_raw(self.cell)) };
     }
-    let found = LADDERS.with(|r| {
-        let r = r.borrow();
-        if id >= 0.0 && (id as usize) < r.ladders.len() && (id as usize) as f64 == id {
-            r.ladders[id as usize].clone()
-        } else {
-            None
+}
+
+/// Finalizer of the selector's ArrayBuffer: drops its count.
+unsafe extern "C" fn release_selector(_env: sys::napi_env, _data: *mut c_void, hint: *mut c_void) {
+    drop(Rc::from_raw(hint as *const Selector));
+}
+
+// What a crossing ended with, decided while the registry is borrowed; the JS
+// exception (which allocates, so may run a GC and with it finalizers that want the
+// registry) is thrown only after the borrow is released. A plain byte on purpose:
+// it comes back through catch_unwind and the registry closure in a register; a
+// larger value (a Result carrying the error) went through the stack and cost a
+// store-forwarding stall of ~5 ns per call.
+const DONE: u8 = 0;
+const FAILED: u8 = 1;
+const NO_LADDER: u8 = 2;
+const REENTRANT: u8 = 3;
+const POISON: u8 = 4;
+const PANICKED: u8 = 5;
+
+/// The hot function `run()`, one for all ladders (so the JS call site that calls it
+/// stays monomorphic): reads the ladder id from the selector, the op and its operands
+/// from that ladder's io buffer, runs it, writes the results there. No N-API call at
+/// all on success: no arguments are read, nothing is returned.
+unsafe extern "C" fn hot_cb(env: sys::napi_env, _info: sys::napi_callback_info) -> sys::napi_value {
+    let mut err: Option<LadderError> = None;
+    let mut panic_msg = String::new();
+    let mut id = f64::NAN;
+    let outcome = LADDERS.with(|r| {
+        let Ok(r) = r.try_borrow() else { return REENTRANT };
+        let Some(sel) = r.selector.as_ref() else { return NO_LADDER };
+        // SAFETY: the selector's memory lives while the registry holds its Rc; JS is
+        // single-threaded and blocked in this call.
+        id = *sel.cell;
+        // NaN, negatives, fractions and huge values all fail the round trip or the bounds
+        let i = id as u32;
+        let shared = match r.ladders.get(i as usize) {
+            Some(Some(s)) if i as f64 == id => s,
+            _ => return NO_LADDER,
+        };
+        let Ok(mut core) = shared.core.try_borrow_mut() else { return REENTRANT };
+        if core.poisoned {
+            return POISON;
+        }
+        // SAFETY: the io memory lives while `shared` does (the registry holds it for this
+        // whole closure); JS is single-threaded and blocked in this call, so nothing else
+        // reads or writes it now.
+        let io = std::slice::from_raw_parts_mut(shared.io, IO_LEN);
+        let inner = &mut core.inner;
+        let err = &mut err;
+        match catch_unwind(AssertUnwindSafe(move || match run(inner, io) {
+            Ok(()) => DONE,
+            Err(e) => {
+                *err = Some(e);
+                FAILED
+            }
+        })) {
+            Ok(code) => code,
+            Err(p) => {
+                core.poisoned = true;
+                panic_msg = panic_message(p);
+                PANICKED
+            }
         }
     });
-    let shared = match found {
-        Some(s) => s,
-        None => {
-            throw(env, &format!("native ladder: no live ladder with id {id}"));
-            return null_mut();
-        }
-    };
-    let mut core = match shared.core.try_borrow_mut() {
-        Ok(c) => c,
-        Err(_) => {
-            throw(env, "native ladder: re-entrant call");
-            return null_mut();
-        }
-    };
-    if core.poisoned {
-        throw(env, POISONED);
-        return null_mut();
-    }
-    // SAFETY: JS is single-threaded and blocked in this call; nothing else touches the memory now.
-    let io = std::slice::from_raw_parts_mut(shared.io, IO_LEN);
-    match catch_unwind(AssertUnwindSafe(|| run(&mut core.inner, io))) {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => throw(env, &e.to_string()),
-        Err(p) => {
-            core.poisoned = true;
-            throw(env, &panic_message(p));
-        }
+    if outcome != DONE {
+        hot_failed(env, outcome, err, id, &panic_msg);
     }
     null_mut()
+}
+
+#[cold]
+#[inline(never)]
+unsafe fn hot_failed(env: sys::napi_env, outcome: u8, err: Option<LadderError>, id: f64, panic_msg: &str) {
+    match (outcome, err) {
+        (FAILED, Some(e)) => throw(env, &e.to_string()),
+        (NO_LADDER, _) => throw(env, &format!("native ladder: no live ladder with id {id}")),
+        (REENTRANT, _) => throw(env, "native ladder: re-entrant call"),
+        (POISON, _) => throw(env, POISONED),
+        _ => throw(env, panic_msg),
+    }
 }
 
 unsafe fn throw(env: sys::napi_env, msg: &str) {
@@ -352,17 +400,43 @@ impl NativeLadder {
     }
 }
 
-/// The hot function `run(id)` (one per addon instance; the loader asks once): runs
-/// the op written at io[IO_ARGS] of ladder `id` (see native/index.ts).
+/// The hot function and its selector, `{ run, selector }` (the loader asks once):
+/// JS writes a ladder's id to `selector[0]`, the op to that ladder's io[IO_ARGS..],
+/// and calls `run()` (see native/index.ts).
 #[napi]
 pub fn hot(env: Env) -> Result<Raw> {
+    let raw = env.raw();
     let mut f = null_mut();
     let name = b"run";
     check(
-        unsafe { sys::napi_create_function(env.raw(), name.as_ptr() as *const _, 3, Some(hot_cb), null_mut(), &mut f) },
+        unsafe { sys::napi_create_function(raw, name.as_ptr() as *const _, 3, Some(hot_cb), null_mut(), &mut f) },
         "napi_create_function",
     )?;
-    Ok(Raw(f))
+    let sel = LADDERS.with(|r| {
+        let mut r = r.borrow_mut();
+        r.selector
+            .get_or_insert_with(|| Rc::new(Selector { cell: Box::into_raw(Box::new(f64::NAN)) }))
+            .clone()
+    });
+    let cell = sel.cell;
+    let hint = Rc::into_raw(sel) as *mut c_void;
+    let mut ab = null_mut();
+    // SAFETY: the memory lives as long as the Rc count the finalizer releases.
+    let st = unsafe { sys::napi_create_external_arraybuffer(raw, cell as *mut c_void, 8, Some(release_selector), hint, &mut ab) };
+    if st != sys::Status::napi_ok {
+        unsafe { drop(Rc::from_raw(hint as *const Selector)) };
+        return Err(Error::new(Status::GenericFailure, format!("napi_create_external_arraybuffer failed ({st})")));
+    }
+    let mut ta = null_mut();
+    check(
+        unsafe { sys::napi_create_typedarray(raw, sys::TypedarrayType::float64_array, 1, ab, 0, &mut ta) },
+        "napi_create_typedarray",
+    )?;
+    let mut obj = null_mut();
+    check(unsafe { sys::napi_create_object(raw, &mut obj) }, "napi_create_object")?;
+    check(unsafe { sys::napi_set_named_property(raw, obj, c"run".as_ptr(), f) }, "napi_set_named_property")?;
+    check(unsafe { sys::napi_set_named_property(raw, obj, c"selector".as_ptr(), ta) }, "napi_set_named_property")?;
+    Ok(Raw(obj))
 }
 
 impl Default for NativeLadder {

@@ -28,7 +28,7 @@ use napi_derive::napi;
 use crate::ladder::{
     self, handle_arg, int_arg, price_arg, side_arg, Ladder, LadderError, FILL_CAPACITY, IO_ARGS, IO_HANDLE, IO_LEN,
     IO_LEVEL_ORDERS, IO_LEVEL_QTY, IO_RESULT, MAX_SAFE, OP_ADD, OP_BEST, OP_FILLABLE, OP_LEVEL_COUNT, OP_LEVEL_ORDERS,
-    OP_LEVEL_QTY, OP_MATCH, OP_MAX, OP_ORDER_COUNT, OP_PRICE_OF, OP_QTY_OF, OP_REDUCE, OP_REMOVE,
+    OP_LEVEL_QTY, OP_MATCH, OP_ORDER_COUNT, OP_PRICE_OF, OP_QTY_OF, OP_REDUCE, OP_REMOVE,
 };
 
 fn js_err(e: LadderError) -> Error {
@@ -40,6 +40,7 @@ fn safe_int(arg: &'static str, v: f64) -> Result<i64> {
     int_arg(arg, v, -MAX_SAFE, MAX_SAFE, "an integer within +-(2^53 - 1)").map_err(js_err)
 }
 
+#[inline(always)]
 fn safe_int_l(arg: &'static str, v: f64) -> ladder::Result<i64> {
     int_arg(arg, v, -MAX_SAFE, MAX_SAFE, "an integer within +-(2^53 - 1)")
 }
@@ -211,8 +212,7 @@ fn run(l: &mut Ladder, io: &mut [f64]) -> ladder::Result<()> {
     let a: [f64; 8] = io[IO_ARGS..IO_ARGS + 8].try_into().expect("io args");
     let op = a[0];
     // NaN, fractions and out-of-range codes all fall to the error arm
-    let code = if op >= 1.0 && op <= OP_MAX as f64 && (op as i64) as f64 == op { op as i64 } else { 0 };
-    match code {
+    match ladder::op_code(op) {
         OP_MATCH => {
             let side = side_arg(a[1])?;
             let limit = safe_int_l("limit", a[2])?;

@@ -17,9 +17,9 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { IO_COUNT, IO_HANDLE, IO_RESULT, type Ladder, type LadderFactory, type Side } from './ladder.js';
+import { BUY, IO_COUNT, IO_HANDLE, IO_RESULT, SELL, type Ladder, type LadderFactory, type Side } from './ladder.js';
 import {
-  IO_ARGS, layoutRefusal, OP_ADD, OP_BEST, OP_FILLABLE, OP_LEVEL_COUNT, OP_LEVEL_ORDERS, OP_LEVEL_QTY, OP_MATCH,
+  IO_ARGS, IO_BEST, layoutRefusal, OP_ADD, OP_BEST, OP_FILLABLE, OP_LEVEL_COUNT, OP_LEVEL_ORDERS, OP_LEVEL_QTY, OP_MATCH,
   OP_ORDER_COUNT, OP_PRICE_OF, OP_QTY_OF, OP_REDUCE, OP_REMOVE,
 } from './layout.js';
 import { TsLadder } from './ts-ladder.js';
@@ -150,7 +150,16 @@ class RustLadder implements NativeLadder {
     return io[IO_RESULT];
   }
 
-  best(side: Side): number { return this.query(OP_BEST, side, 0); }
+  best(side: Side): number {
+    // the addon publishes both best prices after every add/remove/match (layout.ts IO_BEST):
+    // no crossing. A bad side, or +Infinity (the ladder is unusable), takes the crossing,
+    // which throws as before.
+    if (side === BUY || side === SELL) {
+      const b = this.io[IO_BEST + side];
+      if (b !== Infinity) return b;
+    }
+    return this.query(OP_BEST, side, 0);
+  }
   levelQty(side: Side, price: number): number { return this.query(OP_LEVEL_QTY, side, price); }
   levelOrders(side: Side, price: number): number { return this.query(OP_LEVEL_ORDERS, side, price); }
   levelCount(side: Side): number { return this.query(OP_LEVEL_COUNT, side, 0); }

@@ -27,7 +27,7 @@ use napi_derive::napi;
 
 use crate::ladder::{
     self, handle_arg, int_arg, price_arg, side_arg, Ladder, LadderError, FILL_CAPACITY, IO_ARGS, IO_HANDLE, IO_LEN,
-    IO_LEVEL_ORDERS, IO_LEVEL_QTY, IO_RESULT, MAX_SAFE, OP_ADD, OP_BEST, OP_FILLABLE, OP_LEVEL_COUNT, OP_LEVEL_ORDERS,
+    IO_BEST, IO_LEVEL_ORDERS, IO_LEVEL_QTY, IO_RESULT, MAX_SAFE, OP_ADD, OP_BEST, OP_FILLABLE, OP_LEVEL_COUNT, OP_LEVEL_ORDERS,
     OP_LEVEL_QTY, OP_MATCH, OP_ORDER_COUNT, OP_PRICE_OF, OP_QTY_OF, OP_REDUCE, OP_REMOVE,
 };
 
@@ -177,6 +177,11 @@ unsafe extern "C" fn hot_cb(env: sys::napi_env, _info: sys::napi_callback_info) 
             Ok(code) => code,
             Err(p) => {
                 core.poisoned = true;
+                // the published best prices may be stale now: +Infinity sends best() to
+                // the crossing, which refuses the poisoned ladder
+                let io = std::slice::from_raw_parts_mut(shared.io, IO_LEN);
+                io[IO_BEST] = f64::INFINITY;
+                io[IO_BEST + 1] = f64::INFINITY;
                 panic_msg = panic_message(p);
                 PANICKED
             }
@@ -220,7 +225,9 @@ fn run(l: &mut Ladder, io: &mut [f64]) -> ladder::Result<()> {
             let owner = safe_int_l("owner", a[4])?;
             let cap = int_arg("cap", a[5], 0, FILL_CAPACITY as i64, "an integer in 0..256")? as usize;
             let rest = a[6] != 0.0;
-            l.match_io(side, limit, want, owner, cap, rest, io)?;
+            let r = l.match_io(side, limit, want, owner, cap, rest, io);
+            best_out(l, io); // whatever the outcome: true either way
+            r?;
         }
         OP_ADD => {
             let side = side_arg(a[1])?;
@@ -230,10 +237,12 @@ fn run(l: &mut Ladder, io: &mut [f64]) -> ladder::Result<()> {
             let h = l.add(side, price, qty, owner)?;
             io[IO_HANDLE] = h as f64;
             level_out(l, io);
+            best_out(l, io);
         }
         OP_REMOVE => {
             l.remove(handle_arg(a[1])?)?;
             level_out(l, io);
+            best_out(l, io);
         }
         OP_REDUCE => {
             let h = handle_arg(a[1])?;
@@ -258,6 +267,15 @@ fn run(l: &mut Ladder, io: &mut [f64]) -> ladder::Result<()> {
         _ => return Err(LadderError::BadNumber { arg: "op", value: format!("{op}"), expected: "an op code 1..12" }),
     }
     Ok(())
+}
+
+/// Publishes both best prices in io[IO_BEST..IO_BEST + 2] (index.ts `best()` reads them
+/// without crossing). Every op that can change a best price (add, remove, match; reduce
+/// never does) ends here; an op that fails changes nothing, so they stay true.
+#[inline(always)]
+fn best_out(l: &Ladder, io: &mut [f64]) {
+    io[IO_BEST] = l.best(ladder::Side::Buy).map_or(f64::NAN, |p| p as f64);
+    io[IO_BEST + 1] = l.best(ladder::Side::Sell).map_or(f64::NAN, |p| p as f64);
 }
 
 #[inline(always)]
@@ -319,7 +337,10 @@ impl NativeLadder {
 impl NativeLadder {
     #[napi(constructor)]
     pub fn new() -> Self {
-        let io = Box::into_raw(vec![0.0f64; IO_LEN].into_boxed_slice()) as *mut f64;
+        let mut buf = vec![0.0f64; IO_LEN];
+        buf[IO_BEST] = f64::NAN; // both sides empty
+        buf[IO_BEST + 1] = f64::NAN;
+        let io = Box::into_raw(buf.into_boxed_slice()) as *mut f64;
         let shared = Rc::new(Shared { core: RefCell::new(Core { inner: Ladder::new(), poisoned: false }), io });
         let id = LADDERS.with(|r| {
             let mut r = r.borrow_mut();

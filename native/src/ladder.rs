@@ -43,6 +43,10 @@ pub const IO_HANDLE: usize = 2;
 pub const IO_LEVEL_QTY: usize = 3;
 pub const IO_LEVEL_ORDERS: usize = 4;
 pub const IO_RESULT: usize = 5;
+/// The native ladder's scratch (native/layout.ts IO_BEST): io[IO_BEST + side] holds the
+/// best price of each side (NaN: empty) as of the last add/remove/reduce/match, so
+/// `best()` reads memory instead of crossing; +Infinity once the ladder is poisoned.
+pub const IO_BEST: usize = 6;
 /// Operands of a call through the native hot function (io[IO_ARGS..IO_ARGS + 8]).
 pub const IO_ARGS: usize = 8;
 pub const IO_HEADER: usize = 16;
@@ -120,6 +124,7 @@ pub const LAYOUT: &[(&str, f64)] = &[
     ("IO_LEVEL_QTY", IO_LEVEL_QTY as f64),
     ("IO_LEVEL_ORDERS", IO_LEVEL_ORDERS as f64),
     ("IO_RESULT", IO_RESULT as f64),
+    ("IO_BEST", IO_BEST as f64),
     ("IO_ARGS", IO_ARGS as f64),
     ("IO_HEADER", IO_HEADER as f64),
     ("FILL_STRIDE", FILL_STRIDE as f64),
@@ -395,15 +400,24 @@ fn better(side: Side, a: i64, b: i64) -> bool {
 #[inline]
 fn drop_level(book: &mut Book, levels: &[Level], level_free: &mut Vec<u32>, side: Side, li: u32) {
     let price = levels[li as usize].price;
-    book.tree.remove(&price);
     book.index.remove(&price);
     level_free.push(li);
     if book.best == li {
+        // the best level is the tree's first (asks) or last (bids) entry: pop it
+        // without a search from the root, then read the next one
         book.best = match side {
-            Side::Buy => book.tree.last_key_value(),
-            Side::Sell => book.tree.first_key_value(),
+            Side::Buy => {
+                book.tree.pop_last();
+                book.tree.last_key_value()
+            }
+            Side::Sell => {
+                book.tree.pop_first();
+                book.tree.first_key_value()
+            }
         }
         .map_or(NIL, |(_, &l)| l);
+    } else {
+        book.tree.remove(&price);
     }
 }
 
@@ -1238,10 +1252,11 @@ mod tests {
         names.dedup();
         assert_eq!(names.len(), n, "a name appears twice in LAYOUT");
         // header slots distinct, below the operands; operands (op + 7) below the fills
-        let mut header: Vec<usize> = vec![IO_STOP, IO_COUNT, IO_HANDLE, IO_LEVEL_QTY, IO_LEVEL_ORDERS, IO_RESULT];
+        let mut header: Vec<usize> =
+            vec![IO_STOP, IO_COUNT, IO_HANDLE, IO_LEVEL_QTY, IO_LEVEL_ORDERS, IO_RESULT, IO_BEST, IO_BEST + 1];
         header.sort_unstable();
         header.dedup();
-        assert_eq!(header.len(), 6);
+        assert_eq!(header.len(), 8);
         assert!(header.iter().all(|&h| h < IO_ARGS));
         assert!(IO_ARGS + 8 <= IO_HEADER);
         // fill fields distinct, within the stride

@@ -98,7 +98,9 @@ class RustLadder implements NativeLadder {
     io[A + 3] = qty;
     io[A + 4] = owner;
     this.run();
-    return io[IO_HANDLE];
+    // a handle is an integer below 2^31: `| 0` hands V8 an int32 (a Smi), as TsLadder's
+    // add does, instead of a float64 that may be boxed where the caller stores it
+    return io[IO_HANDLE] | 0;
   }
 
   remove(handle: number): void {
@@ -126,7 +128,7 @@ class RustLadder implements NativeLadder {
     io[A + 5] = cap;
     io[A + 6] = rest ? 1 : 0;
     this.run();
-    return io[IO_COUNT];
+    return io[IO_COUNT] | 0; // at most FILL_CAPACITY: an int32, as in TsLadder
   }
 
   fillable(side: Side, limit: number, want: number, owner: number, stopAtOwner: boolean): number {

@@ -45,17 +45,22 @@ fn safe_int_l(arg: &'static str, v: f64) -> ladder::Result<i64> {
     int_arg(arg, v, -MAX_SAFE, MAX_SAFE, "an integer within +-(2^53 - 1)")
 }
 
+// repr(C) on Core and Shared: what every crossing reads first (the io pointer, the
+// RefCell flag, `poisoned`) sits together at the start of the allocation, one cache
+// line, instead of wherever the compiler puts it around the ~250-byte Ladder.
+#[repr(C)]
 struct Core {
-    inner: Ladder,
     /// Set when a panic was caught in a call that could mutate: the ladder may be
     /// half-updated, so every later call fails instead of answering wrongly.
     poisoned: bool,
+    inner: Ladder,
 }
 
+#[repr(C)]
 struct Shared {
-    core: RefCell<Core>,
     /// IO_LEN doubles, owned here (freed when the last holder lets go).
     io: *mut f64,
+    core: RefCell<Core>,
 }
 
 impl Drop for Shared {
@@ -92,7 +97,9 @@ thread_local! {
     /// An entry is removed when its `NativeLadder` class instance is collected; its
     /// memory lives on while the io ArrayBuffer still holds a count. `const` init:
     /// no lazy-initialisation check on the hot path.
-    static LADDERS: RefCell<Registry> = const { RefCell::new(Registry { ladders: Vec::new(), free: Vec::new(), selector: None }) };
+    static LADDERS: RefCell<Registry> = const {
+        RefCell::new(Registry { ladders: Vec::new(), free: Vec::new(), selector: None, sel: std::ptr::null() })
+    };
 }
 
 struct Registry {
@@ -100,6 +107,9 @@ struct Registry {
     free: Vec<u32>,
     /// The selector of this thread, made by the first `hot()`.
     selector: Option<Rc<Selector>>,
+    /// Its cell (null until then), kept here so the hot path reaches the id in one
+    /// load from the registry rather than through the Rc's allocation.
+    sel: *const f64,
 }
 
 /// The selector: one double JS writes the ladder id into before it calls `run()`
@@ -114,7 +124,7 @@ struct Selector {
 
 impl Drop for Selector {
     fn drop(&mut self) {
-        // SAFETY: allocated in `selector_cell` as a Box<f64>.
+        // SAFETY: allocated in `hot` as a Box<f64>.
         unsafe { drop(Box::from_raw(self.cell)) };
     }
 }
@@ -147,10 +157,12 @@ unsafe extern "C" fn hot_cb(env: sys::napi_env, _info: sys::napi_callback_info) 
     let mut id = f64::NAN;
     let outcome = LADDERS.with(|r| {
         let Ok(r) = r.try_borrow() else { return REENTRANT };
-        let Some(sel) = r.selector.as_ref() else { return NO_LADDER };
-        // SAFETY: the selector's memory lives while the registry holds its Rc; JS is
-        // single-threaded and blocked in this call.
-        id = *sel.cell;
+        if r.sel.is_null() {
+            return NO_LADDER;
+        }
+        // SAFETY: `sel` is the cell of `r.selector`, which the registry holds (it is set
+        // once with it and never cleared); JS is single-threaded and blocked in this call.
+        id = *r.sel;
         // NaN, negatives, fractions and huge values all fail the round trip or the bounds
         let i = id as u32;
         let shared = match r.ladders.get(i as usize) {
@@ -341,7 +353,7 @@ impl NativeLadder {
         buf[IO_BEST] = f64::NAN; // both sides empty
         buf[IO_BEST + 1] = f64::NAN;
         let io = Box::into_raw(buf.into_boxed_slice()) as *mut f64;
-        let shared = Rc::new(Shared { core: RefCell::new(Core { inner: Ladder::new(), poisoned: false }), io });
+        let shared = Rc::new(Shared { io, core: RefCell::new(Core { poisoned: false, inner: Ladder::new() }) });
         let id = LADDERS.with(|r| {
             let mut r = r.borrow_mut();
             match r.free.pop() {
@@ -435,9 +447,9 @@ pub fn hot(env: Env) -> Result<Raw> {
     )?;
     let sel = LADDERS.with(|r| {
         let mut r = r.borrow_mut();
-        r.selector
-            .get_or_insert_with(|| Rc::new(Selector { cell: Box::into_raw(Box::new(f64::NAN)) }))
-            .clone()
+        let sel = r.selector.get_or_insert_with(|| Rc::new(Selector { cell: Box::into_raw(Box::new(f64::NAN)) })).clone();
+        r.sel = sel.cell;
+        sel
     });
     let cell = sel.cell;
     let hint = Rc::into_raw(sel) as *mut c_void;

@@ -612,11 +612,22 @@ impl Ladder {
     /// What an aggressor on `side` limited to `limit` could fill, at most `want`
     /// (same walk and same arithmetic as TsLadder.fillable, including want <= 0).
     pub fn fillable(&self, side: Side, limit: i64, want: i64, owner: i64, stop_at_owner: bool) -> i64 {
+        // statically dispatched walk order (`levels()` boxes its iterator: an allocation per call)
+        let tree = &self.sides[side.opposite().idx()].tree;
+        match side {
+            Side::Buy => self.fillable_over(tree.values(), side, limit, want, owner, stop_at_owner),
+            Side::Sell => self.fillable_over(tree.values().rev(), side, limit, want, owner, stop_at_owner),
+        }
+    }
+
+    #[inline(always)]
+    fn fillable_over<'a>(&self, order: impl Iterator<Item = &'a u32>, side: Side, limit: i64, want: i64, owner: i64, stop_at_owner: bool) -> i64 {
         // i128: a sum of many 2^53 quantities must not overflow before it reaches want
         let want = want as i128;
         let mut sum: i128 = 0;
-        for (price, lv) in self.levels(side.opposite()) {
-            if Self::beyond(side, price, limit) {
+        for &li in order {
+            let lv = &self.levels[li as usize];
+            if Self::beyond(side, lv.price, limit) {
                 return sum as i64;
             }
             let mut h = lv.head;

@@ -17,9 +17,9 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { IO_COUNT, IO_HANDLE, IO_RESULT, type Ladder, type LadderFactory, type Side } from './ladder.js';
+import { BUY, IO_COUNT, IO_HANDLE, IO_RESULT, SELL, type Ladder, type LadderFactory, type Side } from './ladder.js';
 import {
-  IO_ARGS, layoutRefusal, OP_ADD, OP_BEST, OP_FILLABLE, OP_LEVEL_COUNT, OP_LEVEL_ORDERS, OP_LEVEL_QTY, OP_MATCH,
+  IO_ARGS, IO_BEST, layoutRefusal, OP_ADD, OP_BEST, OP_FILLABLE, OP_LEVEL_COUNT, OP_LEVEL_ORDERS, OP_LEVEL_QTY, OP_MATCH,
   OP_ORDER_COUNT, OP_PRICE_OF, OP_QTY_OF, OP_REDUCE, OP_REMOVE,
 } from './layout.js';
 import { TsLadder } from './ts-ladder.js';
@@ -40,24 +40,33 @@ interface AddonLadder {
   check(): void;
 }
 
+/** The hot function, one for all ladders, and the selector it reads the ladder's id from. */
+interface Hot {
+  run: () => void;
+  /** Float64Array(1): the id of the ladder the next run() works on. */
+  selector: Float64Array;
+}
+
 interface Addon {
   NativeLadder: new () => AddonLadder;
-  /** The hot function run(id), one for all ladders. */
-  hot(): (id: number) => void;
+  /** The hot function and its selector (src/binding.rs `hot`). */
+  hot(): unknown;
   /** The io layout and op codes the addon speaks (layout.ts); absent in builds that predate it. */
   layout?: () => unknown;
 }
 
-// The hot function's protocol (src/binding.rs): op code at io[A], operands at io[A + 1..],
-// a query's answer at io[IO_RESULT]; add/remove/reduce/match answer as the Ladder interface says.
+// The hot function's protocol (src/binding.rs): the ladder's id in selector[0], op code at
+// io[A], operands at io[A + 1..], a query's answer at io[IO_RESULT]; add/remove/reduce/match
+// answer as the Ladder interface says.
 // The op codes and IO_ARGS live in layout.ts, checked against the addon's layout() at load.
 const A = IO_ARGS;
 
 /**
  * The Rust ladder behind the Ladder interface. Every scalar operation writes its
- * op code and operands into the ladder's io buffer (memory the addon owns) and
- * calls the addon's hot function with the ladder's id: one N-API crossing, one
- * number converted, nothing allocated, the answer read back from io. The same
+ * op code and operands into the ladder's io buffer (memory the addon owns) and the
+ * ladder's id into the selector (shared by all ladders), then calls the addon's hot
+ * function without arguments: one N-API crossing, nothing converted by N-API,
+ * nothing allocated, the answer read back from io. The same
  * function serves every ladder, so the call site stays monomorphic however many
  * books exist. Only depth and handles (variable-sized outputs, off the hot path)
  * are class methods.
@@ -66,14 +75,19 @@ class RustLadder implements NativeLadder {
   readonly kind = 'native';
   readonly io: Float64Array;
   private readonly id: number;
+  private readonly sel: Float64Array;
+  private readonly hot: () => void;
 
-  constructor(private readonly n: AddonLadder, private readonly hot: (id: number) => void) {
+  constructor(private readonly n: AddonLadder, h: Hot) {
     this.io = n.io();
     this.id = n.id;
+    this.sel = h.selector;
+    this.hot = h.run;
   }
 
   private run(): void {
-    this.hot(this.id);
+    this.sel[0] = this.id;
+    this.hot();
   }
 
   add(side: Side, price: number, qty: number, owner: number): number {
@@ -84,7 +98,9 @@ class RustLadder implements NativeLadder {
     io[A + 3] = qty;
     io[A + 4] = owner;
     this.run();
-    return io[IO_HANDLE];
+    // a handle is an integer below 2^31: `| 0` hands V8 an int32 (a Smi), as TsLadder's
+    // add does, instead of a float64 that may be boxed where the caller stores it
+    return io[IO_HANDLE] | 0;
   }
 
   remove(handle: number): void {
@@ -112,7 +128,7 @@ class RustLadder implements NativeLadder {
     io[A + 5] = cap;
     io[A + 6] = rest ? 1 : 0;
     this.run();
-    return io[IO_COUNT];
+    return io[IO_COUNT] | 0; // at most FILL_CAPACITY: an int32, as in TsLadder
   }
 
   fillable(side: Side, limit: number, want: number, owner: number, stopAtOwner: boolean): number {
@@ -136,7 +152,16 @@ class RustLadder implements NativeLadder {
     return io[IO_RESULT];
   }
 
-  best(side: Side): number { return this.query(OP_BEST, side, 0); }
+  best(side: Side): number {
+    // the addon publishes both best prices after every add/remove/match (layout.ts IO_BEST):
+    // no crossing. A bad side, or +Infinity (the ladder is unusable), takes the crossing,
+    // which throws as before.
+    if (side === BUY || side === SELL) {
+      const b = this.io[IO_BEST + side];
+      if (b !== Infinity) return b;
+    }
+    return this.query(OP_BEST, side, 0);
+  }
   levelQty(side: Side, price: number): number { return this.query(OP_LEVEL_QTY, side, price); }
   levelOrders(side: Side, price: number): number { return this.query(OP_LEVEL_ORDERS, side, price); }
   levelCount(side: Side): number { return this.query(OP_LEVEL_COUNT, side, 0); }
@@ -201,11 +226,16 @@ function isAddon(m: unknown): m is Addon {
     'hot' in m && typeof m.hot === 'function';
 }
 
+function isHot(h: unknown): h is Hot {
+  return typeof h === 'object' && h !== null && 'run' in h && typeof h.run === 'function' &&
+    'selector' in h && h.selector instanceof Float64Array && h.selector.length === 1;
+}
+
 /** The addon speaks another io layout than this build (layoutRefusal says why). */
 class LayoutRefused extends Error {}
 
 type LoadResult =
-  | { ok: true; addon: Addon; file: string; run: (id: number) => void }
+  | { ok: true; addon: Addon; file: string; hot: Hot }
   | { ok: false; reason: string; file?: string };
 
 let loaded: LoadResult | undefined;
@@ -228,9 +258,10 @@ function loadAddon(): LoadResult {
       }
       const refusal = layoutRefusal(found);
       if (refusal !== null) throw new LayoutRefused(refusal);
-      const run = m.hot();
-      new RustLadder(new m.NativeLadder(), run).orderCount(); // must construct and answer, or it is of no use
-      loaded = { ok: true, addon: m, file, run };
+      const hot = m.hot();
+      if (!isHot(hot)) throw new Error('its hot() does not answer { run, selector }: rebuild it (node scripts/build-native.mjs)');
+      new RustLadder(new m.NativeLadder(), hot).orderCount(); // must construct and answer, or it is of no use
+      loaded = { ok: true, addon: m, file, hot };
       return loaded;
     } catch (e) {
       const why = e instanceof Error ? e.message : String(e);
@@ -251,7 +282,7 @@ export function nativeAvailable(): boolean {
 function nativeLadder(): NativeLadder {
   const r = loadAddon();
   if (!r.ok) throw new Error(`matchlog: the native ladder is unavailable: ${r.reason}`);
-  return new RustLadder(new r.addon.NativeLadder(), r.run);
+  return new RustLadder(new r.addon.NativeLadder(), r.hot);
 }
 
 /** The addon's data-directory lock (src/lock.rs, src/lock_binding.rs). */
@@ -315,8 +346,8 @@ export function ladderFactory(): LadderFactory {
   const r = loadAddon();
   if (r.ok) {
     const Ctor = r.addon.NativeLadder;
-    const run = r.run;
-    return () => new RustLadder(new Ctor(), run);
+    const hot = r.hot;
+    return () => new RustLadder(new Ctor(), hot);
   }
   if (env === '1') throw new Error(`matchlog: MATCHLOG_NATIVE=1 but the native ladder is unavailable: ${r.reason}`);
   return () => new TsLadder();

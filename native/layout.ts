@@ -18,6 +18,14 @@ import {
  */
 export const LAYOUT_VERSION = 1;
 
+/**
+ * In the native ladder's scratch: io[IO_BEST + side] is the best price of that side (NaN:
+ * empty) as of the last add/remove/reduce/match, published by the addon so that `best()`
+ * reads memory instead of crossing; +Infinity (never a price) once the ladder is unusable,
+ * which sends `best()` to the crossing, and the crossing throws.
+ */
+export const IO_BEST = 6;
+
 /** The hot function's operands: op code at io[IO_ARGS], operands at io[IO_ARGS + 1..IO_ARGS + 8). */
 export const IO_ARGS = 8;
 
@@ -43,7 +51,7 @@ export const LAYOUT: Layout = Object.freeze({
   LAYOUT_VERSION,
   BUY, SELL, NO_LIMIT_BUY, NO_LIMIT_SELL,
   STOP_DONE, STOP_FULL,
-  IO_STOP, IO_COUNT, IO_HANDLE, IO_LEVEL_QTY, IO_LEVEL_ORDERS, IO_RESULT, IO_ARGS, IO_HEADER,
+  IO_STOP, IO_COUNT, IO_HANDLE, IO_LEVEL_QTY, IO_LEVEL_ORDERS, IO_RESULT, IO_BEST, IO_ARGS, IO_HEADER,
   FILL_STRIDE, F_HANDLE, F_PRICE, F_QTY, F_LEAVES, F_LEVEL_QTY, F_LEVEL_ORDERS,
   FILL_CAPACITY, IO_LENGTH,
   OP_ADD, OP_REMOVE, OP_REDUCE, OP_MATCH, OP_FILLABLE, OP_BEST, OP_LEVEL_QTY, OP_LEVEL_ORDERS, OP_LEVEL_COUNT,

@@ -1,10 +1,11 @@
 //! N-API layer. Two ways in:
 //!
-//! - the hot path: one plain N-API function `run(id)` for all ladders (`hot()`).
+//! - the hot path: one plain N-API function `run()` for all ladders (`hot()`).
 //!   Operands and results travel in the ladder's own io buffer, a Float64Array
-//!   over memory this module allocated (`io()`): JS writes the op code and
+//!   over memory this module allocated (`io()`): JS writes the ladder's id into the
+//!   selector (a one-element Float64Array, also from `hot()`), the op code and
 //!   operands to io[IO_ARGS..], calls, and reads the header and fill records back.
-//!   One crossing costs one napi_get_cb_info and one napi_get_value_double: no
+//!   A crossing makes no N-API call at all on success: no arguments read, no
 //!   napi_unwrap, no object, no return value. Every scalar operation goes here.
 //! - class `NativeLadder` methods for depth, handles and check: ordinary napi-rs
 //!   glue, off the engine's per-command path.
@@ -26,8 +27,8 @@ use napi_derive::napi;
 
 use crate::ladder::{
     self, handle_arg, int_arg, price_arg, side_arg, Ladder, LadderError, FILL_CAPACITY, IO_ARGS, IO_HANDLE, IO_LEN,
-    IO_LEVEL_ORDERS, IO_LEVEL_QTY, IO_RESULT, MAX_SAFE, OP_ADD, OP_BEST, OP_FILLABLE, OP_LEVEL_COUNT, OP_LEVEL_ORDERS,
-    OP_LEVEL_QTY, OP_MATCH, OP_MAX, OP_ORDER_COUNT, OP_PRICE_OF, OP_QTY_OF, OP_REDUCE, OP_REMOVE,
+    IO_BEST, IO_LEVEL_ORDERS, IO_LEVEL_QTY, IO_RESULT, MAX_SAFE, OP_ADD, OP_BEST, OP_FILLABLE, OP_LEVEL_COUNT, OP_LEVEL_ORDERS,
+    OP_LEVEL_QTY, OP_MATCH, OP_ORDER_COUNT, OP_PRICE_OF, OP_QTY_OF, OP_REDUCE, OP_REMOVE,
 };
 
 fn js_err(e: LadderError) -> Error {
@@ -39,21 +40,27 @@ fn safe_int(arg: &'static str, v: f64) -> Result<i64> {
     int_arg(arg, v, -MAX_SAFE, MAX_SAFE, "an integer within +-(2^53 - 1)").map_err(js_err)
 }
 
+#[inline(always)]
 fn safe_int_l(arg: &'static str, v: f64) -> ladder::Result<i64> {
     int_arg(arg, v, -MAX_SAFE, MAX_SAFE, "an integer within +-(2^53 - 1)")
 }
 
+// repr(C) on Core and Shared: what every crossing reads first (the io pointer, the
+// RefCell flag, `poisoned`) sits together at the start of the allocation, one cache
+// line, instead of wherever the compiler puts it around the ~250-byte Ladder.
+#[repr(C)]
 struct Core {
-    inner: Ladder,
     /// Set when a panic was caught in a call that could mutate: the ladder may be
     /// half-updated, so every later call fails instead of answering wrongly.
     poisoned: bool,
+    inner: Ladder,
 }
 
+#[repr(C)]
 struct Shared {
-    core: RefCell<Core>,
     /// IO_LEN doubles, owned here (freed when the last holder lets go).
     io: *mut f64,
+    core: RefCell<Core>,
 }
 
 impl Drop for Shared {
@@ -86,69 +93,128 @@ unsafe extern "C" fn release_hint(_env: sys::napi_env, _data: *mut c_void, hint:
 }
 
 thread_local! {
-    /// Live ladders by id: the hot function finds its ladder here. An entry is
-    /// removed when its `NativeLadder` class instance is collected; its memory
-    /// lives on while the io ArrayBuffer still holds a count.
-    static LADDERS: RefCell<Registry> = RefCell::new(Registry::default());
+    /// Live ladders by id, and the selector: the hot function finds its ladder here.
+    /// An entry is removed when its `NativeLadder` class instance is collected; its
+    /// memory lives on while the io ArrayBuffer still holds a count. `const` init:
+    /// no lazy-initialisation check on the hot path.
+    static LADDERS: RefCell<Registry> = const {
+        RefCell::new(Registry { ladders: Vec::new(), free: Vec::new(), selector: None, sel: std::ptr::null() })
+    };
 }
 
-#[derive(Default)]
 struct Registry {
     ladders: Vec<Option<Rc<Shared>>>,
     free: Vec<u32>,
+    /// The selector of this thread, made by the first `hot()`.
+    selector: Option<Rc<Selector>>,
+    /// Its cell (null until then), kept here so the hot path reaches the id in one
+    /// load from the registry rather than through the Rc's allocation.
+    sel: *const f64,
 }
 
-/// The hot function `run(id)`, one for all ladders (so the JS call site that calls it
-/// stays monomorphic): reads the op and its operands from ladder `id`'s io buffer,
-/// runs it, writes the results there.
-unsafe extern "C" fn hot_cb(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
-    let mut argc = 1usize;
-    let mut argv = [null_mut(); 1];
-    let mut id = 0f64;
-    if sys::napi_get_cb_info(env, info, &mut argc, argv.as_mut_ptr(), null_mut(), null_mut()) != sys::Status::napi_ok
-        || argc < 1
-        || sys::napi_get_value_double(env, argv[0], &mut id) != sys::Status::napi_ok
-    {
-        throw(env, "native ladder: run(id) needs a ladder id");
-        return null_mut();
+/// The selector: one double JS writes the ladder id into before it calls `run()`
+/// (a Float64Array of length 1 over this memory, handed out by `hot()`). Passing the
+/// id as an argument instead costs napi_get_cb_info + napi_get_value_double, about
+/// 8-10 ns of a ~30 ns crossing; a store into a typed array costs ~1 ns.
+struct Selector {
+    /// One f64, owned here (freed when the last holder lets go: the registry, or an
+    /// ArrayBuffer JS still keeps after the thread's registry is gone).
+    cell: *mut f64,
+}
+
+impl Drop for Selector {
+    fn drop(&mut self) {
+        // SAFETY: allocated in `hot` as a Box<f64>.
+        unsafe { drop(Box::from_raw(self.cell)) };
     }
-    let found = LADDERS.with(|r| {
-        let r = r.borrow();
-        if id >= 0.0 && (id as usize) < r.ladders.len() && (id as usize) as f64 == id {
-            r.ladders[id as usize].clone()
-        } else {
-            None
+}
+
+/// Finalizer of the selector's ArrayBuffer: drops its count.
+unsafe extern "C" fn release_selector(_env: sys::napi_env, _data: *mut c_void, hint: *mut c_void) {
+    drop(Rc::from_raw(hint as *const Selector));
+}
+
+// What a crossing ended with, decided while the registry is borrowed; the JS
+// exception (which allocates, so may run a GC and with it finalizers that want the
+// registry) is thrown only after the borrow is released. A plain byte on purpose:
+// it comes back through catch_unwind and the registry closure in a register; a
+// larger value (a Result carrying the error) went through the stack and cost a
+// store-forwarding stall of ~5 ns per call.
+const DONE: u8 = 0;
+const FAILED: u8 = 1;
+const NO_LADDER: u8 = 2;
+const REENTRANT: u8 = 3;
+const POISON: u8 = 4;
+const PANICKED: u8 = 5;
+
+/// The hot function `run()`, one for all ladders (so the JS call site that calls it
+/// stays monomorphic): reads the ladder id from the selector, the op and its operands
+/// from that ladder's io buffer, runs it, writes the results there. No N-API call at
+/// all on success: no arguments are read, nothing is returned.
+unsafe extern "C" fn hot_cb(env: sys::napi_env, _info: sys::napi_callback_info) -> sys::napi_value {
+    let mut err: Option<LadderError> = None;
+    let mut panic_msg = String::new();
+    let mut id = f64::NAN;
+    let outcome = LADDERS.with(|r| {
+        let Ok(r) = r.try_borrow() else { return REENTRANT };
+        if r.sel.is_null() {
+            return NO_LADDER;
+        }
+        // SAFETY: `sel` is the cell of `r.selector`, which the registry holds (it is set
+        // once with it and never cleared); JS is single-threaded and blocked in this call.
+        id = *r.sel;
+        // NaN, negatives, fractions and huge values all fail the round trip or the bounds
+        let i = id as u32;
+        let shared = match r.ladders.get(i as usize) {
+            Some(Some(s)) if i as f64 == id => s,
+            _ => return NO_LADDER,
+        };
+        let Ok(mut core) = shared.core.try_borrow_mut() else { return REENTRANT };
+        if core.poisoned {
+            return POISON;
+        }
+        // SAFETY: the io memory lives while `shared` does (the registry holds it for this
+        // whole closure); JS is single-threaded and blocked in this call, so nothing else
+        // reads or writes it now.
+        let io = std::slice::from_raw_parts_mut(shared.io, IO_LEN);
+        let inner = &mut core.inner;
+        let err = &mut err;
+        match catch_unwind(AssertUnwindSafe(move || match run(inner, io) {
+            Ok(()) => DONE,
+            Err(e) => {
+                *err = Some(e);
+                FAILED
+            }
+        })) {
+            Ok(code) => code,
+            Err(p) => {
+                core.poisoned = true;
+                // the published best prices may be stale now: +Infinity sends best() to
+                // the crossing, which refuses the poisoned ladder
+                let io = std::slice::from_raw_parts_mut(shared.io, IO_LEN);
+                io[IO_BEST] = f64::INFINITY;
+                io[IO_BEST + 1] = f64::INFINITY;
+                panic_msg = panic_message(p);
+                PANICKED
+            }
         }
     });
-    let shared = match found {
-        Some(s) => s,
-        None => {
-            throw(env, &format!("native ladder: no live ladder with id {id}"));
-            return null_mut();
-        }
-    };
-    let mut core = match shared.core.try_borrow_mut() {
-        Ok(c) => c,
-        Err(_) => {
-            throw(env, "native ladder: re-entrant call");
-            return null_mut();
-        }
-    };
-    if core.poisoned {
-        throw(env, POISONED);
-        return null_mut();
-    }
-    // SAFETY: JS is single-threaded and blocked in this call; nothing else touches the memory now.
-    let io = std::slice::from_raw_parts_mut(shared.io, IO_LEN);
-    match catch_unwind(AssertUnwindSafe(|| run(&mut core.inner, io))) {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => throw(env, &e.to_string()),
-        Err(p) => {
-            core.poisoned = true;
-            throw(env, &panic_message(p));
-        }
+    if outcome != DONE {
+        hot_failed(env, outcome, err, id, &panic_msg);
     }
     null_mut()
+}
+
+#[cold]
+#[inline(never)]
+unsafe fn hot_failed(env: sys::napi_env, outcome: u8, err: Option<LadderError>, id: f64, panic_msg: &str) {
+    match (outcome, err) {
+        (FAILED, Some(e)) => throw(env, &e.to_string()),
+        (NO_LADDER, _) => throw(env, &format!("native ladder: no live ladder with id {id}")),
+        (REENTRANT, _) => throw(env, "native ladder: re-entrant call"),
+        (POISON, _) => throw(env, POISONED),
+        _ => throw(env, panic_msg),
+    }
 }
 
 unsafe fn throw(env: sys::napi_env, msg: &str) {
@@ -163,8 +229,7 @@ fn run(l: &mut Ladder, io: &mut [f64]) -> ladder::Result<()> {
     let a: [f64; 8] = io[IO_ARGS..IO_ARGS + 8].try_into().expect("io args");
     let op = a[0];
     // NaN, fractions and out-of-range codes all fall to the error arm
-    let code = if op >= 1.0 && op <= OP_MAX as f64 && (op as i64) as f64 == op { op as i64 } else { 0 };
-    match code {
+    match ladder::op_code(op) {
         OP_MATCH => {
             let side = side_arg(a[1])?;
             let limit = safe_int_l("limit", a[2])?;
@@ -172,7 +237,9 @@ fn run(l: &mut Ladder, io: &mut [f64]) -> ladder::Result<()> {
             let owner = safe_int_l("owner", a[4])?;
             let cap = int_arg("cap", a[5], 0, FILL_CAPACITY as i64, "an integer in 0..256")? as usize;
             let rest = a[6] != 0.0;
-            l.match_io(side, limit, want, owner, cap, rest, io)?;
+            let r = l.match_io(side, limit, want, owner, cap, rest, io);
+            best_out(l, io); // whatever the outcome: true either way
+            r?;
         }
         OP_ADD => {
             let side = side_arg(a[1])?;
@@ -182,10 +249,12 @@ fn run(l: &mut Ladder, io: &mut [f64]) -> ladder::Result<()> {
             let h = l.add(side, price, qty, owner)?;
             io[IO_HANDLE] = h as f64;
             level_out(l, io);
+            best_out(l, io);
         }
         OP_REMOVE => {
             l.remove(handle_arg(a[1])?)?;
             level_out(l, io);
+            best_out(l, io);
         }
         OP_REDUCE => {
             let h = handle_arg(a[1])?;
@@ -210,6 +279,15 @@ fn run(l: &mut Ladder, io: &mut [f64]) -> ladder::Result<()> {
         _ => return Err(LadderError::BadNumber { arg: "op", value: format!("{op}"), expected: "an op code 1..12" }),
     }
     Ok(())
+}
+
+/// Publishes both best prices in io[IO_BEST..IO_BEST + 2] (index.ts `best()` reads them
+/// without crossing). Every op that can change a best price (add, remove, match; reduce
+/// never does) ends here; an op that fails changes nothing, so they stay true.
+#[inline(always)]
+fn best_out(l: &Ladder, io: &mut [f64]) {
+    io[IO_BEST] = l.best(ladder::Side::Buy).map_or(f64::NAN, |p| p as f64);
+    io[IO_BEST + 1] = l.best(ladder::Side::Sell).map_or(f64::NAN, |p| p as f64);
 }
 
 #[inline(always)]
@@ -271,8 +349,11 @@ impl NativeLadder {
 impl NativeLadder {
     #[napi(constructor)]
     pub fn new() -> Self {
-        let io = Box::into_raw(vec![0.0f64; IO_LEN].into_boxed_slice()) as *mut f64;
-        let shared = Rc::new(Shared { core: RefCell::new(Core { inner: Ladder::new(), poisoned: false }), io });
+        let mut buf = vec![0.0f64; IO_LEN];
+        buf[IO_BEST] = f64::NAN; // both sides empty
+        buf[IO_BEST + 1] = f64::NAN;
+        let io = Box::into_raw(buf.into_boxed_slice()) as *mut f64;
+        let shared = Rc::new(Shared { io, core: RefCell::new(Core { poisoned: false, inner: Ladder::new() }) });
         let id = LADDERS.with(|r| {
             let mut r = r.borrow_mut();
             match r.free.pop() {
@@ -352,17 +433,43 @@ impl NativeLadder {
     }
 }
 
-/// The hot function `run(id)` (one per addon instance; the loader asks once): runs
-/// the op written at io[IO_ARGS] of ladder `id` (see native/index.ts).
+/// The hot function and its selector, `{ run, selector }` (the loader asks once):
+/// JS writes a ladder's id to `selector[0]`, the op to that ladder's io[IO_ARGS..],
+/// and calls `run()` (see native/index.ts).
 #[napi]
 pub fn hot(env: Env) -> Result<Raw> {
+    let raw = env.raw();
     let mut f = null_mut();
     let name = b"run";
     check(
-        unsafe { sys::napi_create_function(env.raw(), name.as_ptr() as *const _, 3, Some(hot_cb), null_mut(), &mut f) },
+        unsafe { sys::napi_create_function(raw, name.as_ptr() as *const _, 3, Some(hot_cb), null_mut(), &mut f) },
         "napi_create_function",
     )?;
-    Ok(Raw(f))
+    let sel = LADDERS.with(|r| {
+        let mut r = r.borrow_mut();
+        let sel = r.selector.get_or_insert_with(|| Rc::new(Selector { cell: Box::into_raw(Box::new(f64::NAN)) })).clone();
+        r.sel = sel.cell;
+        sel
+    });
+    let cell = sel.cell;
+    let hint = Rc::into_raw(sel) as *mut c_void;
+    let mut ab = null_mut();
+    // SAFETY: the memory lives as long as the Rc count the finalizer releases.
+    let st = unsafe { sys::napi_create_external_arraybuffer(raw, cell as *mut c_void, 8, Some(release_selector), hint, &mut ab) };
+    if st != sys::Status::napi_ok {
+        unsafe { drop(Rc::from_raw(hint as *const Selector)) };
+        return Err(Error::new(Status::GenericFailure, format!("napi_create_external_arraybuffer failed ({st})")));
+    }
+    let mut ta = null_mut();
+    check(
+        unsafe { sys::napi_create_typedarray(raw, sys::TypedarrayType::float64_array, 1, ab, 0, &mut ta) },
+        "napi_create_typedarray",
+    )?;
+    let mut obj = null_mut();
+    check(unsafe { sys::napi_create_object(raw, &mut obj) }, "napi_create_object")?;
+    check(unsafe { sys::napi_set_named_property(raw, obj, c"run".as_ptr(), f) }, "napi_set_named_property")?;
+    check(unsafe { sys::napi_set_named_property(raw, obj, c"selector".as_ptr(), ta) }, "napi_set_named_property")?;
+    Ok(Raw(obj))
 }
 
 impl Default for NativeLadder {

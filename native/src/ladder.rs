@@ -43,6 +43,10 @@ pub const IO_HANDLE: usize = 2;
 pub const IO_LEVEL_QTY: usize = 3;
 pub const IO_LEVEL_ORDERS: usize = 4;
 pub const IO_RESULT: usize = 5;
+/// The native ladder's scratch (native/layout.ts IO_BEST): io[IO_BEST + side] holds the
+/// best price of each side (NaN: empty) as of the last add/remove/reduce/match, so
+/// `best()` reads memory instead of crossing; +Infinity once the ladder is poisoned.
+pub const IO_BEST: usize = 6;
 /// Operands of a call through the native hot function (io[IO_ARGS..IO_ARGS + 8]).
 pub const IO_ARGS: usize = 8;
 pub const IO_HEADER: usize = 16;
@@ -68,6 +72,35 @@ pub const OP_PRICE_OF: i64 = 12;
 /// The largest op code (codes are 1..=OP_MAX).
 pub const OP_MAX: i64 = 12;
 
+/// The op code `op` holds, or 0 when it is anything but an exact integer in 1..=OP_MAX
+/// (NaN, infinities, fractions, -0, out of range). Decided on the bits with integer
+/// compares, not by a float -> int -> float round trip: JS stores the op just before
+/// the call and every call waits on this decision first (the conversions put ~10
+/// cycles of latency there). An integer 1..=12 as a double has 48 low bits of zero
+/// and a distinct top 16 bits (sign, exponent, 4 mantissa bits).
+#[inline(always)]
+pub fn op_code(op: f64) -> i64 {
+    let b = op.to_bits();
+    if b & 0x0000_FFFF_FFFF_FFFF != 0 {
+        return 0;
+    }
+    match b >> 48 {
+        0x3FF0 => 1,
+        0x4000 => 2,
+        0x4008 => 3,
+        0x4010 => 4,
+        0x4014 => 5,
+        0x4018 => 6,
+        0x401C => 7,
+        0x4020 => 8,
+        0x4022 => 9,
+        0x4024 => 10,
+        0x4026 => 11,
+        0x4028 => 12,
+        _ => 0,
+    }
+}
+
 /// Version of the io layout and op protocol: bump it on any change to the
 /// meaning of a slot or an op (a change that keeps every number the same but
 /// alters what they mean), in step with native/layout.ts.
@@ -91,6 +124,7 @@ pub const LAYOUT: &[(&str, f64)] = &[
     ("IO_LEVEL_QTY", IO_LEVEL_QTY as f64),
     ("IO_LEVEL_ORDERS", IO_LEVEL_ORDERS as f64),
     ("IO_RESULT", IO_RESULT as f64),
+    ("IO_BEST", IO_BEST as f64),
     ("IO_ARGS", IO_ARGS as f64),
     ("IO_HEADER", IO_HEADER as f64),
     ("FILL_STRIDE", FILL_STRIDE as f64),
@@ -191,6 +225,9 @@ fn fmt_num(v: f64) -> String {
 }
 
 /// An integral f64 in [min, max] as i64, or a `BadNumber` error.
+/// Inlined on every operand of every call: the fast path is a few compares, the
+/// error (which formats a String) is built out of line.
+#[inline(always)]
 pub fn int_arg(arg: &'static str, v: f64, min: i64, max: i64, expected: &'static str) -> Result<i64> {
     // The range test runs on f64 first: `as i64` saturates, so NaN/inf must not get through.
     // (`as i64` round trip instead of trunc(): trunc is a libm call on baseline x86-64)
@@ -200,29 +237,44 @@ pub fn int_arg(arg: &'static str, v: f64, min: i64, max: i64, expected: &'static
             return Ok(i);
         }
     }
-    Err(LadderError::BadNumber { arg, value: fmt_num(v), expected })
+    Err(bad_number(arg, v, expected))
 }
 
+#[cold]
+#[inline(never)]
+fn bad_number(arg: &'static str, v: f64, expected: &'static str) -> LadderError {
+    LadderError::BadNumber { arg, value: fmt_num(v), expected }
+}
+
+#[inline(always)]
 pub fn side_arg(v: f64) -> Result<Side> {
     if v == 0.0 {
         Ok(Side::Buy)
     } else if v == 1.0 {
         Ok(Side::Sell)
     } else {
-        Err(LadderError::BadNumber { arg: "side", value: fmt_num(v), expected: "0 (buy) or 1 (sell)" })
+        Err(bad_number("side", v, "0 (buy) or 1 (sell)"))
     }
 }
 
+#[inline(always)]
 pub fn price_arg(arg: &'static str, v: f64) -> Result<i64> {
     int_arg(arg, v, -MAX_SAFE, MAX_SAFE, "an integer within +-(2^53 - 1)")
 }
 
+#[inline(always)]
 pub fn handle_arg(v: f64) -> Result<u32> {
     if v >= 0.0 && v < MAX_SLOTS as f64 && (v as u32) as f64 == v {
         Ok(v as u32)
     } else {
-        Err(LadderError::UnknownHandle(fmt_num(v)))
+        Err(unknown_handle(v))
     }
+}
+
+#[cold]
+#[inline(never)]
+fn unknown_handle(v: f64) -> LadderError {
+    LadderError::UnknownHandle(fmt_num(v))
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -348,15 +400,24 @@ fn better(side: Side, a: i64, b: i64) -> bool {
 #[inline]
 fn drop_level(book: &mut Book, levels: &[Level], level_free: &mut Vec<u32>, side: Side, li: u32) {
     let price = levels[li as usize].price;
-    book.tree.remove(&price);
     book.index.remove(&price);
     level_free.push(li);
     if book.best == li {
+        // the best level is the tree's first (asks) or last (bids) entry: pop it
+        // without a search from the root, then read the next one
         book.best = match side {
-            Side::Buy => book.tree.last_key_value(),
-            Side::Sell => book.tree.first_key_value(),
+            Side::Buy => {
+                book.tree.pop_last();
+                book.tree.last_key_value()
+            }
+            Side::Sell => {
+                book.tree.pop_first();
+                book.tree.first_key_value()
+            }
         }
         .map_or(NIL, |(_, &l)| l);
+    } else {
+        book.tree.remove(&price);
     }
 }
 
@@ -551,11 +612,22 @@ impl Ladder {
     /// What an aggressor on `side` limited to `limit` could fill, at most `want`
     /// (same walk and same arithmetic as TsLadder.fillable, including want <= 0).
     pub fn fillable(&self, side: Side, limit: i64, want: i64, owner: i64, stop_at_owner: bool) -> i64 {
+        // statically dispatched walk order (`levels()` boxes its iterator: an allocation per call)
+        let tree = &self.sides[side.opposite().idx()].tree;
+        match side {
+            Side::Buy => self.fillable_over(tree.values(), side, limit, want, owner, stop_at_owner),
+            Side::Sell => self.fillable_over(tree.values().rev(), side, limit, want, owner, stop_at_owner),
+        }
+    }
+
+    #[inline(always)]
+    fn fillable_over<'a>(&self, order: impl Iterator<Item = &'a u32>, side: Side, limit: i64, want: i64, owner: i64, stop_at_owner: bool) -> i64 {
         // i128: a sum of many 2^53 quantities must not overflow before it reaches want
         let want = want as i128;
         let mut sum: i128 = 0;
-        for (price, lv) in self.levels(side.opposite()) {
-            if Self::beyond(side, price, limit) {
+        for &li in order {
+            let lv = &self.levels[li as usize];
+            if Self::beyond(side, lv.price, limit) {
                 return sum as i64;
             }
             let mut h = lv.head;
@@ -636,6 +708,12 @@ impl Ladder {
 
     /// The walk itself: fills written as records from `out[base]`, at most `cap`.
     /// Returns (fills, stop reason, quantity left of `want`).
+    ///
+    /// Orders always leave a level from its head, so the inner loop keeps the level's
+    /// head, quantity and count, the free list and the live count in locals and writes
+    /// them back once per level (the general `unlink` went through memory for each of
+    /// them on every fill); records are written through `chunks_exact_mut` (no bounds
+    /// check per field).
     #[allow(clippy::too_many_arguments)]
     #[inline]
     fn walk(&mut self, side: Side, limit: i64, mut want: i64, owner: i64, out: &mut [f64], base: usize, cap: usize) -> (usize, f64, i64) {
@@ -644,8 +722,10 @@ impl Ladder {
         let book = &mut sides[opp.idx()];
         let mut n = 0usize;
         let mut stop = STOP_DONE;
-        let out = &mut out[base..base + cap * FILL_STRIDE];
-        'outer: while want > 0 {
+        let mut recs = out[base..base + cap * FILL_STRIDE].chunks_exact_mut(FILL_STRIDE);
+        let mut free_head = free.unwrap_or(NIL);
+        let mut live_n = *live;
+        while want > 0 {
             let li = book.best;
             if li == NIL {
                 break;
@@ -656,41 +736,60 @@ impl Ladder {
                 break;
             }
             let pricef = price as f64;
-            let mut h = lv.head;
-            while h != NIL && want > 0 {
-                let s = &mut slots[h as usize];
+            let (mut head, mut lqty, mut lcount) = (lv.head, lv.qty, lv.count);
+            while head != NIL && want > 0 {
+                let s = &mut slots[head as usize];
                 if s.owner as i64 == owner {
-                    stop = h as f64;
-                    break 'outer;
+                    stop = head as f64;
+                    break;
                 }
-                if n == cap {
+                let Some(rec) = recs.next() else {
                     stop = STOP_FULL;
-                    break 'outer;
-                }
+                    break;
+                };
                 let avail = s.qty;
-                let q = avail.min(want);
-                let leaves = avail - q;
+                let h = head;
+                let (q, leaves) = if avail <= want {
+                    // filled: the head leaves the queue and its slot goes on the free list
+                    head = s.next;
+                    s.qty = 0;
+                    s.live = false;
+                    s.next = free_head;
+                    free_head = h;
+                    live_n -= 1;
+                    lcount -= 1;
+                    (avail, 0)
+                } else {
+                    s.qty = avail - want;
+                    (want, avail - want)
+                };
                 want -= q;
-                s.qty = leaves;
-                let next = s.next;
-                lv.qty -= q;
-                if leaves == 0 {
-                    unlink(slots, free, live, lv, h);
-                }
-                let rec = &mut out[n * FILL_STRIDE..n * FILL_STRIDE + FILL_STRIDE];
+                lqty -= q;
                 rec[F_HANDLE] = h as f64;
                 rec[F_PRICE] = pricef;
                 rec[F_QTY] = q as f64;
                 rec[F_LEAVES] = leaves as f64;
-                rec[F_LEVEL_QTY] = lv.qty as f64;
-                rec[F_LEVEL_ORDERS] = lv.count as f64;
+                rec[F_LEVEL_QTY] = lqty as f64;
+                rec[F_LEVEL_ORDERS] = lcount as f64;
                 n += 1;
-                h = next;
             }
-            if lv.count == 0 {
+            lv.head = head;
+            lv.qty = lqty;
+            lv.count = lcount;
+            if head == NIL {
+                lv.tail = NIL;
+            } else {
+                slots[head as usize].prev = NIL;
+            }
+            if lcount == 0 {
                 drop_level(book, levels, level_free, opp, li);
             }
+            if stop != STOP_DONE {
+                break;
+            }
         }
+        *free = if free_head == NIL { None } else { Some(free_head) };
+        *live = live_n;
         (n, stop, want)
     }
 
@@ -1138,6 +1237,23 @@ mod tests {
     }
 
     #[test]
+    fn op_code_is_the_exact_integer_test() {
+        let reference = |op: f64| if op >= 1.0 && op <= OP_MAX as f64 && (op as i64) as f64 == op { op as i64 } else { 0 };
+        // every double whose 48 low bits are zero (all the ones op_code can accept), both signs
+        for top in 0u64..=0xFFFF {
+            let op = f64::from_bits(top << 48);
+            assert_eq!(op_code(op), reference(op), "top bits {top:#x} ({op})");
+        }
+        for op in [0.0, -0.0, 0.5, 1.5, 12.5, 13.0, -1.0, f64::NAN, -f64::NAN, f64::INFINITY, 1.0 + f64::EPSILON,
+                   12.0 - 1e-12, 2f64.powi(53), f64::MIN_POSITIVE, f64::from_bits(1.0f64.to_bits() | 1)] {
+            assert_eq!(op_code(op), reference(op), "{op}");
+        }
+        for k in 1..=OP_MAX {
+            assert_eq!(op_code(k as f64), k);
+        }
+    }
+
+    #[test]
     fn layout_is_consistent() {
         let get = |k: &str| LAYOUT.iter().find(|(n, _)| *n == k).map(|(_, v)| *v).expect(k);
         // every name once
@@ -1147,10 +1263,11 @@ mod tests {
         names.dedup();
         assert_eq!(names.len(), n, "a name appears twice in LAYOUT");
         // header slots distinct, below the operands; operands (op + 7) below the fills
-        let mut header: Vec<usize> = vec![IO_STOP, IO_COUNT, IO_HANDLE, IO_LEVEL_QTY, IO_LEVEL_ORDERS, IO_RESULT];
+        let mut header: Vec<usize> =
+            vec![IO_STOP, IO_COUNT, IO_HANDLE, IO_LEVEL_QTY, IO_LEVEL_ORDERS, IO_RESULT, IO_BEST, IO_BEST + 1];
         header.sort_unstable();
         header.dedup();
-        assert_eq!(header.len(), 6);
+        assert_eq!(header.len(), 8);
         assert!(header.iter().all(|&h| h < IO_ARGS));
         assert!(IO_ARGS + 8 <= IO_HEADER);
         // fill fields distinct, within the stride

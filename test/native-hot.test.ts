@@ -1,0 +1,119 @@
+// The hot function's protocol (src/binding.rs, native/index.ts): the ladder id travels
+// in a selector shared by all ladders of a thread, the best prices are published in the
+// io scratch (IO_BEST) so that best() does not cross, and add/match hand back int32s.
+// The addon must refuse whatever JS leaves in the selector that names no live ladder,
+// and the published best prices must always be what the crossing would answer.
+//
+// Without the addon these tests FAIL unless MATCHLOG_NATIVE=0 (then they are skipped).
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import { BUY, FILL_CAPACITY, NO_LIMIT_BUY, NO_LIMIT_SELL, SELL, type Side } from '../native/ladder.js';
+import { IO_ARGS, IO_BEST, OP_BEST, OP_ORDER_COUNT } from '../native/layout.js';
+import { TsLadder } from '../native/ts-ladder.js';
+import { createNativeLadder, ladderInfo, nativeAvailable } from '../native/index.js';
+
+const available = nativeAvailable();
+const skip = !available && process.env.MATCHLOG_NATIVE === '0' ? 'MATCHLOG_NATIVE=0: native ladder not tested' : false;
+
+test('native addon is available', { skip }, () => {
+  assert.ok(available, `native ladder unavailable (${ladderInfo().reason}); run \`node scripts/build-native.mjs\``);
+});
+
+interface RawAddon {
+  NativeLadder: new () => { id: number; io(): Float64Array };
+  hot(): { run: () => void; selector: Float64Array };
+}
+
+function addon(): RawAddon {
+  const file = ladderInfo().addon;
+  assert.ok(file !== undefined);
+  return createRequire(import.meta.url)(file) as RawAddon;
+}
+
+test('hot(): every selector it hands out is the same memory', { skip: skip || !available }, () => {
+  const m = addon();
+  const a = m.hot();
+  const b = m.hot();
+  assert.equal(a.selector.length, 1);
+  a.selector[0] = 12345;
+  assert.equal(b.selector[0], 12345);
+  // and it drives the ladder it names
+  const l = new m.NativeLadder();
+  const io = l.io();
+  b.selector[0] = l.id;
+  io[IO_ARGS] = OP_ORDER_COUNT;
+  a.run();
+  assert.equal(io[5], 0);
+});
+
+test('a selector naming no live ladder is refused, never followed', { skip: skip || !available }, () => {
+  const m = addon();
+  const { run, selector } = m.hot();
+  const l = new m.NativeLadder();
+  const io = l.io();
+  io[IO_ARGS] = OP_BEST;
+  io[IO_ARGS + 1] = BUY;
+  for (const bad of [NaN, -1, -0.5, 0.5, l.id + 0.25, 2 ** 32, 2 ** 32 + l.id, 1e300, Infinity, -Infinity, 1e6]) {
+    selector[0] = bad;
+    assert.throws(() => run(), /no live ladder/, `selector ${bad}`);
+  }
+  selector[0] = l.id;
+  run();
+  assert.ok(Number.isNaN(io[5]));
+});
+
+test('published best prices equal the crossing and TsLadder after every operation', { skip: skip || !available }, () => {
+  const nat = createNativeLadder();
+  const ts = new TsLadder();
+  const io = nat.io;
+  assert.ok(Number.isNaN(io[IO_BEST]) && Number.isNaN(io[IO_BEST + 1]), 'a new ladder: both sides empty');
+  let x = 42;
+  const rnd = (n: number): number => {
+    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+    return x % n;
+  };
+  for (let i = 0; i < 5000; i++) {
+    // both books in priority order: the same orders, so handles pair up by position
+    const hn = [...Array.from(nat.handles(BUY)), ...Array.from(nat.handles(SELL))];
+    const ht = [...Array.from(ts.handles(BUY)), ...Array.from(ts.handles(SELL))];
+    assert.equal(hn.length, ht.length);
+    const r = rnd(10);
+    if (r < 4 || hn.length === 0) {
+      const side = rnd(2) as Side;
+      const price = side === BUY ? 100 - rnd(20) : 101 + rnd(20);
+      const q = 1 + rnd(9);
+      const o = rnd(5);
+      const h = nat.add(side, price, q, o);
+      assert.equal(h, h | 0, 'add hands back an int32');
+      ts.add(side, price, q, o);
+    } else if (r < 7) {
+      const k = rnd(hn.length);
+      nat.remove(hn[k]);
+      ts.remove(ht[k]);
+    } else {
+      const side = rnd(2) as Side;
+      const limit = rnd(4) === 0 ? (side === BUY ? NO_LIMIT_BUY : NO_LIMIT_SELL) : (side === BUY ? 100 + rnd(20) : 101 - rnd(20));
+      const want = 1 + rnd(60);
+      const o = rnd(5);
+      const rest = rnd(2) === 0;
+      const n = nat.match(side, limit, want, o, FILL_CAPACITY, rest);
+      assert.equal(n, n | 0, 'match hands back an int32');
+      assert.equal(n, ts.match(side, limit, want, o, FILL_CAPACITY, rest));
+    }
+    for (const s of [BUY, SELL] as Side[]) {
+      const b = nat.best(s);
+      assert.ok(Object.is(b, ts.best(s)), `step ${i}: best(${s}) ${b} vs ts ${ts.best(s)}`);
+      assert.ok(Object.is(io[IO_BEST + s], b));
+    }
+  }
+});
+
+test('best() with a bad side still throws (it takes the crossing)', { skip: skip || !available }, () => {
+  const l = createNativeLadder();
+  l.add(BUY, 10, 1, 0);
+  for (const s of [2, -1, NaN, 0.5]) assert.throws(() => l.best(s as Side), /side/);
+  assert.equal(l.best(BUY), 10);
+  assert.ok(Number.isNaN(l.best(SELL)));
+});

@@ -5,6 +5,7 @@
 import b from 'benny';
 import { OrderBook } from 'nodejs-order-book';
 import { spawnSync } from 'node:child_process';
+import { PerformanceObserver, performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { createEngine, EV_CANCELLED, EV_CANCEL_REJECTED, EV_REJECTED, type Command, type Engine } from '../engine/index.js';
 import { createLadder, ladderInfo, nativeAvailable } from '../native/index.js';
@@ -128,6 +129,35 @@ async function mixed(): Promise<void> {
     for (const r of s.results.slice(0, -1)) console.log(`${r.name} / peer: ${(r.ops / peer.ops).toFixed(2)}x`);
     if (s.results.length === 3) console.log(`native / TS: ${(s.results[0].ops / s.results[1].ops).toFixed(2)}x`);
   }));
+  gcShare(w.commands);
+}
+
+/**
+ * Garbage collection's share of the engine's time on the mixed workload: each
+ * ladder replays the workload (fresh engine per pass, as in the timed case) for
+ * ~2 s while a PerformanceObserver adds up the GC pauses.
+ */
+function gcShare(commands: Command[]): void {
+  console.log('\nGC on the mixed workload (fast path, ~2 s per ladder; PerformanceObserver "gc" entries):');
+  for (const [name, f] of factories()) {
+    let gcMs = 0;
+    let pauses = 0;
+    const obs = new PerformanceObserver((list) => { for (const e of list.getEntries()) { gcMs += e.duration; pauses++; } });
+    obs.observe({ entryTypes: ['gc'] });
+    let done = 0;
+    const t0 = performance.now();
+    while (performance.now() - t0 < 2000) {
+      const engine = createEngine(f);
+      engine.apply(INSTRUMENT, 0);
+      for (let i = 0; i < commands.length; i++) engine.apply(commands[i], i + 1);
+      done += commands.length;
+    }
+    const wall = performance.now() - t0;
+    // entries are delivered asynchronously: take what has been queued
+    for (const e of obs.takeRecords()) { gcMs += e.duration; pauses++; }
+    obs.disconnect();
+    console.log(`  ${name}: ${(100 * gcMs / wall).toFixed(2)}% of ${wall.toFixed(0)} ms in ${pauses} pauses (${Math.round(done / wall * 1000).toLocaleString('en-US')} commands/s; a fresh engine per pass of ${commands.length.toLocaleString('en-US')})`);
+  }
 }
 
 /** Each cycle: 100 levels of 10 orders are rebuilt on the ask side, then one market order sweeps all of them. */

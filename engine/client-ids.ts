@@ -106,8 +106,14 @@ abstract class HandleTable {
 
 /** Live orders by (account, clOrdId): client order ids are unique per account among its live orders. */
 export class ClientIds extends HandleTable {
+  /** The key's hash as insert() stored it in the slab: deletes and resizes hash no strings. */
   protected hashOf(h: number): number {
-    return keyHash(this.orders.account[h], idHashOf(this.orders.clOrdId[h]));
+    return this.orders.idKey[h];
+  }
+
+  override insert(h: number, hash = keyHash(this.orders.account[h], idHashOf(this.orders.clOrdId[h]))): void {
+    this.orders.idKey[h] = hash;
+    super.insert(h, hash);
   }
 
   /** The hash insert() takes for an order of `account` whose clOrdId has `idHash` (idHashOf). */

@@ -61,6 +61,8 @@ export class Orders {
   /** The account's live orders, a doubly linked list (accounts.ts). */
   next = new Int32Array(0);
   prev = new Int32Array(0);
+  /** The (account, clOrdId) hash the client-id table filed the order under (client-ids.ts). */
+  idKey = new Int32Array(0);
   clOrdId: string[] = [];
   private readonly big = new Map<number, bigint>();
 
@@ -81,6 +83,7 @@ export class Orders {
     this.rest = i32(this.rest);
     this.next = i32(this.next);
     this.prev = i32(this.prev);
+    this.idKey = i32(this.idKey);
     for (let i = this.cap; i < cap; i++) this.clOrdId.push('');
     this.cap = cap;
   }
@@ -161,5 +164,5 @@ export class Orders {
   }
 
   /** Bytes the slabs hold per slot (typed arrays and the clOrdId reference). */
-  static readonly SLOT_BYTES = 5 * 8 + 5 * 4 + 8;
+  static readonly SLOT_BYTES = 5 * 8 + 6 * 4 + 8;
 }

@@ -15,7 +15,8 @@ import { Orders } from '../engine/orders.js';
 import { streamArb } from './command-gen.js';
 import { assertProperty } from './property.js';
 
-const RUNS = Number(process.env.MATCHLOG_PROPERTY_RUNS ?? 3000) / 6;
+// a sixth of the differential's runs (an integer: fast-check never ends a fractional count)
+const RUNS = Math.max(1, Math.floor(Number(process.env.MATCHLOG_PROPERTY_RUNS ?? 3000) / 6));
 
 /** What the getters say about the row at the cursor, in the shape of its object. */
 function viaGetters(ev: EventBuffer): Record<string, unknown> {

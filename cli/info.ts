@@ -1,5 +1,5 @@
 import { lockInfo } from '../log/lock.js';
-import { ladderInfo } from '../native/index.js';
+import { DEFAULT_LADDER_WHY, ladderInfo } from '../native/index.js';
 import { parseOptions } from './args.js';
 
 const USAGE = `usage: matchlog info
@@ -14,7 +14,7 @@ export async function run(argv: string[]): Promise<number> {
   if (typeof opts === 'number') return opts;
   const i = ladderInfo();
   const l = lockInfo();
-  process.stdout.write(`price ladder: ${i.path}\nwhy: ${i.reason}\n${i.addon ? `addon: ${i.addon}\n` : ''}` +
+  process.stdout.write(`price ladder: ${i.path}\nwhy: ${i.reason}\n${i.addon ? `addon: ${i.addon}\n` : ''}default: ${DEFAULT_LADDER_WHY}\n` +
     `data-directory lock: ${l.kind} (${l.reason})\n`);
   return 0;
 }

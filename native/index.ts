@@ -337,6 +337,17 @@ export function ladderInfo(): LadderInfo {
 }
 
 /**
+ * Why the addon, when it loads, is the default ladder: chosen by measurement
+ * on the mixed workload (the ladders agree exactly, so only speed decides),
+ * repeated by `npm run bench` (mixed, sweeps) and `node dist/bench/ladder.bench.js`.
+ */
+export const DEFAULT_LADDER_WHY =
+  'the native ladder is the default when it loads: on the mixed workload it ran 1.03x the TS ladder ' +
+  '(median of 5 alternating runs, 1.86M vs 1.80M commands/s, this project\'s 2-core VM, 2026-11-23), ' +
+  'a deep sweep\'s command 1.2x and its walk 4.1x (npm run bench; node dist/bench/ladder.bench.js); ' +
+  'MATCHLOG_NATIVE=0 picks the TS ladder, which holds fewer bytes per resting order';
+
+/**
  * The default ladder constructor: native when built (unless MATCHLOG_NATIVE=0);
  * throws when MATCHLOG_NATIVE=1 and the addon is missing or does not load.
  */

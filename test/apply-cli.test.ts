@@ -204,6 +204,7 @@ test('matchlog info: --help prints the usage and exits 0; an unknown option exit
   const plain = spawnSync(process.execPath, [bin, 'info'], { encoding: 'utf8' });
   assert.equal(plain.status, 0);
   assert.match(plain.stdout, /^price ladder: (native|ts)\nwhy: /);
+  assert.match(plain.stdout, /^default: the native ladder is the default .*mixed workload/m, 'info says why the default ladder is the default');
 });
 
 test('money is exact end to end: AvgPx inputs of a 100.00000001 @ 65000.01 trade', () => {

@@ -116,9 +116,4 @@ export class Accounts {
     for (let h = this.head[a]; h !== NIL; h = o.next[h]) if (book < 0 || o.bookOf(h) === book) out.push(h);
     return out.sort((x, y) => o.orderId[x] - o.orderId[y]);
   }
-
-  /** Bytes of the indexes (for the memory figures). */
-  bytes(): number {
-    return this.byClOrdId.bytes() + (this.byOrderId?.bytes() ?? 0);
-  }
 }

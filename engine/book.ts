@@ -61,7 +61,7 @@ export class Book implements BookView {
    * finishes an order.
    */
   constructor(readonly instrument: Instrument, readonly ladder: Ladder, readonly index: number,
-    private readonly orders_: Orders, private readonly accounts: Accounts, private readonly ev: EventBuffer) {
+    private readonly slab: Orders, private readonly accounts: Accounts, private readonly ev: EventBuffer) {
     this.io = ladder.io;
   }
 
@@ -76,7 +76,7 @@ export class Book implements BookView {
       this.byRest = b;
     }
     this.byRest[rest] = h;
-    this.orders_.rest[h] = rest;
+    this.slab.rest[h] = rest;
   }
 
   /**
@@ -84,7 +84,7 @@ export class Book implements BookView {
    * match() already rested (a GTC limit order with quantity left) is only reported.
    */
   rest(h: number, seq: number): void {
-    const o = this.orders_;
+    const o = this.slab;
     const side = o.side(h);
     const price = o.price[h];
     if (o.rest[h] < 0) {
@@ -97,7 +97,7 @@ export class Book implements BookView {
 
   /** Takes a resting order out of the ladder (its events are the caller's). */
   take(h: number): void {
-    const o = this.orders_;
+    const o = this.slab;
     this.ladder.remove(o.rest[h]);
     o.rest[h] = -1;
     this.stateSide = o.side(h);
@@ -105,7 +105,7 @@ export class Book implements BookView {
   }
 
   reduce(h: number, leaves: number): void {
-    const o = this.orders_;
+    const o = this.slab;
     this.ladder.reduce(o.rest[h], leaves);
     o.leaves[h] = leaves;
     this.stateSide = o.side(h);
@@ -135,12 +135,12 @@ export class Book implements BookView {
 
   /** Limit to walk with: the order's price, or for a market order the edge of the price band. */
   private limitOf(h: number): number {
-    const o = this.orders_;
+    const o = this.slab;
     return (o.flags[h] & F_MARKET) !== 0 ? this.instrument.marketLimit(o.side(h)) : o.price[h];
   }
 
   canFill(h: number): boolean {
-    const o = this.orders_;
+    const o = this.slab;
     const want = o.leaves[h];
     return this.ladder.fillable(o.side(h), this.limitOf(h), want, o.account[h], stpCode(o.flags[h]) !== STP_CANCEL_RESTING) >= want;
   }
@@ -148,7 +148,7 @@ export class Book implements BookView {
   /** A resting order the walk ended leaves its account's indexes and its slot. */
   private finish(h: number): void {
     this.accounts.remove(h);
-    this.orders_.free(h);
+    this.slab.free(h);
   }
 
   /**
@@ -158,7 +158,7 @@ export class Book implements BookView {
    * self-trade prevention means the rest of the taker must be cancelled.
    */
   match(t: number, seq: number): number {
-    const o = this.orders_;
+    const o = this.slab;
     const ev = this.ev;
     const names = this.accounts.names;
     const side = o.side(t);
@@ -240,12 +240,12 @@ export class Book implements BookView {
    * event says 0 left, as FIX LeavesQty(151) does.
    */
   cancelled(h: number, seq: number, clOrdId: string, reason: number): void {
-    this.orderEvent(EV_CANCELLED, h, seq, clOrdId, 0, this.orders_.clOrdId[h], this.orders_.leaves[h], reason);
+    this.orderEvent(EV_CANCELLED, h, seq, clOrdId, 0, this.slab.clOrdId[h], this.slab.leaves[h], reason);
   }
 
   /** An order event of order `h` (event-buffer.ts: EV_ACCEPTED, EV_CANCELLED, EV_REPLACED) reporting `leaves`. */
   orderEvent(type: number, h: number, seq: number, clOrdId: string, leaves: number, orig: string, extra: number, code: number): void {
-    const o = this.orders_;
+    const o = this.slab;
     this.ev.order(type, seq, o.orderId[h], this.accounts.names[o.account[h]], clOrdId, this.instrument.symbol,
       o.side(h), o.flagsOf(h), o.price[h], o.qty(h), leaves, o.cum[h], o.notionalOf(h), orig, extra, code);
   }
@@ -268,7 +268,7 @@ export class Book implements BookView {
   }
 
   orders(side: Side): RestingOrder[] {
-    const o = this.orders_;
+    const o = this.slab;
     return this.handles(side).map((h) => {
       const f = o.flags[h];
       const notional: Notional = o.notionalOf(h);

@@ -97,11 +97,6 @@ abstract class HandleTable {
     this.mask = n - 1;
     for (let i = 0; i < old.length; i++) if (old[i] !== 0) this.place(old[i] - 1, this.hashOf(old[i] - 1));
   }
-
-  /** Bytes held (for the memory figures). */
-  bytes(): number {
-    return this.slots.byteLength;
-  }
 }
 
 /** Live orders by (account, clOrdId): client order ids are unique per account among its live orders. */

@@ -168,8 +168,11 @@ export class Engine {
     return this.books.get(symbol);
   }
 
-  /** Orders holding a slot (resting, for anyone outside apply()). */
-  orderCount(): number {
+  /**
+   * Order slots in use. Between commands every one is a resting order: an
+   * order that left without giving its slot back shows up here (tests check it).
+   */
+  slotsInUse(): number {
     return this.orders.count;
   }
 

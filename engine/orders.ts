@@ -162,7 +162,4 @@ export class Orders {
     if (n === n && p <= Number.MAX_SAFE_INTEGER && n + p <= Number.MAX_SAFE_INTEGER) this.notional[h] = n + p;
     else this.setNotional(h, addFill(this.notionalOf(h), price, qty));
   }
-
-  /** Bytes the slabs hold per slot (typed arrays and the clOrdId reference). */
-  static readonly SLOT_BYTES = 5 * 8 + 6 * 4 + 8;
 }

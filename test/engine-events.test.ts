@@ -74,6 +74,9 @@ test('apply(cmd, seq) and apply(cmd, seq, out) give the same events; the getters
       }
     });
     assert.equal(fast.stateHash(), slow.stateHash());
+    // no slot leaks: every slot in use is a resting order
+    const resting = fast.symbols().reduce((n, s) => n + (fast.book(s)?.orderCount() ?? 0), 0);
+    assert.equal(fast.slotsInUse(), resting, 'order slots in use = resting orders');
   }), { numRuns: RUNS });
 });
 

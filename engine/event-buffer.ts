@@ -12,7 +12,7 @@
 
 import type { OrdTypeName, StpName, TifName } from './commands.js';
 import type {
-  CancelReason, CancelRejectReason, EngineEvent, LevelView, RejectReason,
+  CancelReason, CancelRejectReason, EngineEvent, LevelView, OrderView, RejectReason,
 } from './events.js';
 import type { Side } from '../native/ladder.js';
 import type { Notional } from './notional.js';
@@ -307,26 +307,11 @@ export class EventBuffer {
     const seq = this.seq;
     switch (this.type) {
       case EV_ACCEPTED:
-        return {
-          type: 'accepted', seq, orderId: this.orderId, account: this.account, clOrdId: this.clOrdId,
-          symbol: this.symbol, side: this.side, ordType: this.ordType, tif: this.tif, price: this.price,
-          qty: this.qty, leavesQty: this.leavesQty, cumQty: this.cumQty, cumNotional: this.cumNotional,
-          postOnly: this.postOnly, stp: this.stp,
-        };
+        return { ...this.orderView('accepted'), postOnly: this.postOnly, stp: this.stp };
       case EV_CANCELLED:
-        return {
-          type: 'cancelled', seq, orderId: this.orderId, account: this.account, clOrdId: this.clOrdId,
-          symbol: this.symbol, side: this.side, ordType: this.ordType, tif: this.tif, price: this.price,
-          qty: this.qty, leavesQty: this.leavesQty, cumQty: this.cumQty, cumNotional: this.cumNotional,
-          cancelledQty: this.cancelledQty, origClOrdId: this.origClOrdId, reason: this.cancelReason,
-        };
+        return { ...this.orderView('cancelled'), cancelledQty: this.cancelledQty, origClOrdId: this.origClOrdId, reason: this.cancelReason };
       case EV_REPLACED:
-        return {
-          type: 'replaced', seq, orderId: this.orderId, account: this.account, clOrdId: this.clOrdId,
-          symbol: this.symbol, side: this.side, ordType: this.ordType, tif: this.tif, price: this.price,
-          qty: this.qty, leavesQty: this.leavesQty, cumQty: this.cumQty, cumNotional: this.cumNotional,
-          origClOrdId: this.origClOrdId,
-        };
+        return { ...this.orderView('replaced'), origClOrdId: this.origClOrdId };
       case EV_TRADE:
         return {
           type: 'trade', seq, tradeId: `${seq}.${this.tradeNo}`, symbol: this.symbol, price: this.price, qty: this.qty,
@@ -359,6 +344,15 @@ export class EventBuffer {
       default:
         throw new Error(`event buffer: no event of type ${this.type} at this row`);
     }
+  }
+
+  /** The fields every order event starts with, in their order. */
+  private orderView<T extends string>(type: T): OrderView & { type: T } {
+    return {
+      type, seq: this.seq, orderId: this.orderId, account: this.account, clOrdId: this.clOrdId,
+      symbol: this.symbol, side: this.side, ordType: this.ordType, tif: this.tif, price: this.price,
+      qty: this.qty, leavesQty: this.leavesQty, cumQty: this.cumQty, cumNotional: this.cumNotional,
+    };
   }
 
   /** Appends every event of the last apply() to `out` as plain objects. */

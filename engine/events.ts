@@ -151,19 +151,4 @@ export type EngineEvent =
   | TradeEvent | BookDeltaEvent | BookEvent | MassCancelledEvent | InstrumentEvent | StatusEvent;
 
 /** A resting order as a book view hands it out (BookView.orders): its state, made for the caller. */
-export interface RestingOrder {
-  orderId: number;
-  account: string;
-  clOrdId: string;
-  side: Side;
-  ordType: OrdTypeName;
-  tif: TifName;
-  /** Limit price in ticks. */
-  price: number;
-  qty: number;
-  leavesQty: number;
-  cumQty: number;
-  cumNotional: Notional;
-  postOnly: boolean;
-  stp: StpName;
-}
+export type RestingOrder = Omit<OrderView, 'seq' | 'symbol'> & { postOnly: boolean; stp: StpName };

@@ -10,7 +10,7 @@ import type { Orders } from './orders.js';
 import { MAX_ID_LENGTH } from './limits.js';
 
 /**
- * FNV-1a of an id's characters as a non-negative 31-bit number, or -1 when `v`
+ * A polynomial hash of an id's characters as a non-negative 31-bit number, or -1 when `v`
  * is not an id (limits.ts: the same rule as isId). One pass both validates a
  * command's clOrdId and hashes it for the lookups that follow.
  */
@@ -18,11 +18,12 @@ export function idHashOf(v: unknown): number {
   if (typeof v !== 'string') return -1;
   const n = v.length;
   if (n === 0 || n > MAX_ID_LENGTH) return -1;
-  let h = 0x811c9dc5 | 0;
+  let h = n;
   for (let i = 0; i < n; i++) {
     const c = v.charCodeAt(i);
     if (c < 0x21 || c > 0x7e) return -1;
-    h = Math.imul(h ^ c, 0x01000193);
+    // x31 + c: a shift and a subtract per character; keyHash mixes the result
+    h = ((h << 5) - h + c) | 0;
   }
   return h >>> 1;
 }

@@ -123,6 +123,9 @@ export class Engine {
   /** What terms() converted, when it passed (fields, so that the common path allocates nothing). */
   private termPrice = 0;
   private termQty = 0;
+  /** The book of the last new order (books are never removed, so the pair stays true). */
+  private lastSymbol: unknown = undefined;
+  private lastBook: Book | undefined = undefined;
 
   constructor(opts: EngineOptions) {
     this.ladder = opts.ladder;
@@ -200,7 +203,8 @@ export class Engine {
     // Only valid ids are ever stored (instruments, accounts, live client ids;
     // restore checks a snapshot's), so a key found in its map needs no scan:
     // the common order scans one id, its new clOrdId, instead of three.
-    const book = this.books.get(symbol);
+    // most orders name the symbol the previous one did
+    const book = symbol === this.lastSymbol ? this.lastBook : this.books.get(symbol);
     const known = this.accounts.peek(account);
     const idHash = idHashOf(clOrdId); // -1: not an id
     if (idHash < 0 || (known < 0 && !isId(account)) || (book === undefined && !isId(symbol))) {
@@ -229,6 +233,8 @@ export class Engine {
     const rq = parseDecimal(c.qty, QTY);
     if (rq < 0) return this.reject(seq, account, clOrdId, symbol, 'invalid_order', decimalProblem(rq, 'qty', c.qty));
     if (book === undefined) return this.reject(seq, account, clOrdId, symbol, 'unknown_symbol', `unknown symbol ${symbol}`);
+    this.lastSymbol = symbol;
+    this.lastBook = book;
     const inst = book.instrument;
     if (inst.halted) return this.reject(seq, account, clOrdId, symbol, 'halted', `${symbol} is halted`);
     // a new limit order's price is always checked against the band: no price is kept

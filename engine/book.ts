@@ -11,16 +11,15 @@ import type { Accounts } from './accounts.js';
 import { CANCEL_STP, EV_CANCELLED, type EventBuffer } from './event-buffer.js';
 import type { LevelView, RestingOrder } from './events.js';
 import type { Instrument } from './instrument.js';
-import { F_MARKET, STP_CANCEL_BOTH, STP_CANCEL_INCOMING, STP_CANCEL_RESTING, TIF_GTC, stpCode, tifCode, type Orders } from './orders.js';
+import {
+  F_MARKET, STP_CANCEL_BOTH, STP_CANCEL_INCOMING, STP_CANCEL_RESTING, TIF_GTC, isPostOnly, ordTypeName, stpCode, stpName,
+  tifCode, tifName, type Orders,
+} from './orders.js';
 import type { Notional } from './notional.js';
 
 /** What stopped an aggressor short of its full quantity. */
 export const WALK_DONE = 0;
 export const WALK_SELF = 1; // self-trade prevention cancels the incoming order
-
-const ORD_TYPES = ['limit', 'market'] as const;
-const TIFS = ['GTC', 'IOC', 'FOK'] as const;
-const STPS = ['cancel_resting', 'cancel_incoming', 'cancel_both'] as const;
 
 // The ladder is crossed once per command on the hot paths: add/remove/reduce leave
 // the touched level's new [qty, orders] in the ladder's io buffer (so a book delta
@@ -274,8 +273,8 @@ export class Book implements BookView {
       const notional: Notional = o.notionalOf(h);
       return {
         orderId: o.orderId[h], account: this.accounts.names[o.account[h]], clOrdId: o.clOrdId[h], side,
-        ordType: ORD_TYPES[f & 1], tif: TIFS[tifCode(f)], price: o.price[h], qty: o.qty(h), leavesQty: o.leaves[h],
-        cumQty: o.cum[h], cumNotional: notional, postOnly: (f & 8) !== 0, stp: STPS[stpCode(f)],
+        ordType: ordTypeName(f), tif: tifName(f), price: o.price[h], qty: o.qty(h), leavesQty: o.leaves[h],
+        cumQty: o.cum[h], cumNotional: notional, postOnly: isPostOnly(f), stp: stpName(f),
       };
     });
   }

@@ -7,7 +7,7 @@
 
 import type { Orders } from './orders.js';
 
-import { MAX_ID_LENGTH } from './limits.js';
+import { ID_FIRST, ID_LAST, MAX_ID_LENGTH } from './limits.js';
 
 /**
  * A polynomial hash of an id's characters as a non-negative 31-bit number, or -1 when `v`
@@ -21,7 +21,7 @@ export function idHashOf(v: unknown): number {
   let h = n;
   for (let i = 0; i < n; i++) {
     const c = v.charCodeAt(i);
-    if (c < 0x21 || c > 0x7e) return -1;
+    if (c < ID_FIRST || c > ID_LAST) return -1;
     // x31 + c: a shift and a subtract per character; keyHash mixes the result
     h = ((h << 5) - h + c) | 0;
   }

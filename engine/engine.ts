@@ -13,8 +13,8 @@ import {
   EV_REPLACED, EV_STATUS, EventBuffer,
 } from './event-buffer.js';
 import type {
-  CancelCommand, Command, InstrumentCommand, MassCancelCommand, NewOrderCommand, OrdTypeName,
-  ReplaceCommand, StpName, TifName,
+  CancelCommand, Command, InstrumentCommand, MassCancelCommand, NewOrderCommand,
+  ReplaceCommand,
 } from './commands.js';
 import type { CancelRejectReason, EngineEvent, RejectReason } from './events.js';
 import { Hasher } from './hash.js';
@@ -22,7 +22,7 @@ import { OFF_GRID, decimalProblem, parseDecimal, unitsOf, type Parsed } from './
 import { Instrument } from './instrument.js';
 import { ID_RULE, idProblem, isId, isInteger } from './limits.js';
 import { notionalFrom, notionalPlain } from './notional.js';
-import { F_MARKET, F_POST_ONLY, Orders, TIF_FOK, TIF_GTC, tifCode } from './orders.js';
+import { F_MARKET, F_POST_ONLY, Orders, TIF_FOK, TIF_GTC, flagsOf, flagsOfNames, tifCode } from './orders.js';
 import type { EngineSnapshot, OrderState } from './snapshot.js';
 
 // Explicit comparisons, not lookups in an object: a hostile "toString" or
@@ -30,10 +30,6 @@ import type { EngineSnapshot, OrderState } from './snapshot.js';
 function sideOf(v: unknown): Side | -1 {
   return v === 'buy' ? BUY : v === 'sell' ? SELL : -1;
 }
-
-const TIFS: TifName[] = ['GTC', 'IOC', 'FOK'];
-const STPS: StpName[] = ['cancel_resting', 'cancel_incoming', 'cancel_both'];
-const ORD_TYPES: OrdTypeName[] = ['limit', 'market'];
 
 /** The tif's code (orders.ts), -1 for anything else. */
 function tifOf(v: unknown): number {
@@ -45,10 +41,6 @@ function stpOf(v: unknown): number {
   return v === 'cancel_resting' ? 0 : v === 'cancel_incoming' ? 1 : v === 'cancel_both' ? 2 : -1;
 }
 
-/** An order's flags word (orders.ts). */
-function flagsOf(side: Side, market: boolean, tif: number, postOnly: boolean, stp: number): number {
-  return (market ? F_MARKET : 0) | (tif << 1) | (postOnly ? F_POST_ONLY : 0) | (stp << 4) | (side << 6);
-}
 /** execute(): the order is registered with its account already. */
 const REGISTERED = -2;
 const DEFAULT_DEPTH = 10;
@@ -493,8 +485,9 @@ export class Engine {
       const acct = e.accounts.intern(s.account);
       if (e.accounts.live(acct, s.clOrdId) >= 0) throw new Error(`snapshot order ${s.orderId}: clOrdId ${s.clOrdId} is already live for ${s.account}`);
       const side: Side = s.side === 'buy' ? BUY : SELL;
-      const flags = (ORD_TYPES.indexOf(s.ordType) & 1) | (TIFS.indexOf(s.tif) << 1) | (s.postOnly ? F_POST_ONLY : 0) | (STPS.indexOf(s.stp) << 4) | (side << 6);
-      const h = o.alloc(s.orderId, acct, s.clOrdId, book.index, flags & 0x7f, s.price, s.leavesQty);
+      const flags = flagsOfNames(side, s.ordType, s.tif, s.postOnly === true, s.stp);
+      if (flags < 0) throw new Error(`snapshot order ${s.orderId}: ordType, tif or stp is not one the engine knows`);
+      const h = o.alloc(s.orderId, acct, s.clOrdId, book.index, flags, s.price, s.leavesQty);
       o.cum[h] = s.cumQty;
       o.setNotional(h, notional);
       e.accounts.add(h);

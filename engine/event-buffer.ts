@@ -16,6 +16,7 @@ import type {
 } from './events.js';
 import type { Side } from '../native/ladder.js';
 import type { Notional } from './notional.js';
+import { isPostOnly, ordTypeName, stpName, tifName } from './orders.js';
 
 /** Event type codes (`cursor.type`). */
 export const EV_ACCEPTED = 1;
@@ -65,9 +66,6 @@ const REJECT_REASONS: CancelRejectReason[] = [
   'unknown_symbol', 'halted', 'off_tick', 'off_lot', 'qty_out_of_range', 'price_out_of_band',
   'duplicate_clordid', 'post_only_would_cross', 'invalid_order', 'unknown_order',
 ];
-const ORD_TYPES: OrdTypeName[] = ['limit', 'market'];
-const TIFS: TifName[] = ['GTC', 'IOC', 'FOK'];
-const STPS: StpName[] = ['cancel_resting', 'cancel_incoming', 'cancel_both'];
 
 export const CANCEL_USER = 0;
 export const CANCEL_IOC = 1;
@@ -269,10 +267,10 @@ export class EventBuffer {
   get leavesQty(): number { return this.num[this.n + N_LEAVES]; }
   get cumQty(): number { return this.num[this.n + N_CUM]; }
   get cumNotional(): Notional { return this.notionalAt(this.n + N_NOTIONAL, this.p); }
-  get ordType(): OrdTypeName { return ORD_TYPES[this.num[this.n + N_FLAGS] & 1]; }
-  get tif(): TifName { return TIFS[(this.num[this.n + N_FLAGS] >> 1) & 3]; }
-  get postOnly(): boolean { return (this.num[this.n + N_FLAGS] & 8) !== 0; }
-  get stp(): StpName { return STPS[(this.num[this.n + N_FLAGS] >> 4) & 3]; }
+  get ordType(): OrdTypeName { return ordTypeName(this.num[this.n + N_FLAGS]); }
+  get tif(): TifName { return tifName(this.num[this.n + N_FLAGS]); }
+  get postOnly(): boolean { return isPostOnly(this.num[this.n + N_FLAGS]); }
+  get stp(): StpName { return stpName(this.num[this.n + N_FLAGS]); }
   /** A cancel's cancelled quantity. */
   get cancelledQty(): number { return this.num[this.n + N_EXTRA]; }
   /** A book delta's order count at the level. */

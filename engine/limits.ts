@@ -8,8 +8,11 @@
 export const ID_FIELDS = ['account', 'clOrdId', 'origClOrdId', 'symbol'] as const;
 
 export const MAX_ID_LENGTH = 64;
-const FIRST = 0x21; // '!'
-const LAST = 0x7e; // '~'
+/** The range of an id's characters (client-ids.ts hashes ids under the same rule). */
+export const ID_FIRST = 0x21; // '!'
+export const ID_LAST = 0x7e; // '~'
+const FIRST = ID_FIRST;
+const LAST = ID_LAST;
 
 /**
  * Printable ASCII without the space: every FIX engine, terminal, CSV export and

@@ -8,6 +8,7 @@
 // flags: bit 0 market; bits 1-2 tif; bit 3 post-only; bits 4-5 stp; bit 6
 // sell (the state hash mixes exactly this word, so the layout is fixed).
 
+import type { OrdTypeName, StpName, TifName } from './commands.js';
 import type { Side } from '../native/ladder.js';
 import { addFill, type Notional } from './notional.js';
 
@@ -22,6 +23,22 @@ export const STP_CANCEL_RESTING = 0;
 export const STP_CANCEL_INCOMING = 1;
 export const STP_CANCEL_BOTH = 2;
 
+const ORD_TYPES: readonly OrdTypeName[] = ['limit', 'market'];
+const TIFS: readonly TifName[] = ['GTC', 'IOC', 'FOK'];
+const STPS: readonly StpName[] = ['cancel_resting', 'cancel_incoming', 'cancel_both'];
+
+/** The flags word of an order (bit 6 `side`; tif and stp by their codes). */
+export function flagsOf(side: Side, market: boolean, tif: number, postOnly: boolean, stp: number): number {
+  return (market ? F_MARKET : 0) | (tif << 1) | (postOnly ? F_POST_ONLY : 0) | (stp << 4) | (side << 6);
+}
+
+/** The flags word from the names an order carries in a snapshot (-1 for a name that is none of them). */
+export function flagsOfNames(side: Side, ordType: OrdTypeName, tif: TifName, postOnly: boolean, stp: StpName): number {
+  const t = TIFS.indexOf(tif);
+  const s = STPS.indexOf(stp);
+  return t < 0 || s < 0 || ORD_TYPES.indexOf(ordType) < 0 ? -1 : flagsOf(side, ordType === 'market', t, postOnly, s);
+}
+
 export function tifCode(flags: number): number {
   return (flags >> 1) & 3;
 }
@@ -30,8 +47,20 @@ export function stpCode(flags: number): number {
   return (flags >> 4) & 3;
 }
 
-export function sideOfFlags(flags: number): Side {
-  return ((flags >> 6) & 1) as Side;
+export function ordTypeName(flags: number): OrdTypeName {
+  return ORD_TYPES[flags & F_MARKET];
+}
+
+export function tifName(flags: number): TifName {
+  return TIFS[tifCode(flags)];
+}
+
+export function stpName(flags: number): StpName {
+  return STPS[stpCode(flags)];
+}
+
+export function isPostOnly(flags: number): boolean {
+  return (flags & F_POST_ONLY) !== 0;
 }
 
 const NIL = -1;
@@ -156,10 +185,6 @@ export class Orders {
   /** Books one fill of `qty` at `price` into the order's cumQty and notional (leaves are the caller's). */
   fill(h: number, price: number, qty: number): void {
     this.cum[h] += qty;
-    const n = this.notional[h];
-    const p = price * qty;
-    // the common case on numbers (see notional.ts for why these compares are exact)
-    if (n === n && p <= Number.MAX_SAFE_INTEGER && n + p <= Number.MAX_SAFE_INTEGER) this.notional[h] = n + p;
-    else this.setNotional(h, addFill(this.notionalOf(h), price, qty));
+    this.setNotional(h, addFill(this.notionalOf(h), price, qty));
   }
 }

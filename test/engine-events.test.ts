@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import {
-  createEngine, EV_ACCEPTED, EV_BOOK_DELTA, EV_CANCELLED, EV_CANCEL_REJECTED, EV_REJECTED, EV_REPLACED, EV_TRADE,
+  createEngine, restoreEngine, EV_ACCEPTED, EV_BOOK_DELTA, EV_CANCELLED, EV_CANCEL_REJECTED, EV_REJECTED, EV_REPLACED, EV_TRADE,
   type EngineEvent, type EventBuffer,
 } from '../engine/index.js';
 import { ClientIds, OrderIds, idHashOf } from '../engine/client-ids.js';
@@ -125,4 +125,31 @@ test('the client id and order id tables agree with a Map through inserts, rename
     }
   }
   assert.ok(model.size > 100, `the tables held many entries (${model.size})`);
+});
+
+test('restore refuses a snapshot with two live orders of one account under one clOrdId, or an unknown tif', () => {
+  const e = createEngine();
+  e.apply({ op: 'instrument', symbol: 'AAA', tickSize: '1', lotSize: '1' }, 1);
+  e.apply({ op: 'new', account: 'a', clOrdId: 'x', symbol: 'AAA', side: 'buy', type: 'limit', price: '10', qty: '5' }, 2);
+  const snap = e.snapshot();
+  assert.equal(restoreEngine(snap).stateHash(), e.stateHash());
+  const twice = { ...snap, orders: [snap.orders[0], { ...snap.orders[0], orderId: 3 }] };
+  assert.throws(() => restoreEngine(twice), /clOrdId x is already live for a/);
+  const badTif = { ...snap, orders: [{ ...snap.orders[0], tif: 'DAY' as unknown as 'GTC' }] };
+  assert.throws(() => restoreEngine(badTif), /ordType, tif or stp/);
+});
+
+test('a new order whose clOrdId breaks the id rule is rejected (the one pass that hashes it also checks it)', () => {
+  const e = createEngine();
+  e.apply({ op: 'instrument', symbol: 'AAA', tickSize: '1', lotSize: '1' }, 1);
+  const bad = ['a b', 'tab\there', '', 'x'.repeat(65), 'caf\u00e9', '\u007f'];
+  bad.forEach((clOrdId, i) => {
+    const out: EngineEvent[] = [];
+    e.apply({ op: 'new', account: 'a', clOrdId, symbol: 'AAA', side: 'buy', type: 'limit', price: '10', qty: '1' }, i + 2, out);
+    assert.equal(out.length, 1, JSON.stringify(clOrdId));
+    assert.ok(out[0].type === 'rejected' && out[0].reason === 'invalid_order' && /clOrdId/.test(out[0].text), JSON.stringify(out[0]));
+  });
+  const ok: EngineEvent[] = [];
+  e.apply({ op: 'new', account: 'a', clOrdId: '!~' + 'z'.repeat(62), symbol: 'AAA', side: 'buy', type: 'limit', price: '10', qty: '1' }, 99, ok);
+  assert.equal(ok[0].type, 'accepted');
 });

@@ -34,6 +34,7 @@ import { ReportBuilder } from './reports.js';
 import { FileSessionStore } from './session-store.js';
 import { FixSession, SessionRegistry, type SessionClock, type SessionEvent } from './session.js';
 import { TokenBucket } from './token-bucket.js';
+import { CONTENT_SECURITY_POLICY, loadWebAssets, type WebAsset } from './web-assets.js';
 
 /** ClOrdIDs remembered per account, for PossResend (oldest forgotten first). */
 const MAX_SEEN = 10_000;
@@ -220,6 +221,8 @@ export class Gateway {
   private readonly unsubscribeRole: () => void;
   private readonly mdTimer: NodeJS.Timeout;
   private closing: Promise<void> | null = null;
+  /** The trading screen (gateway/web/), served at `/`. */
+  private readonly assets: ReadonlyMap<string, WebAsset> = loadWebAssets();
 
   private constructor(private readonly o: GatewayOptions, private readonly server: Server, private readonly wss: WebSocketServer,
     readonly url: string) {
@@ -484,7 +487,18 @@ export class Gateway {
       );
       return;
     }
-    res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: the FIX endpoint is /fix (WebSocket); /health, /metrics\n');
+    const asset = this.assets.get(path);
+    if (asset !== undefined) {
+      const headers = {
+        'content-type': asset.type, 'content-length': String(asset.body.length), etag: asset.etag, 'cache-control': 'no-cache',
+        'content-security-policy': CONTENT_SECURITY_POLICY, 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer',
+        'x-frame-options': 'DENY',
+      };
+      if (req.headers['if-none-match'] === asset.etag) res.writeHead(304, headers).end();
+      else res.writeHead(200, headers).end(req.method === 'HEAD' ? undefined : asset.body);
+      return;
+    }
+    res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: the trading screen is at /, the FIX endpoint is /fix (WebSocket); /health, /metrics\n');
   }
 
   /**

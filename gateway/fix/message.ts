@@ -140,6 +140,10 @@ export const Tag = {
   Username: 553,
   Password: 554,
   MDEntryID: 278,
+  MDEntryDate: 272,
+  MDEntryTime: 273,
+  /** FIX 5.0 SP2's, in X trade entries (gateway/README.md, extensions): the side of the order that took liquidity. */
+  AggressorSide: 2446,
   /** matchlog's user-defined tag (FIX 4.4 has none): 1 cancel resting (default), 2 cancel incoming, 3 cancel both. */
   SelfTradePrevention: 7928,
   StopPx: 99,

@@ -31,6 +31,7 @@ import { GatewayMetrics } from './metrics.js';
 import { businessReject, OrderEntry } from './order-entry.js';
 import { Instruments, OrderTracker } from './orders.js';
 import { ReportBuilder } from './reports.js';
+import { SecurityLists } from './security-list.js';
 import { FileSessionStore } from './session-store.js';
 import { FixSession, SessionRegistry, type SessionClock, type SessionEvent } from './session.js';
 import { TokenBucket } from './token-bucket.js';
@@ -215,6 +216,7 @@ export class Gateway {
   private readonly tracker: OrderTracker;
   private readonly entry: OrderEntry;
   private readonly reports: ReportBuilder;
+  private readonly securityLists: SecurityLists;
   private readonly byAccount = new Map<string, Connection>();
   private readonly clOrdIds = new Map<string, Set<string>>();
   private readonly unsubscribe: () => void;
@@ -240,6 +242,9 @@ export class Gateway {
     this.entry = new OrderEntry(this.tracker, { maxOpenOrders: this.limits.maxOpenOrders });
     this.reports = new ReportBuilder(this.tracker);
     this.md = MarketData.fromSnapshot(snap, instruments, { highWaterBytes: this.limits.mdHighWaterBytes, lowWaterBytes: this.limits.mdLowWaterBytes });
+    // follows the instruments that reports and market data learn from each committed batch;
+    // SecurityResponseID <start time, base 36>.<n>: unique across restarts too
+    this.securityLists = new SecurityLists(instruments, { idPrefix: `${Date.now().toString(36)}.` });
     this.unsubscribe = ex.subscribe((batch) => {
       for (const c of batch) {
         this.reports.build(c, this.deliver, this.hasSession);
@@ -404,6 +409,11 @@ export class Gateway {
     }
     if (type === 'V') {
       this.md.request(conn, msg);
+      return;
+    }
+    // the instrument list is public and reads no order state: any account, any role, answered at once
+    if (type === 'x') {
+      for (const y of this.securityLists.request(msg)) s.sendApplication(y);
       return;
     }
     // FIX PossResend (97=Y): the client may have sent it before under another

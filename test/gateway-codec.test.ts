@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import fc from 'fast-check';
 import jspurefix from 'jspurefix';
-import { jsParse, reference } from './jspurefix.js';
+import { fix44, fixXml, jsParse, reference } from './jspurefix.js';
 import { FixMessage, SOH } from '../gateway/fix/message.js';
 import { decodeTagValue, encodeTagValue, encodedBody, encodeWithBody, DEFAULT_MAX_FRAME } from '../gateway/fix/tagvalue.js';
 import { assertProperty } from './property.js';
@@ -219,6 +219,12 @@ test('decode: each session reject reason on a well-framed message', () => {
     [msg('X', '268=2|279=0|269=0|279=1|269=1|83=2|83=3'), 13, 83],
     [msg('W', '55=A|268=2|269=0|270=1|270=2'), 13, 270],
     [msg('W', '55=A|268=2|269=0|270=1|271=2|269=1|58=x|271=3'), 15, 271],
+    [msg('x', '559=4'), 1, 320],
+    [msg('x', '320=s1'), 1, 559],
+    [msg('x', '320=s1|559=9'), 5, 559],
+    [msg('x', '320=s1|559=4|263=5'), 5, 263],
+    [msg('x', '320=s1|559=0|55=A|167=CS'), 2, 167], // FIX 4.4's Instrument, left out: the list is filtered by Symbol only
+    [msg('x', '320=s1|559=0|55=A|969=1'), 2, 969], // the tick size is y's, not x's
   ];
   for (const [f, reason, tag] of cases) {
     const d = decodeTagValue(f);
@@ -246,6 +252,9 @@ test('decode: what a FIX 4.4 session must accept', () => {
     msg('0', '122=20240131-14:05:09|43=N|97=N'),
     msg('0', '52=x'.replace('52=x', '369=4')),
     msg('d', '320=a|55=B|454=0'), // a FIX 4.4 message outside the gateway's set: the session answers it (35=j)
+    msg('x', '320=s1|559=4'),
+    msg('x', '320=s1|559=0|55=BTC-USD|263=0'),
+    msg('y', '320=s1|322=r1|560=0|393=2|893=Y|146=2|55=A|561=1|562=1|969=0.5|55=B|561=0.0001|562=0.001|969=0.00001|1140=10'),
   ]) {
     const r = decodeTagValue(f);
     assert.ok(r.ok, `${f.replaceAll(SOH, '|')}: ${JSON.stringify(r)}`);
@@ -295,6 +304,41 @@ test('FIX JSON: the guideline shape, strings everywhere, groups as arrays named 
     },
     Trailer: {},
   });
+});
+
+test('FIX JSON: a SecurityList (y) as the browser gets it; the extension 969 by its FIX 5.0 name both ways', () => {
+  const y = decodeTagValue(msg('y', '320=s1|322=r1|560=0|393=2|893=Y|146=2|55=BTC-USD|561=0.0001|562=0.0001|969=0.5|1140=100|55=EUR-USD|561=1000|562=1000|969=0.00001'));
+  assert.ok(y.ok, JSON.stringify(y));
+  const json = encodeJson(y.msg);
+  assert.deepEqual(JSON.parse(json), {
+    Header: { BeginString: 'FIX.4.4', MsgType: 'y', MsgSeqNum: '2', SenderCompID: 'alice', SendingTime: T, TargetCompID: 'MATCHLOG' },
+    Body: {
+      SecurityReqID: 's1',
+      SecurityResponseID: 'r1',
+      SecurityRequestResult: '0',
+      TotNoRelatedSym: '2',
+      LastFragment: 'Y',
+      NoRelatedSym: [
+        { Symbol: 'BTC-USD', RoundLot: '0.0001', MinTradeVol: '0.0001', MinPriceIncrement: '0.5', MaxTradeVol: '100' },
+        { Symbol: 'EUR-USD', RoundLot: '1000', MinTradeVol: '1000', MinPriceIncrement: '0.00001' },
+      ],
+    },
+    Trailer: {},
+  });
+  const back = decodeJson(json);
+  assert.ok(back.ok, JSON.stringify(back));
+  assert.deepEqual(back.msg.fields, y.msg.fields);
+  // the browser's request, by names
+  const x = decodeJson(JSON.stringify({
+    Header: { MsgType: 'x', SenderCompID: 'alice', TargetCompID: 'MATCHLOG', MsgSeqNum: 3, SendingTime: T },
+    Body: { SecurityReqID: 's2', SecurityListRequestType: '0', Symbol: 'BTC-USD', SubscriptionRequestType: '0' },
+  }));
+  assert.ok(x.ok, JSON.stringify(x));
+  assert.deepEqual(x.msg.fields.slice(-4), [[320, 's2'], [559, '0'], [55, 'BTC-USD'], [263, '0']]);
+  assert.deepEqual(rejected(decodeJson(JSON.stringify({
+    Header: { MsgType: 'x', SenderCompID: 'alice', TargetCompID: 'MATCHLOG', MsgSeqNum: 3, SendingTime: T },
+    Body: { SecurityListRequestType: '4' },
+  }))), { reason: 1, tag: 320 });
 });
 
 test('FIX JSON: input as a browser writes it (numbers, any key order, user-defined tag by number)', () => {
@@ -398,24 +442,48 @@ function compareMembers(ours: readonly MemberDef[], ref: RefMember[], where: str
   }
 }
 
-test('dictionary: names, types and enumerations are FIX 4.4', async () => {
-  const defs = await reference();
+test('dictionary: names, types and enumerations are FIX 4.4; a field FIX 4.4 lacks is there only as a listed extension', async () => {
+  const defs = await fix44();
   for (const f of allFields()) {
     const ref = defs.tagToSimple[f.tag];
-    assert.ok(ref !== undefined, `tag ${f.tag} is not a FIX 4.4 field`);
+    const ext = EXTENSIONS.find((e) => e.tag === f.tag);
+    if (ref === undefined) {
+      // not FIX 4.4: only as an extension that says what it is, and where it comes from
+      assert.ok(ext?.field !== undefined, `tag ${f.tag} ${f.name} is not a FIX 4.4 field and not a listed extension with its name and type`);
+      assert.equal(f.name, ext.field.name, `tag ${f.tag}: the name EXTENSIONS documents`);
+      assert.equal(f.type, ext.field.type, `tag ${f.tag} ${f.name}: the type EXTENSIONS documents`);
+      assert.ok(ext.msgTypes.length > 0 && ext.why.length > 0);
+      continue; // its values, if any, are documented in `why`
+    }
+    assert.equal(ext?.field, undefined, `tag ${f.tag} is a FIX 4.4 field: an extension may move it, not define it`);
     assert.equal(f.name, ref.name, `tag ${f.tag}`);
     assert.equal(f.type.toUpperCase(), ref.type, `tag ${f.tag} ${f.name} type`);
     const refValues = new Set(ref.enums?.keys() ?? []);
     const ours = new Set(f.values?.keys() ?? []);
     // the QuickFIX file runs OrdRejReason 11 and 12 together in one entry; FIX 4.4 has both
     if (f.tag === 103) refValues.add('12');
-    if (f.tag === 7928) continue; // ours (EXTENSIONS): its values are documented there
     assert.deepEqual([...ours].sort(), [...refValues].sort(), `tag ${f.tag} ${f.name} values`);
   }
 });
 
+test('dictionary: an extension taken from FIX 5.0 has FIX 5.0\'s name and type; each is in the parser\'s reference', async () => {
+  const xml50 = fixXml('FIX50SP2');
+  const patched = await reference();
+  for (const e of EXTENSIONS) {
+    if (e.field === undefined) continue;
+    assert.equal(fieldDef(e.tag)?.name, e.field.name);
+    assert.equal(patched.tagToSimple[e.tag]?.name, e.field.name, `tag ${e.tag} is added to jspurefix's FIX 4.4 in test/jspurefix.ts`);
+    if (!e.field.source.startsWith('FIX 5.0')) continue;
+    const m = new RegExp(`<field number='${e.tag}' name='([A-Za-z]+)' type='([A-Z]+)'`).exec(xml50);
+    assert.ok(m !== null, `tag ${e.tag} is in FIX 5.0 SP2`);
+    assert.equal(e.field.name, m[1], `tag ${e.tag}: FIX 5.0's name`);
+    assert.equal(e.field.type.toUpperCase(), m[2], `tag ${e.tag}: FIX 5.0's type`);
+  }
+  assert.deepEqual(EXTENSIONS.filter((e) => e.field !== undefined).map((e) => e.tag).sort((a, b) => a - b), [969, 1140, 7928]);
+});
+
 test('dictionary: every message is a subset of its FIX 4.4 definition, in order, with the required flags', async () => {
-  const defs = await reference();
+  const defs = await fix44();
   for (const def of allMessages()) {
     const ref = defs.message.get(def.msgType) as unknown as { name: string; fields: ContainedField[] } | undefined;
     assert.ok(ref !== undefined, def.msgType);

@@ -291,6 +291,68 @@ test('limits: past its token bucket a session is answered "throttled" (j), not s
   assert.equal(mass.length, 1);
 });
 
+test('SecurityList (x → y): a market-data-only account may ask; an instrument created after the start is listed; fix.json; a bad x is rejected', async (t) => {
+  const dir = join(tempDir(t, 'matchlog-gw-'), 'data');
+  const ex = await Exchange.open({ dataDir: dir, log: () => undefined });
+  const store = AccountStore.load(join(dir, 'accounts.json'), { scrypt: { N: 1024, r: 8, p: 1, keyLength: 32 } });
+  await store.add('viewer', 'viewer-pw', { marketDataOnly: true });
+  await store.add('alice', 'alice-pw', { marketDataOnly: false });
+  const gw = await Gateway.start({ exchange: ex, listen: { host: '127.0.0.1', port: 0 }, accounts: store, sessionsDir: join(dir, 'sessions') });
+  t.after(async () => { await gw.close(); await ex.close(); });
+  const v = await Raw.open(gw.url, 'viewer');
+  assert.equal((await v.logon('viewer-pw')).msgType, 'A');
+  const seqBefore = ex.seq;
+
+  // the demo instruments of the config, sorted by symbol, with the configured decimals
+  v.send('x', [[320, 'all'], [559, '4']]);
+  const all = await v.next((m) => m.msgType === 'y');
+  assert.deepEqual([all.get(320), all.get(560), all.get(393), all.get(893), all.get(146)], ['all', '0', '4', 'Y', '4']);
+  assert.deepEqual(all.getAll(55), ['AAPL', 'BTC-USD', 'EUR-USD', 'MSFT']);
+  assert.match(all.toString(), /\|55=BTC-USD\|561=0\.0001\|562=0\.0001\|969=0\.5\|1140=100\|55=EUR-USD\|561=1000\|562=1000\|969=0\.00001\|1140=100000000\|/);
+
+  // an instrument created while the gateway runs (through the log, like any command)
+  await ex.submit({ op: 'instrument', symbol: 'ADA-USD', tickSize: '0.0001', lotSize: '1' }, 'config');
+  v.send('x', [[320, 'ada'], [559, '0'], [55, 'ADA-USD'], [263, '0']]);
+  const ada = await v.next((m) => m.msgType === 'y');
+  const body = ada.fields.filter(([tag]) => ![34, 49, 52, 56, 322].includes(tag)).map(([tag, value]) => `${tag}=${value}`).join('|');
+  assert.equal(body, '35=y|320=ada|560=0|393=1|893=Y|146=1|55=ADA-USD|561=1|562=1|969=0.0001');
+  assert.notEqual(ada.get(322), all.get(322), 'SecurityResponseID differs per answer');
+  v.send('x', [[320, 'nope'], [559, '0'], [55, 'NOPE']]);
+  const nope = await v.next((m) => m.msgType === 'y');
+  assert.deepEqual([nope.get(320), nope.get(560), nope.get(393), nope.has(146)], ['nope', '2', '0', false]);
+  v.send('x', [[320, 'type1'], [559, '1']]);
+  assert.equal((await v.next((m) => m.msgType === 'y')).get(560), '1');
+  // no SecurityReqID: a session Reject; a y from a client (the exchange sends those): BusinessMessageReject 380=3
+  v.send('x', [[559, '4']]);
+  const rej = await v.next((m) => m.msgType === '3');
+  assert.deepEqual([rej.get(373), rej.get(371), rej.get(372)], ['1', '320', 'x']);
+  v.send('y', [[320, 'a'], [322, 'b'], [560, '0']]);
+  const j = await v.next((m) => m.msgType === 'j');
+  assert.deepEqual([j.get(380), j.get(372)], ['3', 'y']);
+  assert.equal(ex.seq, seqBefore + 1, 'only the instrument command reached the log');
+  v.close();
+
+  // fix.json, as the browser does it
+  const ws = new WebSocket(gw.url, 'fix.json');
+  await new Promise<void>((resolve, reject) => { ws.once('open', () => resolve()); ws.once('error', reject); });
+  const texts: string[] = [];
+  const got = new Promise<string>((resolve) => ws.on('message', (d) => {
+    texts.push(String(d));
+    if ((JSON.parse(String(d)) as { Header: { MsgType: string } }).Header.MsgType === 'y') resolve(String(d));
+  }));
+  const header = (type: string, seq: number) => ({ MsgType: type, SenderCompID: 'alice', TargetCompID: 'MATCHLOG', MsgSeqNum: String(seq), SendingTime: formatUtcTimestamp(Date.now()) });
+  ws.send(JSON.stringify({ Header: header('A', 1), Body: { EncryptMethod: '0', HeartBtInt: '30', Username: 'alice', Password: 'alice-pw' } }));
+  ws.send(JSON.stringify({ Header: header('x', 2), Body: { SecurityReqID: 'j1', SecurityListRequestType: '0', Symbol: 'BTC-USD' } }));
+  const y = JSON.parse(await got) as { Header: Record<string, string>; Body: Record<string, unknown>; Trailer: object };
+  assert.deepEqual(Object.keys(y.Header).sort(), ['BeginString', 'MsgSeqNum', 'MsgType', 'SenderCompID', 'SendingTime', 'TargetCompID']);
+  assert.equal(typeof y.Body.SecurityResponseID, 'string');
+  assert.deepEqual({ ...y.Body, SecurityResponseID: 'R' }, {
+    SecurityReqID: 'j1', SecurityResponseID: 'R', SecurityRequestResult: '0', TotNoRelatedSym: '1', LastFragment: 'Y',
+    NoRelatedSym: [{ Symbol: 'BTC-USD', RoundLot: '0.0001', MinTradeVol: '0.0001', MinPriceIncrement: '0.5', MaxTradeVol: '100' }],
+  });
+  ws.close();
+});
+
 test('every frame the gateway sent in these tests parses and validates with jspurefix (FIX 4.4 + the documented extensions)', async () => {
   assert.ok(Raw.frames.length > 20, `${Raw.frames.length} frames`);
   const types = new Set<string>();
@@ -303,5 +365,5 @@ test('every frame the gateway sent in these tests parses and validates with jspu
     assert.deepEqual(view.invalid(), [], `invalid fields: ${frame}`);
     assert.equal(view.getUndefined() ?? null, null, `undefined tags: ${frame}`);
   }
-  for (const t of ['A', '8', '9', 'j', 'W', '5']) assert.ok(types.has(t), `a ${t} was checked (${[...types].join(' ')})`);
+  for (const t of ['A', '8', '9', 'j', 'W', '5', '3', 'y']) assert.ok(types.has(t), `a ${t} was checked (${[...types].join(' ')})`);
 });

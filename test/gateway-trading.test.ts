@@ -17,6 +17,10 @@ import { OrderEntry, BUSY_TEXT } from '../gateway/order-entry.js';
 import { OrderTracker } from '../gateway/orders.js';
 import { ReportBuilder, avgPx, utcTimestamp, AVGPX_EXTRA_DECIMALS } from '../gateway/reports.js';
 import { MarketData, type MdSink } from '../gateway/market-data.js';
+import { SecurityLists } from '../gateway/security-list.js';
+import { decodeTagValue, encodeTagValue, DEFAULT_MAX_FRAME } from '../gateway/fix/tagvalue.js';
+import { decodeJson, encodeJson } from '../gateway/fix/json.js';
+import { validate } from '../gateway/fix/validate.js';
 import { INSTRUMENTS, streamArb } from './command-gen.js';
 import { assertProperty } from './property.js';
 import { applied } from './engine-helpers.js';
@@ -556,6 +560,134 @@ test('market data refusals: unknown symbol (Y 0), unsupported depth, entry type,
   const k = c.received.length;
   gw.send('alice', newOrder('a1', '1', '1', '100'));
   assert.equal(c.received.length, k);
+});
+
+// --- instruments (SecurityList) ---------------------------------------------------
+
+const BTC = { op: 'instrument', symbol: 'BTC-USD', tickSize: '0.5', lotSize: '0.0001', minQty: '0.0001', maxQty: '100' } as const;
+const EUR = { op: 'instrument', symbol: 'EUR-USD', tickSize: '0.00001', lotSize: '1000', minQty: '2000' } as const;
+
+function listRequest(reqId: string, type: string, extra: [number, string][] = []): FixMessage {
+  return fix('x', [[Tag.SecurityReqID, reqId], [Tag.SecurityListRequestType, type], ...extra]);
+}
+
+/** The NoRelatedSym entries of a y, each as tag → value. */
+function listEntries(y: FixMessage): Record<number, string>[] {
+  const out: Record<number, string>[] = [];
+  const f = y.fields;
+  const at = f.findIndex(([t]) => t === Tag.NoRelatedSym);
+  if (at < 0) return out;
+  for (const [t, v] of f.slice(at + 1)) {
+    if (t === Tag.Symbol) out.push({});
+    (out.at(-1) as Record<number, string>)[t] = v;
+  }
+  assert.equal(out.length, Number(y.get(Tag.NoRelatedSym)));
+  return out;
+}
+
+/** `y` with the header the session adds (MsgSeqNum, CompIDs, SendingTime), for the codecs. */
+function withHeader(y: FixMessage, target = 'alice'): FixMessage {
+  return new FixMessage([[35, y.msgType], [34, '99999999'], [49, 'MATCHLOG'], [52, '20240131-14:05:09.123'], [56, target], ...y.fields.slice(1)]);
+}
+
+/** A gateway started on an engine that already has BTC-USD and EUR-USD (they come from the snapshot). */
+function listGateway(): { gw: Gateway; lists: SecurityLists } {
+  const engine = createEngine();
+  let seq = 0;
+  for (const cmd of [EUR, BTC]) applied(engine, prepareCommand(cmd), ++seq);
+  const gw = new Gateway({ engine, seq });
+  return { gw, lists: new SecurityLists(gw.tracker.instruments, { idPrefix: 'g.' }) };
+}
+
+test('SecurityList: all instruments sorted by symbol with the engine\'s exact tick, lot, min and max; by symbol; the header fields', () => {
+  const { lists } = listGateway();
+  const all = lists.request(listRequest('s1', '4'));
+  assert.equal(all.length, 1);
+  const y = all[0];
+  assert.equal(validate(withHeader(y)), undefined);
+  assert.equal(
+    y.toString(),
+    '35=y|320=s1|322=g.1|560=0|393=2|893=Y|146=2'
+      + '|55=BTC-USD|561=0.0001|562=0.0001|969=0.5|1140=100'
+      + '|55=EUR-USD|561=1000|562=2000|969=0.00001',
+  );
+  // by symbol: the one entry, a new SecurityResponseID
+  const one = lists.request(listRequest('s2', '0', [[Tag.Symbol, 'EUR-USD'], [Tag.SubscriptionRequestType, '0']]));
+  assert.equal(one.length, 1);
+  assert.deepEqual([one[0].get(320), one[0].get(322), one[0].get(560), one[0].get(393), one[0].get(893)], ['s2', 'g.2', '0', '1', 'Y']);
+  assert.deepEqual(listEntries(one[0]), [{ 55: 'EUR-USD', 561: '1000', 562: '2000', 969: '0.00001' }]);
+});
+
+test('SecurityList refusals: unknown symbol 560=2 with no entries; types 1-3, a subscription, a type 0 without Symbol, a type 4 with one: 560=1', () => {
+  const { lists } = listGateway();
+  const answer = (m: FixMessage) => {
+    const out = lists.request(m);
+    assert.equal(out.length, 1);
+    const y = out[0];
+    assert.equal(y.has(Tag.NoRelatedSym), false, String(y));
+    assert.deepEqual([y.get(320), y.get(393), y.get(893)], [m.get(320), '0', 'Y']);
+    return y.get(Tag.SecurityRequestResult);
+  };
+  assert.equal(answer(listRequest('u1', '0', [[Tag.Symbol, 'NOPE']])), '2');
+  assert.equal(answer(listRequest('u2', '0', [[Tag.Symbol, 'btc-usd']])), '2', 'symbols are case-sensitive');
+  for (const type of ['1', '2', '3']) assert.equal(answer(listRequest(`t${type}`, type)), '1', `type ${type}`);
+  assert.equal(answer(listRequest('u3', '4', [[Tag.SubscriptionRequestType, '1']])), '1');
+  assert.equal(answer(listRequest('u4', '4', [[Tag.SubscriptionRequestType, '2']])), '1');
+  assert.equal(answer(listRequest('u5', '0')), '1');
+  assert.equal(answer(listRequest('u6', '4', [[Tag.Symbol, 'BTC-USD']])), '1');
+  // an exchange without instruments has nothing to list
+  assert.equal(new SecurityLists(new Gateway().tracker.instruments).request(listRequest('e', '4'))[0].get(560), '2');
+});
+
+test('SecurityList: an instrument created after the gateway started is listed (in its place), a refused one is not', () => {
+  const { gw, lists } = listGateway();
+  gw.commit({ op: 'instrument', symbol: 'ETH', tickSize: '0.01', lotSize: '0.001' }, 'config');
+  // the same symbol again, another grid: the engine refuses it, the list keeps the first
+  gw.commit({ op: 'instrument', symbol: 'BTC-USD', tickSize: '1', lotSize: '1' }, 'config');
+  const [y] = lists.request(listRequest('s', '4'));
+  assert.deepEqual(listEntries(y), [
+    { 55: 'BTC-USD', 561: '0.0001', 562: '0.0001', 969: '0.5', 1140: '100' },
+    { 55: 'ETH', 561: '0.001', 562: '0.001', 969: '0.01' },
+    { 55: 'EUR-USD', 561: '1000', 562: '2000', 969: '0.00001' },
+  ]);
+  assert.equal(y.get(393), '3');
+  const [eth] = lists.request(listRequest('s', '0', [[Tag.Symbol, 'ETH']]));
+  assert.equal(eth.get(560), '0');
+});
+
+test('SecurityList fragments: a list past the budget comes in several y (same ids, TotNoRelatedSym, LastFragment N..Y); each within the frame limit', () => {
+  const engine = createEngine();
+  // 1500 instruments with 64-character symbols (half of them JSON-escaped) and long decimals: about 390 KB in FIX JSON
+  let seq = 0;
+  const symbols: string[] = [];
+  for (let i = 0; i < 1500; i++) {
+    const symbol = `${String(i).padStart(4, '0')}${'"\\'.repeat(20)}`.padEnd(64, 'X');
+    symbols.push(symbol);
+    const cmd = { op: 'instrument', symbol, tickSize: '0.000000000000001', lotSize: '0.00000000000001', minQty: '0.00000000000007', maxQty: '89.9999999999999' } as const;
+    assert.equal(applied(engine, prepareCommand(cmd), ++seq)[0].type, 'instrument');
+  }
+  const gw = new Gateway({ engine, seq });
+  const lists = new SecurityLists(gw.tracker.instruments, { idPrefix: 'g.' });
+  const parts = lists.request(listRequest('big', '4'));
+  assert.ok(parts.length > 4, `${parts.length} fragments`);
+  const seen: string[] = [];
+  parts.forEach((y, k) => {
+    assert.deepEqual([y.get(320), y.get(322), y.get(560), y.get(393), y.get(893)], ['big', 'g.1', '0', '1500', k === parts.length - 1 ? 'Y' : 'N']);
+    const entries = listEntries(y);
+    seen.push(...entries.map((e) => e[55]));
+    const full = withHeader(y, 'x'.repeat(64));
+    const tv = encodeTagValue(full);
+    const json = encodeJson(full);
+    assert.ok(Buffer.byteLength(tv) < DEFAULT_MAX_FRAME && Buffer.byteLength(json) < DEFAULT_MAX_FRAME, `fragment ${k}: ${tv.length} / ${json.length} bytes`);
+    assert.ok(decodeTagValue(tv).ok && decodeJson(json).ok, `fragment ${k} decodes within the default limit`);
+  });
+  assert.deepEqual(seen, [...symbols].sort());
+  // a small budget cuts a short list too; one entry always fits
+  const { lists: small } = listGateway();
+  const cut = small.request(listRequest('s', '4'));
+  assert.equal(cut.length, 1);
+  const tiny = new SecurityLists(listGateway().gw.tracker.instruments, { maxEntryBytes: 10 }).request(listRequest('s', '4'));
+  assert.deepEqual(tiny.map((y) => [y.get(893), y.get(146), y.get(393), y.get(55)]), [['N', '1', '2', 'BTC-USD'], ['Y', '1', '2', 'EUR-USD']]);
 });
 
 test('conflation: a slow subscriber stops getting increments, then gets a fresh snapshot once drained', () => {

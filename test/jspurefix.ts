@@ -14,12 +14,23 @@ const require = createRequire(import.meta.url);
 
 export type JsDefs = Awaited<ReturnType<InstanceType<typeof jspurefix.DefinitionFactory>['getDefinitions']>>;
 
-let fix44: Promise<JsDefs> | undefined;
-/** jspurefix's FIX 4.4 dictionary plus exactly our EXTENSIONS, loaded once. */
+/** A copy of QuickFIX's dictionary of `version` as jspurefix ships it. */
+export function fixXml(version: 'FIX44' | 'FIX50SP2'): string {
+  return readFileSync(join(require.resolve('jspurefix/package.json'), '..', 'data', `${version}.xml`), 'utf8');
+}
+
+let plain44: Promise<JsDefs> | undefined;
+/** jspurefix's FIX 4.4 dictionary as it is, loaded once: what the gateway's dictionary is checked against. */
+export function fix44(): Promise<JsDefs> {
+  plain44 ??= new jspurefix.DefinitionFactory().getDefinitions(join(require.resolve('jspurefix/package.json'), '..', 'data', 'FIX44.xml'));
+  return plain44;
+}
+
+let patched44: Promise<JsDefs> | undefined;
+/** jspurefix's FIX 4.4 dictionary plus exactly our EXTENSIONS, loaded once: the parser frames are checked with. */
 export function reference(): Promise<JsDefs> {
-  fix44 ??= (async () => {
-    const xmlPath = join(require.resolve('jspurefix/package.json'), '..', 'data', 'FIX44.xml');
-    let xml = readFileSync(xmlPath, 'utf8');
+  patched44 ??= (async () => {
+    let xml = fixXml('FIX44');
     const insertBefore = (text: string, after: string, marker: string, insert: string): string => {
       const from = text.indexOf(after);
       assert.ok(from >= 0, after);
@@ -30,11 +41,16 @@ export function reference(): Promise<JsDefs> {
     xml = insertBefore(xml, "<message name='NewOrderSingle'", '</message>', "<field name='SelfTradePrevention' required='N' />\n");
     xml = insertBefore(xml, "<message name='OrderCancelReplaceRequest'", '</message>', "<field name='SelfTradePrevention' required='N' />\n");
     xml = insertBefore(xml, "<component name='MDIncGrp'>", '</group>', "<field name='RptSeq' required='N' />\n");
+    // FIX 5.0's MinPriceIncrement and MaxTradeVol in SecurityList's NoRelatedSym, after MinTradeVol
+    xml = insertBefore(xml, '<fields>', '</fields>', "<field number='969' name='MinPriceIncrement' type='FLOAT' />\n");
+    xml = insertBefore(xml, '<fields>', '</fields>', "<field number='1140' name='MaxTradeVol' type='QTY' />\n");
+    xml = insertBefore(xml, "<component name='SecListGrp'>", "<field name='TradingSessionID'",
+      "<field name='MinPriceIncrement' required='N' />\n<field name='MaxTradeVol' required='N' />\n");
     const path = join(mkdtempSync(join(tmpdir(), 'matchlog-fix44-')), 'FIX44-matchlog.xml');
     writeFileSync(path, xml);
     return new jspurefix.DefinitionFactory().getDefinitions(path);
   })();
-  return fix44;
+  return patched44;
 }
 
 

@@ -80,17 +80,39 @@ export interface MessageDef {
   readonly fields: ReadonlyMap<number, MemberDef>;
 }
 
-/** Where matchlog steps outside FIX 4.4, and why. */
-export const EXTENSIONS: readonly { readonly tag: number; readonly msgTypes: readonly string[]; readonly why: string }[] = [
+/**
+ * Where matchlog steps outside FIX 4.4, and why. `field` is set for a tag FIX
+ * 4.4 does not define at all: its name and type here (taken from `source`)
+ * are what the dictionary must say, and the codec test holds it to that.
+ */
+export const EXTENSIONS: readonly {
+  readonly tag: number;
+  readonly msgTypes: readonly string[];
+  readonly field?: { readonly name: string; readonly type: FixType; readonly source: string };
+  readonly why: string;
+}[] = [
   {
     tag: 7928,
     msgTypes: ['D', 'G'],
+    field: { name: 'SelfTradePrevention', type: 'int', source: 'matchlog (user-defined range 5000-9999)' },
     why: 'SelfTradePrevention: FIX 4.4 has no self-trade prevention field; a user-defined tag (5000-9999) carries the mode: 1 cancel resting (default), 2 cancel incoming, 3 cancel both',
   },
   {
     tag: 83,
     msgTypes: ['X'],
     why: 'RptSeq inside NoMDEntries: FIX 5.0 puts it there (MDIncGrp), FIX 4.4 does not; a per-symbol sequence is the only way a FIX 4.4 client can see a lost increment',
+  },
+  {
+    tag: 969,
+    msgTypes: ['y'],
+    field: { name: 'MinPriceIncrement', type: 'float', source: 'FIX 5.0 (Instrument component)' },
+    why: 'MinPriceIncrement inside NoRelatedSym: FIX 4.4 has no tick size field; a client must know the tick to send a price the engine takes',
+  },
+  {
+    tag: 1140,
+    msgTypes: ['y'],
+    field: { name: 'MaxTradeVol', type: 'Qty', source: 'FIX 5.0 (BaseTradingRules component)' },
+    why: 'MaxTradeVol inside NoRelatedSym, only for an instrument with a maximum order quantity: FIX 4.4 has MinTradeVol but no maximum',
   },
 ];
 
@@ -381,6 +403,8 @@ const FIELD_LIST: FieldDef[] = [
   { tag: 289, name: 'MDEntrySeller', type: 'String' },
   { tag: 290, name: 'MDEntryPositionNo', type: 'int' },
   { tag: 336, name: 'TradingSessionID', type: 'String' },
+  { tag: 320, name: 'SecurityReqID', type: 'String' },
+  { tag: 322, name: 'SecurityResponseID', type: 'String' },
   { tag: 346, name: 'NumberOfOrders', type: 'int' },
   { tag: 369, name: 'LastMsgSeqNumProcessed', type: 'SeqNum' },
   { tag: 371, name: 'RefTagID', type: 'int' },
@@ -410,6 +434,7 @@ const FIELD_LIST: FieldDef[] = [
   { tag: 381, name: 'GrossTradeAmt', type: 'Amt' },
   { tag: 383, name: 'MaxMessageSize', type: 'Length' },
   { tag: 384, name: 'NoMsgTypes', type: 'NumInGroup' },
+  { tag: 393, name: 'TotNoRelatedSym', type: 'int' },
   { tag: 385, name: 'MsgDirection', type: 'char', values: values('S:SEND R:RECEIVE') },
   { tag: 386, name: 'NoTradingSessions', type: 'NumInGroup' },
   { tag: 432, name: 'ExpireDate', type: 'LocalMktDate' },
@@ -458,6 +483,23 @@ const FIELD_LIST: FieldDef[] = [
   { tag: 547, name: 'MDImplicitDelete', type: 'Boolean', values: BOOLEAN },
   { tag: 553, name: 'Username', type: 'String' },
   { tag: 554, name: 'Password', type: 'String' },
+  {
+    tag: 559,
+    name: 'SecurityListRequestType',
+    type: 'int',
+    values: values('0:SYMBOL 1:SECURITYTYPE_AND_OR_CFICODE 2:PRODUCT 3:TRADINGSESSIONID 4:ALL_SECURITIES'),
+  },
+  {
+    tag: 560,
+    name: 'SecurityRequestResult',
+    type: 'int',
+    values: values(`
+      0:VALID_REQUEST 1:INVALID_OR_UNSUPPORTED_REQUEST 2:NO_INSTRUMENTS_FOUND_THAT_MATCH_SELECTION_CRITERIA
+      3:NOT_AUTHORIZED_TO_RETRIEVE_INSTRUMENT_DATA 4:INSTRUMENT_DATA_TEMPORARILY_UNAVAILABLE
+      5:REQUEST_FOR_INSTRUMENT_DATA_NOT_SUPPORTED`),
+  },
+  { tag: 561, name: 'RoundLot', type: 'Qty' },
+  { tag: 562, name: 'MinTradeVol', type: 'Qty' },
   { tag: 583, name: 'ClOrdLinkID', type: 'String' },
   { tag: 584, name: 'MassStatusReqID', type: 'String' },
   { tag: 586, name: 'OrigOrdModTime', type: 'UTCTimestamp' },
@@ -473,8 +515,12 @@ const FIELD_LIST: FieldDef[] = [
     values: values('0:NO_ACTION_TAKEN 1:QUEUE_FLUSHED 2:OVERLAY_LAST 3:END_SESSION'),
   },
   { tag: 851, name: 'LastLiquidityInd', type: 'int', values: values('1:ADDED_LIQUIDITY 2:REMOVED_LIQUIDITY 3:LIQUIDITY_ROUTED_OUT') },
+  { tag: 893, name: 'LastFragment', type: 'Boolean', values: BOOLEAN },
   { tag: 911, name: 'TotNumReports', type: 'int' },
   { tag: 912, name: 'LastRptRequested', type: 'Boolean' },
+  // FIX 5.0's, in y only (EXTENSIONS)
+  { tag: 969, name: 'MinPriceIncrement', type: 'float' },
+  { tag: 1140, name: 'MaxTradeVol', type: 'Qty' },
   {
     tag: 7928,
     name: 'SelfTradePrevention',
@@ -584,6 +630,9 @@ const MESSAGE_SPECS: [msgType: string, name: string, admin: boolean, body: strin
     `262 268!{279! 285 269 278 280 ${INSTRUMENT} 270 15 271 272 273 274 275 336 625 37 288 289 346 290 451 58 83} 813 814`,
   ],
   ['Y', 'MarketDataRequestReject', false, '262! 281 58'],
+  // Symbol only of the Instrument component: the list is filtered by nothing else
+  ['x', 'SecurityListRequest', false, '320! 559! 55 263'],
+  ['y', 'SecurityList', false, '320! 322! 560! 393 893 146{55 561 562 969 1140}'],
 ];
 
 const MESSAGES = new Map<string, MessageDef>();

@@ -156,6 +156,18 @@ export const Tag = {
   ExpireDate: 432,
   OrdStatusReqID: 790,
   LastLiquidityInd: 851,
+  SecurityReqID: 320,
+  SecurityResponseID: 322,
+  TotNoRelatedSym: 393,
+  SecurityListRequestType: 559,
+  SecurityRequestResult: 560,
+  RoundLot: 561,
+  MinTradeVol: 562,
+  LastFragment: 893,
+  /** FIX 5.0's tick size, in SecurityList only (EXTENSIONS). */
+  MinPriceIncrement: 969,
+  /** FIX 5.0's maximum order quantity, in SecurityList only (EXTENSIONS). */
+  MaxTradeVol: 1140,
 } as const;
 
 /** The gateway's own CompID (TargetCompID of every client message). */

@@ -25,6 +25,7 @@ import { BUY, type Side } from '../native/ladder.js';
 import type { BookDeltaEvent, EngineSnapshot, Instrument, LevelView, TradeEvent } from '../engine/index.js';
 import type { Committed } from '../log/sequencer.js';
 import { FixMessage, Tag, type FixField } from './fix/message.js';
+import { utcTimestamp } from './reports.js';
 import type { Instruments } from './orders.js';
 
 /** Where a session's market data goes. `send` must not change the message (subscribers share it). */
@@ -292,7 +293,7 @@ export class MarketData {
     for (let k = 0; k < events.length; k++) {
       const e = events[k];
       if (e.type === 'bookDelta') this.delta(e);
-      else if (e.type === 'trade') this.trade(e);
+      else if (e.type === 'trade') this.trade(e, c.ts);
       else if (e.type === 'instrument') this.bookOf(e.symbol);
     }
     const touched = this.touched;
@@ -375,21 +376,26 @@ export class MarketData {
     }
   }
 
-  private trade(e: TradeEvent): void {
+  /** `tsMicros`: the command's log time. */
+  private trade(e: TradeEvent, tsMicros: number): void {
     const b = this.books.get(e.symbol);
     if (b === undefined) return;
     const rpt = ++b.rptSeq;
     const views = b.views;
     let px: string | null = null;
     let qty: string | null = null;
+    let when: string | null = null;
     for (let i = 0; i < views.length; i++) {
       const v = views[i];
       if ((v.mask & TRADES) === 0) continue;
       px ??= b.inst.price(e.price);
       qty ??= b.inst.qty(e.qty);
-      // FIX 4.4 has no aggressor side in MDIncGrp (AggressorSide 2446 is FIX 5.0 SP2)
+      // the command's log time: the same on a replay, unlike the gateway's clock
+      when ??= utcTimestamp(tsMicros);
+      // dictionary order within MDIncGrp: 279 269 55 270 271 272 273 83, then AggressorSide 2446 (FIX 5.0 SP2's; EXTENSIONS)
       this.open(b, v).push([Tag.MDUpdateAction, NEW], [Tag.MDEntryType, '2'], [Tag.Symbol, e.symbol], [Tag.MDEntryPx, px],
-        [Tag.MDEntrySize, qty], [Tag.RptSeq, String(rpt)]);
+        [Tag.MDEntrySize, qty], [Tag.MDEntryDate, when.slice(0, 8)], [Tag.MDEntryTime, when.slice(9)], [Tag.RptSeq, String(rpt)],
+        [Tag.AggressorSide, e.aggressor === BUY ? '1' : '2']);
       v.count++;
     }
   }

@@ -103,6 +103,12 @@ export const EXTENSIONS: readonly {
     why: 'RptSeq inside NoMDEntries: FIX 5.0 puts it there (MDIncGrp), FIX 4.4 does not; a per-symbol sequence is the only way a FIX 4.4 client can see a lost increment',
   },
   {
+    tag: 2446,
+    msgTypes: ['X'],
+    field: { name: 'AggressorSide', type: 'char', source: 'FIX 5.0 SP2 (MDIncGrp)' },
+    why: 'AggressorSide inside NoMDEntries, on trade entries: FIX 4.4 has no field saying which side took liquidity; a trade tape shows it (1 buy, 2 sell)',
+  },
+  {
     tag: 969,
     msgTypes: ['y'],
     field: { name: 'MinPriceIncrement', type: 'float', source: 'FIX 5.0 (Instrument component)' },
@@ -521,6 +527,8 @@ const FIELD_LIST: FieldDef[] = [
   // FIX 5.0's, in y only (EXTENSIONS)
   { tag: 969, name: 'MinPriceIncrement', type: 'float' },
   { tag: 1140, name: 'MaxTradeVol', type: 'Qty' },
+  // FIX 5.0 SP2's, in X trade entries only (EXTENSIONS)
+  { tag: 2446, name: 'AggressorSide', type: 'char' },
   {
     tag: 7928,
     name: 'SelfTradePrevention',
@@ -627,7 +635,7 @@ const MESSAGE_SPECS: [msgType: string, name: string, admin: boolean, body: strin
     'X',
     'MarketDataIncrementalRefresh',
     false,
-    `262 268!{279! 285 269 278 280 ${INSTRUMENT} 270 15 271 272 273 274 275 336 625 37 288 289 346 290 451 58 83} 813 814`,
+    `262 268!{279! 285 269 278 280 ${INSTRUMENT} 270 15 271 272 273 274 275 336 625 37 288 289 346 290 451 58 83 2446} 813 814`,
   ],
   ['Y', 'MarketDataRequestReject', false, '262! 281 58'],
   // Symbol only of the Instrument component: the list is filtered by nothing else

@@ -22,11 +22,6 @@ import { PriceChart } from './price-chart.js';
 
 const DEPTH = 10;
 const TAPE_ROWS = 60;
-const SECURITY_REQ_ID = 320;
-const SECURITY_LIST_REQUEST_TYPE = 559;
-const MIN_PRICE_INCREMENT = 969;
-const ROUND_LOT = 561;
-const MIN_TRADE_VOL = 562;
 
 interface InstrumentInfo {
   readonly symbol: string;
@@ -183,7 +178,7 @@ class Screen {
       setText(el('account'), this.account);
       this.mine.clear();
       this.views.clear();
-      this.session.sendApplication('x', [[SECURITY_REQ_ID, `sl-${this.idPrefix}`], [SECURITY_LIST_REQUEST_TYPE, '4']]);
+      this.session.sendApplication('x', [[Tag.SecurityReqID, `sl-${this.idPrefix}`], [Tag.SecurityListRequestType, '4']]);
     } else if (state === 'disconnected') {
       el<HTMLButtonElement>('logon-submit').disabled = false;
       // a refusal keeps the form filled in, so the trader can correct it
@@ -223,11 +218,11 @@ class Screen {
     let entry: Map<number, string> | null = null;
     const take = (): void => {
       if (entry === null) return;
-      const tick = parseUnit(entry.get(MIN_PRICE_INCREMENT));
-      const lot = parseUnit(entry.get(ROUND_LOT));
+      const tick = parseUnit(entry.get(Tag.MinPriceIncrement));
+      const lot = parseUnit(entry.get(Tag.RoundLot));
       const symbol = entry.get(Tag.Symbol) ?? '';
       if (typeof tick !== 'number' && typeof lot !== 'number' && symbol !== '') {
-        this.instruments.set(symbol, { symbol, tick, lot, minQty: entry.get(MIN_TRADE_VOL) ?? '' });
+        this.instruments.set(symbol, { symbol, tick, lot, minQty: entry.get(Tag.MinTradeVol) ?? '' });
       }
     };
     let inGroup = false;
@@ -301,8 +296,11 @@ class Screen {
         : `market data inconsistent after RptSeq ${before}; fresh snapshot requested`);
       this.requestSnapshot();
     } else if (r === 'applied') {
-      if (m.msgType === 'W') this.mdStatus('live', `snapshot of ${view.symbol}${this.gapShown ? ' after the gap' : ''}`);
-      else {
+      if (m.msgType === 'W') {
+        // after a gap the warning stays up (with the repair said) until the book moves again
+        if (this.gapShown) this.mdStatus('gap', `${el('md-status').textContent ?? ''}; snapshot received, book rebuilt`);
+        else this.mdStatus('live', `snapshot of ${view.symbol}`);
+      } else {
         // the gap message stays until the fresh snapshot has been followed by a first increment
         this.mdStatus(this.gapShown ? 'recovered' : 'live', `RptSeq ${view.rptSeq}${this.gapShown ? ' (recovered from a gap)' : ''}`);
         this.gapShown = false;

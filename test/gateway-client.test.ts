@@ -425,8 +425,13 @@ describe('BookView alone', () => {
     assert.equal(v.apply(X([['0', '0', '9.75', '4', 6], ['1', '1', '10.25', '1', 7], ['2', '1', '100', null, 8], ['0', '2', '10.25', '2', 9]])), 'applied');
     assert.deepEqual(v.bids(), [{ price: '10', qty: '2', orders: 1 }, { price: '9.75', qty: '4', orders: 1 }, { price: '9.5', qty: '1', orders: 1 }]);
     assert.deepEqual(v.asks(), [{ price: '10.25', qty: '1', orders: 1 }]);
-    assert.deepEqual(v.trades, [{ price: '10.25', qty: '2', rptSeq: 9 }]);
+    assert.deepEqual(v.trades, [{ price: '10.25', qty: '2', rptSeq: 9, time: '', aggressor: '' }]);
     assert.equal(v.rptSeq, 9);
+    // a trade entry's time and aggressor (MDEntryTime 273, AggressorSide 2446) when the gateway sends them
+    const trade = new FixMessage([[35, 'X'], [268, '1'], [279, '0'], [269, '2'], [55, 'S'], [270, '10.5'], [271, '3'],
+      [272, '20261123'], [273, '01:02:03.456'], [83, '10'], [2446, '2']]);
+    assert.equal(v.apply(trade), 'applied');
+    assert.deepEqual(v.trades[1], { price: '10.5', qty: '3', rptSeq: 10, time: '01:02:03.456', aggressor: 'sell' });
   });
 
   test('a RptSeq gap or an inconsistent update is loss: not synced until the next snapshot', () => {

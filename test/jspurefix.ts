@@ -41,6 +41,9 @@ export function reference(): Promise<JsDefs> {
     xml = insertBefore(xml, "<message name='NewOrderSingle'", '</message>', "<field name='SelfTradePrevention' required='N' />\n");
     xml = insertBefore(xml, "<message name='OrderCancelReplaceRequest'", '</message>', "<field name='SelfTradePrevention' required='N' />\n");
     xml = insertBefore(xml, "<component name='MDIncGrp'>", '</group>', "<field name='RptSeq' required='N' />\n");
+    // FIX 5.0 SP2's AggressorSide on X trade entries, after RptSeq
+    xml = insertBefore(xml, '<fields>', '</fields>', "<field number='2446' name='AggressorSide' type='CHAR' />\n");
+    xml = insertBefore(xml, "<component name='MDIncGrp'>", '</group>', "<field name='AggressorSide' required='N' />\n");
     // FIX 5.0's MinPriceIncrement and MaxTradeVol in SecurityList's NoRelatedSym, after MinTradeVol
     xml = insertBefore(xml, '<fields>', '</fields>', "<field number='969' name='MinPriceIncrement' type='FLOAT' />\n");
     xml = insertBefore(xml, '<fields>', '</fields>', "<field number='1140' name='MaxTradeVol' type='QTY' />\n");

@@ -4,7 +4,8 @@
 // of the ladder, read from the DOM as a trader would read it.
 
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
@@ -45,16 +46,21 @@ export async function startVenue(t: TestContext): Promise<Venue> {
 
 export async function launchBrowser(t: TestContext): Promise<Browser> {
   assert.ok(existsSync(CHROMIUM), `no Chromium at ${CHROMIUM}: install the Debian package chromium (.ci/run does) or set MATCHLOG_CHROMIUM`);
+  const profile = mkdtempSync(join(tmpdir(), 'matchlog-chromium-'));
   const browser = await puppeteer.launch({
     executablePath: CHROMIUM,
     headless: true,
-    userDataDir: tempDir(t, 'matchlog-chromium-'),
+    userDataDir: profile,
     // the machine's network is closed: Chromium's own background traffic is switched off
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
       '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage', '--window-size=1400,1000'],
     defaultViewport: { width: 1400, height: 1000 },
   });
-  t.after(() => browser.close());
+  // the profile goes once the browser has closed (it writes to it until then)
+  t.after(async () => {
+    await browser.close();
+    rmSync(profile, { recursive: true, force: true });
+  });
   return browser;
 }
 

@@ -89,7 +89,7 @@ test('served by the gateway: content types, a strict CSP, no inline script or st
     assert.equal(again.status, 304, `${path} revalidates`);
   }
   // only the page's files: not the server's modules, the sources, the data or anything by a trick path
-  for (const path of ['/gateway/server.js', '/gateway/accounts.js', '/gateway/web/app.ts', '/package.json', '/../package.json',
+  for (const path of ['/gateway/server.js', '/gateway/accounts.js', '/gateway/web/app.ts', '/app.ts', '/fix-session.ts', '/package.json', '/../package.json',
     '/%2e%2e/package.json', '/gateway/web/app.js.map', '/accounts.json', '/log/exchange.js']) {
     const r = await fetch(`${v.http}${path}`);
     assert.equal(r.status, 404, `${path} must not be served`);

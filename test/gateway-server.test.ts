@@ -241,6 +241,12 @@ test('/health and /metrics; session sequence numbers survive a restart; wss:// w
   assert.match(metrics, /matchlog_gateway_messages_in_total\{msg_type="D"\} 1/);
   assert.match(metrics, /matchlog_gateway_order_latency_seconds_count 1/);
   assert.match(metrics, /matchlog_sequencer_queue_depth 0/);
+  // `matchlog start` serves the trading screen at / of the same port (test/web-screen.test.ts drives it)
+  const page = await fetch(`http://127.0.0.1:${ex.port}/`);
+  assert.equal(page.status, 200);
+  assert.equal(page.headers.get('content-type'), 'text/html; charset=utf-8');
+  assert.match(page.headers.get('content-security-policy') ?? '', /^default-src 'none'; script-src 'self'/);
+  assert.match(await page.text(), /<script type="module" src="\/gateway\/web\/app.js"><\/script>/);
   a.send('5', []);
   await a.closed;
   assert.equal(await ex.stop(), 0);

@@ -46,8 +46,13 @@ const here = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(here, '..', '..');
 const DIST = resolve(here, '..');
 
-/** Static imports of a compiled module (`from './x.js'`, `import './x.js'`). */
-const IMPORT = /(?:\bfrom\s*|\bimport\s*)['"](\.{1,2}\/[^'"]+)['"]/g;
+/**
+ * Static imports of a compiled module: tsc writes each `import … from './x.js'`,
+ * `import './x.js'` and `export … from './x.js'` on a line of its own, so only
+ * lines that start with one count (a comment or a string that mentions a path
+ * does not).
+ */
+const IMPORT = /^(?:import|export)\b[^'"\n]*?['"](\.{1,2}\/[^'"]+)['"];?\s*$/gm;
 
 /**
  * URL path → asset. `index.html` is also `/`. Throws, naming the folder, when

@@ -199,10 +199,12 @@ class Screen {
       default: {
         const time = clockOf(m.get(Tag.TransactTime) ?? m.get(Tag.SendingTime) ?? '');
         if (!this.mine.apply(m, time)) break;
-        const t0 = this.sent.get(m.get(Tag.ClOrdID) ?? m.get(Tag.BusinessRejectRefID) ?? '');
+        // the first answer to a request of ours (a j names it in BusinessRejectRefID)
+        const id = m.get(Tag.ClOrdID) ?? m.get(Tag.BusinessRejectRefID) ?? '';
+        const t0 = this.sent.get(id);
         if (t0 !== undefined) {
           this.latencyMs = performance.now() - t0;
-          this.sent.delete(m.get(Tag.ClOrdID) ?? '');
+          this.sent.delete(id);
         }
         this.mark('orders');
       }
@@ -411,8 +413,9 @@ class Screen {
   }
 
   private request(clOrdId: string, msgType: string, fields: FixField[]): void {
-    this.sent.set(clOrdId, performance.now());
-    if (!this.session.sendApplication(msgType, fields)) setText(el('ticket-error'), 'not logged on');
+    const t0 = performance.now();
+    if (this.session.sendApplication(msgType, fields)) this.sent.set(clOrdId, t0);
+    else setText(el('ticket-error'), 'not logged on');
   }
 
   // --- rendering --------------------------------------------------------------

@@ -444,6 +444,7 @@ export async function ensureDemoAccounts(dataDir: string, accountsPath: string, 
     '# matchlog demo accounts, created on first start; remove them with `matchlog accounts remove NAME`',
     ...accounts.map((a) => `${a.name} ${a.password}`),
     `# log on: connect to ${where} with subprotocol fix.4.4 or fix.json; Logon (A) with SenderCompID 49 = Username 553 = the name, Password 554 = the password, TargetCompID 56 = ${GATEWAY_COMP_ID}`,
+    `# or in a browser: the trading screen at ${o.url !== undefined ? o.url.replace(/^ws/, 'http').replace(/\/fix$/, '/') : 'http://HOST:PORT/ (the gateway\'s host and port)'}, with the name and the password`,
     '',
   ].join('\n');
   const credentialsPath = join(dataDir, 'demo-credentials.txt');

@@ -346,6 +346,7 @@ test('demo accounts: created once on a fresh folder, with a 0600 credentials fil
   }
   assert.match(text, /ws:\/\/127\.0\.0\.1:7440\/fix/);
   assert.match(text, /Password 554/);
+  assert.match(text, /the trading screen at http:\/\/127\.0\.0\.1:7440\//);
   const store = AccountStore.load(accounts, { throttle: { failureDelayMs: 0 } });
   for (const a of demo.accounts) assert.deepEqual(await store.authenticate(a.name, a.password, '127.0.0.1'), { ok: true, marketDataOnly: false });
 

@@ -2,7 +2,8 @@
 // `matchlog start`: security (wrong password slowed and refused, another
 // account's order is "unknown", a market-data-only account cannot trade),
 // garbage on one connection leaves the others and the book alone, /health and
-// /metrics, session sequence numbers across a restart, wss://.
+// /metrics, session sequence numbers across a restart, wss://, the security
+// list and order mass status (AF) over both subprotocols.
 
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';

@@ -10,8 +10,8 @@ import { BusyError, ClosedError, NoQuorumError, NotPrimaryError } from '../log/e
 import { FixMessage, Tag } from './fix/message.js';
 import type { OrderTracker } from './orders.js';
 import {
-  cancelReject, fixSide, LOCAL_EXEC_ID, massCancelReport, NO_ORDER_ID, newOrderFacts, rejectReport, statusReport, utcTimestamp,
-  type NewOrderFacts,
+  cancelReject, fixSide, LOCAL_EXEC_ID, massCancelReport, massStatusReports, NO_ORDER_ID, newOrderFacts, rejectReport, statusReport,
+  utcTimestamp, type NewOrderFacts,
 } from './reports.js';
 
 /** Who sent the message: the session's account, never a tag of the message. */
@@ -67,13 +67,17 @@ function stpOf(v: string | undefined): StpName | undefined | null {
   }
 }
 
-/** A BusinessMessageReject (j). 380: 0 other, 3 unsupported message type, 6 not authorized. */
+/**
+ * A BusinessMessageReject (j). 380: 0 other, 2 unknown security, 3 unsupported
+ * message type, 5 conditionally required field missing, 6 not authorized.
+ * BusinessRejectRefID: the message's ClOrdID, MDReqID or MassStatusReqID.
+ */
 export function businessReject(msg: FixMessage, reason: number, text: string): FixMessage {
   const j = new FixMessage([[Tag.MsgType, 'j']]);
   const seq = msg.get(Tag.MsgSeqNum);
   if (seq !== undefined) j.add(Tag.RefSeqNum, seq);
   j.add(Tag.RefMsgType, msg.msgType);
-  const ref = msg.get(Tag.ClOrdID) ?? msg.get(Tag.MDReqID);
+  const ref = msg.get(Tag.ClOrdID) ?? msg.get(Tag.MDReqID) ?? msg.get(Tag.MassStatusReqID);
   if (ref !== undefined) j.add(Tag.BusinessRejectRefID, ref);
   return j.add(Tag.BusinessRejectReason, reason).add(Tag.Text, text);
 }
@@ -91,8 +95,9 @@ export class OrderEntry {
    * A command for `exchange.submit(cmd, origin)`, or the answer to send back
    * at once. D F G q become commands (or refusals), H is answered from the
    * tracker; any other type is a BusinessMessageReject (route V to market
-   * data first). A new order that becomes a command counts against the
-   * account's open orders until its report is built, or `submitFailed`.
+   * data, x to the security lists and AF to `massStatus` first). A new order
+   * that becomes a command counts against the account's open orders until
+   * its report is built, or `submitFailed`.
    */
   handle(msg: FixMessage, session: SessionIdentity): Command | FixMessage {
     const type = msg.msgType;
@@ -109,6 +114,34 @@ export class OrderEntry {
       case 'q': return this.massCancel(msg, session.account, notYours);
       default: return this.status(msg, session.account);
     }
+  }
+
+  /**
+   * The answer to an OrderMassStatusRequest (AF), given at once from the
+   * tracker (nothing goes to the log; a replica answers too): the account's
+   * live orders, all of them (MassStatusReqType 7) or those of one Symbol (1),
+   * as `massStatusReports` builds them. Refused with a BusinessMessageReject:
+   * a market-data-only account (380=6, as D F G H q), an Account (1) of
+   * someone else (380=6), type 1 without Symbol (380=5), an unknown Symbol
+   * (380=2), another FIX type or a Symbol with type 7 (380=0, the Text says
+   * what is supported).
+   */
+  massStatus(msg: FixMessage, session: SessionIdentity): FixMessage[] {
+    const account = session.account;
+    if (session.marketDataOnly) return [businessReject(msg, 6, `account ${account} is market-data-only: it cannot trade`)];
+    const acct = msg.get(Tag.Account);
+    if (acct !== undefined && acct !== account) return [businessReject(msg, 6, `Account (1) ${acct} is not this session's account ${account}`)];
+    const reqId = msg.get(Tag.MassStatusReqID) ?? '';
+    const type = msg.get(Tag.MassStatusReqType);
+    const symbol = msg.get(Tag.Symbol);
+    const supported = 'supported: 7 all orders, 1 orders of one Symbol (55)';
+    if (type !== '1' && type !== '7') return [businessReject(msg, 0, `MassStatusReqType (585) ${type ?? ''} is not supported; ${supported}`)];
+    if (type === '7' && symbol !== undefined) return [businessReject(msg, 0, `Symbol (55) is not taken with MassStatusReqType (585) 7 (all orders); ${supported}`)];
+    if (type === '1' && symbol === undefined) return [businessReject(msg, 5, 'Symbol (55) is required with MassStatusReqType (585) 1')];
+    const instruments = this.tracker.instruments;
+    if (symbol !== undefined && instruments.get(symbol) === undefined) return [businessReject(msg, 2, `unknown symbol: ${symbol}`)];
+    const orders = this.tracker.liveOrders(account).filter((o) => symbol === undefined || o.symbol === symbol);
+    return massStatusReports(orders, (s) => instruments.get(s), account, symbol, reqId, this.now());
   }
 
   /**

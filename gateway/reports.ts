@@ -278,6 +278,34 @@ export function statusReport(o: TrackedOrder, inst: Instrument, time: string, st
   return m;
 }
 
+/** Side (54) of the answer to an OrderMassStatusRequest that found no order: FIX requires a Side in every ExecutionReport, and there is no order to take one from. */
+export const NO_ORDER_SIDE = '7'; // Undisclosed
+
+/**
+ * The answer to an OrderMassStatusRequest (AF): one ExecutionReport per live
+ * order, in orderId order, each the OrderStatusRequest answer for that order
+ * (ExecType I, ExecID 0, the order's OrdStatus) plus MassStatusReqID 584,
+ * TotNumReports 911 and LastRptRequested 912 (Y on the last one only). With
+ * no order, one report that says so: OrderID NONE, OrdStatus 8, 911=0, 912=Y,
+ * Side 7 (undisclosed), the Symbol asked for (if any) and a Text.
+ */
+export function massStatusReports(orders: readonly TrackedOrder[], instrumentOf: (symbol: string) => Instrument | undefined,
+  account: string, symbol: string | undefined, reqId: string, time: string): FixMessage[] {
+  const out: FixMessage[] = [];
+  for (const o of orders) {
+    const inst = instrumentOf(o.symbol);
+    if (inst !== undefined) out.push(statusReport(o, inst, time, undefined));
+  }
+  out.forEach((m, i) => m.add(Tag.MassStatusReqID, reqId).add(Tag.TotNumReports, out.length).add(Tag.LastRptRequested, i === out.length - 1 ? 'Y' : 'N'));
+  if (out.length > 0) return out;
+  const m = new FixMessage([[Tag.MsgType, '8']]).add(Tag.OrderID, NO_ORDER_ID).add(Tag.ExecID, LOCAL_EXEC_ID).add(Tag.ExecType, 'I')
+    .add(Tag.OrdStatus, '8').add(Tag.Account, account);
+  if (symbol !== undefined) m.add(Tag.Symbol, symbol);
+  m.add(Tag.Side, NO_ORDER_SIDE).add(Tag.LeavesQty, '0').add(Tag.CumQty, '0').add(Tag.AvgPx, '0').add(Tag.TransactTime, time)
+    .add(Tag.MassStatusReqID, reqId).add(Tag.TotNumReports, 0).add(Tag.LastRptRequested, 'Y');
+  return [m.add(Tag.Text, symbol === undefined ? 'no live orders' : `no live orders in ${symbol}`)];
+}
+
 // --- the builder ----------------------------------------------------------------
 
 /** A resting order the tracker lost (it cannot, once built from the snapshot): a fill report still goes out. */

@@ -6,10 +6,11 @@
 // log and the maker of a trade hears of it like the taker.
 //
 // Roles (exchange.role): only a primary takes orders. On a replica the
-// gateway is read-only — Logon, market data and OrderStatusRequest work, and
-// D F G q are refused at once with the NotPrimaryError text naming the
-// primary; a fenced node logs every session out with that text (clients fail
-// over) and answers /health 503; a promotion opens order entry in place.
+// gateway is read-only — Logon, market data, OrderStatusRequest and
+// OrderMassStatusRequest work, and D F G q are refused at once with the
+// NotPrimaryError text naming the primary; a fenced node logs every session
+// out with that text (clients fail over) and answers /health 503; a promotion
+// opens order entry in place.
 
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -414,6 +415,13 @@ export class Gateway {
     // the instrument list is public and reads no order state: any account, any role, answered at once
     if (type === 'x') {
       for (const y of this.securityLists.request(msg)) s.sendApplication(y);
+      return;
+    }
+    // the account's own live orders, from the tracker: answered at once, on a replica too (as H); nothing is submitted
+    if (type === 'AF') {
+      const answer = this.entry.massStatus(msg, s);
+      if (answer.length === 1 && answer[0].msgType === 'j') this.metrics.rejects.inc({ reason: 'gateway_j' });
+      for (const m of answer) s.sendApplication(m);
       return;
     }
     // FIX PossResend (97=Y): the client may have sent it before under another

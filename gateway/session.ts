@@ -88,7 +88,7 @@ export interface FixSessionOptions {
   onEvent?(event: SessionEvent, session: FixSession): void;
   remoteAddress?: string;
   clock?: SessionClock;
-  /** Inbound application messages taken; any other is answered 35=j 380=3. Default D F G H q V x. */
+  /** Inbound application messages taken; any other is answered 35=j 380=3. Default D F G H q V x AF. */
   applicationMsgTypes?: ReadonlySet<string>;
   /** [V2] "SendingTime accuracy": default 2 minutes, the value the scripts test (2o). */
   sendingTimeToleranceMs?: number;
@@ -105,7 +105,7 @@ export interface FixSessionOptions {
   maxQueued?: number;
 }
 
-export const DEFAULT_APPLICATION_MSG_TYPES: ReadonlySet<string> = new Set(['D', 'F', 'G', 'H', 'q', 'V', 'x']);
+export const DEFAULT_APPLICATION_MSG_TYPES: ReadonlySet<string> = new Set(['D', 'F', 'G', 'H', 'q', 'V', 'x', 'AF']);
 
 /** [ML] One live session per account (FIX: one session per CompID pair); a second Logon is refused. */
 export class SessionRegistry {

@@ -2,7 +2,8 @@
 // `matchlog start`: security (wrong password slowed and refused, another
 // account's order is "unknown", a market-data-only account cannot trade),
 // garbage on one connection leaves the others and the book alone, /health and
-// /metrics, session sequence numbers across a restart, wss://.
+// /metrics, session sequence numbers across a restart, wss://, the security
+// list and order mass status (AF) over both subprotocols.
 
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -360,6 +361,114 @@ test('SecurityList (x → y): a market-data-only account may ask; an instrument 
   ws.close();
 });
 
+test('OrderMassStatusRequest (AF → 8 per live order): only the account\'s own live orders, on fix.4.4 and fix.json; none; refusals; nothing logged', async (t) => {
+  const dir = join(tempDir(t, 'matchlog-gw-'), 'data');
+  const ex = await Exchange.open({ dataDir: dir, log: () => undefined });
+  const store = AccountStore.load(join(dir, 'accounts.json'), { scrypt: { N: 1024, r: 8, p: 1, keyLength: 32 } });
+  await store.add('viewer', 'viewer-pw', { marketDataOnly: true });
+  await store.add('alice', 'alice-pw', { marketDataOnly: false });
+  await store.add('bob', 'bob-pw', { marketDataOnly: false });
+  const gw = await Gateway.start({ exchange: ex, listen: { host: '127.0.0.1', port: 0 }, accounts: store, sessionsDir: join(dir, 'sessions') });
+  t.after(async () => { await gw.close(); await ex.close(); });
+  const a = await Raw.open(gw.url, 'alice');
+  assert.equal((await a.logon('alice-pw')).msgType, 'A');
+  const b = await Raw.open(gw.url, 'bob');
+  assert.equal((await b.logon('bob-pw')).msgType, 'A');
+  const reports = async (raw: Raw, reqId: string): Promise<FixMessage[]> => {
+    const out: FixMessage[] = [];
+    for (;;) {
+      const m = await raw.next((x) => x.msgType === '8' && x.get(584) === reqId);
+      out.push(m);
+      if (m.get(912) === 'Y') return out;
+    }
+  };
+
+  // nothing live: the one "no orders" report
+  a.send('AF', [[584, 'n1'], [585, '7']]);
+  const none = await reports(a, 'n1');
+  assert.deepEqual(none.map((m) => [m.get(37), m.get(17), m.get(150), m.get(39), m.get(54), m.get(911), m.get(912), m.get(58)]),
+    [['NONE', '0', 'I', '8', '7', '0', 'Y', 'no live orders']]);
+
+  a.order('a1', '1', '5', '189.00');
+  a.order('a2', '2', '3', '191.00');
+  a.order('a3', '1', '2', '410.00', 'MSFT');
+  a.order('a4', '1', '1', '188.00');
+  a.order('a5', '2', '1', '190.50');
+  for (const id of ['a1', 'a2', 'a3', 'a4', 'a5']) await a.next(er(id, '0'));
+  b.order('b1', '1', '4', '185.00');
+  await b.next(er('b1', '0'));
+  b.order('b2', '1', '1', '190.50'); // fills a5
+  await a.next(er('a5', 'F'));
+  b.order('b3', '1', '1', '191.00'); // a2 partly filled
+  await a.next(er('a2', 'F'));
+  a.send('F', [[41, 'a4'], [11, 'a4x'], [55, 'AAPL'], [54, '1'], [60, formatUtcTimestamp(Date.now())]]);
+  await a.next(er('a4x', '4'));
+
+  const seqBefore = ex.seq;
+  a.send('AF', [[584, 'all'], [585, '7']]);
+  const all = await reports(a, 'all');
+  assert.deepEqual(all.map((m) => [m.get(11), m.get(55), m.get(54), m.get(44), m.get(39), m.get(151), m.get(14), m.get(911), m.get(912)]), [
+    ['a1', 'AAPL', '1', '189', '0', '5', '0', '3', 'N'],
+    ['a2', 'AAPL', '2', '191', '1', '2', '1', '3', 'N'],
+    ['a3', 'MSFT', '1', '410', '0', '2', '0', '3', 'Y'],
+  ]);
+  // each equals the OrderStatusRequest answer for the same order, but for 584/911/912 (and the header, and TransactTime: the clock's)
+  const body = (m: FixMessage) => m.fields.filter(([tag]) => ![34, 52, 60, 584, 911, 912].includes(tag)).map(([tag, v]) => `${tag}=${v}`).join('|');
+  for (const m of all) {
+    a.send('H', [[11, m.get(11) as string], [55, m.get(55) as string], [54, m.get(54) as string]]);
+    const h = await a.next((x) => x.msgType === '8' && x.get(150) === 'I' && x.get(584) === undefined);
+    assert.equal(body(m), body(h));
+    assert.match(m.get(60) ?? '', /^\d{8}-\d\d:\d\d:\d\d\.\d{3}$/);
+  }
+  a.send('AF', [[584, 'msft'], [585, '1'], [1, 'alice'], [55, 'MSFT']]);
+  assert.deepEqual((await reports(a, 'msft')).map((m) => [m.get(11), m.get(911), m.get(912)]), [['a3', '1', 'Y']]);
+  b.send('AF', [[584, 'bob'], [585, '7']]);
+  assert.deepEqual((await reports(b, 'bob')).map((m) => [m.get(11), m.get(911), m.get(912)]), [['b1', '1', 'Y']], 'bob\'s own only');
+  b.send('AF', [[584, 'bob-msft'], [585, '1'], [55, 'MSFT']]);
+  assert.deepEqual((await reports(b, 'bob-msft')).map((m) => [m.get(37), m.get(55), m.get(911)]), [['NONE', 'MSFT', '0']]);
+
+  // refusals: an unsupported type (j 380=0), type 1 without Symbol (380=5), no MassStatusReqID (session Reject 373=1)
+  a.send('AF', [[584, 'party'], [585, '8']]);
+  let j = await a.next((m) => m.msgType === 'j');
+  assert.deepEqual([j.get(372), j.get(379), j.get(380), j.get(58)], ['AF', 'party', '0', 'MassStatusReqType (585) 8 is not supported; supported: 7 all orders, 1 orders of one Symbol (55)']);
+  a.send('AF', [[584, 'nosym'], [585, '1']]);
+  j = await a.next((m) => m.msgType === 'j');
+  assert.deepEqual([j.get(379), j.get(380)], ['nosym', '5']);
+  a.send('AF', [[585, '7']]);
+  const rej = await a.next((m) => m.msgType === '3');
+  assert.deepEqual([rej.get(373), rej.get(371), rej.get(372)], ['1', '584', 'AF']);
+  assert.equal(ex.seq, seqBefore, 'nothing of AF reached the log');
+
+  // a market-data-only account: j 380=6, as for D F G H q
+  const v = await Raw.open(gw.url, 'viewer');
+  assert.equal((await v.logon('viewer-pw')).msgType, 'A');
+  v.send('AF', [[584, 'v1'], [585, '7']]);
+  j = await v.next((m) => m.msgType === 'j' || m.msgType === '8');
+  assert.deepEqual([j.msgType, j.get(372), j.get(379), j.get(380)], ['j', 'AF', 'v1', '6']);
+  v.close();
+  a.close();
+  await a.closed;
+
+  // fix.json, as the browser asks after a reload
+  const ws = new WebSocket(gw.url, 'fix.json');
+  await new Promise<void>((resolve, reject) => { ws.once('open', () => resolve()); ws.once('error', reject); });
+  const got: { Header: Record<string, string>; Body: Record<string, string> }[] = [];
+  const last = new Promise<void>((resolve) => ws.on('message', (d) => {
+    const m = JSON.parse(String(d)) as { Header: Record<string, string>; Body: Record<string, string> };
+    if (m.Header.MsgType === '8') got.push(m);
+    if (m.Body.LastRptRequested === 'Y') resolve();
+  }));
+  const header = (type: string, seq: number) => ({ MsgType: type, SenderCompID: 'alice', TargetCompID: 'MATCHLOG', MsgSeqNum: String(seq), SendingTime: formatUtcTimestamp(Date.now()) });
+  ws.send(JSON.stringify({ Header: header('A', 1), Body: { EncryptMethod: '0', HeartBtInt: '30', ResetSeqNumFlag: 'Y', Username: 'alice', Password: 'alice-pw' } }));
+  ws.send(JSON.stringify({ Header: header('AF', 2), Body: { MassStatusReqID: 'j1', MassStatusReqType: '7' } }));
+  await last;
+  assert.deepEqual(got.map((m) => [m.Body.ClOrdID, m.Body.ExecType, m.Body.OrdStatus, m.Body.LeavesQty, m.Body.MassStatusReqID, m.Body.TotNumReports, m.Body.LastRptRequested]), [
+    ['a1', 'I', '0', '5', 'j1', '3', 'N'], ['a2', 'I', '1', '2', 'j1', '3', 'N'], ['a3', 'I', '0', '2', 'j1', '3', 'Y'],
+  ]);
+  ws.close();
+  b.close();
+});
+
 test('every frame the gateway sent in these tests parses and validates with jspurefix (FIX 4.4 + the documented extensions)', async () => {
   assert.ok(Raw.frames.length > 20, `${Raw.frames.length} frames`);
   const types = new Set<string>();
@@ -373,4 +482,7 @@ test('every frame the gateway sent in these tests parses and validates with jspu
     assert.equal(view.getUndefined() ?? null, null, `undefined tags: ${frame}`);
   }
   for (const t of ['A', '8', '9', 'j', 'W', '5', '3', 'y']) assert.ok(types.has(t), `a ${t} was checked (${[...types].join(' ')})`);
+  // the answers to OrderMassStatusRequest among them: a live order's and the "no orders" one
+  assert.ok(Raw.frames.some((f) => /\x01150=I\x01/.test(f) && /\x01912=Y\x01/.test(f) && /\x01911=[1-9]/.test(f)), 'a mass status report was checked');
+  assert.ok(Raw.frames.some((f) => /\x0137=NONE\x01/.test(f) && /\x01911=0\x01/.test(f)), 'a "no orders" mass status report was checked');
 });

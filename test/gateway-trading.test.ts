@@ -85,6 +85,15 @@ class Gateway {
     }
     return this.commit(r, `session:${account}`);
   }
+
+  /** An OrderMassStatusRequest (AF) from a session of `account`: answered at once, as the server routes it. */
+  massStatus(account: string, msg: FixMessage, marketDataOnly = false): FixMessage[] {
+    const seq = this.seq;
+    const out = this.entry.massStatus(msg, { account, marketDataOnly });
+    assert.equal(this.seq, seq, 'AF never reaches the engine');
+    this.sent.push(...out.map((m) => ({ account, msg: m })));
+    return out;
+  }
 }
 
 function only(out: Out[], account: string, type?: string): FixMessage[] {
@@ -104,6 +113,15 @@ function er(m: FixMessage): Record<string, string | undefined> {
     orig: m.get(Tag.OrigClOrdID), orderQty: m.get(Tag.OrderQty), lastPx: m.get(Tag.LastPx), lastQty: m.get(Tag.LastQty),
     leaves: m.get(Tag.LeavesQty), cum: m.get(Tag.CumQty), avgPx: m.get(Tag.AvgPx),
   };
+}
+
+/** A tag=value frame from `35=…|…|` (BodyLength and CheckSum computed here). */
+function frameOf(fields: string): string {
+  const body = fields.split('|').filter((p) => p !== '').map((p) => `${p}\x01`).join('');
+  const head = `8=FIX.4.4\x019=${Buffer.byteLength(body)}\x01`;
+  let sum = 0;
+  for (const b of Buffer.from(head + body)) sum += b;
+  return `${head}${body}10=${String(sum % 256).padStart(3, '0')}\x01`;
 }
 
 const ETH = { op: 'instrument', symbol: 'ETH', tickSize: '1', lotSize: '1', minQty: '1', maxQty: '1000' } as const;
@@ -286,6 +304,121 @@ test('cancel, replace keeping and losing priority, replace that trades, mass can
   assert.deepEqual(only(out, 'carol').map((m) => [m.msgType, m.get(Tag.MassCancelRequestType), m.get(Tag.MassCancelResponse), m.get(Tag.TotalAffectedOrders), m.get(Tag.Symbol)]), [
     ['8', undefined, undefined, undefined, 'ETH'], ['r', '1', '1', '1', 'ETH'],
   ]);
+});
+
+test('OrderMassStatusRequest (AF): exactly the account\'s live orders, in orderId order, each as H answers it plus 584/911/912; by symbol; none; refusals', () => {
+  const gw = new Gateway();
+  gw.commit(ETH, 'config');
+  gw.commit({ op: 'instrument', symbol: 'BTC', tickSize: '0.5', lotSize: '0.001', minQty: '0.001', maxQty: '100' }, 'config');
+  const btc = (clOrdId: string, side: string, qty: string, price: string, extra: [number, string][] = []) =>
+    fix('D', [[Tag.ClOrdID, clOrdId], [Tag.Symbol, 'BTC'], [Tag.Side, side], [Tag.OrderQty, qty], [Tag.OrdType, '2'], [Tag.Price, price], ...extra]);
+  const af = (reqId: string, type: string, extra: [number, string][] = []) => fix('AF', [[Tag.MassStatusReqID, reqId], [Tag.MassStatusReqType, type], ...extra]);
+  const h = (o: FixMessage) => fix('H', [[Tag.ClOrdID, o.get(Tag.ClOrdID) as string], [Tag.Side, o.get(Tag.Side) as string], [Tag.Symbol, o.get(Tag.Symbol) as string]]);
+  const without = (m: FixMessage, tags: number[]) => m.fields.filter(([t]) => !tags.includes(t));
+
+  // nothing live yet: the one "no orders" report
+  let r = gw.massStatus('alice', af('s0', '7'));
+  assert.equal(r.length, 1);
+  assert.equal(r[0].toString(), new FixMessage([[35, '8'], [37, 'NONE'], [17, '0'], [150, 'I'], [39, '8'], [1, 'alice'], [54, '7'], [151, '0'], [14, '0'], [6, '0'],
+    [60, utcTimestamp(TS0)], [584, 's0'], [911, '0'], [912, 'Y'], [58, 'no live orders']]).toString());
+
+  gw.send('alice', newOrder('a1', '1', '10', '100'));                                  // partly filled below
+  gw.send('alice', btc('a2', '2', '0.25', '60000.5', [[Tag.ExecInst, '6']]));           // post-only
+  gw.send('alice', newOrder('a3', '2', '5', '120'));                                   // replaced below
+  gw.send('alice', newOrder('a4', '1', '3', '90'));                                    // cancelled below
+  gw.send('alice', newOrder('a5', '1', '2', '95'));                                    // filled below
+  gw.send('bob', newOrder('b1', '1', '7', '85'));                                      // someone else's
+  gw.send('bob', newOrder('b2', '2', '4', '100'));                                     // fills 4 of a1 (the best bid)
+  gw.send('alice', fix('G', [[Tag.OrigClOrdID, 'a3'], [Tag.ClOrdID, 'a3b'], [Tag.Side, '2'], [Tag.OrderQty, '6'], [Tag.OrdType, '2'], [Tag.Price, '121']]));
+  gw.send('alice', fix('F', [[Tag.OrigClOrdID, 'a4'], [Tag.ClOrdID, 'a4x'], [Tag.Side, '1']]));
+  gw.send('bob', newOrder('b3', '2', '8', '95'));                                      // the rest of a1 (6) and all of a5 (2)
+  gw.send('alice', newOrder('a6', '1', '1', '86'));
+  gw.send('dave', newOrder('d1', '2', '1', '86'));                                     // a6 filled
+  gw.send('alice', newOrder('a6', '1', '1', '81'));                                    // the ClOrdID is free again: a new order
+  const live = gw.tracker.liveOrders('alice');
+  assert.deepEqual(live.map((o) => [o.clOrdId, o.price]), [['a2', 120001], ['a3b', 121], ['a6', 81]], 'the engine\'s live orders of alice (prices in ticks)');
+
+  r = gw.massStatus('alice', af('s1', '7'));
+  assert.deepEqual(r.map((m) => [m.get(Tag.ClOrdID), m.get(Tag.OrderID), m.get(Tag.ExecType), m.get(Tag.OrdStatus), m.get(Tag.ExecID),
+    m.get(Tag.MassStatusReqID), m.get(Tag.TotNumReports), m.get(Tag.LastRptRequested)]), [
+    ['a2', String(live[0].orderId), 'I', '0', '0', 's1', '3', 'N'],
+    ['a3b', String(live[1].orderId), 'I', '0', '0', 's1', '3', 'N'],
+    ['a6', String(live[2].orderId), 'I', '0', '0', 's1', '3', 'Y'],
+  ]);
+  // each is H's answer for that order, plus the three mass-status fields at the end
+  for (const m of r) {
+    const status = gw.entry.handle(h(m), { account: 'alice', marketDataOnly: false }) as FixMessage;
+    assert.deepEqual(without(m, [Tag.MassStatusReqID, Tag.TotNumReports, Tag.LastRptRequested]), status.fields, m.get(Tag.ClOrdID));
+    assert.deepEqual(m.fields.slice(-3).map(([t]) => t), [584, 911, 912]);
+  }
+  assert.match(r[0].toString(), /\|37=\d+\|11=a2\|17=0\|150=I\|39=0\|1=alice\|55=BTC\|54=2\|38=0\.25\|40=2\|44=60000\.5\|59=1\|18=6\|151=0\.25\|14=0\|6=0\|60=/);
+
+  // a partly filled order is listed with its fills (OrdStatus 1, CumQty, exact AvgPx)
+  gw.send('bob', newOrder('b5', '2', '2', '121'));
+  gw.send('bob', newOrder('b6', '1', '1', '121'));
+  gw.send('bob', newOrder('b7', '1', '1', '122'));
+  r = gw.massStatus('alice', af('s2', '1', [[Tag.Symbol, 'ETH']]));
+  assert.deepEqual(r.map((m) => [m.get(Tag.ClOrdID), m.get(Tag.Symbol), m.get(Tag.OrdStatus), m.get(Tag.LeavesQty), m.get(Tag.CumQty), m.get(Tag.AvgPx),
+    m.get(Tag.TotNumReports), m.get(Tag.LastRptRequested)]), [
+    ['a3b', 'ETH', '1', '4', '2', '121', '2', 'N'],
+    ['a6', 'ETH', '0', '1', '0', '0', '2', 'Y'],
+  ]);
+  r = gw.massStatus('alice', af('s3', '1', [[Tag.Symbol, 'BTC'], [Tag.Account, 'alice']]));
+  assert.deepEqual(r.map((m) => [m.get(Tag.ClOrdID), m.get(Tag.TotNumReports), m.get(Tag.LastRptRequested)]), [['a2', '1', 'Y']]);
+  // bob sees his own only; carol (nothing ever) and bob by a symbol he has nothing in get the "no orders" report
+  assert.deepEqual(gw.massStatus('bob', af('s4', '7')).map((m) => [m.get(Tag.ClOrdID), m.get(Tag.LastRptRequested)]), [['b1', 'N'], ['b5', 'Y']]);
+  r = gw.massStatus('bob', af('s5', '1', [[Tag.Symbol, 'BTC']]));
+  assert.deepEqual(r.map((m) => [m.get(Tag.OrderID), m.get(Tag.ExecType), m.get(Tag.OrdStatus), m.get(Tag.Symbol), m.get(Tag.Side), m.get(Tag.TotNumReports), m.get(Tag.LastRptRequested), m.get(Tag.Text)]),
+    [['NONE', 'I', '8', 'BTC', '7', '0', 'Y', 'no live orders in BTC']]);
+  assert.equal(gw.massStatus('carol', af('s6', '7'))[0].get(Tag.OrderID), 'NONE');
+
+  // refusals, each one BusinessMessageReject naming the request
+  const j = (account: string, msg: FixMessage, mdOnly = false) => {
+    const out = gw.massStatus(account, msg, mdOnly);
+    assert.equal(out.length, 1);
+    const m = out[0];
+    assert.equal(m.msgType, 'j');
+    return [m.get(Tag.RefMsgType), m.get(Tag.BusinessRejectRefID), m.get(Tag.BusinessRejectReason), m.get(Tag.Text)];
+  };
+  assert.deepEqual(j('viewer', af('v1', '7'), true), ['AF', 'v1', '6', 'account viewer is market-data-only: it cannot trade']);
+  assert.deepEqual(j('alice', af('x1', '7', [[Tag.Account, 'bob']])), ['AF', 'x1', '6', 'Account (1) bob is not this session\'s account alice']);
+  for (const type of ['2', '3', '4', '5', '6', '8']) {
+    assert.deepEqual(j('alice', af('x2', type)), ['AF', 'x2', '0', `MassStatusReqType (585) ${type} is not supported; supported: 7 all orders, 1 orders of one Symbol (55)`]);
+  }
+  assert.deepEqual(j('alice', af('x3', '1')), ['AF', 'x3', '5', 'Symbol (55) is required with MassStatusReqType (585) 1']);
+  assert.deepEqual(j('alice', af('x4', '1', [[Tag.Symbol, 'NOPE']])), ['AF', 'x4', '2', 'unknown symbol: NOPE']);
+  assert.deepEqual(j('alice', af('x5', '7', [[Tag.Symbol, 'ETH']]))[2], '0');
+
+  // the session layer: 584 and 585 are required, 585 is one of FIX's values, other AF fields are not taken
+  const rejected = (body: string) => {
+    const d = decodeTagValue(frameOf(`35=AF|49=alice|56=MATCHLOG|34=2|52=20240102-03:04:05.678|${body}`));
+    assert.equal(d.ok, false);
+    assert.ok(d.kind === 'reject', body);
+    return [d.rejection.reason, d.rejection.refTagId];
+  };
+  assert.deepEqual(rejected('585=7|'), [1, 584]);
+  assert.deepEqual(rejected('584=s|'), [1, 585]);
+  assert.deepEqual(rejected('584=s|585=9|'), [5, 585]);
+  assert.deepEqual(rejected('584=s|585=7|54=1|'), [2, 54]);
+  assert.deepEqual(rejected('584=s|585=7|336=X|'), [2, 336]);
+  assert.deepEqual(rejected('584=s|585=7|660=1|'), [0, 660]);
+  const ok = decodeTagValue(frameOf('35=AF|49=alice|56=MATCHLOG|34=2|52=20240102-03:04:05.678|584=s|585=1|1=alice|55=ETH|'));
+  assert.ok(ok.ok);
+  // both encodings: the same request as FIX JSON decodes to the same message
+  const json = decodeJson(JSON.stringify({ Header: { MsgType: 'AF', SenderCompID: 'alice', TargetCompID: 'MATCHLOG', MsgSeqNum: '2', SendingTime: '20240102-03:04:05.678' },
+    Body: { MassStatusReqID: 's', MassStatusReqType: '1', Account: 'alice', Symbol: 'ETH' } }));
+  assert.ok(json.ok);
+  assert.deepEqual(json.msg.fields.filter(([t]) => t >= 584 || t === 1 || t === 55), ok.msg.fields.filter(([t]) => t >= 584 || t === 1 || t === 55));
+  // and every report encodes and decodes in both (fields and values the dictionary has)
+  for (const m of [...gw.massStatus('alice', af('e1', '7')), ...gw.massStatus('carol', af('e2', '7'))]) {
+    const full = fix('8', []);
+    for (const [t, v] of [[49, 'MATCHLOG'], [56, 'alice'], [34, '9'], [52, '20240102-03:04:05.678']] as [number, string][]) full.add(t, v);
+    for (const [t, v] of m.fields.slice(1)) full.add(t, v);
+    const back = decodeTagValue(encodeTagValue(full));
+    assert.ok(back.ok, back.ok ? '' : JSON.stringify(back));
+    const backJson = decodeJson(encodeJson(full));
+    assert.ok(backJson.ok, backJson.ok ? '' : JSON.stringify(backJson));
+  }
 });
 
 test('engine rejections: ExecutionReport 8/8 with OrdRejReason and the engine reason and text in Text', () => {

@@ -2,8 +2,9 @@
 // served by the gateway with a strict CSP, logged on over fix.json, a trader's
 // day in a few steps (rest, get filled by someone else, take liquidity, modify,
 // cancel, get refused), with the ladder checked against the engine's `book`
-// after every step, a lost market-data update detected and repaired, and a
-// wrong password told in words.
+// after every step, a lost market-data update detected and repaired, a
+// wrong password told in words, and a reload that finds the trader's live
+// orders again (OrderMassStatusRequest) and cancels one of them.
 
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
@@ -209,6 +210,66 @@ test('a trader\'s session: rest, filled by another client, take liquidity at two
   await assertLadder(page, v, 'AAPL', 'a market order');
 
   await screenshot(page, v, bob);
+  assert.deepEqual(problems, [], 'no console error, no CSP refusal');
+});
+
+test('after a reload, my orders are back (OrderMassStatusRequest after Logon) and can be cancelled from the reloaded page', async (t) => {
+  const v = await startVenue(t);
+  const browser = await launchBrowser(t);
+  const { page, problems } = await openPage(browser, `${v.http}/`);
+  const bob = await bobClient(v, t);
+  await logOn(page, 'alice', PASSWORDS.alice);
+  await waitText(page, '#conn-state', (s) => s === 'logged on', 'logged on');
+  await waitText(page, '#md-status', (s) => /snapshot of AAPL|RptSeq/.test(s), 'subscribed');
+  // nothing live yet: the "no orders" answer lists nothing and refuses nothing
+  await assertLadder(page, v, 'AAPL', 'subscribing');
+  assert.deepEqual(await ordersShown(page), []);
+  assert.equal(await page.$$eval('#rejects li', (lis) => lis.length), 0, 'no reject shown for the "no orders" answer');
+
+  // two resting orders, one of them partly filled by bob
+  await fillTicket(page, { side: 'buy', price: '189.50', qty: '10' });
+  await waitFor(() => ordersShown(page), (rows) => rows.length === 1, 'the first order');
+  await fillTicket(page, { side: 'sell', price: '190.75', qty: '4', postOnly: true });
+  await waitFor(() => ordersShown(page), (rows) => rows.length === 2, 'the second order');
+  const hit = bob.newOrder({ symbol: 'AAPL', side: 'sell', qty: '3', price: '189.50' });
+  await bob.nextReport(hit);
+  await waitFor(() => ordersShown(page), (rows) => rows[0]?.[5] === '7', 'leaves 7');
+  const before = await ordersShown(page);
+  assert.deepEqual(before.map((r) => r.slice(1)), [
+    ['AAPL', 'buy', '189.5', '10', '7', '3', '189.5', 'partially filled'],
+    ['AAPL', 'sell', '190.75', '4', '4', '0', '0', 'new · post-only'],
+  ]);
+  await assertLadder(page, v, 'AAPL', 'two resting orders');
+
+  // the page is reloaded: it knows nothing, it logs on again (ResetSeqNumFlag=Y) and asks for its orders
+  await page.reload({ waitUntil: 'load' });
+  assert.equal(await page.$eval('#screen', (e) => (e as HTMLElement).hidden), true, 'a fresh page');
+  // one session per account: the old WebSocket is closed on pagehide; should the gateway still see it, the Logon is refused — try again
+  const refusals: string[] = [];
+  for (let attempt = 0; ; attempt++) {
+    await logOn(page, 'alice', PASSWORDS.alice);
+    const state = await waitText(page, '#conn-state', (s) => s === 'logged on' || s === 'disconnected', 'logged on again');
+    if (state === 'logged on') break;
+    refusals.push(await textOf(page, '#logon-error'));
+    assert.ok(attempt < 20, `the logon after the reload kept being refused: ${refusals.join(' / ')}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  if (refusals.length > 0) t.diagnostic(`logon refused ${refusals.length}x after the reload: ${refusals.join(' / ')}`);
+  await waitText(page, '#md-status', (s) => /snapshot of AAPL|RptSeq/.test(s), 'subscribed again');
+  const after = await waitFor(() => ordersShown(page), (rows) => rows.length === 2, 'my orders after the reload');
+  assert.deepEqual(after, before, 'the same orders, ClOrdIDs, prices, leaves, fills and status as before the reload');
+  assert.equal(await page.$$eval('#rejects li', (lis) => lis.length), 0, 'no reject');
+  await assertLadder(page, v, 'AAPL', 'after the reload');
+
+  // cancel the partly filled one from the reloaded page: by the ClOrdID the old page gave it
+  await page.click(`#orders tr[data-cl-ord-id="${before[0][0]}"] button.cancel`);
+  const left = await waitFor(() => ordersShown(page), (rows) => rows.length === 1, 'one order left');
+  assert.deepEqual(left, [before[1]]);
+  await assertLadder(page, v, 'AAPL', 'a cancel from the reloaded page');
+  // and the engine agrees: alice's buy is gone, her post-only sell rests
+  const book = v.ex.engine.book('AAPL');
+  assert.ok(book !== undefined);
+  assert.deepEqual([...book.orders(0), ...book.orders(1)].filter((o) => o.account === 'alice').map((o) => o.clOrdId), [before[1][0]]);
   assert.deepEqual(problems, [], 'no console error, no CSP refusal');
 });
 

@@ -508,6 +508,16 @@ const FIELD_LIST: FieldDef[] = [
   { tag: 562, name: 'MinTradeVol', type: 'Qty' },
   { tag: 583, name: 'ClOrdLinkID', type: 'String' },
   { tag: 584, name: 'MassStatusReqID', type: 'String' },
+  {
+    tag: 585,
+    name: 'MassStatusReqType',
+    type: 'int',
+    // FIX's values; the exchange answers 1 and 7, the others get BusinessMessageReject 380=0 (gateway/README.md)
+    values: values(`
+      1:STATUS_FOR_ORDERS_FOR_A_SECURITY 2:STATUS_FOR_ORDERS_FOR_AN_UNDERLYING_SECURITY
+      3:STATUS_FOR_ORDERS_FOR_A_PRODUCT 4:STATUS_FOR_ORDERS_FOR_A_CFICODE 5:STATUS_FOR_ORDERS_FOR_A_SECURITYTYPE
+      6:STATUS_FOR_ORDERS_FOR_A_TRADING_SESSION 7:STATUS_FOR_ALL_ORDERS 8:STATUS_FOR_ORDERS_FOR_A_PARTYID`),
+  },
   { tag: 586, name: 'OrigOrdModTime', type: 'UTCTimestamp' },
   { tag: 625, name: 'TradingSessionSubID', type: 'String' },
   { tag: 636, name: 'WorkingIndicator', type: 'Boolean', values: BOOLEAN },
@@ -613,6 +623,9 @@ const MESSAGE_SPECS: [msgType: string, name: string, admin: boolean, body: strin
     `37 41! 11! 526 583 1 21 18 110 111 100 386{336 625} ${INSTRUMENT} 54! 60! 38 152 40! 44 99 15 59 168 432 126 528 58 7928`,
   ],
   ['H', 'OrderStatusRequest', false, `37 11! 526 583 790 1 ${INSTRUMENT} 54!`],
+  // Account and Symbol only: Parties, trading sessions, the rest of Instrument, UnderlyingInstrument and Side
+  // would select what the exchange does not filter by
+  ['AF', 'OrderMassStatusRequest', false, '584! 585! 1 55'],
   ['q', 'OrderMassCancelRequest', false, `11! 526 530! 336 625 ${INSTRUMENT} 54 60! 58`],
   ['r', 'OrderMassCancelReport', false, `11 526 37! 198 530! 531! 532 533 534{41 535 536} 336 625 ${INSTRUMENT} 54 60 58`],
   [

@@ -113,6 +113,7 @@ class Screen {
   private info: InstrumentInfo | null = null;
   private mdReqId = '';
   private mdRequests = 0;
+  private massStatusRequests = 0;
   private clOrdIds = 0;
   private readonly idPrefix = Date.now().toString(36);
   private account = '';
@@ -179,6 +180,8 @@ class Screen {
       this.mine.clear();
       this.views.clear();
       this.session.sendApplication('x', [[Tag.SecurityReqID, `sl-${this.idPrefix}`], [Tag.SecurityListRequestType, '4']]);
+      // the account's live orders placed before this logon (a reload, another screen): one status report each
+      this.session.sendApplication('AF', [[Tag.MassStatusReqID, `ms-${this.idPrefix}-${++this.massStatusRequests}`], [Tag.MassStatusReqType, '7']]);
     } else if (state === 'disconnected') {
       el<HTMLButtonElement>('logon-submit').disabled = false;
       // a refusal keeps the form filled in, so the trader can correct it

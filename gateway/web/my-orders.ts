@@ -1,10 +1,16 @@
 // The trader's own orders, fills and refusals, as the exchange reported them
 // (ExecutionReport 8, OrderCancelReject 9, OrderMassCancelReport r, and the
-// session's refusals 3, j, Y). Every number is the exchange's decimal text,
+// session's refusals 3, j, Y). Orders placed before this logon (the page was
+// reloaded) come as order status reports (ExecType I) answering the
+// OrderMassStatusRequest the screen sends after Logon; a live one is listed
+// like any other. Every number is the exchange's decimal text,
 // shown as sent: AvgPx is computed exactly by the exchange
 // (gateway/README.md, "AvgPx"), never re-derived here from floats.
 
 import { type FixMessage, Tag } from '../fix/message.js';
+
+/** OrderID of a report about no order (gateway/reports.ts NO_ORDER_ID; that module is not loaded by the page). */
+const NO_ORDER_ID = 'NONE';
 
 export interface LiveOrder {
   orderId: string;
@@ -151,6 +157,8 @@ export class MyOrders {
     const execType = g(Tag.ExecType);
     const orderId = g(Tag.OrderID);
     const clOrdId = g(Tag.ClOrdID);
+    // the answer to an OrderMassStatusRequest that found no live order: nothing to list, nothing refused
+    if (execType === 'I' && orderId === NO_ORDER_ID) return;
     if (execType === '8') {
       this.refuse(time, `order ${clOrdId}`, reasonInWords(m.get(Tag.Text), m.get(Tag.OrdRejReason), ORD_REJ_REASON));
       return;

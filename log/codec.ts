@@ -140,6 +140,82 @@ export function prepareCommand(raw: unknown): Command {
   return cmd as unknown as Command;
 }
 
+// --- the order flow's ops, unrolled ------------------------------------------------
+//
+// new, cancel and replace are nearly every command. Reading their fields by a
+// name taken from a list (`src[names[i]]`) is a megamorphic keyed load per
+// field; these read them as properties. The field lists they are written for
+// are checked against OP_SPECS when this module loads (HOT_FIELDS), so the
+// specs stay the one description of a command.
+
+/** Each unrolled op's fields as its function reads them: must equal OP_SPECS. */
+export const HOT_FIELDS: Readonly<Record<'new' | 'cancel' | 'replace', readonly (readonly [string, Kind])[]>> = {
+  new: [['account', 'id'], ['clOrdId', 'id'], ['symbol', 'id'], ['side', 'str'], ['type', 'str'], ['price', 'optStr'], ['qty', 'str'], ['tif', 'optStr'], ['postOnly', 'optBool'], ['stp', 'optStr']],
+  cancel: [['account', 'id'], ['clOrdId', 'id'], ['origClOrdId', 'optId'], ['orderId', 'optLong'], ['symbol', 'optId']],
+  replace: [['account', 'id'], ['clOrdId', 'id'], ['origClOrdId', 'optId'], ['orderId', 'optLong'], ['symbol', 'optId'], ['price', 'optStr'], ['qty', 'str']],
+};
+for (const [op, fields] of Object.entries(HOT_FIELDS)) {
+  const spec = OP_SPECS.find((s) => s.op === op);
+  if (JSON.stringify(spec?.fields) !== JSON.stringify(fields)) throw new Error(`log/codec.ts: the unrolled ${op} reads ${JSON.stringify(fields)}, the spec says ${JSON.stringify(spec?.fields)}`);
+}
+
+const ABSENT = 0;
+const OK = 1;
+const BAD = -1;
+
+function str(v: unknown): boolean {
+  return typeof v === 'string' && v.length <= MAX_STRING && (v as unknown as WellFormed).isWellFormed();
+}
+
+function optStr(v: unknown): number {
+  return v === undefined || v === null ? ABSENT : str(v) ? OK : BAD;
+}
+
+function optId(v: unknown): number {
+  return v === undefined || v === null ? ABSENT : isId(v) ? OK : BAD;
+}
+
+function optLong(v: unknown): number {
+  return v === undefined || v === null ? ABSENT : isInteger(v) && !Object.is(v, -0) ? OK : BAD;
+}
+
+/** `present` fields (op included) are all the object has: no unknown key, none holding null/undefined. */
+function onlyKeys(src: Record<string, unknown>, present: number): boolean {
+  let keys = 0;
+  for (const _k in src) keys++;
+  return keys === present;
+}
+
+function asIsNew(c: Record<string, unknown>): Command | null {
+  if (!isId(c.account) || !isId(c.clOrdId) || !isId(c.symbol) || !str(c.side) || !str(c.type) || !str(c.qty)) return null;
+  const price = optStr(c.price);
+  const tif = optStr(c.tif);
+  const stp = optStr(c.stp);
+  const p = c.postOnly;
+  const postOnly = p === undefined || p === null ? ABSENT : typeof p === 'boolean' ? OK : BAD;
+  if (price === BAD || tif === BAD || stp === BAD || postOnly === BAD) return null;
+  return onlyKeys(c, 7 + price + tif + stp + postOnly) ? (c as unknown as Command) : null;
+}
+
+function asIsCancel(c: Record<string, unknown>): Command | null {
+  if (!isId(c.account) || !isId(c.clOrdId)) return null;
+  const orig = optId(c.origClOrdId);
+  const orderId = optLong(c.orderId);
+  const symbol = optId(c.symbol);
+  if (orig === BAD || orderId === BAD || symbol === BAD) return null;
+  return onlyKeys(c, 3 + orig + orderId + symbol) ? (c as unknown as Command) : null;
+}
+
+function asIsReplace(c: Record<string, unknown>): Command | null {
+  if (!isId(c.account) || !isId(c.clOrdId) || !str(c.qty)) return null;
+  const orig = optId(c.origClOrdId);
+  const orderId = optLong(c.orderId);
+  const symbol = optId(c.symbol);
+  const price = optStr(c.price);
+  if (orig === BAD || orderId === BAD || symbol === BAD || price === BAD) return null;
+  return onlyKeys(c, 4 + orig + orderId + symbol + price) ? (c as unknown as Command) : null;
+}
+
 /** The command a decoded union value holds, or null when the branch is not a command. */
 export function commandFromBody(branch: string, value: Record<string, unknown>): Command | null {
   const spec = BY_BRANCH.get(branch);
@@ -163,6 +239,10 @@ export function normalizedAsIs(raw: unknown): Command | null {
   if (raw === null || typeof raw !== 'object' || Object.getPrototypeOf(raw) !== Object.prototype) return null;
   const src = raw as Record<string, unknown>;
   const op = src.op;
+  // the order flow's ops read their fields by name, not through a keyed load per field (HOT_FIELDS)
+  if (op === 'new') return asIsNew(src);
+  if (op === 'cancel') return asIsCancel(src);
+  if (op === 'replace') return asIsReplace(src);
   const spec = typeof op === 'string' ? FAST.get(op) : undefined;
   if (spec === undefined) return null;
   const { names, kinds } = spec;

@@ -4,6 +4,7 @@
 
 import fc from 'fast-check';
 import assert from 'node:assert/strict';
+import { isDeepStrictEqual } from 'node:util';
 import { test } from 'node:test';
 import { COMMAND_OPS, prepareCommand } from '../log/index.js';
 import { bodyOf, CHECKPOINT, COMMIT, EPOCH, normalizedAsIs } from '../log/codec.js';
@@ -102,6 +103,22 @@ test('the ticket path takes a command as it is exactly when prepareCommand would
     assert.deepStrictEqual(Object.keys(norm).sort(), Object.keys(raw as object).sort());
     assert.deepStrictEqual(norm, raw);
   }), { numRuns: 5000 });
+  // a valid command with one field set to anything: taken as it is exactly when prepareCommand gives back the same
+  const perturbed = fc.tuple(arbCommand,
+    fc.constantFrom('account', 'clOrdId', 'symbol', 'side', 'type', 'qty', 'price', 'tif', 'stp', 'postOnly', 'origClOrdId', 'orderId', 'depth', 'tickSize', 'extra'),
+    fc.oneof(fc.anything(), fc.constant(undefined), fc.constant(null), fc.constant(-0), fc.constant(''), fc.constant('a b'), fc.constant('\ud800'),
+      fc.constant('x'.repeat(1025)), fc.boolean(), fc.integer(), fc.double(), fc.string({ maxLength: 8 })))
+    .map(([c, k, v]) => ({ ...c, [k]: v }) as Record<string, unknown>);
+  assertProperty(t, fc.property(perturbed, (raw) => {
+    let norm: object | null = null;
+    try {
+      norm = prepareCommand(raw);
+    } catch {
+      norm = null;
+    }
+    const same = norm !== null && Object.keys(norm).length === Object.keys(raw).length && isDeepStrictEqual(norm, raw);
+    assert.equal(normalizedAsIs(raw) === (raw as unknown), same, JSON.stringify(raw));
+  }), { numRuns: 8000 });
   assert.equal(normalizedAsIs({ op: 'book', symbol: 'A', depth: -0 }), null);
   assert.equal(normalizedAsIs({ op: 'halt', symbol: 'A', extra: undefined }), null);
   assert.equal(normalizedAsIs(Object.assign(Object.create(null) as object, { op: 'halt', symbol: 'A' })), null);

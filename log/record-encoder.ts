@@ -79,13 +79,25 @@ export function putLong(buf: Buffer, pos: number, n: number): number {
  */
 export function putString(buf: Buffer, pos: number, s: string): number {
   const n = s.length;
-  let i = 0;
-  while (i < n && s.charCodeAt(i) < 0x80) i++;
-  if (i === n) {
-    // ASCII, the usual case: bytes are the char codes
-    pos = putLong(buf, pos, n);
-    for (let k = 0; k < n; k++) buf[pos + k] = s.charCodeAt(k);
-    return pos + n;
+  if (n < 64) {
+    // short and ASCII, the usual case: one length byte (zig-zag 2n < 128), then the char codes,
+    // written in one pass; a non-ASCII char sends it to the UTF-8 path, which writes it again
+    buf[pos] = n << 1;
+    let k = 0;
+    for (; k < n; k++) {
+      const c = s.charCodeAt(k);
+      if (c >= 0x80) break;
+      buf[pos + 1 + k] = c;
+    }
+    if (k === n) return pos + 1 + n;
+  } else {
+    let i = 0;
+    while (i < n && s.charCodeAt(i) < 0x80) i++;
+    if (i === n) {
+      pos = putLong(buf, pos, n);
+      for (let k = 0; k < n; k++) buf[pos + k] = s.charCodeAt(k);
+      return pos + n;
+    }
   }
   const len = Buffer.byteLength(s, 'utf8');
   pos = putLong(buf, pos, len);

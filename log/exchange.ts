@@ -139,8 +139,20 @@ export class Exchange {
   private fencedBy: string | null = null;
   private readonly gates = new Set<AckGate>();
   private gateTimer: NodeJS.Timeout | null = null;
-  /** Called with every block durable here (the replication server ships them). */
-  onDurable: ((block: DurableBlock) => void) | null = null;
+  private durableListener: ((block: DurableBlock) => void) | null = null;
+
+  /**
+   * Called with every block durable here (the replication server ships them).
+   * Only while one is set does the sequencer copy each block for it.
+   */
+  get onDurable(): ((block: DurableBlock) => void) | null {
+    return this.durableListener;
+  }
+
+  set onDurable(fn: ((block: DurableBlock) => void) | null) {
+    this.durableListener = fn;
+    if (this.sequencer !== null) this.sequencer.onDurable = fn;
+  }
   /** Replica: called with the seq durable here after each write, before subscribers hear of it (the follower acks). */
   onReplicaDurable: ((seq: number) => void) | null = null;
 
@@ -202,7 +214,7 @@ export class Exchange {
       if (this.onFatal !== undefined) this.onFatal(err);
       else this.log(`FATAL: the sequencer failed, no further commands are taken: ${err.message}`);
     };
-    seq.onDurable = (b) => this.onDurable?.(b);
+    seq.onDurable = this.durableListener;
     seq.tickets = this.ticketSink;
     if (this.gates.size > 0) seq.gate = this.gate;
     this.sequencer = seq;

@@ -36,7 +36,7 @@ async function openExchange(dir: string): Promise<Target> {
 
 /** The sequencer and writer with a stub engine: the cost of the log alone. */
 function openLogOnly(dir: string): Target {
-  const stub = { apply: () => 0, stateHash: () => '0', snapshot: () => ({ version: 1, instruments: [], orders: [] }) } as unknown as Engine;
+  const stub = { apply: () => 0, slotsInUse: () => 0, stateHash: () => '0', snapshot: () => ({ version: 1, instruments: [], orders: [] }) } as unknown as Engine;
   const writer = new LogWriter(dir, { segmentBytes: 64 << 20, indexEvery: 1 << 20 }, null);
   const seq = new Sequencer(new LogStateMachine(stub), writer, { lastSeq: 0, lastTs: 0, epoch: 1 }, {
     queueCapacity: 100_000, maxBlockRecords: 16_384, maxBlockBytes: 2 << 20, checkpointEvery: 10_000, snapshotEvery: 0, node: 'bench',

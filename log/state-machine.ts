@@ -90,6 +90,11 @@ export class LogStateMachine implements MachineState {
     if (actual !== hash) throw new DivergenceError(seq, hash, actual, this.from);
   }
 
+  /** Orders resting in the engine: what a state hash has to walk. */
+  restingOrders(): number {
+    return this.engine.slotsInUse();
+  }
+
   stateHash(): string {
     return this.engine.stateHash();
   }

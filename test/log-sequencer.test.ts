@@ -8,7 +8,7 @@ import { createEngine } from '../engine/index.js';
 import { BusyError, ClosedError, InvalidCommandError } from '../log/index.js';
 import { readBlock } from '../log/container.js';
 import { decodeBlock, type LogRecord } from '../log/records.js';
-import { Sequencer, type Committed } from '../log/sequencer.js';
+import { CHECKPOINT_STRETCH, Sequencer, type Committed } from '../log/sequencer.js';
 import { LogStateMachine } from '../log/state-machine.js';
 import type { BlockInfo, LogWriter } from '../log/writer.js';
 
@@ -139,4 +139,55 @@ test('submitTicket: answers in seq order once durable, events only when asked (o
   assert.deepEqual(failed.map(([t, e]) => [t, e instanceof ClosedError]), [[30, true], [31, true]]);
   assert.equal(acked.length, 7);
   assert.ok(seq.submitTicket({ op: 'book', symbol: 'X' }, 'o', 32) instanceof ClosedError);
+});
+
+test('checkpoints: every checkpointEvery commands while the book is small, spaced CHECKPOINT_STRETCH commands per resting order once it is big, always at multiples, each hash the state at its seq', async () => {
+  const engine = createEngine();
+  const w = new HeldWriter();
+  const every = 50;
+  const seq = new Sequencer(new LogStateMachine(engine), w as unknown as LogWriter, { lastSeq: 0, lastTs: 0, epoch: 1 }, {
+    queueCapacity: 100_000, maxBlockRecords: 100_000, maxBlockBytes: 1 << 24, checkpointEvery: every, snapshotEvery: 0, node: 'n', clock: () => 1,
+  });
+  // a replay of the same commands, to know the book and the hash at every seq
+  const mirror = createEngine();
+  const cmds: object[] = [{ op: 'instrument', symbol: 'X', tickSize: '1', lotSize: '1' }];
+  // a book of at most one order (each cancelled at once), then 200 resting orders, then churn beside them
+  const churn = (from: number, n: number): void => {
+    for (let i = from; i < from + n; i++) {
+      cmds.push({ op: 'new', account: 'a', clOrdId: `t${i}`, symbol: 'X', side: 'sell', type: 'limit', price: '100', qty: '1' });
+      cmds.push({ op: 'cancel', account: 'a', clOrdId: `x${i}`, origClOrdId: `t${i}` });
+    }
+  };
+  churn(0, 200);
+  for (let i = 0; i < 200; i++) cmds.push({ op: 'new', account: 'a', clOrdId: `c${i}`, symbol: 'X', side: 'buy', type: 'limit', price: String(1 + (i % 50)), qty: '1' });
+  churn(200, 5000);
+  const resting: number[] = [0];
+  const hashes: string[] = [''];
+  for (let i = 0; i < cmds.length; i++) {
+    mirror.apply(cmds[i] as never, i + 1);
+    resting.push(mirror.slotsInUse());
+    hashes.push(mirror.stateHash());
+  }
+  const done = cmds.map((c) => seq.submit(c, 'o'));
+  await tick();
+  const checkpoints: { seq: number; hash: string }[] = [];
+  while (w.pending.length > 0) {
+    const b = w.pending.shift() as (typeof w.pending)[number];
+    for (const r of b.records) if (r.kind === 'checkpoint') checkpoints.push({ seq: r.seq, hash: r.hash });
+    b.done(null);
+    await tick();
+  }
+  await Promise.all(done);
+  // the rule, from the resting orders at each checkpoint
+  const want: number[] = [];
+  for (let at = every; at <= cmds.length;) {
+    want.push(at);
+    at = Math.ceil((at + Math.max(every, CHECKPOINT_STRETCH * resting[at])) / every) * every;
+  }
+  assert.deepEqual(checkpoints.map((c) => c.seq), want);
+  assert.deepEqual(want.slice(0, 8), [50, 100, 150, 200, 250, 300, 350, 400], 'a small book: every 50 commands');
+  const later = want.filter((at) => at > 1000);
+  assert.ok(later.length >= 2 && later.length < 10, `a big book spaces them (${want.join(' ')})`);
+  for (let i = 1; i < later.length; i++) assert.ok(later[i] - later[i - 1] >= CHECKPOINT_STRETCH * resting[later[i - 1]], `${later[i - 1]} -> ${later[i]}`);
+  for (const c of checkpoints) assert.equal(c.hash, hashes[c.seq], `the hash at seq ${c.seq}`);
 });

@@ -99,7 +99,10 @@ test('a good log (segments, checkpoints, snapshots, a restart) verifies: exit 0,
   assert.match(r.stdout, new RegExp(`^matchlog verify: ${esc(good.dir)}: OK\n`));
   assert.match(r.stdout, new RegExp(`segments +${segs.length} \\(${segs[0].name} \\.\\. ${segs.at(-1)?.name}\\)`));
   assert.match(r.stdout, new RegExp(`seqs +1\\.\\.${good.seq} \\(${good.seq.toLocaleString('en-US')} commands\\)`));
-  assert.match(r.stdout, new RegExp(`checkpoints +${Math.floor(good.seq / 1000)} verified`));
+  // as many as the log holds (the sequencer spaces them wider as the book grows: log/README.md)
+  const checkpoints = [...readLog(good.dir)].filter((rec) => rec.kind === 'checkpoint').length;
+  assert.ok(checkpoints >= 5, `${checkpoints} checkpoints in the log`);
+  assert.match(r.stdout, new RegExp(`checkpoints +${checkpoints} verified`));
   assert.match(r.stdout, /epochs +2 in order \(1\.\.2\)/);
   assert.match(r.stdout, new RegExp(`snapshots +${snaps.length} checked`));
   assert.match(r.stdout, /time +\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z \.\. \d{4}-/);

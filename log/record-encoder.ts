@@ -123,6 +123,15 @@ function putOptLong(buf: Buffer, pos: number, v: number | undefined | null): num
   return putLong(buf, pos + 1, v);
 }
 
+/** The fields a cancel and a replace start with: who asks, and which order. */
+function putOrderRef(buf: Buffer, pos: number, c: { account: string; clOrdId: string; origClOrdId?: string; orderId?: number; symbol?: string }): number {
+  pos = putString(buf, pos, c.account);
+  pos = putString(buf, pos, c.clOrdId);
+  pos = putOptString(buf, pos, c.origClOrdId);
+  pos = putOptLong(buf, pos, c.orderId);
+  return putOptString(buf, pos, c.symbol);
+}
+
 function head(buf: Buffer, pos: number, seq: number, ts: number, origin: string, index: number): number {
   pos = putLong(buf, pos, seq);
   pos = putLong(buf, pos, ts);
@@ -157,19 +166,9 @@ export function encodeCommandRecord(buf: Buffer, pos: number, seq: number, ts: n
       return putOptString(buf, pos, cmd.stp);
     }
     case 'cancel':
-      pos = head(buf, pos, seq, ts, origin, CANCEL_INDEX);
-      pos = putString(buf, pos, cmd.account);
-      pos = putString(buf, pos, cmd.clOrdId);
-      pos = putOptString(buf, pos, cmd.origClOrdId);
-      pos = putOptLong(buf, pos, cmd.orderId);
-      return putOptString(buf, pos, cmd.symbol);
+      return putOrderRef(buf, head(buf, pos, seq, ts, origin, CANCEL_INDEX), cmd);
     case 'replace':
-      pos = head(buf, pos, seq, ts, origin, REPLACE_INDEX);
-      pos = putString(buf, pos, cmd.account);
-      pos = putString(buf, pos, cmd.clOrdId);
-      pos = putOptString(buf, pos, cmd.origClOrdId);
-      pos = putOptLong(buf, pos, cmd.orderId);
-      pos = putOptString(buf, pos, cmd.symbol);
+      pos = putOrderRef(buf, head(buf, pos, seq, ts, origin, REPLACE_INDEX), cmd);
       pos = putOptString(buf, pos, cmd.price);
       return putString(buf, pos, cmd.qty);
     default:

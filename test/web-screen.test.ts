@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'puppeteer-core';
 import { FixClient } from '../gateway/client.js';
@@ -22,6 +22,17 @@ async function bobClient(v: Venue, t: { after(fn: () => unknown): void }): Promi
   const bob = await FixClient.connect({ url: v.fix, account: 'bob', password: PASSWORDS.bob, protocol: 'fix.4.4' });
   t.after(() => bob.close());
   return bob;
+}
+
+/** An exchange, alice logged on in the browser, bob on a FIX client beside her. */
+async function aliceWithBob(t: TestContext): Promise<{ v: Venue; page: Page; problems: string[]; bob: FixClient }> {
+  const v = await startVenue(t);
+  const browser = await launchBrowser(t);
+  const { page, problems } = await openPage(browser, `${v.http}/`);
+  const bob = await bobClient(v, t);
+  await logOn(page, 'alice', PASSWORDS.alice);
+  await waitText(page, '#conn-state', (s) => s === 'logged on', 'logged on');
+  return { v, page, problems, bob };
 }
 
 async function bobRests(bob: FixClient, side: 'buy' | 'sell', qty: string, price: string): Promise<void> {
@@ -119,13 +130,7 @@ test('a wrong password is refused, and the page says so in words', async (t) => 
 });
 
 test('a trader\'s session: rest, filled by another client, take liquidity at two prices (exact AvgPx), modify, cancel, a reject in words; the ladder equals the engine\'s book after every step', async (t) => {
-  const v = await startVenue(t);
-  const browser = await launchBrowser(t);
-  const { page, problems } = await openPage(browser, `${v.http}/`);
-  const bob = await bobClient(v, t);
-
-  await logOn(page, 'alice', PASSWORDS.alice);
-  await waitText(page, '#conn-state', (s) => s === 'logged on', 'logged on');
+  const { v, page, problems, bob } = await aliceWithBob(t);
   assert.equal(await textOf(page, '#account'), 'alice');
   // the symbol picker lists the exchange's instruments (SecurityList), the first one subscribed
   const symbols = await page.$$eval('#symbol option', (os) => os.map((o) => (o as HTMLOptionElement).value));
@@ -214,12 +219,7 @@ test('a trader\'s session: rest, filled by another client, take liquidity at two
 });
 
 test('after a reload, my orders are back (OrderMassStatusRequest after Logon) and can be cancelled from the reloaded page', async (t) => {
-  const v = await startVenue(t);
-  const browser = await launchBrowser(t);
-  const { page, problems } = await openPage(browser, `${v.http}/`);
-  const bob = await bobClient(v, t);
-  await logOn(page, 'alice', PASSWORDS.alice);
-  await waitText(page, '#conn-state', (s) => s === 'logged on', 'logged on');
+  const { v, page, problems, bob } = await aliceWithBob(t);
   await waitText(page, '#md-status', (s) => /snapshot of AAPL|RptSeq/.test(s), 'subscribed');
   // nothing live yet: the "no orders" answer lists nothing and refuses nothing
   await assertLadder(page, v, 'AAPL', 'subscribing');

@@ -19,6 +19,7 @@
 // gateway and its own client decode with.
 
 import type { Instrument } from '../engine/index.js';
+import { fieldDef, type FieldDef } from './fix/dictionary.js';
 import { FixMessage, Tag } from './fix/message.js';
 import type { Instruments } from './orders.js';
 
@@ -50,18 +51,10 @@ function entryOf(inst: Instrument): [number, string][] {
   return fields;
 }
 
-const JSON_NAMES: Record<number, string> = {
-  [Tag.Symbol]: 'Symbol',
-  [Tag.RoundLot]: 'RoundLot',
-  [Tag.MinTradeVol]: 'MinTradeVol',
-  [Tag.MinPriceIncrement]: 'MinPriceIncrement',
-  [Tag.MaxTradeVol]: 'MaxTradeVol',
-};
-
 /** The entry's length as a member of a FIX JSON NoRelatedSym array (with its comma). */
 function jsonBytes(entry: [number, string][]): number {
   const o: Record<string, string> = {};
-  for (const [t, v] of entry) o[JSON_NAMES[t]] = v;
+  for (const [t, v] of entry) o[(fieldDef(t) as FieldDef).name] = v; // the dictionary's names, as fix.json writes them
   return JSON.stringify(o).length + 1; // ASCII only: ids and decimals are printable ASCII
 }
 

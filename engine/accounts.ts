@@ -77,7 +77,7 @@ export class Accounts {
 
   rename(h: number, clOrdId: string): void {
     this.byClOrdId.remove(h);
-    this.orders.clOrdId[h] = clOrdId;
+    this.orders.setClOrdId(h, clOrdId);
     this.byClOrdId.insert(h);
   }
 

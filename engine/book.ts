@@ -8,7 +8,7 @@ import {
   type Ladder, type Side,
 } from '../native/ladder.js';
 import type { Accounts } from './accounts.js';
-import { CANCEL_STP, EV_CANCELLED, type EventBuffer } from './event-buffer.js';
+import { CANCEL_STP, EV_CANCELLED, ID_CLORDID, ID_ORIG, type EventBuffer } from './event-buffer.js';
 import type { LevelView, RestingOrder } from './events.js';
 import type { Instrument } from './instrument.js';
 import {
@@ -155,8 +155,9 @@ export class Book implements BookView {
    * from self-trade prevention, and one book delta per level left behind (after
    * the last fill at that level, showing its final state). Returns WALK_SELF when
    * self-trade prevention means the rest of the taker must be cancelled.
+   * `tClOrdId`: the taker's clOrdId (the command's).
    */
-  match(t: number, seq: number): number {
+  match(t: number, seq: number, tClOrdId: string): number {
     const o = this.slab;
     const ev = this.ev;
     const names = this.accounts.names;
@@ -170,7 +171,6 @@ export class Book implements BookView {
     const owner = o.account[t];
     const tAccount = names[owner];
     const tOrderId = o.orderId[t];
-    const tClOrdId = o.clOrdId[t];
     const symbol = this.instrument.symbol;
     const io = this.io;
     let pendingPrice = NaN;
@@ -191,13 +191,16 @@ export class Book implements BookView {
         pendingQty = io[r + F_LEVEL_QTY];
         pendingOrders = io[r + F_LEVEL_ORDERS];
         const mLeaves = (o.leaves[m] = io[r + F_LEAVES]);
-        o.fill(m, price, q);
+        const mRow = o.fill(m, price, q);
+        const mCum = o.filledCum(mRow);
+        const mNotional = o.filledNotional(mRow);
         o.leaves[t] -= q;
-        o.fill(t, price, q);
+        const tRow = o.fill(t, price, q);
         this.instrument.lastPrice = price;
         ev.trade(seq, ++tradeNo, symbol, price, q, side,
-          o.orderId[m], names[o.account[m]], o.clOrdId[m], mLeaves, o.cum[m], o.notionalOf(m),
-          tOrderId, tAccount, tClOrdId, o.leaves[t], o.cum[t], o.notionalOf(t));
+          o.orderId[m], names[o.account[m]], '', mLeaves, mCum, mNotional,
+          tOrderId, tAccount, tClOrdId, o.leaves[t], o.filledCum(tRow), o.filledNotional(tRow));
+        ev.slabClOrdId(ID_CLORDID, m);
         if (mLeaves === 0) {
           o.rest[m] = -1;
           this.finish(m);
@@ -221,7 +224,7 @@ export class Book implements BookView {
       const price = o.price[own];
       if (price !== pendingPrice && pendingPrice === pendingPrice) ev.bookDelta(seq, symbol, opp, pendingPrice, pendingQty, pendingOrders);
       this.take(own);
-      this.cancelled(own, seq, o.clOrdId[own], CANCEL_STP);
+      this.cancelled(own, seq, null, CANCEL_STP);
       this.finish(own);
       pendingPrice = price;
       pendingQty = io[IO_LEVEL_QTY];
@@ -234,19 +237,22 @@ export class Book implements BookView {
 
   /**
    * The cancelled event of order `h`. `clOrdId` is the cancel request's id for a
-   * user cancel, the order's own otherwise. The order keeps its leavesQty after
+   * user cancel, the incoming order's for one that does not rest, null for the
+   * order's own (copied from the slab). The order keeps its leavesQty after
    * a cancel (its qty is cumQty + leavesQty), so that is what was cancelled; the
    * event says 0 left, as FIX LeavesQty(151) does.
    */
-  cancelled(h: number, seq: number, clOrdId: string, reason: number): void {
-    this.orderEvent(EV_CANCELLED, h, seq, clOrdId, 0, this.slab.clOrdId[h], this.slab.leaves[h], reason);
+  cancelled(h: number, seq: number, clOrdId: string | null, reason: number): void {
+    this.orderEvent(EV_CANCELLED, h, seq, clOrdId ?? '', 0, '', this.slab.leaves[h], reason);
+    if (clOrdId === null) this.ev.slabClOrdId(ID_CLORDID, h);
+    this.ev.slabClOrdId(ID_ORIG, h);
   }
 
   /** An order event of order `h` (event-buffer.ts: EV_ACCEPTED, EV_CANCELLED, EV_REPLACED) reporting `leaves`. */
   orderEvent(type: number, h: number, seq: number, clOrdId: string, leaves: number, orig: string, extra: number, code: number): void {
     const o = this.slab;
     this.ev.order(type, seq, o.orderId[h], this.accounts.names[o.account[h]], clOrdId, this.instrument.symbol,
-      o.side(h), o.flagsOf(h), o.price[h], o.qty(h), leaves, o.cum[h], o.notionalOf(h), orig, extra, code);
+      o.side(h), o.flagsOf(h), o.price[h], o.qty(h), leaves, o.cumOf(h), o.notionalOf(h), orig, extra, code);
   }
 
   levels(side: Side, depth: number): LevelView[] {
@@ -272,9 +278,9 @@ export class Book implements BookView {
       const f = o.flags[h];
       const notional: Notional = o.notionalOf(h);
       return {
-        orderId: o.orderId[h], account: this.accounts.names[o.account[h]], clOrdId: o.clOrdId[h], side,
+        orderId: o.orderId[h], account: this.accounts.names[o.account[h]], clOrdId: o.clOrdIdOf(h), side,
         ordType: ordTypeName(f), tif: tifName(f), price: o.price[h], qty: o.qty(h), leavesQty: o.leaves[h],
-        cumQty: o.cum[h], cumNotional: notional, postOnly: isPostOnly(f), stp: stpName(f),
+        cumQty: o.cumOf(h), cumNotional: notional, postOnly: isPostOnly(f), stp: stpName(f),
       };
     });
   }

@@ -7,17 +7,37 @@
 
 import type { Orders } from './orders.js';
 
+import { INLINE_ID_CHARS, wordsHash } from './inline-ids.js';
 import { ID_FIRST, ID_LAST, MAX_ID_LENGTH } from './limits.js';
 
 /**
- * A polynomial hash of an id's characters as a non-negative 31-bit number, or -1 when `v`
- * is not an id (limits.ts: the same rule as isId). One pass both validates a
- * command's clOrdId and hashes it for the lookups that follow.
+ * The hash of an id as a non-negative 31-bit number, or -1 when `v` is not an
+ * id (limits.ts: the same rule as isId). One pass both validates a command's
+ * clOrdId and hashes it for the lookups that follow. An id short enough to be
+ * stored inline is packed into its words as it is scanned and hashed as
+ * those (inline-ids.ts), so a stored one re-hashes without a string; a longer
+ * one is hashed by its characters.
  */
 export function idHashOf(v: unknown): number {
   if (typeof v !== 'string') return -1;
   const n = v.length;
   if (n === 0 || n > MAX_ID_LENGTH) return -1;
+  if (n <= INLINE_ID_CHARS) {
+    let w0 = 0;
+    let w1 = 0;
+    let w2 = 0;
+    let w3 = 0;
+    for (let i = 0; i < n; i++) {
+      const c = v.charCodeAt(i);
+      if (c < ID_FIRST || c > ID_LAST) return -1;
+      const b = c << ((i & 3) << 3);
+      if (i < 4) w0 |= b;
+      else if (i < 8) w1 |= b;
+      else if (i < 12) w2 |= b;
+      else w3 |= b;
+    }
+    return wordsHash(w0, w1, w2, w3);
+  }
   let h = n;
   for (let i = 0; i < n; i++) {
     const c = v.charCodeAt(i);
@@ -34,19 +54,21 @@ function keyHash(account: number, idHash: number): number {
   return h ^ (h >>> 15);
 }
 
-function numHash(v: number): number {
+export function numHash(v: number): number {
   // order ids are integers below 2^53: mix both halves
   const hi = (v / 4294967296) | 0;
   const h = Math.imul((v | 0) ^ Math.imul(hi, 0x85ebca6b), 0x9e3779b1);
   return h ^ (h >>> 16);
 }
 
-abstract class HandleTable {
+/**
+ * An open-addressing set of handles whose keys live elsewhere (hashOf says
+ * where): the tables of this file and the fill rows (fills.ts).
+ */
+export abstract class HandleTable {
   protected slots = new Int32Array(1024);
   protected mask = 1023;
   private size = 0;
-
-  constructor(protected readonly orders: Orders) {}
 
   protected abstract hashOf(h: number): number;
 
@@ -102,14 +124,13 @@ abstract class HandleTable {
 
 /** Live orders by (account, clOrdId): client order ids are unique per account among its live orders. */
 export class ClientIds extends HandleTable {
-  /** The key's hash as insert() stored it in the slab: deletes and resizes hash no strings. */
-  protected hashOf(h: number): number {
-    return this.orders.idKey[h];
+  constructor(private readonly orders: Orders) {
+    super();
   }
 
-  override insert(h: number, hash = keyHash(this.orders.account[h], idHashOf(this.orders.clOrdId[h]))): void {
-    this.orders.idKey[h] = hash;
-    super.insert(h, hash);
+  /** Re-hashed from the slab (deletes and resizes): an inline id hashes from its words, no string needed. */
+  protected hashOf(h: number): number {
+    return keyHash(this.orders.account[h], this.orders.clOrdIdHash(h));
   }
 
   /** The hash insert() takes for an order of `account` whose clOrdId has `idHash` (idHashOf). */
@@ -126,7 +147,7 @@ export class ClientIds extends HandleTable {
       const v = slots[i];
       if (v === 0) return -1;
       const h = v - 1;
-      if (o.account[h] === account && o.clOrdId[h] === clOrdId) {
+      if (o.account[h] === account && o.clOrdIdIs(h, clOrdId)) {
         this.lastSlot = i;
         return h;
       }
@@ -141,6 +162,10 @@ export class ClientIds extends HandleTable {
  * then on, so that engines that never see one do not pay for it.
  */
 export class OrderIds extends HandleTable {
+  constructor(private readonly orders: Orders) {
+    super();
+  }
+
   protected hashOf(h: number): number {
     return numHash(this.orders.orderId[h]);
   }

@@ -110,7 +110,7 @@ export class Engine {
    * The events of the last apply(), read through its cursor (event-buffer.ts);
    * valid until the next apply().
    */
-  readonly events = new EventBuffer();
+  readonly events = new EventBuffer(this.orders);
   private readonly ladder: LadderFactory;
   /** What terms() converted, when it passed (fields, so that the common path allocates nothing). */
   private termPrice = 0;
@@ -244,7 +244,7 @@ export class Engine {
       this.orders.free(h);
       return;
     }
-    this.execute(book, h, seq, idHash);
+    this.execute(book, h, seq, idHash, clOrdId);
   }
 
   /**
@@ -277,11 +277,12 @@ export class Engine {
    * is left. Only a resting order is registered with its account: `idHash` is
    * the new order's clOrdId hash (idHashOf), or REGISTERED for an order that
    * already is (a replaced one). An order that does not rest gives its slot back.
+   * `clOrdId`: the order's (the command's).
    */
-  private execute(book: Book, h: number, seq: number, idHash: number): void {
+  private execute(book: Book, h: number, seq: number, idHash: number, clOrdId: string): void {
     const registered = idHash === REGISTERED;
     const o = this.orders;
-    const walk = book.match(h, seq);
+    const walk = book.match(h, seq, clOrdId);
     if (o.leaves[h] === 0) {
       if (registered) this.accounts.remove(h);
       o.free(h);
@@ -292,7 +293,7 @@ export class Engine {
     const market = (f & F_MARKET) !== 0;
     if (walk === WALK_SELF || market || tif !== TIF_GTC) {
       if (registered) this.accounts.remove(h);
-      book.cancelled(h, seq, o.clOrdId[h], walk === WALK_SELF ? CANCEL_STP : tif === TIF_FOK ? CANCEL_FOK : market ? CANCEL_NO_LIQUIDITY : CANCEL_IOC);
+      book.cancelled(h, seq, clOrdId, walk === WALK_SELF ? CANCEL_STP : tif === TIF_FOK ? CANCEL_FOK : market ? CANCEL_NO_LIQUIDITY : CANCEL_IOC);
       o.free(h);
       return;
     }
@@ -307,8 +308,8 @@ export class Engine {
     this.cancel(h, seq, c.clOrdId, CANCEL_USER);
   }
 
-  /** Takes a resting order off its book for good: the cancelled event, its level's delta, its slot back. */
-  private cancel(h: number, seq: number, clOrdId: string, reason: number): void {
+  /** Takes a resting order off its book for good: the cancelled event, its level's delta, its slot back (`clOrdId`: as Book.cancelled). */
+  private cancel(h: number, seq: number, clOrdId: string | null, reason: number): void {
     const o = this.orders;
     const book = this.byIndex[o.bookOf(h)];
     book.take(h);
@@ -347,16 +348,18 @@ export class Engine {
     if (inst.halted) return this.cancelReject(seq, c, h, 'halted', `${inst.symbol} is halted`);
     const oldPrice = o.price[h];
     // the band applies to a new price only: a resting order keeps its price through a band move
-    const bad = this.terms(inst, c.price, c.price != null, oldPrice, c.qty, o.cum[h]);
+    const cum = o.cumOf(h);
+    const bad = this.terms(inst, c.price, c.price != null, oldPrice, c.qty, cum);
     if (bad !== null) return this.cancelReject(seq, c, h, bad.reason, bad.text);
     const price = this.termPrice;
-    const origClOrdId = o.clOrdId[h];
+    // findOwn found it by this very string when the request named one
+    const origClOrdId = typeof c.origClOrdId === 'string' ? c.origClOrdId : o.clOrdIdOf(h);
     const acct = o.account[h];
     if (c.clOrdId !== origClOrdId && this.accounts.live(acct, c.clOrdId) >= 0) return this.cancelReject(seq, c, h, 'duplicate_clordid', `clOrdId ${c.clOrdId} is already live for ${this.accounts.names[acct]}`);
     const side = o.side(h);
     if ((o.flags[h] & F_POST_ONLY) !== 0 && price !== oldPrice && book.crosses(side, price)) return this.cancelReject(seq, c, h, 'post_only_would_cross', 'post-only order would take liquidity');
 
-    const leaves = this.termQty - o.cum[h];
+    const leaves = this.termQty - cum;
     this.accounts.rename(h, c.clOrdId);
     if (price === oldPrice && leaves <= o.leaves[h]) {
       // same price, not more: the order keeps its place in the queue
@@ -370,7 +373,7 @@ export class Engine {
     o.leaves[h] = leaves;
     book.orderEvent(EV_REPLACED, h, seq, c.clOrdId, leaves, origClOrdId, 0, 0);
     if (price !== oldPrice) book.delta(side, oldPrice, seq);
-    this.execute(book, h, seq, REGISTERED);
+    this.execute(book, h, seq, REGISTERED, c.clOrdId);
   }
 
   private onMassCancel(c: MassCancelCommand, seq: number): void {
@@ -380,7 +383,7 @@ export class Engine {
     // an unknown symbol is in scope of no order (-2)
     const scope = symbol === undefined ? -1 : this.books.get(symbol)?.index ?? -2;
     const hs = this.accounts.ordersOf(c.account, scope);
-    for (const h of hs) this.cancel(h, seq, this.orders.clOrdId[h], CANCEL_MASS);
+    for (const h of hs) this.cancel(h, seq, null, CANCEL_MASS);
     this.events.massCancelled(seq, c.account, c.clOrdId ?? '', symbol ?? '', hs.length);
   }
 
@@ -412,7 +415,7 @@ export class Engine {
   private cancelReject(seq: number, c: CancelCommand | ReplaceCommand, h: number, reason: CancelRejectReason, text: string): void {
     const o = this.orders;
     this.events.cancelRejected(seq, c.account, c.clOrdId,
-      typeof c.origClOrdId === 'string' ? c.origClOrdId : h >= 0 ? o.clOrdId[h] : '',
+      typeof c.origClOrdId === 'string' ? c.origClOrdId : h >= 0 ? o.clOrdIdOf(h) : '',
       h >= 0 ? o.orderId[h] : typeof c.orderId === 'number' ? c.orderId : 0,
       h >= 0 ? this.byIndex[o.bookOf(h)].instrument.symbol : typeof c.symbol === 'string' ? c.symbol : '',
       reason, text);
@@ -434,8 +437,9 @@ export class Engine {
         h.num(hs.length);
         for (const x of hs) {
           // flags carry side, type, tif, post-only and STP; qty is cumQty + leavesQty
-          h.num(o.orderId[x]).word(this.accounts.nameHash[o.account[x]]).str(o.clOrdId[x]).word(o.flagsOf(x)).num(o.price[x])
-            .num(o.leaves[x]).num(o.cum[x]).int(o.notionalOf(x));
+          h.num(o.orderId[x]).word(this.accounts.nameHash[o.account[x]]);
+          o.hashClOrdId(x, h);
+          h.word(o.flagsOf(x)).num(o.price[x]).num(o.leaves[x]).num(o.cumOf(x)).int(o.notionalOf(x));
         }
       }
     }
@@ -488,8 +492,7 @@ export class Engine {
       const flags = flagsOfNames(side, s.ordType, s.tif, s.postOnly === true, s.stp);
       if (flags < 0) throw new Error(`snapshot order ${s.orderId}: ordType, tif or stp is not one the engine knows`);
       const h = o.alloc(s.orderId, acct, s.clOrdId, book.index, flags, s.price, s.leavesQty);
-      o.cum[h] = s.cumQty;
-      o.setNotional(h, notional);
+      o.setFilled(h, s.cumQty, notional);
       e.accounts.add(h);
       book.rest(h, 0);
     }

@@ -1,10 +1,13 @@
 // The engine's events without objects: one reused buffer, a row per event, that
 // apply() writes and the caller reads through the cursor before the next
 // apply(). Numbers go into one Float64Array (a fixed stride per row), strings
-// into one array of references (ids the engine already holds or the command
-// brought: storing a reference allocates nothing), and the rare payloads that
-// are neither (a book's levels, a notional past 2^53-1) into a third array.
-// Plain event objects are made only at the edges that want them (toObject).
+// into one array of references (ids the command brought or the engine holds:
+// storing a reference allocates nothing), and the rare payloads that are
+// neither (a book's levels, a notional past 2^53-1) into a third array. A
+// resting order's clOrdId is kept inline in the order slab (inline-ids.ts),
+// not as a string: such an id is copied into the row as its words and made a
+// string only if a reader asks for it. Plain event objects are made only at
+// the edges that want them (toObject).
 //
 // Rows share slots by meaning; which slots an event uses is listed per type in
 // engine/README.md ("Reading events"). A trade uses the order slots for its
@@ -17,6 +20,7 @@ import type {
 import type { Side } from '../native/ladder.js';
 import type { Notional } from './notional.js';
 import { isPostOnly, ordTypeName, stpName, tifName } from './orders.js';
+import { ID_WORDS, inlineString } from './inline-ids.js';
 
 /** Event type codes (`cursor.type`). */
 export const EV_ACCEPTED = 1;
@@ -58,6 +62,18 @@ const S_ORIG = 3; // origClOrdId; a trade's taker clOrdId
 const S_TEXT = 4; // a rejection's text; a trade's taker account
 const STR_STRIDE = 5;
 
+// id slots: a row's clOrdId (S_CLORDID) and origClOrdId (S_ORIG) as inline
+// words when they came from the order slab (their string slot is then null)
+export const ID_CLORDID = 0;
+export const ID_ORIG = 1;
+const ID_STRIDE = 2 * ID_WORDS;
+
+/** Where an order's clOrdId comes from when it is not a string at hand: the order slab (orders.ts). */
+export interface IdSlab {
+  /** Copies order h's inline id words to dst[at..] and returns null, or returns its (long) id string. */
+  copyClOrdId(h: number, dst: Int32Array, at: number): string | null;
+}
+
 // payload slots: [0] levels or the (maker's) bigint notional, [1] asks or the taker's bigint notional
 const P_STRIDE = 2;
 
@@ -89,12 +105,17 @@ export class EventBuffer {
   length = 0;
   private cap = 64;
   private num = new Float64Array(64 * NUM_STRIDE);
-  private str: string[] = new Array<string>(64 * STR_STRIDE).fill('');
+  private str: (string | null)[] = new Array<string | null>(64 * STR_STRIDE).fill('');
+  private ids = new Int32Array(64 * ID_STRIDE);
   private pay: unknown[] = new Array<unknown>(64 * P_STRIDE).fill(undefined);
   /** The row the getters read (at()). */
   private n = 0;
   private s = 0;
   private p = 0;
+  private i = 0;
+
+  /** `slab`: the orders whose ids slabClOrdId() copies (none: events hold strings only). */
+  constructor(private readonly slab: IdSlab | null = null) {}
 
   // --- writing (the engine's) ---
 
@@ -112,6 +133,7 @@ export class EventBuffer {
     this.num[n + N_SEQ] = seq;
     this.s = i * STR_STRIDE;
     this.p = i * P_STRIDE;
+    this.i = i * ID_STRIDE;
     return n;
   }
 
@@ -122,6 +144,9 @@ export class EventBuffer {
     this.num = num;
     for (let i = this.cap * STR_STRIDE; i < cap * STR_STRIDE; i++) this.str.push('');
     for (let i = this.cap * P_STRIDE; i < cap * P_STRIDE; i++) this.pay.push(undefined);
+    const ids = new Int32Array(cap * ID_STRIDE);
+    ids.set(this.ids);
+    this.ids = ids;
     this.cap = cap;
   }
 
@@ -184,6 +209,16 @@ export class EventBuffer {
     str[s + S_CLORDID] = mClOrdId;
     str[s + S_TEXT] = tAccount;
     str[s + S_ORIG] = tClOrdId;
+  }
+
+  /**
+   * Sets the last row's clOrdId (ID_CLORDID) or origClOrdId (ID_ORIG) to order
+   * h's, copied from the slab: nothing is allocated, the string is built only
+   * if a reader asks (the getters).
+   */
+  slabClOrdId(which: number, h: number): void {
+    const at = this.i + which * ID_WORDS;
+    this.str[this.s + (which === ID_CLORDID ? S_CLORDID : S_ORIG)] = (this.slab as IdSlab).copyClOrdId(h, this.ids, at);
   }
 
   bookDelta(seq: number, symbol: string, side: number, price: number, qty: number, orders: number): void {
@@ -249,6 +284,7 @@ export class EventBuffer {
     this.n = i * NUM_STRIDE;
     this.s = i * STR_STRIDE;
     this.p = i * P_STRIDE;
+    this.i = i * ID_STRIDE;
     return this;
   }
 
@@ -283,14 +319,20 @@ export class EventBuffer {
   get rejectReason(): CancelRejectReason { return REJECT_REASONS[this.num[this.n + N_CODE]]; }
   /** Instrument and status events. */
   get halted(): boolean { return this.num[this.n + N_CODE] === 1; }
-  get account(): string { return this.str[this.s + S_ACCOUNT]; }
-  get clOrdId(): string { return this.str[this.s + S_CLORDID]; }
-  get symbol(): string { return this.str[this.s + S_SYMBOL]; }
-  get origClOrdId(): string { return this.str[this.s + S_ORIG]; }
-  get text(): string { return this.str[this.s + S_TEXT]; }
+  get account(): string { return this.str[this.s + S_ACCOUNT] as string; }
+  /** Built from the slab's words when the engine copied it from there (allocates: read it only if needed). */
+  get clOrdId(): string { return this.id(S_CLORDID, ID_CLORDID); }
+  get symbol(): string { return this.str[this.s + S_SYMBOL] as string; }
+  get origClOrdId(): string { return this.id(S_ORIG, ID_ORIG); }
+  get text(): string { return this.str[this.s + S_TEXT] as string; }
   get takerOrderId(): number { return this.num[this.n + N_T_ORDER_ID]; }
-  get takerAccount(): string { return this.str[this.s + S_TEXT]; }
-  get takerClOrdId(): string { return this.str[this.s + S_ORIG]; }
+  get takerAccount(): string { return this.str[this.s + S_TEXT] as string; }
+  get takerClOrdId(): string { return this.id(S_ORIG, ID_ORIG); }
+
+  private id(slot: number, which: number): string {
+    const v = this.str[this.s + slot];
+    return v !== null ? v : inlineString(this.ids, this.i + which * ID_WORDS);
+  }
   get takerLeavesQty(): number { return this.num[this.n + N_T_LEAVES]; }
   get takerCumQty(): number { return this.num[this.n + N_T_CUM]; }
   get takerCumNotional(): Notional { return this.notionalAt(this.n + N_T_NOTIONAL, this.p + 1); }

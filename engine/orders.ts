@@ -1,20 +1,31 @@
 // Every live order of the engine, by handle, in slabs of typed arrays: no
 // object per order. A handle is a slot index, handed out from a free list and
 // reused once the order has left (filled, cancelled, or never rested). A
-// million orders may rest at once, so a slot is kept small: five doubles, four
-// int32s and a reference to the client order id (see engine/README.md for
-// the bytes).
+// million orders may rest at once, so a slot is kept small: three doubles,
+// five int32s and the client order id inline in four more (inline-ids.ts);
+// what an order has filled lives in a side table (fills.ts), since most
+// resting orders never trade (see engine/README.md for the bytes).
 //
 // flags: bit 0 market; bits 1-2 tif; bit 3 post-only; bits 4-5 stp; bit 6
-// sell (the state hash mixes exactly this word, so the layout is fixed).
+// sell (the state hash mixes exactly these bits, so the layout is fixed);
+// bit 8 filled (the order has a row in Fills); the book's index from bit 9.
 
 import type { OrdTypeName, StpName, TifName } from './commands.js';
 import type { Side } from '../native/ladder.js';
-import { addFill, type Notional } from './notional.js';
+import { Fills } from './fills.js';
+import type { Hasher } from './hash.js';
+import {
+  ID_WORDS, INLINE_ID_CHARS, hashInline, inlineEquals, inlineHash, inlineString, isInline, packId,
+} from './inline-ids.js';
+import type { Notional } from './notional.js';
+import { idHashOf } from './client-ids.js';
 
 export const F_MARKET = 1;
 export const F_POST_ONLY = 8;
 export const F_SELL = 64;
+/** The order has filled something: it has a row in Fills. */
+const F_FILLED = 256;
+const BOOK_SHIFT = 9;
 /** tif and stp codes, in the order of the flag bits. */
 export const TIF_GTC = 0;
 export const TIF_IOC = 1;
@@ -78,42 +89,38 @@ export class Orders {
   /** Limit price in ticks (0 for a market order). */
   price = new Float64Array(0);
   leaves = new Float64Array(0);
-  cum = new Float64Array(0);
-  /** Exact notional of the fills while <= 2^53-1; NaN: it is a bigint, in `big`. */
-  notional = new Float64Array(0);
   /** Interned account (accounts.ts): also the ladder's owner number. */
   account = new Int32Array(0);
-  /** The flags above in bits 0-6; the index of the order's book in the engine from bit 8 (bookOf). */
+  /** The flags above in bits 0-8; the index of the order's book in the engine from bit 9 (bookOf). */
   flags = new Int32Array(0);
   /** The ladder's handle while resting, -1 otherwise. */
   rest = new Int32Array(0);
   /** The account's live orders, a doubly linked list (accounts.ts). */
   next = new Int32Array(0);
   prev = new Int32Array(0);
-  /** The (account, clOrdId) hash the client-id table filed the order under (client-ids.ts). */
-  idKey = new Int32Array(0);
-  clOrdId: string[] = [];
-  private readonly big = new Map<number, bigint>();
+  /** Each order's clOrdId, ID_WORDS words from h * ID_WORDS (inline-ids.ts); word 0 is 0 for a long one. */
+  private ids = new Int32Array(0);
+  /** The clOrdIds longer than INLINE_ID_CHARS, by handle (rare: they cost a map entry). */
+  private readonly longIds = new Map<number, string>();
+  /** cumQty and notional of the orders with F_FILLED. */
+  private readonly fills = new Fills();
 
   constructor(initial = 1024) {
     this.grow(initial);
   }
 
   private grow(cap: number): void {
-    const f64 = (a: Float64Array) => { const b = new Float64Array(cap); b.set(a); return b; };
-    const i32 = (a: Int32Array) => { const b = new Int32Array(cap); b.set(a); return b; };
-    this.orderId = f64(this.orderId);
-    this.price = f64(this.price);
-    this.leaves = f64(this.leaves);
-    this.cum = f64(this.cum);
-    this.notional = f64(this.notional);
-    this.account = i32(this.account);
-    this.flags = i32(this.flags);
-    this.rest = i32(this.rest);
-    this.next = i32(this.next);
-    this.prev = i32(this.prev);
-    this.idKey = i32(this.idKey);
-    for (let i = this.cap; i < cap; i++) this.clOrdId.push('');
+    const f64 = (a: Float64Array, n: number) => { const b = new Float64Array(n); b.set(a); return b; };
+    const i32 = (a: Int32Array, n: number) => { const b = new Int32Array(n); b.set(a); return b; };
+    this.orderId = f64(this.orderId, cap);
+    this.price = f64(this.price, cap);
+    this.leaves = f64(this.leaves, cap);
+    this.account = i32(this.account, cap);
+    this.flags = i32(this.flags, cap);
+    this.rest = i32(this.rest, cap);
+    this.next = i32(this.next, cap);
+    this.prev = i32(this.prev, cap);
+    this.ids = i32(this.ids, cap * ID_WORDS);
     this.cap = cap;
   }
 
@@ -130,12 +137,10 @@ export class Orders {
     this.count++;
     this.orderId[h] = orderId;
     this.account[h] = account;
-    this.clOrdId[h] = clOrdId;
-    this.flags[h] = flags | (book << 8);
+    this.storeClOrdId(h, clOrdId);
+    this.flags[h] = flags | (book << BOOK_SHIFT);
     this.price[h] = price;
     this.leaves[h] = qty;
-    this.cum[h] = 0;
-    this.notional[h] = 0;
     this.rest[h] = NIL;
     this.next[h] = NIL;
     this.prev[h] = NIL;
@@ -144,7 +149,11 @@ export class Orders {
 
   /** Gives the slot back; the order's values stay readable until the slot is handed out again. */
   free(h: number): void {
-    if (this.notional[h] !== this.notional[h]) this.big.delete(h);
+    if ((this.flags[h] & F_FILLED) !== 0) {
+      this.fills.release(h);
+      this.flags[h] &= ~F_FILLED;
+    }
+    if (!isInline(this.ids, h * ID_WORDS)) this.longIds.delete(h);
     this.count--;
     this.next[h] = this.freeHead;
     this.freeHead = h;
@@ -152,39 +161,124 @@ export class Orders {
 
   /** The order's flags word (what the state hash mixes). */
   flagsOf(h: number): number {
-    return this.flags[h] & 0xff;
+    return this.flags[h] & 0x7f;
   }
 
   bookOf(h: number): number {
-    return this.flags[h] >> 8;
+    return this.flags[h] >> BOOK_SHIFT;
   }
 
   side(h: number): Side {
     return ((this.flags[h] >> 6) & 1) as Side;
   }
 
-  qty(h: number): number {
-    return this.cum[h] + this.leaves[h];
+  // --- the client order id ---
+
+  /** Long clOrdIds held (a check that none outlives its order or its rename). */
+  longIdCount(): number {
+    return this.longIds.size;
   }
 
-  notionalOf(h: number): Notional {
-    const v = this.notional[h];
-    return v === v ? v : (this.big.get(h) as bigint);
+  /** Gives a live order a new clOrdId (a valid id): a replace. */
+  setClOrdId(h: number, clOrdId: string): void {
+    if (!isInline(this.ids, h * ID_WORDS)) this.longIds.delete(h);
+    this.storeClOrdId(h, clOrdId);
   }
 
-  setNotional(h: number, v: Notional): void {
-    if (typeof v === 'number') {
-      if (this.notional[h] !== this.notional[h]) this.big.delete(h);
-      this.notional[h] = v;
+  private storeClOrdId(h: number, clOrdId: string): void {
+    const at = h * ID_WORDS;
+    if (clOrdId.length <= INLINE_ID_CHARS) {
+      packId(clOrdId, this.ids, at);
     } else {
-      this.notional[h] = NaN;
-      this.big.set(h, v);
+      this.ids[at] = 0;
+      this.longIds.set(h, clOrdId);
     }
   }
 
-  /** Books one fill of `qty` at `price` into the order's cumQty and notional (leaves are the caller's). */
-  fill(h: number, price: number, qty: number): void {
-    this.cum[h] += qty;
-    this.setNotional(h, addFill(this.notionalOf(h), price, qty));
+  /** The order's clOrdId as a string (an inline one is built: for the edges, not the hot paths). */
+  clOrdIdOf(h: number): string {
+    const at = h * ID_WORDS;
+    return isInline(this.ids, at) ? inlineString(this.ids, at) : this.longIds.get(h) as string;
+  }
+
+  /** Whether the order's clOrdId is `s`. */
+  clOrdIdIs(h: number, s: string): boolean {
+    const at = h * ID_WORDS;
+    return isInline(this.ids, at) ? inlineEquals(this.ids, at, s) : this.longIds.get(h) === s;
+  }
+
+  /** idHashOf(the order's clOrdId), without building the string. */
+  clOrdIdHash(h: number): number {
+    const at = h * ID_WORDS;
+    return isInline(this.ids, at) ? inlineHash(this.ids, at) : idHashOf(this.longIds.get(h));
+  }
+
+  /** Feeds the clOrdId to `hasher` as hasher.str(clOrdId) would. */
+  hashClOrdId(h: number, hasher: Hasher): void {
+    const at = h * ID_WORDS;
+    if (isInline(this.ids, at)) hashInline(hasher, this.ids, at);
+    else hasher.str(this.longIds.get(h) as string);
+  }
+
+  /**
+   * Copies the clOrdId's words to dst[at, at + ID_WORDS) and returns null, or
+   * returns a long id's string (event-buffer.ts: events carry ids without building strings).
+   */
+  copyClOrdId(h: number, dst: Int32Array, at: number): string | null {
+    const src = h * ID_WORDS;
+    const ids = this.ids;
+    if (!isInline(ids, src)) return this.longIds.get(h) as string;
+    dst[at] = ids[src];
+    dst[at + 1] = ids[src + 1];
+    dst[at + 2] = ids[src + 2];
+    dst[at + 3] = ids[src + 3];
+    return null;
+  }
+
+  // --- what the order has filled ---
+
+  cumOf(h: number): number {
+    return (this.flags[h] & F_FILLED) === 0 ? 0 : this.fills.cum[this.fills.find(h)];
+  }
+
+  notionalOf(h: number): Notional {
+    return (this.flags[h] & F_FILLED) === 0 ? 0 : this.fills.notionalAt(this.fills.find(h));
+  }
+
+  qty(h: number): number {
+    return this.cumOf(h) + this.leaves[h];
+  }
+
+  /** Sets what an order has filled (a restored one). */
+  setFilled(h: number, cum: number, notional: Notional): void {
+    if (cum === 0 && notional === 0 && (this.flags[h] & F_FILLED) === 0) return;
+    const r = this.rowOf(h);
+    this.fills.cum[r] = cum;
+    this.fills.setNotional(r, notional);
+  }
+
+  private rowOf(h: number): number {
+    if ((this.flags[h] & F_FILLED) !== 0) return this.fills.find(h);
+    this.flags[h] |= F_FILLED;
+    return this.fills.add(h);
+  }
+
+  /**
+   * Books one fill of `qty` at `price` into the order's cumQty and notional
+   * (leaves are the caller's). Returns the order's fill row, valid until the
+   * next fill or free: read it with filledCum/filledNotional.
+   */
+  fill(h: number, price: number, qty: number): number {
+    const r = this.rowOf(h);
+    this.fills.fill(r, price, qty);
+    return r;
+  }
+
+  filledCum(row: number): number {
+    return this.fills.cum[row];
+  }
+
+  filledNotional(row: number): Notional {
+    return this.fills.notionalAt(row);
   }
 }

@@ -90,7 +90,8 @@ test('the client id and order id tables agree with a Map through inserts, rename
   let seq = 0;
   for (let step = 0; step < 40_000; step++) {
     const account = rnd(4);
-    const clOrdId = `c${rnd(300)}`;
+    // ids of 16 characters or fewer are stored inline, longer ones apart (inline-ids.ts): both, and the boundary
+    const clOrdId = [`c${rnd(300)}`, `c${rnd(300)}`.padEnd(16, 'x'), `c${rnd(300)}`.padEnd(17, 'y'), `long-${rnd(300)}-`.padEnd(64, 'z')][rnd(4)];
     const key = `${account}/${clOrdId}`;
     const h = model.get(key);
     if (h === undefined) {
@@ -100,10 +101,10 @@ test('the client id and order id tables agree with a Map through inserts, rename
       model.set(key, nh);
     } else if (rnd(3) === 0) {
       // a rename, as a replace does
-      const to = `r${rnd(300)}`;
+      const to = rnd(2) === 0 ? `r${rnd(300)}` : `r${rnd(300)}`.padEnd(20, 'q');
       if (!model.has(`${account}/${to}`)) {
         ids.remove(h);
-        orders.clOrdId[h] = to;
+        orders.setClOrdId(h, to);
         ids.insert(h);
         model.delete(key);
         model.set(`${account}/${to}`, h);
@@ -118,9 +119,12 @@ test('the client id and order id tables agree with a Map through inserts, rename
       for (const [k, v] of model) {
         const [a, c] = [Number(k.slice(0, k.indexOf('/'))), k.slice(k.indexOf('/') + 1)];
         assert.equal(ids.find(a, c, idHashOf(c)), v, `step ${step}: ${k}`);
+        assert.equal(orders.clOrdIdOf(v), c, `step ${step}: the stored id of ${k}`);
+        assert.equal(orders.clOrdIdHash(v), idHashOf(c), `step ${step}: the stored id's hash of ${k}`);
         assert.equal(byId.find(orders.orderId[v]), v, `step ${step}: orderId of ${k}`);
       }
       assert.equal(ids.find(0, 'never', idHashOf('never')), -1);
+      assert.equal(orders.longIdCount(), [...model.keys()].filter((k) => k.length - k.indexOf('/') - 1 > 16).length, `step ${step}: long ids held`);
       assert.equal(byId.find(-5), -1);
     }
   }
@@ -152,4 +156,46 @@ test('a new order whose clOrdId breaks the id rule is rejected (the one pass tha
   const ok: EngineEvent[] = [];
   e.apply({ op: 'new', account: 'a', clOrdId: '!~' + 'z'.repeat(62), symbol: 'AAA', side: 'buy', type: 'limit', price: '10', qty: '1' }, 99, ok);
   assert.equal(ok[0].type, 'accepted');
+});
+
+test('clOrdIds of every length come back whole from the slab: trades, STP, user and mass cancels, replaces by orderId, snapshots', () => {
+  // 16 characters and fewer are stored inline as words, longer ones apart (inline-ids.ts): both sides of the boundary
+  for (const len of [1, 4, 15, 16, 17, 33, 64]) {
+    const id = (tag: string) => `${tag}-`.padEnd(len, '~!09azAZ'[len % 8]).slice(0, Math.max(len, 2));
+    const e = createEngine();
+    e.apply({ op: 'instrument', symbol: 'S', tickSize: '1', lotSize: '1' }, 1);
+    let seq = 1;
+    const run = (c: Parameters<typeof e.apply>[0]): EngineEvent[] => {
+      const out: EngineEvent[] = [];
+      e.apply(c, ++seq, out);
+      return out;
+    };
+    const maker = id('m');
+    run({ op: 'new', account: 'a', clOrdId: maker, symbol: 'S', side: 'sell', type: 'limit', price: '10', qty: '5' });
+    const trade = run({ op: 'new', account: 'b', clOrdId: id('t'), symbol: 'S', side: 'buy', type: 'limit', price: '10', qty: '2' })
+      .find((x) => x.type === 'trade');
+    assert.equal(trade?.type === 'trade' && trade.makerClOrdId, maker, `len ${len}: the maker's id in the trade`);
+    // a replace naming the order by orderId: the replaced event's origClOrdId comes from the slab
+    const makerId = trade?.type === 'trade' ? trade.makerOrderId : 0;
+    const renamed = id('r');
+    const rep = run({ op: 'replace', account: 'a', clOrdId: renamed, orderId: makerId, symbol: 'S', qty: '4' });
+    assert.deepEqual(rep.filter((x) => x.type === 'replaced').map((x) => x.type === 'replaced' && [x.clOrdId, x.origClOrdId]), [[renamed, maker]], `len ${len}: replace`);
+    // STP: a's own buy meets its resting sell; cancel_resting cancels the maker under its own id
+    const stp = run({ op: 'new', account: 'a', clOrdId: id('s'), symbol: 'S', side: 'buy', type: 'limit', price: '10', qty: '1', stp: 'cancel_resting' })
+      .find((x) => x.type === 'cancelled' && x.reason === 'stp');
+    assert.deepEqual(stp?.type === 'cancelled' && [stp.clOrdId, stp.origClOrdId], [renamed, renamed], `len ${len}: STP cancel`);
+    // a user cancel by orderId: the request's id and the order's
+    const rest = id('u');
+    const acc = run({ op: 'new', account: 'c', clOrdId: rest, symbol: 'S', side: 'sell', type: 'limit', price: '20', qty: '1' });
+    const uid = acc[0].type === 'accepted' ? acc[0].orderId : 0;
+    const snap = e.snapshot();
+    assert.deepEqual(snap.orders.map((o) => o.clOrdId).sort(), [id('s'), rest].sort(), `len ${len}: snapshot ids`);
+    assert.equal(restoreEngine(snap).stateHash(), e.stateHash(), `len ${len}: restored hash`);
+    const can = run({ op: 'cancel', account: 'c', clOrdId: id('x'), orderId: uid, symbol: 'S' });
+    assert.deepEqual(can[0].type === 'cancelled' && [can[0].clOrdId, can[0].origClOrdId], [id('x'), rest], `len ${len}: user cancel`);
+    // mass cancel: the order's own id both ways
+    const mass = run({ op: 'massCancel', account: 'a', clOrdId: id('k') }).filter((x) => x.type === 'cancelled');
+    assert.deepEqual(mass.map((x) => x.type === 'cancelled' && [x.clOrdId, x.origClOrdId]), [[id('s'), id('s')]], `len ${len}: mass cancel`);
+    assert.equal(e.slotsInUse(), 0);
+  }
 });

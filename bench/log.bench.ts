@@ -10,7 +10,11 @@
 // from submission to the answer. The offered load arrives in 1 ms bursts (a
 // timer tick), as a gateway's socket reads would deliver it.
 // "log only" replaces the engine with a stub to show what the log itself costs.
-// Each line ends with the GC share of the run's wall time (PerformanceObserver).
+// Each line ends with the GC share of the run's wall time (PerformanceObserver);
+// under it, the disk's own time: every durable write of the run, timed from
+// its start to its completion (LogWriter.writeObserver). A command that comes
+// in while a write is out waits for that write and then its own, so the commit
+// tail cannot be shorter than the disk's.
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,6 +33,7 @@ async function openExchange(dir: string): Promise<Target> {
     submit: (c, o) => ex.submit(c, o),
     submitTicket: (c, o, ticket) => ex.submitTicket(c, o, ticket),
     setTickets: (sink) => { ex.tickets = sink; },
+    observeWrites: (fn) => ex.observeWrites(fn === null ? null : (ms) => fn(ms)),
     stats: () => ex.stats,
     close: () => ex.close({ snapshot: false }),
   };
@@ -45,6 +50,7 @@ function openLogOnly(dir: string): Target {
     submit: (c, o) => seq.submit(c, o),
     submitTicket: (c, o, ticket) => seq.submitTicket(c, o, ticket),
     setTickets: (sink) => { seq.tickets = sink; },
+    observeWrites: (fn) => { writer.writeObserver = fn === null ? null : (ms) => fn(ms); },
     stats: () => ({ commands: seq.commands, blocks: seq.blocks, bytes: writer.bytesWritten }),
     close: async () => { await seq.close(); writer.close(); },
   };

@@ -46,6 +46,8 @@ export interface Target {
   /** The non-allocating path (Exchange/Sequencer.submitTicket), with its sink setter; used when present. */
   submitTicket?(cmd: Command, origin: string, ticket: number): Error | null;
   setTickets?(sink: TicketSink): void;
+  /** Each durable write's time in ms (LogWriter.writeObserver), or null to stop. */
+  observeWrites(fn: ((ms: number) => void) | null): void;
   stats(): { commands: number; blocks: number; bytes: number };
   close(): Promise<void>;
 }
@@ -57,6 +59,8 @@ export interface Result {
   blocks: number;
   bytes: number;
   h: hdr.Histogram;
+  /** The disk's part: each durable write (one block), start to completion, in µs. */
+  writes: hdr.Histogram;
   /** GC during the run: pauses, their total ms, and the scavenges (young generation) among them. */
   gcCount: number;
   gcMs: number;
@@ -109,6 +113,8 @@ export const POOL = pool();
 /** Offers `rate` commands/s (Infinity: as fast as the queue takes them) for `seconds`. */
 export async function run(name: string, t: Target, rate: number, seconds: number): Promise<Result> {
   const h = histogram();
+  const writes = histogram();
+  t.observeWrites((ms) => writes.recordValue(Math.max(1, Math.round(ms * 1000))));
   const gc = new GcMeter();
   const before = t.stats();
   const window = 4096; // outstanding commands at the maximum rate (a closed-loop client)
@@ -198,11 +204,12 @@ export async function run(name: string, t: Target, rate: number, seconds: number
     tick();
   });
   gc.stop();
+  t.observeWrites(null);
   const seconds2 = (performance.now() - start) / 1000;
   const after = t.stats();
   if (failed > 0) process.stdout.write(`  (${failed} refused as busy)\n`);
   return {
-    name, commands: after.commands - before.commands, seconds: seconds2, blocks: after.blocks - before.blocks, bytes: after.bytes - before.bytes, h,
+    name, commands: after.commands - before.commands, seconds: seconds2, blocks: after.blocks - before.blocks, bytes: after.bytes - before.bytes, h, writes,
     gcCount: gc.count, gcMs: gc.ms, scavenges: gc.scavenges, scavengeMs: gc.scavengeMs,
   };
 }
@@ -214,5 +221,7 @@ export function report(r: Result): void {
     + `commit ms p50 ${us(50)}  p99 ${us(99)}  p99.9 ${us(99.9)}  max ${(r.h.maxValue / 1000).toFixed(2)}  `
     + `GC ${(r.gcMs / (r.seconds * 10)).toFixed(2)}% of wall (${r.gcCount} pauses, ${r.gcMs.toFixed(1)} ms; ${r.scavenges} scavenges ${r.scavengeMs.toFixed(1)} ms, `
     + `${(r.scavenges / Math.max(1, r.commands / 100_000)).toFixed(1)} per 100k cmd)\n`);
+  const w = (p: number): string => (r.writes.getValueAtPercentile(p) / 1000).toFixed(2);
+  process.stdout.write(`${''.padEnd(40)} the disk: ${r.writes.totalCount} durable writes, ms p50 ${w(50)}  p99 ${w(99)}  p99.9 ${w(99.9)}  max ${(r.writes.maxValue / 1000).toFixed(2)}\n`);
 }
 

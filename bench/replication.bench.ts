@@ -75,7 +75,7 @@ async function latency(quorum: number, rate: number, seconds: number): Promise<R
   const root = mkdtempSync(join(tmpdir(), 'matchlog-repl-bench-'));
   try {
     const p = await pair(root, quorum);
-    const target = { submit: p.ex.submit.bind(p.ex), stats: () => p.ex.stats, close: () => p.close() };
+    const target = { submit: p.ex.submit.bind(p.ex), observeWrites: p.ex.observeWrites.bind(p.ex), stats: () => p.ex.stats, close: () => p.close() };
     await run('warm-up', target, 20_000, 0.5);
     const r = await run(`${quorum > 0 ? 'quorum 1' : 'local  '} offered ${rate / 1000}k/s`, target, rate, seconds);
     await p.close();
@@ -90,7 +90,7 @@ async function keepUp(seconds: number): Promise<void> {
   const root = mkdtempSync(join(tmpdir(), 'matchlog-repl-bench-'));
   try {
     const p = await pair(root, 0);
-    const target = { submit: p.ex.submit.bind(p.ex), stats: () => p.ex.stats, close: () => p.close() };
+    const target = { submit: p.ex.submit.bind(p.ex), observeWrites: p.ex.observeWrites.bind(p.ex), stats: () => p.ex.stats, close: () => p.close() };
     await run('warm-up', target, 20_000, 0.5);
     const first = p.ex.durableSeq;
     // the replica's position sampled while the primary runs: a replica that keeps up has a lag that does not grow

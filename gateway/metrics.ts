@@ -20,6 +20,8 @@ export class GatewayMetrics {
   readonly logons: Counter;
   /** Order in (submit) to durable acknowledgement, when its execution report goes out. */
   readonly orderLatency: Histogram;
+  /** Each durable write of the log (one block or a group of them): the disk's share of orderLatency. */
+  readonly logWrite: Histogram;
 
   constructor(figures: () => LiveFigures) {
     const registers = [this.registry];
@@ -31,6 +33,10 @@ export class GatewayMetrics {
     this.orderLatency = new Histogram({
       name: 'matchlog_gateway_order_latency_seconds', help: 'Order received to durable (its execution report goes out)',
       buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], registers,
+    });
+    this.logWrite = new Histogram({
+      name: 'matchlog_log_write_seconds', help: 'Durable (O_DSYNC) write of a block of the command log',
+      buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.1, 1], registers,
     });
     new Gauge({ name: 'matchlog_gateway_sessions', help: 'Logged-on FIX sessions', registers, collect() { this.set(figures().sessions); } });
     new Gauge({ name: 'matchlog_sequencer_queue_depth', help: 'Commands waiting for a group commit', registers, collect() { this.set(figures().queued); } });

@@ -257,6 +257,8 @@ export class Gateway {
     this.mdTimer.unref();
     this.unsubscribeRole = ex.onRole((role, leader) => this.roleChanged(role, leader));
     this.metrics = new GatewayMetrics(() => ({ sessions: this.registry.size, queued: ex.stats.queued, seq: ex.seq }));
+    const logWrite = this.metrics.logWrite;
+    ex.observeWrites((ms) => logWrite.observe(ms / 1000));
     wss.on('connection', (ws, req) => this.connected(ws, req));
   }
 
@@ -548,6 +550,7 @@ export class Gateway {
   private async doClose(): Promise<void> {
     this.unsubscribe();
     this.unsubscribeRole();
+    this.o.exchange.observeWrites(null);
     clearInterval(this.mdTimer);
     for (const c of this.connections) c.session.logout('the exchange is shutting down');
     const deadline = Date.now() + 2000;

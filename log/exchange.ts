@@ -18,7 +18,7 @@ import { recover } from './recovery.js';
 import { LogStateMachine } from './state-machine.js';
 import { Sequencer, type Ack, type AckGate, type Committed, type DurableBlock, type SnapshotDue, type TicketSink } from './sequencer.js';
 import { decodeSnapshot, pruneSnapshots, writeSnapshot, writeSnapshotSync, type SnapshotData } from './snapshot.js';
-import { LogWriter, type RandomBytes, type SealedBlock } from './writer.js';
+import { LogWriter, type RandomBytes, type SealedBlock, type WriteObserver } from './writer.js';
 
 export interface ExchangeOptions {
   dataDir: string;
@@ -122,6 +122,7 @@ export class Exchange {
   private ticketSink: TicketSink | null = null;
   private sequencer: Sequencer | null = null;
   private writer: LogWriter | null;
+  private writeObserver: WriteObserver | null = null;
   private machine: LogStateMachine;
   /** Replica: seq of the last command durable in this node's log files. */
   private logSeq: number;
@@ -386,6 +387,12 @@ export class Exchange {
     return this.sequencer?.durableSeq ?? this.logSeq;
   }
 
+  /** Tells `fn` the time and size of every durable write of this node's log, a replica's included. */
+  observeWrites(fn: WriteObserver | null): void {
+    this.writeObserver = fn;
+    if (this.writer !== null) this.writer.writeObserver = fn;
+  }
+
   get stats(): { blocks: number; commands: number; bytes: number; queued: number; held: number } {
     const s = this.sequencer;
     return { blocks: s?.blocks ?? 0, commands: s?.commands ?? 0, bytes: this.writer?.bytesWritten ?? 0, queued: s?.queued ?? 0, held: s?.heldBlocks ?? 0 };
@@ -464,6 +471,7 @@ export class Exchange {
       return;
     }
     this.writer = new LogWriter(this.dataDir, { segmentBytes: this.config.segmentBytes, indexEvery: this.config.indexEvery, logId, random: this.o.random }, null);
+    this.writer.writeObserver = this.writeObserver;
   }
 
   /**
@@ -620,7 +628,10 @@ export class Exchange {
     if (this.replicaFailure !== null) throw new ReplicationError(`cannot promote: the log failed (${this.replicaFailure.message})`);
     if (this.currentRole !== 'replica') throw new ReplicationError(`cannot promote: this node is ${this.currentRole}`);
     if (epoch <= this.machine.epoch) throw new ReplicationError(`cannot promote to epoch ${epoch}: this node has seen epoch ${this.machine.epoch}`);
-    if (this.writer === null) this.writer = new LogWriter(this.dataDir, { segmentBytes: this.config.segmentBytes, indexEvery: this.config.indexEvery, random: this.o.random }, null);
+    if (this.writer === null) {
+      this.writer = new LogWriter(this.dataDir, { segmentBytes: this.config.segmentBytes, indexEvery: this.config.indexEvery, random: this.o.random }, null);
+      this.writer.writeObserver = this.writeObserver;
+    }
     if (this.machine.seq !== this.logSeq) throw new ReplicationError(`cannot promote: the engine is at seq ${this.machine.seq} but the log ends at seq ${this.logSeq} (the primary's snapshot is ahead of the copied log)`);
     this.startSequencer(this.logSeq, this.machine.ts, epoch);
     this.setRole('primary', null);

@@ -10,6 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, constants, fsyncSync, openSync, write, writeSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { SYNC_SIZE, encodeHeader } from './container.js';
 import { LogWriteError } from './errors.js';
 import { fsyncDir, indexPathOf, segmentName } from './files.js';
@@ -34,6 +35,9 @@ export interface WriterOptions {
 
 /** n random bytes. */
 export type RandomBytes = (n: number) => Buffer;
+
+/** Told of every durable write: how long the disk took (ms, from the write's start to its completion) and its size. */
+export type WriteObserver = (ms: number, bytes: number) => void;
 
 /** A new log's identity: 128 random bits in hex. */
 export function newLogId(random: RandomBytes = randomBytes): string {
@@ -89,6 +93,11 @@ export class LogWriter {
   private busy = false;
   /** Durable bytes appended by this writer. */
   bytesWritten = 0;
+  /**
+   * Told of each durable write's time (the /metrics histogram, the log bench):
+   * the commit latency's floor is the disk's, and this is how an operator sees it.
+   */
+  writeObserver: WriteObserver | null = null;
 
   /** Written into every segment header, so that a file of another log is told apart. */
   readonly logId: string;
@@ -161,9 +170,12 @@ export class LogWriter {
     const offset = seg.size;
     this.busy = true;
     let written = 0;
+    const observer = this.writeObserver;
+    const started = observer === null ? 0 : performance.now();
     const finish = (err: Error | null): void => {
       this.busy = false;
       if (err === null) {
+        if (observer !== null) observer(performance.now() - started, len);
         let off = offset;
         for (let i = 0; i < n; i++) {
           this.committed(seg, off, lens[i], blocks[i].info);

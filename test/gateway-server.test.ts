@@ -241,6 +241,8 @@ test('/health and /metrics; session sequence numbers survive a restart; wss:// w
   assert.match(metrics, /matchlog_gateway_sessions 1/);
   assert.match(metrics, /matchlog_gateway_messages_in_total\{msg_type="D"\} 1/);
   assert.match(metrics, /matchlog_gateway_order_latency_seconds_count 1/);
+  // the order's block (and the logon's) reached the disk: the disk's own time is on /metrics
+  assert.match(metrics, /matchlog_log_write_seconds_count [1-9]\d*/);
   assert.match(metrics, /matchlog_sequencer_queue_depth 0/);
   // `matchlog start` serves the trading screen at / of the same port (test/web-screen.test.ts drives it)
   const page = await fetch(`http://127.0.0.1:${ex.port}/`);

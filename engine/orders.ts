@@ -1,12 +1,15 @@
 // Every live order of the engine, by handle, in slabs of typed arrays: no
 // object per order. A handle is a slot index, handed out from a free list and
-// reused once the order has left (filled, cancelled, or never rested). A
-// million orders may rest at once, so a slot is kept small: five doubles, four
-// int32s and a reference to the client order id (see engine/README.md for
-// the bytes).
+// reused once the order has left (filled, cancelled, or never rested). The
+// handle is also the order's handle in the engine's one ladder (native/ladder.ts:
+// the caller picks it), so no map between two handle spaces is kept. A million
+// orders may rest at once, so a slot is kept small: five doubles, five int32s
+// and a reference to the client order id (see engine/README.md for the bytes).
 //
 // flags: bit 0 market; bits 1-2 tif; bit 3 post-only; bits 4-5 stp; bit 6
-// sell (the state hash mixes exactly this word, so the layout is fixed).
+// sell (the state hash mixes exactly these seven bits, so their layout is
+// fixed); bit 7 resting (F_RESTING: in the ladder now; not hashed); the book
+// index from bit 8.
 
 import type { OrdTypeName, StpName, TifName } from './commands.js';
 import type { Side } from '../native/ladder.js';
@@ -15,6 +18,8 @@ import { addFill, type Notional } from './notional.js';
 export const F_MARKET = 1;
 export const F_POST_ONLY = 8;
 export const F_SELL = 64;
+/** The order rests in the ladder (under its own handle). Engine state, not part of flagsOf(). */
+export const F_RESTING = 128;
 /** tif and stp codes, in the order of the flag bits. */
 export const TIF_GTC = 0;
 export const TIF_IOC = 1;
@@ -83,10 +88,8 @@ export class Orders {
   notional = new Float64Array(0);
   /** Interned account (accounts.ts): also the ladder's owner number. */
   account = new Int32Array(0);
-  /** The flags above in bits 0-6; the index of the order's book in the engine from bit 8 (bookOf). */
+  /** The flags above in bits 0-6, F_RESTING in bit 7; the index of the order's book in the engine from bit 8 (bookOf). */
   flags = new Int32Array(0);
-  /** The ladder's handle while resting, -1 otherwise. */
-  rest = new Int32Array(0);
   /** The account's live orders, a doubly linked list (accounts.ts). */
   next = new Int32Array(0);
   prev = new Int32Array(0);
@@ -109,7 +112,6 @@ export class Orders {
     this.notional = f64(this.notional);
     this.account = i32(this.account);
     this.flags = i32(this.flags);
-    this.rest = i32(this.rest);
     this.next = i32(this.next);
     this.prev = i32(this.prev);
     this.idKey = i32(this.idKey);
@@ -136,7 +138,6 @@ export class Orders {
     this.leaves[h] = qty;
     this.cum[h] = 0;
     this.notional[h] = 0;
-    this.rest[h] = NIL;
     this.next[h] = NIL;
     this.prev[h] = NIL;
     return h;
@@ -150,9 +151,13 @@ export class Orders {
     this.freeHead = h;
   }
 
-  /** The order's flags word (what the state hash mixes). */
+  /** The order's flags word (what the state hash mixes): bits 0-6, without F_RESTING. */
   flagsOf(h: number): number {
-    return this.flags[h] & 0xff;
+    return this.flags[h] & 0x7f;
+  }
+
+  resting(h: number): boolean {
+    return (this.flags[h] & F_RESTING) !== 0;
   }
 
   bookOf(h: number): number {

@@ -65,13 +65,25 @@ class BookQueries implements LadderQueries {
   priceOf(handle: number): number { return this.l.priceOf(handle); }
 }
 
+/**
+ * Which level the io buffer's IO_LEVEL_* slots describe. One per ladder: the books
+ * share the ladder's io, so a call in one book overwrites what another left there.
+ */
+class LevelState {
+  /** -1: none */
+  book = -1;
+  side = -1;
+  price = NaN;
+}
+
+const levelStates = new WeakMap<Ladder, LevelState>();
+
 export class Book implements BookView {
   readonly ladder: LadderQueries;
   private readonly io: Float64Array;
   private readonly depthBuf = new Float64Array(3 * 64);
-  /** The level io[IO_LEVEL_*] currently describes (side -1: none). */
-  private stateSide = -1;
-  private statePrice = NaN;
+  /** The level io[IO_LEVEL_*] currently describes: shared by the books of one ladder, whose io they share. */
+  private readonly state: LevelState;
 
   /**
    * `shared`: the engine's one ladder; `index`: the book's number in the engine
@@ -84,6 +96,9 @@ export class Book implements BookView {
     private readonly slab: Orders, private readonly accounts: Accounts, private readonly ev: EventBuffer) {
     this.io = shared.io;
     this.ladder = new BookQueries(shared, index);
+    let state = levelStates.get(shared);
+    if (state === undefined) levelStates.set(shared, (state = new LevelState()));
+    this.state = state;
   }
 
   orderCount(): number {
@@ -101,8 +116,7 @@ export class Book implements BookView {
     if ((o.flags[h] & F_RESTING) === 0) {
       this.shared.add(this.index, side, price, o.leaves[h], o.account[h], h);
       o.flags[h] |= F_RESTING;
-      this.stateSide = side;
-      this.statePrice = price;
+      this.touched(side, price);
     }
     this.delta(side, price, seq);
   }
@@ -112,22 +126,29 @@ export class Book implements BookView {
     const o = this.slab;
     this.shared.remove(h);
     o.flags[h] &= ~F_RESTING;
-    this.stateSide = o.side(h);
-    this.statePrice = o.price[h];
+    this.touched(o.side(h), o.price[h]);
   }
 
   reduce(h: number, leaves: number): void {
     const o = this.slab;
     this.shared.reduce(h, leaves);
     o.leaves[h] = leaves;
-    this.stateSide = o.side(h);
-    this.statePrice = o.price[h];
+    this.touched(o.side(h), o.price[h]);
+  }
+
+  /** Records that the last add/remove/reduce left the state of this book's level (side, price) in io. */
+  private touched(side: Side, price: number): void {
+    const st = this.state;
+    st.book = this.index;
+    st.side = side;
+    st.price = price;
   }
 
   delta(side: Side, price: number, seq: number): void {
     let qty: number;
     let orders: number;
-    if (side === this.stateSide && price === this.statePrice) {
+    const st = this.state;
+    if (st.book === this.index && side === st.side && price === st.price) {
       // the last add/remove/reduce touched this level: its state is in io
       qty = this.io[IO_LEVEL_QTY];
       orders = this.io[IO_LEVEL_ORDERS];
@@ -192,7 +213,7 @@ export class Book implements BookView {
     let result = WALK_DONE;
     let tradeNo = 0; // one walk per command, so seq.tradeNo is unique
     for (;;) {
-      this.stateSide = -1;
+      this.state.book = -1;
       const n = this.shared.match(this.index, side, limit, o.leaves[t], owner, FILL_CAPACITY, rest, t);
       for (let i = 0; i < n; i++) {
         const r = IO_HEADER + i * FILL_STRIDE;
@@ -222,8 +243,7 @@ export class Book implements BookView {
         if (io[IO_HANDLE] >= 0) {
           // the ladder rested the remainder under the taker's handle
           o.flags[t] |= F_RESTING;
-          this.stateSide = side;
-          this.statePrice = o.price[t];
+          this.touched(side, o.price[t]);
         }
         break;
       }

@@ -90,8 +90,12 @@ for (const kind of kinds) {
     assert.equal(l.best(0, BUY), 104);
     assert.ok(Number.isNaN(l.best(1, BUY)));
     // and book 1's walk sees book 0's bid no more than book 0's walk saw its asks
-    assert.equal(l.match(1, SELL, 0, 5, 9, FILL_CAPACITY, false, 3), 0);
+    // (another owner than the bid's: a self-trade stop would hide a walk in the wrong book)
+    assert.equal(l.match(1, SELL, 0, 5, 8, FILL_CAPACITY, false, 3), 0);
+    assert.equal(l.io[IO_STOP], STOP_DONE);
+    assert.equal(l.fillable(1, SELL, 0, 5, 8, true), 0);
     assert.equal(l.qtyOf(2), 7);
+    assert.equal(l.orderCount(0), 1);
   });
 
   test(`${kind} ladder: a resting handle cannot be added again; one that does not rest is refused`, { skip: skipFor(kind) }, () => {

@@ -19,6 +19,22 @@ function rng(seed: number): (n: number) => number {
   };
 }
 
+/** Order handles as the engine picks them (native/ladder.ts: the caller's): slot indexes, reused LIFO. */
+class Ids {
+  private readonly gone: number[] = [];
+  private top = 0;
+  alloc(): number {
+    const h = this.gone.pop();
+    return h === undefined ? this.top++ : h;
+  }
+  release(h: number): void {
+    this.gone.push(h);
+  }
+}
+
+// Every scenario works in book 0 of a ladder with one book (time() registers it).
+const BOOK = 0;
+
 interface Scenario {
   name: string;
   ops: number;
@@ -37,7 +53,7 @@ function sweepAll(l: Ladder): number {
   let want = Number.MAX_SAFE_INTEGER;
   let total = 0;
   for (;;) {
-    const n = l.match(BUY, NO_LIMIT_BUY, want, 999, C, false);
+    const n = l.match(BOOK, BUY, NO_LIMIT_BUY, want, 999, C, false, 0);
     const io = l.io;
     for (let k = 0; k < n; k++) {
       want -= io[IO_HEADER + k * 6 + 2];
@@ -52,8 +68,8 @@ const scenarios: Scenario[] = [
     name: 'boundary toll: reduce to the same qty (1 order)',
     ops: 1_000_000,
     run(l) {
-      const h = l.add(BUY, 1000, 50, 1);
-      for (let i = 0; i < 1_000_000; i++) l.reduce(h, 50);
+      l.add(BOOK, BUY, 1000, 50, 1, 0);
+      for (let i = 0; i < 1_000_000; i++) l.reduce(0, 50);
       return l.io[4];
     },
   },
@@ -62,6 +78,7 @@ const scenarios: Scenario[] = [
     ops: 400_000,
     run(l) {
       const rnd = rng(5);
+      const ids = new Ids();
       const live: number[] = [];
       const alive = new Uint8Array(1 << 16);
       let sum = 0;
@@ -69,18 +86,24 @@ const scenarios: Scenario[] = [
         const side = rnd(2) as Side;
         // mostly passive, 10% crossing by up to 2 ticks
         const px = side === BUY ? 999 - rnd(50) + (rnd(10) === 0 ? 3 : 0) : 1001 + rnd(50) - (rnd(10) === 0 ? 3 : 0);
-        const n = l.match(side, px, 1 + rnd(20), rnd(8), C, true);
+        const t = ids.alloc();
+        const n = l.match(BOOK, side, px, 1 + rnd(20), rnd(8), C, true, t);
         const io = l.io;
         sum += n;
-        for (let k = 0; k < n; k++) if (io[IO_HEADER + k * 6 + 3] === 0) alive[io[IO_HEADER + k * 6]] = 0;
-        const h = io[IO_HANDLE];
-        if (h >= 0) { live.push(h); alive[h] = 1; }
+        for (let k = 0; k < n; k++) {
+          if (io[IO_HEADER + k * 6 + 3] === 0) {
+            const m = io[IO_HEADER + k * 6];
+            alive[m] = 0;
+            ids.release(m);
+          }
+        }
+        if (io[IO_HANDLE] >= 0) { live.push(t); alive[t] = 1; } else ids.release(t);
         if (live.length > 1000 || (live.length > 0 && rnd(3) === 0)) {
           const k = rnd(live.length);
           const x = live[k];
           live[k] = live[live.length - 1];
           live.pop();
-          if (alive[x] === 1) { l.remove(x); alive[x] = 0; sum += x; }
+          if (alive[x] === 1) { l.remove(x); alive[x] = 0; ids.release(x); sum += x; }
         }
       }
       return sum;
@@ -93,12 +116,16 @@ const scenarios: Scenario[] = [
       const rnd = rng(1);
       const live: number[] = [];
       let sum = 0;
-      for (let i = 0; i < 5000; i++) live.push(l.add((i & 1) as Side, (i & 1 ? 1001 : 999) + (i & 1 ? 1 : -1) * rnd(100), 1 + rnd(100), rnd(50)));
+      for (let i = 0; i < 5000; i++) {
+        l.add(BOOK, (i & 1) as Side, (i & 1 ? 1001 : 999) + (i & 1 ? 1 : -1) * rnd(100), 1 + rnd(100), rnd(50), i);
+        live.push(i);
+      }
       for (let i = 0; i < 200_000; i++) {
         const k = rnd(live.length);
         l.remove(live[k]);
         const side = rnd(2) as Side;
-        live[k] = l.add(side, (side ? 1001 : 999) + (side ? 1 : -1) * rnd(100), 1 + rnd(100), rnd(50));
+        // the freed handle is the next one handed out (LIFO), as in the engine
+        l.add(BOOK, side, (side ? 1001 : 999) + (side ? 1 : -1) * rnd(100), 1 + rnd(100), rnd(50), live[k]);
         sum += live[k];
       }
       return sum;
@@ -109,15 +136,21 @@ const scenarios: Scenario[] = [
     ops: 400_000,
     run(l) {
       const rnd = rng(2);
+      const ids = new Ids();
       let sum = 0;
-      for (let i = 0; i < 2000; i++) l.add(SELL, 1000 + rnd(20), 1 + rnd(100), rnd(50));
+      for (let i = 0; i < 2000; i++) l.add(BOOK, SELL, 1000 + rnd(20), 1 + rnd(100), rnd(50), ids.alloc());
       for (let i = 0; i < 200_000; i++) {
-        const n = l.match(BUY, 1010, 1 + rnd(60), 99, C, false);
+        const n = l.match(BOOK, BUY, 1010, 1 + rnd(60), 99, C, false, 0);
         sum += n;
         let refill = 0;
-        for (let k = 0; k < n; k++) if (l.io[IO_HEADER + k * 6 + 3] === 0) refill++;
-        for (let k = 0; k < refill; k++) l.add(SELL, 1000 + rnd(20), 1 + rnd(100), rnd(50));
-        sum += l.fillable(BUY, 1005, 100, 7, true);
+        for (let k = 0; k < n; k++) {
+          if (l.io[IO_HEADER + k * 6 + 3] === 0) {
+            ids.release(l.io[IO_HEADER + k * 6]);
+            refill++;
+          }
+        }
+        for (let k = 0; k < refill; k++) l.add(BOOK, SELL, 1000 + rnd(20), 1 + rnd(100), rnd(50), ids.alloc());
+        sum += l.fillable(BOOK, BUY, 1005, 100, 7, true);
       }
       return sum;
     },
@@ -127,7 +160,7 @@ const scenarios: Scenario[] = [
     ops: 100_000 * 2,
     run(l) {
       const rnd = rng(3);
-      for (let i = 0; i < 100_000; i++) l.add(SELL, 1000 + rnd(500), 1 + rnd(10), rnd(50));
+      for (let i = 0; i < 100_000; i++) l.add(BOOK, SELL, 1000 + rnd(500), 1 + rnd(10), rnd(50), i);
       return sweepAll(l);
     },
   },
@@ -137,7 +170,7 @@ const scenarios: Scenario[] = [
     ops: 20_000,
     setup(l) {
       const rnd = rng(6);
-      for (let i = 0; i < 20_000; i++) l.add(SELL, 1000 + (i % 200), 1 + rnd(10), rnd(50));
+      for (let i = 0; i < 20_000; i++) l.add(BOOK, SELL, 1000 + (i % 200), 1 + rnd(10), rnd(50), i);
     },
     run(l) {
       return sweepAll(l);
@@ -149,10 +182,10 @@ const scenarios: Scenario[] = [
     run(l) {
       const rnd = rng(4);
       const out = new Float64Array(30);
-      for (let i = 0; i < 3000; i++) l.add((i & 1) as Side, (i & 1 ? 1001 : 999) + (i & 1 ? 1 : -1) * rnd(50), 1 + rnd(100), 0);
+      for (let i = 0; i < 3000; i++) l.add(BOOK, (i & 1) as Side, (i & 1 ? 1001 : 999) + (i & 1 ? 1 : -1) * rnd(50), 1 + rnd(100), 0, i);
       let sum = 0;
       for (let i = 0; i < 200_000; i++) {
-        sum += l.best(BUY) + l.levelQty(SELL, 1001 + rnd(50)) + l.depth(BUY, 10, out);
+        sum += l.best(BOOK, BUY) + l.levelQty(BOOK, SELL, 1001 + rnd(50)) + l.depth(BOOK, BUY, 10, out);
       }
       return sum;
     },
@@ -175,7 +208,8 @@ function deepSweep(): Scenario {
       const rnd = rng(7);
       let sum = 0;
       for (let r = 0; r < ROUNDS; r++) {
-        for (let p = 0; p < 100; p++) for (let k = 0; k < 10; k++) l.add(SELL, 1000 + p, 1 + rnd(10), rnd(50));
+        // each sweep takes every order, so the same 1,000 handles serve every round
+        for (let p = 0; p < 100; p++) for (let k = 0; k < 10; k++) l.add(BOOK, SELL, 1000 + p, 1 + rnd(10), rnd(50), p * 10 + k);
         const t0 = performance.now();
         sum += sweepAll(l);
         timer.ms += performance.now() - t0;
@@ -190,6 +224,7 @@ function time(kind: 'ts' | 'native', s: Scenario, reps: number): { ms: number; c
   let check = 0;
   for (let rep = 0; rep < reps; rep++) {
     const l = createLadder(kind);
+    l.addBook();
     s.setup?.(l);
     if (s.selfTimed) s.selfTimed.ms = 0;
     const t0 = performance.now();

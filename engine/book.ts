@@ -1,6 +1,7 @@
-// One instrument's book: the ladder (price levels, FIFO queues, the walk) plus
-// the map from the ladder's handles to the engine's order handles. Matching
-// happens here; validation, ids and the account indexes in the engine.
+// One instrument's book: its part of the engine's one ladder (price levels, FIFO
+// queues, the walk), addressed by its book index, with the engine's own order
+// handles as the ladder's handles. Matching happens here; validation, ids and
+// the account indexes in the engine.
 
 import {
   BUY, FILL_CAPACITY, FILL_STRIDE, F_HANDLE, F_LEAVES, F_LEVEL_ORDERS, F_LEVEL_QTY, F_PRICE, F_QTY,
@@ -12,7 +13,7 @@ import { CANCEL_STP, EV_CANCELLED, ID_CLORDID, ID_ORIG, type EventBuffer } from 
 import type { LevelView, RestingOrder } from './events.js';
 import type { Instrument } from './instrument.js';
 import {
-  F_MARKET, STP_CANCEL_BOTH, STP_CANCEL_INCOMING, STP_CANCEL_RESTING, TIF_GTC, isPostOnly, ordTypeName, stpCode, stpName,
+  F_MARKET, F_RESTING, STP_CANCEL_BOTH, STP_CANCEL_INCOMING, STP_CANCEL_RESTING, TIF_GTC, isPostOnly, ordTypeName, stpCode, stpName,
   tifCode, tifName, type Orders,
 } from './orders.js';
 import type { Notional } from './notional.js';
@@ -37,45 +38,71 @@ export interface BookView {
   orders(side: Side): RestingOrder[];
   /** Resting orders on both sides. */
   orderCount(): number;
-  /** The ladder's queries (no changes): for tests that check the ladder against the queues. */
+  /** The ladder's queries about this book (no changes): for tests that check the ladder against the queues. */
   readonly ladder: LadderQueries;
 }
 
-/** The read-only part of a ladder. */
-export type LadderQueries = Pick<Ladder, 'best' | 'levelQty' | 'levelOrders' | 'levelCount' | 'orderCount' | 'qtyOf' | 'priceOf'>;
+/** The read-only part of a ladder, about one book (the ladder's calls without the book argument). */
+export interface LadderQueries {
+  best(side: Side): number;
+  levelQty(side: Side, price: number): number;
+  levelOrders(side: Side, price: number): number;
+  levelCount(side: Side): number;
+  orderCount(): number;
+  qtyOf(handle: number): number;
+  priceOf(handle: number): number;
+}
+
+/** LadderQueries of one book of a shared ladder: the book index bound once, per book, not per call. */
+class BookQueries implements LadderQueries {
+  constructor(private readonly l: Ladder, private readonly book: number) {}
+  best(side: Side): number { return this.l.best(this.book, side); }
+  levelQty(side: Side, price: number): number { return this.l.levelQty(this.book, side, price); }
+  levelOrders(side: Side, price: number): number { return this.l.levelOrders(this.book, side, price); }
+  levelCount(side: Side): number { return this.l.levelCount(this.book, side); }
+  orderCount(): number { return this.l.orderCount(this.book); }
+  qtyOf(handle: number): number { return this.l.qtyOf(handle); }
+  priceOf(handle: number): number { return this.l.priceOf(handle); }
+}
+
+/**
+ * Which level the io buffer's IO_LEVEL_* slots describe. One per ladder: the books
+ * share the ladder's io, so a call in one book overwrites what another left there.
+ */
+class LevelState {
+  /** -1: none */
+  book = -1;
+  side = -1;
+  price = NaN;
+}
+
+const levelStates = new WeakMap<Ladder, LevelState>();
 
 export class Book implements BookView {
-  /** The order handle behind each ladder handle. */
-  private byRest = new Int32Array(256);
+  readonly ladder: LadderQueries;
   private readonly io: Float64Array;
   private readonly depthBuf = new Float64Array(3 * 64);
-  /** The level io[IO_LEVEL_*] currently describes (side -1: none). */
-  private stateSide = -1;
-  private statePrice = NaN;
+  /** The level io[IO_LEVEL_*] currently describes: shared by the books of one ladder, whose io they share. */
+  private readonly state: LevelState;
 
   /**
-   * `index`: the book's number in the engine (orders carry it). The book takes
+   * `shared`: the engine's one ladder; `index`: the book's number in the engine
+   * (orders carry it) and in that ladder (its addBook()). The book takes
    * resting orders that its walk ends (filled, or cancelled by self-trade
    * prevention) out of `accounts` and frees their slots: the one place a walk
    * finishes an order.
    */
-  constructor(readonly instrument: Instrument, readonly ladder: Ladder, readonly index: number,
+  constructor(readonly instrument: Instrument, private readonly shared: Ladder, readonly index: number,
     private readonly slab: Orders, private readonly accounts: Accounts, private readonly ev: EventBuffer) {
-    this.io = ladder.io;
+    this.io = shared.io;
+    this.ladder = new BookQueries(shared, index);
+    let state = levelStates.get(shared);
+    if (state === undefined) levelStates.set(shared, (state = new LevelState()));
+    this.state = state;
   }
 
   orderCount(): number {
-    return this.ladder.orderCount();
-  }
-
-  private bind(rest: number, h: number): void {
-    if (rest >= this.byRest.length) {
-      const b = new Int32Array(Math.max(rest + 1, this.byRest.length * 2));
-      b.set(this.byRest);
-      this.byRest = b;
-    }
-    this.byRest[rest] = h;
-    this.slab.rest[h] = rest;
+    return this.shared.orderCount(this.index);
   }
 
   /**
@@ -86,10 +113,10 @@ export class Book implements BookView {
     const o = this.slab;
     const side = o.side(h);
     const price = o.price[h];
-    if (o.rest[h] < 0) {
-      this.bind(this.ladder.add(side, price, o.leaves[h], o.account[h]), h);
-      this.stateSide = side;
-      this.statePrice = price;
+    if ((o.flags[h] & F_RESTING) === 0) {
+      this.shared.add(this.index, side, price, o.leaves[h], o.account[h], h);
+      o.flags[h] |= F_RESTING;
+      this.touched(side, price);
     }
     this.delta(side, price, seq);
   }
@@ -97,37 +124,44 @@ export class Book implements BookView {
   /** Takes a resting order out of the ladder (its events are the caller's). */
   take(h: number): void {
     const o = this.slab;
-    this.ladder.remove(o.rest[h]);
-    o.rest[h] = -1;
-    this.stateSide = o.side(h);
-    this.statePrice = o.price[h];
+    this.shared.remove(h);
+    o.flags[h] &= ~F_RESTING;
+    this.touched(o.side(h), o.price[h]);
   }
 
   reduce(h: number, leaves: number): void {
     const o = this.slab;
-    this.ladder.reduce(o.rest[h], leaves);
+    this.shared.reduce(h, leaves);
     o.leaves[h] = leaves;
-    this.stateSide = o.side(h);
-    this.statePrice = o.price[h];
+    this.touched(o.side(h), o.price[h]);
+  }
+
+  /** Records that the last add/remove/reduce left the state of this book's level (side, price) in io. */
+  private touched(side: Side, price: number): void {
+    const st = this.state;
+    st.book = this.index;
+    st.side = side;
+    st.price = price;
   }
 
   delta(side: Side, price: number, seq: number): void {
     let qty: number;
     let orders: number;
-    if (side === this.stateSide && price === this.statePrice) {
+    const st = this.state;
+    if (st.book === this.index && side === st.side && price === st.price) {
       // the last add/remove/reduce touched this level: its state is in io
       qty = this.io[IO_LEVEL_QTY];
       orders = this.io[IO_LEVEL_ORDERS];
     } else {
-      qty = this.ladder.levelQty(side, price);
-      orders = this.ladder.levelOrders(side, price);
+      qty = this.shared.levelQty(this.index, side, price);
+      orders = this.shared.levelOrders(this.index, side, price);
     }
     this.ev.bookDelta(seq, this.instrument.symbol, side, price, qty, orders);
   }
 
   /** Would a limit order at `price` on `side` take liquidity? */
   crosses(side: Side, price: number): boolean {
-    const best = this.ladder.best((1 - side) as Side);
+    const best = this.shared.best(this.index, (1 - side) as Side);
     if (best !== best) return false; // NaN: empty side
     return side === BUY ? best <= price : best >= price;
   }
@@ -141,7 +175,7 @@ export class Book implements BookView {
   canFill(h: number): boolean {
     const o = this.slab;
     const want = o.leaves[h];
-    return this.ladder.fillable(o.side(h), this.limitOf(h), want, o.account[h], stpCode(o.flags[h]) !== STP_CANCEL_RESTING) >= want;
+    return this.shared.fillable(this.index, o.side(h), this.limitOf(h), want, o.account[h], stpCode(o.flags[h]) !== STP_CANCEL_RESTING) >= want;
   }
 
   /** A resting order the walk ended leaves its account's indexes and its slot. */
@@ -179,13 +213,13 @@ export class Book implements BookView {
     let result = WALK_DONE;
     let tradeNo = 0; // one walk per command, so seq.tradeNo is unique
     for (;;) {
-      this.stateSide = -1;
-      const n = this.ladder.match(side, limit, o.leaves[t], owner, FILL_CAPACITY, rest);
+      this.state.book = -1;
+      const n = this.shared.match(this.index, side, limit, o.leaves[t], owner, FILL_CAPACITY, rest, t);
       for (let i = 0; i < n; i++) {
         const r = IO_HEADER + i * FILL_STRIDE;
         const price = io[r + F_PRICE];
         const q = io[r + F_QTY];
-        const m = this.byRest[io[r + F_HANDLE]];
+        const m = io[r + F_HANDLE];
         if (price !== pendingPrice && pendingPrice === pendingPrice) ev.bookDelta(seq, symbol, opp, pendingPrice, pendingQty, pendingOrders);
         pendingPrice = price;
         pendingQty = io[r + F_LEVEL_QTY];
@@ -202,25 +236,23 @@ export class Book implements BookView {
           tOrderId, tAccount, tClOrdId, o.leaves[t], o.filledCum(tRow), o.filledNotional(tRow));
         ev.slabClOrdId(ID_CLORDID, m);
         if (mLeaves === 0) {
-          o.rest[m] = -1;
+          o.flags[m] &= ~F_RESTING;
           this.finish(m);
         }
       }
       const stop = io[IO_STOP];
       if (stop === STOP_FULL) continue;
       if (stop === STOP_DONE) {
-        const h = io[IO_HANDLE];
-        if (h >= 0) {
-          // the ladder rested the remainder (after the fills freed their handles)
-          this.bind(h, t);
-          this.stateSide = side;
-          this.statePrice = o.price[t];
+        if (io[IO_HANDLE] >= 0) {
+          // the ladder rested the remainder under the taker's handle
+          o.flags[t] |= F_RESTING;
+          this.touched(side, o.price[t]);
         }
         break;
       }
       // the next resting order belongs to the taker's own account
       if (stp === STP_CANCEL_INCOMING) { result = WALK_SELF; break; }
-      const own = this.byRest[stop];
+      const own = stop;
       const price = o.price[own];
       if (price !== pendingPrice && pendingPrice === pendingPrice) ev.bookDelta(seq, symbol, opp, pendingPrice, pendingQty, pendingOrders);
       this.take(own);
@@ -258,7 +290,7 @@ export class Book implements BookView {
   levels(side: Side, depth: number): LevelView[] {
     let buf = this.depthBuf;
     if (depth * 3 > buf.length) buf = new Float64Array(depth * 3);
-    const n = this.ladder.depth(side, depth, buf);
+    const n = this.shared.depth(this.index, side, depth, buf);
     const out: LevelView[] = [];
     for (let i = 0; i < n; i++) out.push({ price: buf[i * 3], qty: buf[i * 3 + 1], orders: buf[i * 3 + 2] });
     return out;
@@ -266,10 +298,7 @@ export class Book implements BookView {
 
   /** Order handles of a side in priority order. */
   handles(side: Side): number[] {
-    const hs = this.ladder.handles(side);
-    const out: number[] = new Array<number>(hs.length);
-    for (let i = 0; i < hs.length; i++) out[i] = this.byRest[hs[i]];
-    return out;
+    return Array.from(this.shared.handles(this.index, side));
   }
 
   orders(side: Side): RestingOrder[] {

@@ -4,7 +4,7 @@
 // untrusted data (JSON, Avro), so every field is checked before it is used, and
 // a field that is null counts as absent (as the log's codec treats it).
 
-import { BUY, SELL, type LadderFactory, type Side } from '../native/ladder.js';
+import { BUY, SELL, type Ladder, type LadderFactory, type Side } from '../native/ladder.js';
 import { Accounts } from './accounts.js';
 import { idHashOf } from './client-ids.js';
 import { Book, WALK_SELF, type BookView } from './book.js';
@@ -97,6 +97,7 @@ function gridProblem(code: number, what: 'price' | 'qty', value: unknown, inst: 
 interface TermsProblem { reason: RejectReason; text: string }
 
 export interface EngineOptions {
+  /** Makes the engine's one ladder, shared by all its books (called once, by the constructor). */
   ladder: LadderFactory;
 }
 
@@ -111,7 +112,8 @@ export class Engine {
    * valid until the next apply().
    */
   readonly events = new EventBuffer(this.orders);
-  private readonly ladder: LadderFactory;
+  /** The one ladder every book of the engine shares (native/ladder.ts), by book index. */
+  private readonly ladder: Ladder;
   /** What terms() converted, when it passed (fields, so that the common path allocates nothing). */
   private termPrice = 0;
   private termQty = 0;
@@ -120,7 +122,7 @@ export class Engine {
   private lastBook: Book | undefined = undefined;
 
   constructor(opts: EngineOptions) {
-    this.ladder = opts.ladder;
+    this.ladder = opts.ladder();
   }
 
   /**
@@ -184,7 +186,8 @@ export class Engine {
   }
 
   private addInstrument(inst: Instrument): Book {
-    const book = new Book(inst, this.ladder(), this.byIndex.length, this.orders, this.accounts, this.events);
+    // the ladder numbers its books as the engine does (byIndex): orders carry that index
+    const book = new Book(inst, this.ladder, this.ladder.addBook(), this.orders, this.accounts, this.events);
     this.books.set(inst.symbol, book);
     this.byIndex.push(book);
     return book;

@@ -1,14 +1,17 @@
 // Every live order of the engine, by handle, in slabs of typed arrays: no
 // object per order. A handle is a slot index, handed out from a free list and
-// reused once the order has left (filled, cancelled, or never rested). A
+// reused once the order has left (filled, cancelled, or never rested). The
+// handle is also the order's handle in the engine's one ladder (native/ladder.ts:
+// the caller picks it), so no map between two handle spaces is kept. A
 // million orders may rest at once, so a slot is kept small: three doubles,
-// five int32s and the client order id inline in four more (inline-ids.ts);
+// four int32s and the client order id inline in four more (inline-ids.ts);
 // what an order has filled lives in a side table (fills.ts), since most
 // resting orders never trade (see engine/README.md for the bytes).
 //
 // flags: bit 0 market; bits 1-2 tif; bit 3 post-only; bits 4-5 stp; bit 6
-// sell (the state hash mixes exactly these bits, so the layout is fixed);
-// bit 8 filled (the order has a row in Fills); the book's index from bit 9.
+// sell (the state hash mixes exactly these seven bits, so their layout is
+// fixed); bit 7 resting (F_RESTING: in the ladder now; not hashed); bit 8
+// filled (the order has a row in Fills; not hashed); the book's index from bit 9.
 
 import type { OrdTypeName, StpName, TifName } from './commands.js';
 import type { Side } from '../native/ladder.js';
@@ -23,6 +26,8 @@ import { idHashOf } from './client-ids.js';
 export const F_MARKET = 1;
 export const F_POST_ONLY = 8;
 export const F_SELL = 64;
+/** The order rests in the ladder (under its own handle). Engine state, not part of flagsOf(). */
+export const F_RESTING = 128;
 /** The order has filled something: it has a row in Fills. */
 const F_FILLED = 256;
 const BOOK_SHIFT = 9;
@@ -91,10 +96,8 @@ export class Orders {
   leaves = new Float64Array(0);
   /** Interned account (accounts.ts): also the ladder's owner number. */
   account = new Int32Array(0);
-  /** The flags above in bits 0-8; the index of the order's book in the engine from bit 9 (bookOf). */
+  /** The flags above in bits 0-6, F_RESTING in bit 7, F_FILLED in bit 8; the index of the order's book in the engine from bit 9 (bookOf). */
   flags = new Int32Array(0);
-  /** The ladder's handle while resting, -1 otherwise. */
-  rest = new Int32Array(0);
   /** The account's live orders, a doubly linked list (accounts.ts). */
   next = new Int32Array(0);
   prev = new Int32Array(0);
@@ -117,7 +120,6 @@ export class Orders {
     this.leaves = f64(this.leaves, cap);
     this.account = i32(this.account, cap);
     this.flags = i32(this.flags, cap);
-    this.rest = i32(this.rest, cap);
     this.next = i32(this.next, cap);
     this.prev = i32(this.prev, cap);
     this.ids = i32(this.ids, cap * ID_WORDS);
@@ -141,7 +143,6 @@ export class Orders {
     this.flags[h] = flags | (book << BOOK_SHIFT);
     this.price[h] = price;
     this.leaves[h] = qty;
-    this.rest[h] = NIL;
     this.next[h] = NIL;
     this.prev[h] = NIL;
     return h;
@@ -159,9 +160,13 @@ export class Orders {
     this.freeHead = h;
   }
 
-  /** The order's flags word (what the state hash mixes). */
+  /** The order's flags word (what the state hash mixes): bits 0-6, without F_RESTING. */
   flagsOf(h: number): number {
     return this.flags[h] & 0x7f;
+  }
+
+  resting(h: number): boolean {
+    return (this.flags[h] & F_RESTING) !== 0;
   }
 
   bookOf(h: number): number {

@@ -17,10 +17,10 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { BUY, IO_COUNT, IO_HANDLE, IO_RESULT, SELL, type Ladder, type LadderFactory, type Side } from './ladder.js';
+import { BUY, IO_COUNT, IO_RESULT, SELL, type Ladder, type LadderFactory, type Side } from './ladder.js';
 import {
-  IO_ARGS, IO_BEST, layoutRefusal, OP_ADD, OP_BEST, OP_FILLABLE, OP_LEVEL_COUNT, OP_LEVEL_ORDERS, OP_LEVEL_QTY, OP_MATCH,
-  OP_ORDER_COUNT, OP_PRICE_OF, OP_QTY_OF, OP_REDUCE, OP_REMOVE,
+  IO_ARGS, IO_BEST, IO_BEST_BOOK, layoutRefusal, OP_ADD, OP_ADD_BOOK, OP_BEST, OP_FILLABLE, OP_LEVEL_COUNT,
+  OP_LEVEL_ORDERS, OP_LEVEL_QTY, OP_MATCH, OP_ORDER_COUNT, OP_PRICE_OF, OP_QTY_OF, OP_REDUCE, OP_REMOVE,
 } from './layout.js';
 import { TsLadder } from './ts-ladder.js';
 
@@ -35,8 +35,8 @@ interface AddonLadder {
   readonly kind: string;
   readonly id: number;
   io(): Float64Array;
-  depth(side: Side, n: number, out: Float64Array): number;
-  handles(side: Side): Uint32Array;
+  depth(book: number, side: Side, n: number, out: Float64Array): number;
+  handles(book: number, side: Side): Uint32Array;
   check(): void;
 }
 
@@ -90,17 +90,22 @@ class RustLadder implements NativeLadder {
     this.hot();
   }
 
-  add(side: Side, price: number, qty: number, owner: number): number {
+  addBook(): number {
+    this.io[A] = OP_ADD_BOOK;
+    this.run();
+    return this.io[IO_RESULT];
+  }
+
+  add(book: number, side: Side, price: number, qty: number, owner: number, handle: number): void {
     const io = this.io;
     io[A] = OP_ADD;
-    io[A + 1] = side;
-    io[A + 2] = price;
-    io[A + 3] = qty;
-    io[A + 4] = owner;
+    io[A + 1] = book;
+    io[A + 2] = side;
+    io[A + 3] = price;
+    io[A + 4] = qty;
+    io[A + 5] = owner;
+    io[A + 6] = handle;
     this.run();
-    // a handle is an integer below 2^31: `| 0` hands V8 an int32 (a Smi), as TsLadder's
-    // add does, instead of a float64 that may be boxed where the caller stores it
-    return io[IO_HANDLE] | 0;
   }
 
   remove(handle: number): void {
@@ -118,58 +123,64 @@ class RustLadder implements NativeLadder {
     this.run();
   }
 
-  match(side: Side, limit: number, want: number, owner: number, cap: number, rest: boolean): number {
+  match(book: number, side: Side, limit: number, want: number, owner: number, cap: number, rest: boolean, handle: number): number {
     const io = this.io;
     io[A] = OP_MATCH;
-    io[A + 1] = side;
-    io[A + 2] = limit;
-    io[A + 3] = want;
-    io[A + 4] = owner;
-    io[A + 5] = cap;
-    io[A + 6] = rest ? 1 : 0;
+    io[A + 1] = book;
+    io[A + 2] = side;
+    io[A + 3] = limit;
+    io[A + 4] = want;
+    io[A + 5] = owner;
+    io[A + 6] = cap;
+    io[A + 7] = rest ? 1 : 0;
+    io[A + 8] = handle;
     this.run();
     return io[IO_COUNT] | 0; // at most FILL_CAPACITY: an int32, as in TsLadder
   }
 
-  fillable(side: Side, limit: number, want: number, owner: number, stopAtOwner: boolean): number {
+  fillable(book: number, side: Side, limit: number, want: number, owner: number, stopAtOwner: boolean): number {
     const io = this.io;
     io[A] = OP_FILLABLE;
-    io[A + 1] = side;
-    io[A + 2] = limit;
-    io[A + 3] = want;
-    io[A + 4] = owner;
-    io[A + 5] = stopAtOwner ? 1 : 0;
+    io[A + 1] = book;
+    io[A + 2] = side;
+    io[A + 3] = limit;
+    io[A + 4] = want;
+    io[A + 5] = owner;
+    io[A + 6] = stopAtOwner ? 1 : 0;
     this.run();
     return io[IO_RESULT];
   }
 
-  private query(op: number, x: number, y: number): number {
+  private query(op: number, x: number, y: number, z: number): number {
     const io = this.io;
     io[A] = op;
     io[A + 1] = x;
     io[A + 2] = y;
+    io[A + 3] = z;
     this.run();
     return io[IO_RESULT];
   }
 
-  best(side: Side): number {
-    // the addon publishes both best prices after every add/remove/match (layout.ts IO_BEST):
-    // no crossing. A bad side, or +Infinity (the ladder is unusable), takes the crossing,
-    // which throws as before.
-    if (side === BUY || side === SELL) {
-      const b = this.io[IO_BEST + side];
+  best(book: number, side: Side): number {
+    // the addon publishes the best prices of the book the last add/remove/match touched
+    // (layout.ts IO_BEST, IO_BEST_BOOK): for that book, no crossing. Another book, a bad
+    // side, or +Infinity (the ladder is unusable) takes the crossing, which answers or
+    // throws as before.
+    const io = this.io;
+    if (io[IO_BEST_BOOK] === book && (side === BUY || side === SELL)) {
+      const b = io[IO_BEST + side];
       if (b !== Infinity) return b;
     }
-    return this.query(OP_BEST, side, 0);
+    return this.query(OP_BEST, book, side, 0);
   }
-  levelQty(side: Side, price: number): number { return this.query(OP_LEVEL_QTY, side, price); }
-  levelOrders(side: Side, price: number): number { return this.query(OP_LEVEL_ORDERS, side, price); }
-  levelCount(side: Side): number { return this.query(OP_LEVEL_COUNT, side, 0); }
-  orderCount(): number { return this.query(OP_ORDER_COUNT, 0, 0); }
-  qtyOf(handle: number): number { return this.query(OP_QTY_OF, handle, 0); }
-  priceOf(handle: number): number { return this.query(OP_PRICE_OF, handle, 0); }
-  depth(side: Side, n: number, out: Float64Array): number { return this.n.depth(side, n, out); }
-  handles(side: Side): Uint32Array { return this.n.handles(side); }
+  levelQty(book: number, side: Side, price: number): number { return this.query(OP_LEVEL_QTY, book, side, price); }
+  levelOrders(book: number, side: Side, price: number): number { return this.query(OP_LEVEL_ORDERS, book, side, price); }
+  levelCount(book: number, side: Side): number { return this.query(OP_LEVEL_COUNT, book, side, 0); }
+  orderCount(book: number): number { return this.query(OP_ORDER_COUNT, book, 0, 0); }
+  qtyOf(handle: number): number { return this.query(OP_QTY_OF, handle, 0, 0); }
+  priceOf(handle: number): number { return this.query(OP_PRICE_OF, handle, 0, 0); }
+  depth(book: number, side: Side, n: number, out: Float64Array): number { return this.n.depth(book, side, n, out); }
+  handles(book: number, side: Side): Uint32Array { return this.n.handles(book, side); }
   check(): void { this.n.check(); }
 }
 
@@ -260,7 +271,9 @@ function loadAddon(): LoadResult {
       if (refusal !== null) throw new LayoutRefused(refusal);
       const hot = m.hot();
       if (!isHot(hot)) throw new Error('its hot() does not answer { run, selector }: rebuild it (node scripts/build-native.mjs)');
-      new RustLadder(new m.NativeLadder(), hot).orderCount(); // must construct and answer, or it is of no use
+      // must construct and answer, or it is of no use
+      const probe = new RustLadder(new m.NativeLadder(), hot);
+      probe.orderCount(probe.addBook());
       loaded = { ok: true, addon: m, file, hot };
       return loaded;
     } catch (e) {
@@ -345,7 +358,7 @@ export const DEFAULT_LADDER_WHY =
   'the native ladder is the default when it loads: on the mixed workload it ran 1.03x the TS ladder ' +
   '(median of 5 alternating runs, 1.86M vs 1.80M commands/s, this project\'s 2-core VM, 2026-11-23), ' +
   'a deep sweep\'s command 1.2x and its walk 4.1x (npm run bench; node dist/bench/ladder.bench.js); ' +
-  'MATCHLOG_NATIVE=0 picks the TS ladder, which holds fewer bytes per resting order';
+  'MATCHLOG_NATIVE=0 picks the TS ladder';
 
 /**
  * The default ladder constructor: native when built (unless MATCHLOG_NATIVE=0);

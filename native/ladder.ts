@@ -3,12 +3,28 @@
 // They must agree exactly, so every rule that shapes an outcome lives here in
 // prose and nowhere else decides it differently.
 //
-// A Ladder holds both sides of one book. Prices are integer ticks, quantities
-// integer lots, both within +-2^53 (JS safe integers, i64 in Rust). Orders are
-// addressed by a handle the ladder hands out (a slot index, reused after the
-// order leaves). `owner` is a small non-negative integer the engine assigns to
-// each account; the ladder uses it only to stop an aggressor before it would
-// trade with its own account (self-trade prevention).
+// One Ladder serves a whole engine: every book (instrument) of it, each with
+// both sides. The engine creates one ladder (its LadderFactory is called once
+// per engine) and registers its books with addBook(), which numbers them
+// 0, 1, 2, ... in order: that number is the engine's own book index, and every
+// book-scoped call takes it first. Books never see each other's orders: a walk,
+// a query or a count in one book reads that book's levels only.
+//
+// Prices are integer ticks, quantities integer lots, both within +-2^53 (JS safe
+// integers, i64 in Rust). Orders are addressed by the ENGINE's order handles:
+// the caller chooses the handle of an order it rests (add, or match with `rest`),
+// a non-negative integer below 2^31 - 1 that no resting order has now, and the
+// ladder answers fills and self-trade stops with those same handles, so no map
+// between two handle spaces is needed. The ladder keeps no free list (the engine
+// allocates handles); its per-order storage is indexed by handle and grows, by
+// doubling, to fit the largest handle it has seen, so handles should be dense
+// (slot indexes). A handle is resting from the add (or the match that rested it)
+// until remove, or the walk that fills it away; only then may it be added again.
+// remove, reduce, qtyOf and priceOf of a handle that is not resting, and add of
+// one that is, are refused with an error and change nothing.
+// `owner` is a small non-negative integer the engine assigns to each account;
+// the ladder uses it only to stop an aggressor before it would trade with its
+// own account (self-trade prevention).
 
 export const BUY = 0;
 export const SELL = 1;
@@ -30,13 +46,13 @@ export const STOP_FULL = -2; // `cap` fills written: call match() again with the
 // overwriting what the previous one left.
 export const IO_STOP = 0; //         match: why the walk stopped (STOP_* or an owner's handle)
 export const IO_COUNT = 1; //        match: number of fill records written
-export const IO_HANDLE = 2; //       add: the new handle; match: the rested handle, or -1
+export const IO_HANDLE = 2; //       add: the handle rested; match: the handle it rested the remainder under, or -1
 export const IO_LEVEL_QTY = 3; //    add/remove/reduce (and a match that rested): the level's
 export const IO_LEVEL_ORDERS = 4; // aggregate quantity and order count after the call (0, 0: level gone)
 /** io[IO_RESULT .. IO_HEADER) is the implementation's scratch (the native ladder passes operands and answers there). */
 export const IO_RESULT = 5;
-/** Fill records start here. */
-export const IO_HEADER = 16;
+/** Fill records start here (the native ladder's scratch needs io[IO_RESULT .. 18): see layout.ts). */
+export const IO_HEADER = 18;
 
 /** Doubles per fill record in the io buffer, from IO_HEADER on. */
 export const FILL_STRIDE = 6;
@@ -60,62 +76,72 @@ export interface Ladder {
   /** The io buffer (IO_LENGTH doubles) results are written to; the same object for the ladder's life. */
   readonly io: Float64Array;
 
+  /** Registers a book (both sides empty) and returns its index: 0 for the first, then 1, 2, ... */
+  addBook(): number;
+
   /**
-   * Rests an order at the back of the FIFO queue of its price level. Returns its
-   * handle (also in io[IO_HANDLE]); io[IO_LEVEL_QTY], io[IO_LEVEL_ORDERS] = the level after.
+   * Rests an order under `handle` (chosen by the caller: an integer in 0..2^31 - 2
+   * that is not resting now, else an error) at the back of the FIFO queue of its
+   * price level in `book`. io[IO_HANDLE] = handle; io[IO_LEVEL_QTY],
+   * io[IO_LEVEL_ORDERS] = the level after.
    */
-  add(side: Side, price: number, qty: number, owner: number): number;
-  /** Takes a resting order out of the book; io[IO_LEVEL_*] = its level after (0, 0 when emptied). */
+  add(book: number, side: Side, price: number, qty: number, owner: number, handle: number): void;
+  /** Takes a resting order out of its book; io[IO_LEVEL_*] = its level after (0, 0 when emptied). */
   remove(handle: number): void;
   /** Lowers a resting order's quantity (0 < qty < current) without losing its place; io[IO_LEVEL_*] = its level after. */
   reduce(handle: number, qty: number): void;
 
-  /** Best price of a side (highest bid, lowest ask), or NaN when the side is empty. */
-  best(side: Side): number;
+  /** Best price of a side of a book (highest bid, lowest ask), or NaN when the side is empty. */
+  best(book: number, side: Side): number;
   /** Aggregate resting quantity at a price, 0 if no level. */
-  levelQty(side: Side, price: number): number;
+  levelQty(book: number, side: Side, price: number): number;
   /** Number of orders at a price, 0 if no level. */
-  levelOrders(side: Side, price: number): number;
-  /** Number of price levels on a side. */
-  levelCount(side: Side): number;
-  /** Number of resting orders in the whole book. */
-  orderCount(): number;
+  levelOrders(book: number, side: Side, price: number): number;
+  /** Number of price levels on a side of a book. */
+  levelCount(book: number, side: Side): number;
+  /** Number of resting orders in a book (both sides). */
+  orderCount(book: number): number;
 
-  /** Quantity, price and side of a resting order. */
+  /** Quantity and price of a resting order (handles are global: no book). */
   qtyOf(handle: number): number;
   priceOf(handle: number): number;
 
   /**
-   * How much an aggressor on `side` limited to `limit` could fill, at most `want`,
-   * walking the opposite side best price first, FIFO in a level. Orders of `owner`
-   * are skipped when `stopAtOwner` is false; when true, the count stops at the
-   * first one (what an aggressor that would be cancelled there could get).
+   * How much an aggressor on `side` of `book` limited to `limit` could fill, at
+   * most `want`, walking the opposite side of that book best price first, FIFO in
+   * a level. Orders of `owner` are skipped when `stopAtOwner` is false; when true,
+   * the count stops at the first one (what an aggressor that would be cancelled
+   * there could get).
    */
-  fillable(side: Side, limit: number, want: number, owner: number, stopAtOwner: boolean): number;
+  fillable(book: number, side: Side, limit: number, want: number, owner: number, stopAtOwner: boolean): number;
 
   /**
-   * The walk: trades an aggressor on `side` limited to `limit` against the opposite
-   * side, best price first, FIFO within a level, never past `limit`, until `want`
-   * is filled, the side is exhausted, `cap` fills are written (0 <= cap <=
-   * FILL_CAPACITY) or the next resting order belongs to `owner`. Before each fill
-   * the checks run in this order: is the next resting order `owner`'s (stop,
-   * io[IO_STOP] = its handle), have `cap` fills been written (stop, STOP_FULL).
-   * Fully filled makers leave the book; a partially filled one keeps its place
+   * The walk: trades an aggressor on `side` of `book` limited to `limit` against
+   * the opposite side of that book (never another book's), best price first,
+   * FIFO within a level, never past `limit`, until `want` is filled, the side is
+   * exhausted, `cap` fills are written (0 <= cap <= FILL_CAPACITY) or the next
+   * resting order belongs to `owner`. Before each fill the checks run in this
+   * order: is the next resting order `owner`'s (stop, io[IO_STOP] = its handle),
+   * have `cap` fills been written (stop, STOP_FULL). Fully filled makers leave the
+   * book (their handles stop resting); a partially filled one keeps its place
    * with less quantity. Writes the stop reason to io[IO_STOP], the count to
    * io[IO_COUNT] and one record per fill from io[IO_HEADER]; returns the count.
    *
    * Then, when `rest` is true, the stop is STOP_DONE and quantity is left
    * (want minus what filled > 0), that remainder rests exactly as
-   * add(side, limit, left, owner) would: io[IO_HANDLE] = its handle and
-   * io[IO_LEVEL_*] = its level after. Otherwise io[IO_HANDLE] = -1.
+   * add(book, side, limit, left, owner, handle) would: io[IO_HANDLE] = handle and
+   * io[IO_LEVEL_*] = its level after. Otherwise io[IO_HANDLE] = -1. With `rest`
+   * and want > 0, `handle` must be one add would accept (checked before the walk:
+   * an error changes nothing); without, it is ignored.
    * (The engine passes rest for a GTC limit order, so one call walks and rests.)
    */
-  match(side: Side, limit: number, want: number, owner: number, cap: number, rest: boolean): number;
+  match(book: number, side: Side, limit: number, want: number, owner: number, cap: number, rest: boolean, handle: number): number;
 
-  /** Best `n` levels of a side into out as [price, qty, orders] triples; returns how many. */
-  depth(side: Side, n: number, out: Float64Array): number;
-  /** Handles of all orders of a side in priority order (best price first, FIFO). */
-  handles(side: Side): ArrayLike<number>;
+  /** Best `n` levels of a side of a book into out as [price, qty, orders] triples; returns how many. */
+  depth(book: number, side: Side, n: number, out: Float64Array): number;
+  /** Handles of all orders of a side of a book in priority order (best price first, FIFO). */
+  handles(book: number, side: Side): ArrayLike<number>;
 }
 
+/** Makes the engine's one ladder (called once per engine). */
 export type LadderFactory = () => Ladder;

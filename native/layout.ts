@@ -16,18 +16,21 @@ import {
  * src/ladder.rs) when the meaning of a slot or an op changes while every number
  * stays the same, so that an addon built before the change is still refused.
  */
-export const LAYOUT_VERSION = 1;
+export const LAYOUT_VERSION = 2; // 2: one ladder per engine (book operands, caller-chosen handles, OP_ADD_BOOK)
 
 /**
  * In the native ladder's scratch: io[IO_BEST + side] is the best price of that side (NaN:
- * empty) as of the last add/remove/reduce/match, published by the addon so that `best()`
- * reads memory instead of crossing; +Infinity (never a price) once the ladder is unusable,
- * which sends `best()` to the crossing, and the crossing throws.
+ * empty) of book io[IO_BEST_BOOK], the book the last add/remove/reduce/match touched,
+ * published by the addon so that `best()` of that book reads memory instead of crossing
+ * (one ladder serves every book; the engine asks about the book it is working on).
+ * +Infinity (never a price) once the ladder is unusable, which sends `best()` to the
+ * crossing, and the crossing throws. io[IO_BEST_BOOK] is -1 until a book is touched.
  */
 export const IO_BEST = 6;
+export const IO_BEST_BOOK = 8;
 
-/** The hot function's operands: op code at io[IO_ARGS], operands at io[IO_ARGS + 1..IO_ARGS + 8). */
-export const IO_ARGS = 8;
+/** The hot function's operands: op code at io[IO_ARGS], operands at io[IO_ARGS + 1..IO_ARGS + 9) (match takes 8). */
+export const IO_ARGS = 9;
 
 // Op codes of the hot function run(id) (src/binding.rs).
 export const OP_ADD = 1;
@@ -42,6 +45,7 @@ export const OP_LEVEL_COUNT = 9;
 export const OP_ORDER_COUNT = 10;
 export const OP_QTY_OF = 11;
 export const OP_PRICE_OF = 12;
+export const OP_ADD_BOOK = 13;
 
 /** A layout: field name -> number. */
 export type Layout = Readonly<Record<string, number>>;
@@ -51,11 +55,11 @@ export const LAYOUT: Layout = Object.freeze({
   LAYOUT_VERSION,
   BUY, SELL, NO_LIMIT_BUY, NO_LIMIT_SELL,
   STOP_DONE, STOP_FULL,
-  IO_STOP, IO_COUNT, IO_HANDLE, IO_LEVEL_QTY, IO_LEVEL_ORDERS, IO_RESULT, IO_BEST, IO_ARGS, IO_HEADER,
+  IO_STOP, IO_COUNT, IO_HANDLE, IO_LEVEL_QTY, IO_LEVEL_ORDERS, IO_RESULT, IO_BEST, IO_BEST_BOOK, IO_ARGS, IO_HEADER,
   FILL_STRIDE, F_HANDLE, F_PRICE, F_QTY, F_LEAVES, F_LEVEL_QTY, F_LEVEL_ORDERS,
   FILL_CAPACITY, IO_LENGTH,
   OP_ADD, OP_REMOVE, OP_REDUCE, OP_MATCH, OP_FILLABLE, OP_BEST, OP_LEVEL_QTY, OP_LEVEL_ORDERS, OP_LEVEL_COUNT,
-  OP_ORDER_COUNT, OP_QTY_OF, OP_PRICE_OF,
+  OP_ORDER_COUNT, OP_QTY_OF, OP_PRICE_OF, OP_ADD_BOOK,
 });
 
 /** One field on which two layouts disagree; undefined: the field is absent on that side. */

@@ -1,10 +1,15 @@
 // Pure-TypeScript price ladder: the fallback when the Rust addon is not built,
 // and the reference the addon is tested against.
 //
-// Layout: orders and levels live in typed arrays (struct of arrays) indexed by
-// slot, so resting an order allocates no object. Each side keeps its levels in
-// an AVL tree keyed so that the best price is the minimum key (bids are keyed by
-// -price), plus a Map from price to level for O(1) access to an existing level.
+// Layout: orders and levels live in typed arrays (struct of arrays), so resting
+// an order allocates no object. Orders are indexed by the caller's handle: per
+// handle exactly qty (Float64), owner, next, prev and level (Int32), 24 bytes;
+// level NIL means "not resting" (the side and the book are the level's). The
+// arrays grow by doubling to fit the largest handle seen; there is no free list,
+// the engine allocates handles. Each side of each book keeps its levels in an
+// AVL tree keyed so that the best price is the minimum key (bids are keyed by
+// -price), plus a Map from price to level for O(1) access to an existing level;
+// per-book state is indexed by `bs` = book * 2 + side.
 // Costs: best price O(1) (cached), add to an existing level O(1), cancel O(1)
 // unless it empties a level, new or emptied level O(log L).
 
@@ -14,11 +19,26 @@ import {
 } from './ladder.js';
 
 const NIL = -1;
+/** Handles are 0..MAX_HANDLE - 1 (native/ladder.ts; the Rust ladder's MAX_SLOTS). */
+const MAX_HANDLE = 2 ** 31 - 1;
 
-function grow<T extends Float64Array | Int32Array | Uint8Array>(a: T, n: number): T {
+function grow<T extends Float64Array | Int32Array>(a: T, n: number): T {
   const b = new (a.constructor as { new (n: number): T })(n);
   b.set(a);
   return b;
+}
+
+// Errors are built out of line: the checks on the hot paths stay a compare or two.
+function unknownHandle(h: number): Error {
+  return new Error(`unknown order handle ${h}: no resting order has it`);
+}
+
+function badHandle(h: number): Error {
+  return new Error(`invalid handle: ${h} (expected an integer in 0..2^31 - 2 that is not resting)`);
+}
+
+function badBook(book: number, side: number, books: number): Error {
+  return new Error(`invalid book ${book} or side ${side} (books 0..${books - 1}, side 0 (buy) or 1 (sell))`);
 }
 
 export class TsLadder implements Ladder {
@@ -30,15 +50,14 @@ export class TsLadder implements Ladder {
   private oOwner = new Int32Array(1024);
   private oNext = new Int32Array(1024);
   private oPrev = new Int32Array(1024);
-  private oLevel = new Int32Array(1024);
+  /** The order's level; NIL: the handle is not resting. */
+  private oLevel = new Int32Array(1024).fill(NIL);
   private oCap = 1024;
-  private oTop = 0; // slots below this have been used at least once
-  private oFree = NIL;
-  private live = 0;
 
   // levels, by level slot
   private lPrice = new Float64Array(256);
-  private lSide = new Uint8Array(256);
+  /** book * 2 + side of the level */
+  private lBs = new Int32Array(256);
   private lKey = new Float64Array(256);
   private lQty = new Float64Array(256);
   private lCount = new Int32Array(256);
@@ -51,17 +70,50 @@ export class TsLadder implements Ladder {
   private lTop = 0;
   private lFree = NIL;
 
-  private readonly root = [NIL, NIL];
-  private readonly bestLevel = [NIL, NIL];
-  private readonly byPrice: [Map<number, number>, Map<number, number>] = [new Map(), new Map()];
-  private readonly levels = [0, 0];
+  // per side of each book, by bs = book * 2 + side
+  private books = 0;
+  private readonly root: number[] = [];
+  private readonly bestLevel: number[] = [];
+  private readonly byPrice: Map<number, number>[] = [];
+  private readonly levels: number[] = [];
+  /** resting orders per book */
+  private readonly live: number[] = [];
   // explicit stack for in-order walks; AVL height stays far below 64 for 2^32 levels
   private readonly stack = new Int32Array(96);
 
-  add(side: Side, price: number, qty: number, owner: number): number {
-    let lv = this.byPrice[side].get(price);
-    if (lv === undefined) lv = this.newLevel(side, price);
-    const h = this.allocOrder();
+  addBook(): number {
+    for (let side = 0; side < 2; side++) {
+      this.root.push(NIL);
+      this.bestLevel.push(NIL);
+      this.byPrice.push(new Map());
+      this.levels.push(0);
+    }
+    this.live.push(0);
+    return this.books++;
+  }
+
+  /** Throws unless `handle` may be rested now: an integer handle below MAX_HANDLE that is not resting. */
+  private checkFree(handle: number): void {
+    if ((handle | 0) !== handle || handle < 0 || handle >= MAX_HANDLE) throw badHandle(handle);
+    if (handle < this.oCap && this.oLevel[handle] !== NIL) throw badHandle(handle);
+  }
+
+  private checkBook(book: number, side: Side): void {
+    if ((book | 0) !== book || book < 0 || book >= this.books || (side !== BUY && side !== 1)) throw badBook(book, side, this.books);
+  }
+
+  add(book: number, side: Side, price: number, qty: number, owner: number, handle: number): void {
+    this.checkBook(book, side);
+    this.checkFree(handle);
+    this.put(book, side, price, qty, owner, handle);
+  }
+
+  /** add() once the arguments are checked. */
+  private put(book: number, side: Side, price: number, qty: number, owner: number, h: number): void {
+    const bs = book * 2 + side;
+    let lv = this.byPrice[bs].get(price);
+    if (lv === undefined) lv = this.newLevel(bs, price);
+    if (h >= this.oCap) this.growOrders(h);
     this.oQty[h] = qty;
     this.oOwner[h] = owner;
     this.oLevel[h] = lv;
@@ -75,63 +127,71 @@ export class TsLadder implements Ladder {
     io[IO_LEVEL_QTY] = this.lQty[lv] += qty;
     io[IO_LEVEL_ORDERS] = ++this.lCount[lv];
     io[IO_HANDLE] = h;
-    this.live++;
-    return h;
+    this.live[book]++;
+  }
+
+  /** The level of a resting order; throws for any other handle (out of range or fractional reads undefined). */
+  private levelOf(handle: number): number {
+    const lv = this.oLevel[handle];
+    if (!(lv >= 0)) throw unknownHandle(handle);
+    return lv;
   }
 
   remove(handle: number): void {
-    const lv = this.oLevel[handle];
+    const lv = this.levelOf(handle);
     const io = this.io;
+    const bs = this.lBs[lv];
     io[IO_LEVEL_QTY] = this.lQty[lv] -= this.oQty[handle];
-    this.unlink(handle, lv);
+    this.unlink(handle, lv, bs >> 1);
     const n = this.lCount[lv];
     io[IO_LEVEL_ORDERS] = n;
-    if (n === 0) this.dropLevel(this.lSide[lv] as Side, lv);
+    if (n === 0) this.dropLevel(bs, lv);
   }
 
   reduce(handle: number, qty: number): void {
-    const lv = this.oLevel[handle];
+    const lv = this.levelOf(handle);
     const io = this.io;
     io[IO_LEVEL_QTY] = this.lQty[lv] -= this.oQty[handle] - qty;
     io[IO_LEVEL_ORDERS] = this.lCount[lv];
     this.oQty[handle] = qty;
   }
 
-  best(side: Side): number {
-    const lv = this.bestLevel[side];
+  best(book: number, side: Side): number {
+    const lv = this.bestLevel[book * 2 + side];
     return lv === NIL ? NaN : this.lPrice[lv];
   }
 
-  levelQty(side: Side, price: number): number {
-    const lv = this.byPrice[side].get(price);
+  levelQty(book: number, side: Side, price: number): number {
+    const lv = this.byPrice[book * 2 + side].get(price);
     return lv === undefined ? 0 : this.lQty[lv];
   }
 
-  levelOrders(side: Side, price: number): number {
-    const lv = this.byPrice[side].get(price);
+  levelOrders(book: number, side: Side, price: number): number {
+    const lv = this.byPrice[book * 2 + side].get(price);
     return lv === undefined ? 0 : this.lCount[lv];
   }
 
-  levelCount(side: Side): number {
-    return this.levels[side];
+  levelCount(book: number, side: Side): number {
+    return this.levels[book * 2 + side];
   }
 
-  orderCount(): number {
-    return this.live;
+  orderCount(book: number): number {
+    return this.live[book];
   }
 
   qtyOf(handle: number): number {
+    this.levelOf(handle);
     return this.oQty[handle];
   }
 
   priceOf(handle: number): number {
-    return this.lPrice[this.oLevel[handle]];
+    return this.lPrice[this.levelOf(handle)];
   }
 
-  fillable(side: Side, limit: number, want: number, owner: number, stopAtOwner: boolean): number {
+  fillable(book: number, side: Side, limit: number, want: number, owner: number, stopAtOwner: boolean): number {
     const opp = (1 - side) as Side;
     let sum = 0;
-    let sp = this.pushLeft(this.root[opp], 0);
+    let sp = this.pushLeft(this.root[book * 2 + opp], 0);
     while (sp > 0) {
       const lv = this.stack[--sp];
       const price = this.lPrice[lv];
@@ -149,13 +209,17 @@ export class TsLadder implements Ladder {
     return sum;
   }
 
-  match(side: Side, limit: number, want: number, owner: number, cap: number, rest: boolean): number {
+  match(book: number, side: Side, limit: number, want: number, owner: number, cap: number, rest: boolean, handle: number): number {
+    this.checkBook(book, side);
+    // the rest's handle is checked before the walk changes anything
+    if (rest && want > 0) this.checkFree(handle);
     const opp = (1 - side) as Side;
+    const obs = book * 2 + opp;
     const fills = this.io;
     let n = 0;
     let stop = STOP_DONE;
     outer: while (want > 0) {
-      const lv = this.bestLevel[opp];
+      const lv = this.bestLevel[obs];
       if (lv === NIL) break;
       const price = this.lPrice[lv];
       if (side === BUY ? price > limit : price < limit) break;
@@ -170,7 +234,7 @@ export class TsLadder implements Ladder {
         this.oQty[h] = leaves;
         this.lQty[lv] -= q;
         const next = this.oNext[h];
-        if (leaves === 0) this.unlink(h, lv);
+        if (leaves === 0) this.unlink(h, lv, book);
         const o = IO_HEADER + n * FILL_STRIDE;
         fills[o + F_HANDLE] = h;
         fills[o + F_PRICE] = price;
@@ -181,18 +245,18 @@ export class TsLadder implements Ladder {
         n++;
         h = next;
       }
-      if (this.lCount[lv] === 0) this.dropLevel(opp, lv);
+      if (this.lCount[lv] === 0) this.dropLevel(obs, lv);
     }
     fills[IO_STOP] = stop;
     fills[IO_COUNT] = n;
-    if (rest && stop === STOP_DONE && want > 0) this.add(side, limit, want, owner);
+    if (rest && stop === STOP_DONE && want > 0) this.put(book, side, limit, want, owner, handle);
     else fills[IO_HANDLE] = -1;
     return n;
   }
 
-  depth(side: Side, n: number, out: Float64Array): number {
+  depth(book: number, side: Side, n: number, out: Float64Array): number {
     let k = 0;
-    let sp = this.pushLeft(this.root[side], 0);
+    let sp = this.pushLeft(this.root[book * 2 + side], 0);
     while (sp > 0 && k < n) {
       const lv = this.stack[--sp];
       out[k * 3] = this.lPrice[lv];
@@ -204,9 +268,9 @@ export class TsLadder implements Ladder {
     return k;
   }
 
-  handles(side: Side): number[] {
+  handles(book: number, side: Side): number[] {
     const out: number[] = [];
-    let sp = this.pushLeft(this.root[side], 0);
+    let sp = this.pushLeft(this.root[book * 2 + side], 0);
     while (sp > 0) {
       const lv = this.stack[--sp];
       for (let h = this.lHead[lv]; h !== NIL; h = this.oNext[h]) out.push(h);
@@ -217,26 +281,24 @@ export class TsLadder implements Ladder {
 
   // --- orders ---
 
-  private allocOrder(): number {
-    if (this.oFree !== NIL) {
-      const h = this.oFree;
-      this.oFree = this.oNext[h];
-      return h;
-    }
-    if (this.oTop === this.oCap) {
-      const n = this.oCap * 2;
-      this.oQty = grow(this.oQty, n);
-      this.oOwner = grow(this.oOwner, n);
-      this.oNext = grow(this.oNext, n);
-      this.oPrev = grow(this.oPrev, n);
-      this.oLevel = grow(this.oLevel, n);
-      this.oCap = n;
-    }
-    return this.oTop++;
+  /** Grows the per-handle arrays (doubling) to hold handle `h`. */
+  private growOrders(h: number): void {
+    let n = this.oCap * 2;
+    while (n <= h) n *= 2;
+    if (n > MAX_HANDLE) n = MAX_HANDLE;
+    this.oQty = grow(this.oQty, n);
+    this.oOwner = grow(this.oOwner, n);
+    this.oNext = grow(this.oNext, n);
+    this.oPrev = grow(this.oPrev, n);
+    const level = new Int32Array(n);
+    level.set(this.oLevel);
+    level.fill(NIL, this.oCap);
+    this.oLevel = level;
+    this.oCap = n;
   }
 
-  /** Takes an order out of its level's queue and frees its slot (level qty is the caller's). */
-  private unlink(h: number, lv: number): void {
+  /** Takes an order out of its level's queue: it no longer rests (level qty is the caller's). */
+  private unlink(h: number, lv: number, book: number): void {
     const prev = this.oPrev[h];
     const next = this.oNext[h];
     if (prev === NIL) this.lHead[lv] = next;
@@ -244,14 +306,13 @@ export class TsLadder implements Ladder {
     if (next === NIL) this.lTail[lv] = prev;
     else this.oPrev[next] = prev;
     this.lCount[lv]--;
-    this.live--;
-    this.oNext[h] = this.oFree;
-    this.oFree = h;
+    this.live[book]--;
+    this.oLevel[h] = NIL;
   }
 
   // --- levels ---
 
-  private newLevel(side: Side, price: number): number {
+  private newLevel(bs: number, price: number): number {
     let lv: number;
     if (this.lFree !== NIL) {
       lv = this.lFree;
@@ -260,7 +321,7 @@ export class TsLadder implements Ladder {
       if (this.lTop === this.lCap) {
         const n = this.lCap * 2;
         this.lPrice = grow(this.lPrice, n);
-        this.lSide = grow(this.lSide, n);
+        this.lBs = grow(this.lBs, n);
         this.lKey = grow(this.lKey, n);
         this.lQty = grow(this.lQty, n);
         this.lCount = grow(this.lCount, n);
@@ -273,9 +334,9 @@ export class TsLadder implements Ladder {
       }
       lv = this.lTop++;
     }
-    const key = side === BUY ? -price : price;
+    const key = (bs & 1) === BUY ? -price : price;
     this.lPrice[lv] = price;
-    this.lSide[lv] = side;
+    this.lBs[lv] = bs;
     this.lKey[lv] = key;
     this.lQty[lv] = 0;
     this.lCount[lv] = 0;
@@ -284,22 +345,22 @@ export class TsLadder implements Ladder {
     this.lLeft[lv] = NIL;
     this.lRight[lv] = NIL;
     this.lHeight[lv] = 1;
-    this.root[side] = this.insert(this.root[side], lv);
-    const b = this.bestLevel[side];
-    if (b === NIL || key < this.lKey[b]) this.bestLevel[side] = lv;
-    this.byPrice[side].set(price, lv);
-    this.levels[side]++;
+    this.root[bs] = this.insert(this.root[bs], lv);
+    const b = this.bestLevel[bs];
+    if (b === NIL || key < this.lKey[b]) this.bestLevel[bs] = lv;
+    this.byPrice[bs].set(price, lv);
+    this.levels[bs]++;
     return lv;
   }
 
-  private dropLevel(side: Side, lv: number): void {
-    this.root[side] = this.erase(this.root[side], this.lKey[lv]);
-    this.byPrice[side].delete(this.lPrice[lv]);
-    this.levels[side]--;
-    if (this.bestLevel[side] === lv) {
-      let m = this.root[side];
+  private dropLevel(bs: number, lv: number): void {
+    this.root[bs] = this.erase(this.root[bs], this.lKey[lv]);
+    this.byPrice[bs].delete(this.lPrice[lv]);
+    this.levels[bs]--;
+    if (this.bestLevel[bs] === lv) {
+      let m = this.root[bs];
       if (m !== NIL) while (this.lLeft[m] !== NIL) m = this.lLeft[m];
-      this.bestLevel[side] = m;
+      this.bestLevel[bs] = m;
     }
     this.lLeft[lv] = this.lFree;
     this.lFree = lv;

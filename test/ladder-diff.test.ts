@@ -3,8 +3,11 @@
 // fills (order, price, qty, leaves, level aggregates), stop reasons, the rest of
 // a walk's remainder, the level states add/remove/reduce leave in the io buffer,
 // fillable, best, level aggregates, depth, priority order of handles, counts.
-// Handles may differ between the two, so they are mapped (ts -> native) as
-// orders are added and checked for consistency wherever one is reported.
+// Each ladder holds two books (one ladder per engine), and the caller picks the
+// handles (as the engine does): the same handle goes to both, some reused soon
+// after they left, some far beyond the rest (storage grows to fit). A model of
+// which handle rests in which book and side checks that a walk only ever fills
+// the opposite side of its own book and that every book lists exactly its own.
 //
 // Without the addon this test FAILS (CI always has Rust) unless MATCHLOG_NATIVE=0.
 // DIFF_RUNS scales the number of sequences (default 3000); DIFF_SEED (or MATCHLOG_SEED)
@@ -24,17 +27,22 @@ import { assertProperty, replayingOneCase } from './property.js';
 
 const SENTINEL = 7.25; // pre-fills every output buffer: a write past what is reported shows up
 const MID = 1000;
+/** Books per ladder in these tests. */
+const BOOKS = 2;
+
+type Book = 0 | 1;
 
 type Op =
-  | { t: 'add'; side: Side; off: number; qty: number; owner: number }
-  | { t: 'burst'; side: Side; start: number; levels: number; perLevel: number; step: number; qty: number; owners: number; seed: number }
+  | { t: 'add'; book: Book; side: Side; off: number; qty: number; owner: number }
+  | { t: 'burst'; book: Book; side: Side; start: number; levels: number; perLevel: number; step: number; qty: number; owners: number; seed: number }
   | { t: 'remove'; pick: number }
   | { t: 'reduce'; pick: number; frac: number }
-  | { t: 'match'; side: Side; limit: number | 'none'; want: number; owner: number; cap: number; rest: boolean }
-  | { t: 'sweep'; side: Side; limit: number | 'none'; want: number; owner: number; cap: number; rest: boolean }
-  | { t: 'fillable'; side: Side; limit: number | 'none'; want: number; owner: number; stop: boolean }
-  | { t: 'depth'; side: Side; n: number }
-  | { t: 'query'; side: Side; off: number; pick: number };
+  | { t: 'readd'; pick: number; book: Book }
+  | { t: 'match'; book: Book; side: Side; limit: number | 'none'; want: number; owner: number; cap: number; rest: boolean }
+  | { t: 'sweep'; book: Book; side: Side; limit: number | 'none'; want: number; owner: number; cap: number; rest: boolean }
+  | { t: 'fillable'; book: Book; side: Side; limit: number | 'none'; want: number; owner: number; stop: boolean }
+  | { t: 'depth'; book: Book; side: Side; n: number }
+  | { t: 'query'; book: Book; side: Side; off: number; pick: number };
 
 interface Scale {
   /** price offsets from MID are drawn from [-spread, spread] */
@@ -46,15 +54,16 @@ interface Scale {
 class Pair {
   readonly ts = new TsLadder();
   readonly nat: NativeLadder = createNativeLadder();
-  /** ts handle -> native handle, for resting orders */
-  readonly map = new Map<number, number>();
-  /** native handle -> ts handle, to catch a native handle handed out twice */
-  readonly back = new Map<number, number>();
-  /** live ts handles (picks index into it) and each one's position in it */
+  /** live handles (picks index into it) and each one's position in it */
   readonly live: number[] = [];
   private readonly pos = new Map<number, number>();
-  /** side of each live ts handle */
-  private readonly sideOf = new Map<number, Side>();
+  /** book * 2 + side of each live handle */
+  private readonly where = new Map<number, number>();
+  /** handles that rested once and left: the next add may reuse one */
+  private readonly gone: number[] = [];
+  private nextHandle = 0;
+  /** deterministic choice of handles (the op sequence alone decides a run) */
+  private x = 0x9e3779b9;
   fills = 0;
   ownerStops = 0;
   fullStops = 0;
@@ -66,33 +75,51 @@ class Pair {
   private lastPrice = NaN;
   private swept = 0;
 
-  constructor(private readonly base: number) {}
+  constructor(private readonly base: number) {
+    for (let b = 0; b < BOOKS; b++) {
+      assert.equal(this.ts.addBook(), b, 'ts addBook numbers books in order');
+      assert.equal(this.nat.addBook(), b, 'native addBook numbers books in order');
+    }
+  }
 
-  private nh(tsHandle: number, what: string): number {
-    const h = this.map.get(tsHandle);
-    assert.ok(h !== undefined, `${what}: ts handle ${tsHandle} has no native counterpart`);
-    return h;
+  private rnd(n: number): number {
+    let x = this.x;
+    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+    this.x = x;
+    return x % n;
+  }
+
+  /** A handle that is not resting, as an engine would pick it: mostly a recent one reused, else a new one. */
+  private freshHandle(): number {
+    const r = this.rnd(20);
+    if (r < 12 && this.gone.length > 0) {
+      const i = this.rnd(this.gone.length);
+      const h = this.gone[i];
+      this.gone[i] = this.gone[this.gone.length - 1];
+      this.gone.pop();
+      return h;
+    }
+    // now and then far past the others: the ladders' storage must grow to fit it
+    if (r === 19) this.nextHandle += 1 + this.rnd(5000);
+    return this.nextHandle++;
   }
 
   private pick(pick: number): number | undefined {
     return this.live.length === 0 ? undefined : this.live[pick % this.live.length];
   }
 
-  private forget(tsHandle: number): void {
-    const nh = this.map.get(tsHandle);
-    assert.ok(nh !== undefined);
-    this.map.delete(tsHandle);
-    this.back.delete(nh);
-    const i = this.pos.get(tsHandle);
-    assert.ok(i !== undefined);
+  private forget(h: number): void {
+    const i = this.pos.get(h);
+    assert.ok(i !== undefined, `handle ${h} was not resting`);
     const last = this.live.pop();
     assert.ok(last !== undefined);
-    if (last !== tsHandle) {
+    if (last !== h) {
       this.live[i] = last;
       this.pos.set(last, i);
     }
-    this.pos.delete(tsHandle);
-    this.sideOf.delete(tsHandle);
+    this.pos.delete(h);
+    this.where.delete(h);
+    this.gone.push(h);
   }
 
   /**
@@ -109,69 +136,68 @@ class Pair {
     return this.base + limit;
   }
 
-  add(side: Side, price: number, qty: number, owner: number): void {
-    const a = this.ts.add(side, price, qty, owner);
-    const b = this.nat.add(side, price, qty, owner);
-    assert.equal(this.ts.io[IO_HANDLE], a, 'ts add: io handle');
-    assert.equal(this.nat.io[IO_HANDLE], b, 'native add: io handle');
-    this.levelState(side, price, `add(${side}, ${price}, ${qty}, ${owner})`);
-    this.track(a, b, side);
+  add(book: Book, side: Side, price: number, qty: number, owner: number): void {
+    const h = this.freshHandle();
+    this.ts.add(book, side, price, qty, owner, h);
+    this.nat.add(book, side, price, qty, owner, h);
+    assert.equal(this.ts.io[IO_HANDLE], h, 'ts add: io handle');
+    assert.equal(this.nat.io[IO_HANDLE], h, 'native add: io handle');
+    this.levelState(book, side, price, `add(${book}, ${side}, ${price}, ${qty}, ${owner}, ${h})`);
+    this.track(h, book, side);
   }
 
   /** Both ladders left the same level state in io, and it is the level's real state. */
-  private levelState(side: Side, price: number, ctx: string): void {
+  private levelState(book: Book, side: Side, price: number, ctx: string): void {
     const q = this.ts.io[IO_LEVEL_QTY];
     const n = this.ts.io[IO_LEVEL_ORDERS];
     assert.equal(this.nat.io[IO_LEVEL_QTY], q, `${ctx}: io level qty`);
     assert.equal(this.nat.io[IO_LEVEL_ORDERS], n, `${ctx}: io level orders`);
-    assert.equal(this.ts.levelQty(side, price), q, `${ctx}: io level qty is the level's`);
-    assert.equal(this.ts.levelOrders(side, price), n, `${ctx}: io level orders is the level's`);
+    assert.equal(this.ts.levelQty(book, side, price), q, `${ctx}: io level qty is the level's`);
+    assert.equal(this.ts.levelOrders(book, side, price), n, `${ctx}: io level orders is the level's`);
   }
 
-  private track(a: number, b: number, side: Side): void {
-    this.sideOf.set(a, side);
-    assert.ok(!this.map.has(a), `ts reused live handle ${a}`);
-    assert.ok(!this.back.has(b), `native handed out live handle ${b} again`);
-    this.map.set(a, b);
-    this.back.set(b, a);
-    this.pos.set(a, this.live.length);
-    this.live.push(a);
+  private track(h: number, book: Book, side: Side): void {
+    assert.ok(!this.pos.has(h), `handle ${h} rested twice`);
+    this.where.set(h, book * 2 + side);
+    this.pos.set(h, this.live.length);
+    this.live.push(h);
   }
 
   /** One match() call on both; compares io buffers; returns [fills, stop, filled qty]. */
-  matchOnce(side: Side, limit: number, want: number, owner: number, cap: number, rest: boolean): [number, number, number] {
+  matchOnce(book: Book, side: Side, limit: number, want: number, owner: number, cap: number, rest: boolean): [number, number, number] {
     // everything after the header is pre-filled: a write past the reported records shows up
     this.ts.io.fill(SENTINEL, IO_HEADER);
     this.nat.io.fill(SENTINEL, IO_HEADER);
-    const na = this.ts.match(side, limit, want, owner, cap, rest);
-    const nb = this.nat.match(side, limit, want, owner, cap, rest);
+    // the handle a rest would take; when there is none it is given back below
+    const h = this.freshHandle();
+    const na = this.ts.match(book, side, limit, want, owner, cap, rest, h);
+    const nb = this.nat.match(book, side, limit, want, owner, cap, rest, h);
     const fa = this.ts.io;
     const fb = this.nat.io;
-    const ctx = `match(side=${side}, limit=${limit}, want=${want}, owner=${owner}, cap=${cap}, rest=${rest})`;
+    const ctx = `match(book=${book}, side=${side}, limit=${limit}, want=${want}, owner=${owner}, cap=${cap}, rest=${rest}, handle=${h})`;
     assert.equal(nb, na, `${ctx}: fill count`);
     assert.equal(fa[IO_COUNT], na, `${ctx}: ts io count`);
     assert.equal(fb[IO_COUNT], nb, `${ctx}: native io count`);
+    const opp = book * 2 + (1 - side);
     const stop = fa[IO_STOP];
+    assert.equal(fb[IO_STOP], stop, `${ctx}: stop reason or owner stop handle`);
     if (stop >= 0) {
-      assert.equal(fb[IO_STOP], this.nh(stop, ctx), `${ctx}: owner stop handle`);
-      assert.equal(this.ts.priceOf(stop), this.nat.priceOf(fb[IO_STOP]));
+      assert.equal(this.where.get(stop), opp, `${ctx}: the owner stop is in this book, opposite side`);
+      assert.equal(this.ts.priceOf(stop), this.nat.priceOf(stop));
       this.ownerStops++;
-    } else {
-      assert.equal(fb[IO_STOP], stop, `${ctx}: stop reason`);
-      if (stop === STOP_FULL) this.fullStops++;
-    }
+    } else if (stop === STOP_FULL) this.fullStops++;
     let filled = 0;
     for (let i = 0; i < na; i++) {
       const o = IO_HEADER + i * FILL_STRIDE;
-      const th = fa[o + F_HANDLE];
-      assert.equal(fb[o + F_HANDLE], this.nh(th, ctx), `${ctx}: fill ${i} maker`);
-      for (let k = 1; k < FILL_STRIDE; k++) assert.equal(fb[o + k], fa[o + k], `${ctx}: fill ${i} field ${k}`);
+      const m = fa[o + F_HANDLE];
+      for (let k = 0; k < FILL_STRIDE; k++) assert.equal(fb[o + k], fa[o + k], `${ctx}: fill ${i} field ${k}`);
+      assert.equal(this.where.get(m), opp, `${ctx}: fill ${i}: maker ${m} rests on the opposite side of this book`);
       filled += fa[o + 2];
       if (fa[o + 1] !== this.lastPrice) {
         this.lastPrice = fa[o + 1];
         this.swept++;
       }
-      if (fa[o + F_LEAVES] === 0) this.forget(th);
+      if (fa[o + F_LEAVES] === 0) this.forget(m);
     }
     for (let i = IO_HEADER + na * FILL_STRIDE; i < IO_LENGTH; i++) {
       if (fb[i] !== SENTINEL) assert.fail(`${ctx}: native wrote past its fills at ${i}`);
@@ -179,19 +205,19 @@ class Pair {
     }
     // the remainder rests exactly when asked, the walk ended DONE and quantity is left
     const left = want - filled;
-    const a = fa[IO_HANDLE];
-    const b = fb[IO_HANDLE];
     if (rest && stop === STOP_DONE && left > 0) {
-      assert.ok(a >= 0 && b >= 0, `${ctx}: rested (ts ${a}, native ${b})`);
-      assert.equal(this.ts.qtyOf(a), left, `${ctx}: rested qty`);
-      assert.equal(this.nat.qtyOf(b), left, `${ctx}: native rested qty`);
-      assert.equal(this.nat.priceOf(b), limit, `${ctx}: rested at the limit`);
-      this.levelState(side, limit, `${ctx}: rest`);
-      this.track(a, b, side);
+      assert.equal(fa[IO_HANDLE], h, `${ctx}: ts rested under the handle given`);
+      assert.equal(fb[IO_HANDLE], h, `${ctx}: native rested under the handle given`);
+      assert.equal(this.ts.qtyOf(h), left, `${ctx}: rested qty`);
+      assert.equal(this.nat.qtyOf(h), left, `${ctx}: native rested qty`);
+      assert.equal(this.nat.priceOf(h), limit, `${ctx}: rested at the limit`);
+      this.levelState(book, side, limit, `${ctx}: rest`);
+      this.track(h, book, side);
       this.rests++;
     } else {
-      assert.equal(a, -1, `${ctx}: ts did not rest`);
-      assert.equal(b, -1, `${ctx}: native did not rest`);
+      assert.equal(fa[IO_HANDLE], -1, `${ctx}: ts did not rest`);
+      assert.equal(fb[IO_HANDLE], -1, `${ctx}: native did not rest`);
+      this.gone.push(h);
     }
     this.fills += na;
     return [na, stop, filled];
@@ -200,7 +226,7 @@ class Pair {
   apply(op: Op): void {
     switch (op.t) {
       case 'add':
-        this.add(op.side, this.base + op.off, op.qty, op.owner);
+        this.add(op.book, op.side, this.base + op.off, op.qty, op.owner);
         break;
       case 'burst': {
         // many levels, several orders each: deep books and long sweeps
@@ -212,19 +238,22 @@ class Pair {
         const dir = op.side === BUY ? -1 : 1;
         for (let l = 0; l < op.levels; l++) {
           const price = this.base + op.start + dir * l * op.step;
-          for (let k = 0; k < op.perLevel; k++) this.add(op.side, price, 1 + rnd(op.qty), rnd(op.owners));
+          for (let k = 0; k < op.perLevel; k++) this.add(op.book, op.side, price, 1 + rnd(op.qty), rnd(op.owners));
         }
         break;
       }
       case 'remove': {
         const h = this.pick(op.pick);
         if (h === undefined) break;
-        const side = this.sideOf.get(h) as Side;
+        const bs = this.where.get(h) as number;
         const price = this.ts.priceOf(h);
         this.ts.remove(h);
-        this.nat.remove(this.nh(h, 'remove'));
-        this.levelState(side, price, `remove(${h})`);
+        this.nat.remove(h);
+        this.levelState((bs >> 1) as Book, (bs & 1) as Side, price, `remove(${h})`);
         this.forget(h);
+        // and it is gone: both refuse it now
+        assert.throws(() => this.ts.remove(h), /handle/, 'ts: remove of a handle that left');
+        assert.throws(() => this.nat.remove(h), /handle/, 'native: remove of a handle that left');
         break;
       }
       case 'reduce': {
@@ -235,14 +264,22 @@ class Pair {
         const q = 1 + Math.floor(op.frac * (cur - 1)); // 0 < q < cur
         assert.ok(q > 0 && q < cur);
         const price = this.ts.priceOf(h);
-        const side = this.sideOf.get(h) as Side;
+        const bs = this.where.get(h) as number;
         this.ts.reduce(h, q);
-        this.nat.reduce(this.nh(h, 'reduce'), q);
-        this.levelState(side, price, `reduce(${h}, ${q})`);
+        this.nat.reduce(h, q);
+        this.levelState((bs >> 1) as Book, (bs & 1) as Side, price, `reduce(${h}, ${q})`);
+        break;
+      }
+      case 'readd': {
+        // a handle that rests cannot be added again, in its book or another: refused, nothing changes
+        const h = this.pick(op.pick);
+        if (h === undefined) break;
+        assert.throws(() => this.ts.add(op.book, SELL, this.base, 1, 0, h), /handle/, `ts: add of resting handle ${h}`);
+        assert.throws(() => this.nat.add(op.book, SELL, this.base, 1, 0, h), /handle/, `native: add of resting handle ${h}`);
         break;
       }
       case 'match':
-        this.matchOnce(op.side, this.limitOf(op.side, op.limit), op.want, op.owner, op.cap, this.restOk(op.rest, op.want, op.owner));
+        this.matchOnce(op.book, op.side, this.limitOf(op.side, op.limit), op.want, op.owner, op.cap, this.restOk(op.rest, op.want, op.owner));
         break;
       case 'sweep': {
         // the engine's loop: call again with the remainder while the buffer was full
@@ -251,7 +288,7 @@ class Pair {
         this.lastPrice = NaN;
         this.swept = 0;
         while (want > 0) {
-          const [n, stop, filled] = this.matchOnce(op.side, limit, want, op.owner, op.cap, this.restOk(op.rest, want, op.owner));
+          const [n, stop, filled] = this.matchOnce(op.book, op.side, limit, want, op.owner, op.cap, this.restOk(op.rest, want, op.owner));
           want -= filled;
           if (stop !== STOP_FULL || n === 0) break; // n === 0: a zero-capacity buffer makes no progress
         }
@@ -261,57 +298,66 @@ class Pair {
       case 'fillable': {
         const limit = this.limitOf(op.side, op.limit);
         assert.equal(
-          this.nat.fillable(op.side, limit, op.want, op.owner, op.stop),
-          this.ts.fillable(op.side, limit, op.want, op.owner, op.stop),
-          `fillable(${op.side}, ${limit}, ${op.want}, ${op.owner}, ${op.stop})`,
+          this.nat.fillable(op.book, op.side, limit, op.want, op.owner, op.stop),
+          this.ts.fillable(op.book, op.side, limit, op.want, op.owner, op.stop),
+          `fillable(${op.book}, ${op.side}, ${limit}, ${op.want}, ${op.owner}, ${op.stop})`,
         );
         break;
       }
       case 'depth': {
         const a = new Float64Array(op.n * 3 + 2).fill(SENTINEL);
         const b = new Float64Array(op.n * 3 + 2).fill(SENTINEL);
-        assert.equal(this.nat.depth(op.side, op.n, b), this.ts.depth(op.side, op.n, a), `depth(${op.side}, ${op.n})`);
-        assert.deepEqual(b, a, `depth(${op.side}, ${op.n}) contents`);
+        assert.equal(this.nat.depth(op.book, op.side, op.n, b), this.ts.depth(op.book, op.side, op.n, a), `depth(${op.book}, ${op.side}, ${op.n})`);
+        assert.deepEqual(b, a, `depth(${op.book}, ${op.side}, ${op.n}) contents`);
         break;
       }
       case 'query': {
         const p = this.base + op.off;
-        assert.equal(this.nat.levelQty(op.side, p), this.ts.levelQty(op.side, p), `levelQty(${op.side}, ${p})`);
-        assert.equal(this.nat.levelOrders(op.side, p), this.ts.levelOrders(op.side, p), `levelOrders(${op.side}, ${p})`);
+        assert.equal(this.nat.levelQty(op.book, op.side, p), this.ts.levelQty(op.book, op.side, p), `levelQty(${op.book}, ${op.side}, ${p})`);
+        assert.equal(this.nat.levelOrders(op.book, op.side, p), this.ts.levelOrders(op.book, op.side, p), `levelOrders(${op.book}, ${op.side}, ${p})`);
         const h = this.pick(op.pick);
         if (h !== undefined) {
-          assert.equal(this.nat.qtyOf(this.nh(h, 'qtyOf')), this.ts.qtyOf(h), 'qtyOf');
-          assert.equal(this.nat.priceOf(this.nh(h, 'priceOf')), this.ts.priceOf(h), 'priceOf');
+          assert.equal(this.nat.qtyOf(h), this.ts.qtyOf(h), 'qtyOf');
+          assert.equal(this.nat.priceOf(h), this.ts.priceOf(h), 'priceOf');
         }
         break;
       }
     }
   }
 
-  /** Compares the whole observable state. */
+  /** Compares the whole observable state, book by book, and each book against the model. */
   compareAll(): void {
-    assert.equal(this.nat.orderCount(), this.ts.orderCount(), 'orderCount');
-    assert.equal(this.ts.orderCount(), this.live.length, 'orderCount vs live handles');
-    for (const side of [BUY, SELL] as const) {
-      assert.equal(this.nat.best(side), this.ts.best(side), `best(${side})`); // NaN equals NaN here
-      const levels = this.ts.levelCount(side);
-      assert.equal(this.nat.levelCount(side), levels, `levelCount(${side})`);
-      this.maxLevels = Math.max(this.maxLevels, levels);
-      const a = new Float64Array(levels * 3);
-      const b = new Float64Array(levels * 3);
-      assert.equal(this.ts.depth(side, levels, a), levels);
-      assert.equal(this.nat.depth(side, levels, b), levels);
-      assert.deepEqual(b, a, `full depth(${side})`);
-      for (let i = 0; i < levels; i++) this.maxDepthAtLevel = Math.max(this.maxDepthAtLevel, a[i * 3 + 2]);
-      const hs = this.ts.handles(side);
-      assert.deepEqual(Array.from(this.nat.handles(side)), Array.from(hs, (h) => this.nh(h, 'handles')), `handles(${side}) priority order`);
+    let total = 0;
+    for (let book = 0; book < BOOKS; book++) {
+      const count = this.ts.orderCount(book);
+      assert.equal(this.nat.orderCount(book), count, `orderCount(${book})`);
+      total += count;
+      for (const side of [BUY, SELL] as const) {
+        assert.equal(this.nat.best(book, side), this.ts.best(book, side), `best(${book}, ${side})`); // NaN equals NaN here
+        const levels = this.ts.levelCount(book, side);
+        assert.equal(this.nat.levelCount(book, side), levels, `levelCount(${book}, ${side})`);
+        this.maxLevels = Math.max(this.maxLevels, levels);
+        const a = new Float64Array(levels * 3);
+        const b = new Float64Array(levels * 3);
+        assert.equal(this.ts.depth(book, side, levels, a), levels);
+        assert.equal(this.nat.depth(book, side, levels, b), levels);
+        assert.deepEqual(b, a, `full depth(${book}, ${side})`);
+        for (let i = 0; i < levels; i++) this.maxDepthAtLevel = Math.max(this.maxDepthAtLevel, a[i * 3 + 2]);
+        const hs = Array.from(this.ts.handles(book, side));
+        assert.deepEqual(Array.from(this.nat.handles(book, side)), hs, `handles(${book}, ${side}) priority order`);
+        // exactly the handles the model says rest there
+        const mine = this.live.filter((h) => this.where.get(h) === book * 2 + side).sort((x, y) => x - y);
+        assert.deepEqual([...hs].sort((x, y) => x - y), mine, `handles(${book}, ${side}) are that book's and side's`);
+      }
     }
+    assert.equal(total, this.live.length, 'orderCount vs live handles');
   }
 }
 
 // ---- generators ----
 
 const side = fc.constantFrom<Side>(BUY, SELL);
+const book = fc.constantFrom<Book>(0, 1);
 
 function opArb(s: Scale): fc.Arbitrary<Op> {
   const off = fc.integer({ min: -s.spread, max: s.spread });
@@ -328,10 +374,11 @@ function opArb(s: Scale): fc.Arbitrary<Op> {
     { arbitrary: fc.constant(256), weight: 1 },
   );
   return fc.oneof(
-    { arbitrary: fc.record({ t: fc.constant<'add'>('add'), side, off, qty: fc.integer({ min: 1, max: s.maxQty }), owner }), weight: 30 },
+    { arbitrary: fc.record({ t: fc.constant<'add'>('add'), book, side, off, qty: fc.integer({ min: 1, max: s.maxQty }), owner }), weight: 30 },
     {
       arbitrary: fc.record({
         t: fc.constant<'burst'>('burst'),
+        book,
         side,
         start: off,
         levels: fc.integer({ min: 1, max: 150 }),
@@ -345,14 +392,15 @@ function opArb(s: Scale): fc.Arbitrary<Op> {
     },
     { arbitrary: fc.record({ t: fc.constant<'remove'>('remove'), pick: fc.nat() }), weight: 10 },
     { arbitrary: fc.record({ t: fc.constant<'reduce'>('reduce'), pick: fc.nat(), frac: fc.double({ min: 0, max: 0.999, noNaN: true }) }), weight: 6 },
-    { arbitrary: fc.record({ t: fc.constant<'match'>('match'), side, limit, want, owner, cap, rest: fc.boolean() }), weight: 12 },
-    { arbitrary: fc.record({ t: fc.constant<'sweep'>('sweep'), side, limit, want, owner, cap, rest: fc.boolean() }), weight: 5 },
+    { arbitrary: fc.record({ t: fc.constant<'readd'>('readd'), pick: fc.nat(), book }), weight: 2 },
+    { arbitrary: fc.record({ t: fc.constant<'match'>('match'), book, side, limit, want, owner, cap, rest: fc.boolean() }), weight: 12 },
+    { arbitrary: fc.record({ t: fc.constant<'sweep'>('sweep'), book, side, limit, want, owner, cap, rest: fc.boolean() }), weight: 5 },
     {
-      arbitrary: fc.record({ t: fc.constant<'fillable'>('fillable'), side, limit, want, owner, stop: fc.boolean() }),
+      arbitrary: fc.record({ t: fc.constant<'fillable'>('fillable'), book, side, limit, want, owner, stop: fc.boolean() }),
       weight: 8,
     },
-    { arbitrary: fc.record({ t: fc.constant<'depth'>('depth'), side, n: fc.integer({ min: 0, max: 12 }) }), weight: 4 },
-    { arbitrary: fc.record({ t: fc.constant<'query'>('query'), side, off, pick: fc.nat() }), weight: 6 },
+    { arbitrary: fc.record({ t: fc.constant<'depth'>('depth'), book, side, n: fc.integer({ min: 0, max: 12 }) }), weight: 4 },
+    { arbitrary: fc.record({ t: fc.constant<'query'>('query'), book, side, off, pick: fc.nat() }), weight: 6 },
   );
 }
 
@@ -466,20 +514,21 @@ test('TsLadder and the native ladder agree: long engine-like runs', { skip: !ava
     for (let i = 0; i < 2500; i++) {
       const r = rnd(100);
       const sd = rnd(2) as Side;
+      const bk: Book = rnd(4) === 0 ? 1 : 0; // a deep book 0 and a thinner book 1 in the same ladder
       let op: Op;
       if (r < 62) {
         // rest on own side of the mid: many orders per level near the touch
         const off = (sd === BUY ? -1 : 1) * (1 + Math.min(rnd(150), rnd(150), rnd(150)));
-        op = { t: 'add', side: sd, off, qty: 1 + rnd(100), owner: rnd(21) };
+        op = { t: 'add', book: bk, side: sd, off, qty: 1 + rnd(100), owner: rnd(21) };
       } else if (r < 74) op = { t: 'remove', pick: rnd(1 << 30) };
       else if (r < 80) op = { t: 'reduce', pick: rnd(1 << 30), frac: rnd(1000) / 1000 };
       else if (r < 92) {
         const limit = rnd(10) === 0 ? 'none' : (sd === BUY ? 1 : -1) * rnd(60);
         const want = 1 + (rnd(40) === 0 ? rnd(60000) : rnd(300));
-        op = { t: 'sweep', side: sd, limit, want, owner: rnd(25), cap: rnd(3) === 0 ? 256 : 1 + rnd(8), rest: rnd(2) === 0 };
+        op = { t: 'sweep', book: bk, side: sd, limit, want, owner: rnd(25), cap: rnd(3) === 0 ? 256 : 1 + rnd(8), rest: rnd(2) === 0 };
       } else if (r < 97) {
-        op = { t: 'fillable', side: sd, limit: (sd === BUY ? 1 : -1) * rnd(60), want: 1 + rnd(2000), owner: rnd(25), stop: rnd(2) === 0 };
-      } else op = { t: 'depth', side: sd, n: rnd(30) };
+        op = { t: 'fillable', book: bk, side: sd, limit: (sd === BUY ? 1 : -1) * rnd(60), want: 1 + rnd(2000), owner: rnd(25), stop: rnd(2) === 0 };
+      } else op = { t: 'depth', book: bk, side: sd, n: rnd(30) };
       p.apply(op);
       ops++;
       if (i % 50 === 49) p.compareAll();
@@ -512,22 +561,27 @@ test('TsLadder and the native ladder agree: deterministic 300-level sweeps', { s
         const p = new Pair(MID);
         const rest = (1 - side) as Side;
         const dir = rest === SELL ? 1 : -1;
-        p.apply({ t: 'burst', side: rest, start: dir, levels: 300, perLevel: 1 + (cap % 5), step: 1, qty: 30, owners: 40, seed: cap * 7 + 1 });
-        for (let l = 0; l < 300; l += 3) p.apply({ t: 'add', side: rest, off: dir * (1 + l), qty: 1 + (l % 40), owner: 1 + (l % 39) });
+        // book 0 holds a book the sweeps in book 1 would take too, were books not kept apart
+        p.apply({ t: 'burst', book: 0, side: rest, start: dir, levels: 50, perLevel: 2, step: 1, qty: 30, owners: 40, seed: 3 });
+        p.apply({ t: 'burst', book: 1, side: rest, start: dir, levels: 300, perLevel: 1 + (cap % 5), step: 1, qty: 30, owners: 40, seed: cap * 7 + 1 });
+        for (let l = 0; l < 300; l += 3) p.apply({ t: 'add', book: 1, side: rest, off: dir * (1 + l), qty: 1 + (l % 40), owner: 1 + (l % 39) });
+        const book0 = p.ts.orderCount(0);
         p.compareAll();
         const lim = limit === 'none' ? 'none' : dir * limit;
-        p.apply({ t: 'fillable', side, limit: lim, want: Number.MAX_SAFE_INTEGER, owner: 1000, stop: true });
-        p.apply({ t: 'sweep', side, limit: lim, want: Number.MAX_SAFE_INTEGER, owner: 1000, cap, rest: false });
+        p.apply({ t: 'fillable', book: 1, side, limit: lim, want: Number.MAX_SAFE_INTEGER, owner: 1000, stop: true });
+        p.apply({ t: 'sweep', book: 1, side, limit: lim, want: Number.MAX_SAFE_INTEGER, owner: 1000, cap, rest: false });
         p.compareAll();
         assert.ok(p.maxSwept >= (limit === 'none' ? 300 : limit), `swept ${p.maxSwept} levels`);
         // and again with an owner that is in the way somewhere
-        p.apply({ t: 'burst', side: rest, start: dir, levels: 200, perLevel: 3, step: 1, qty: 30, owners: 40, seed: 99 });
-        p.apply({ t: 'sweep', side, limit: lim, want: Number.MAX_SAFE_INTEGER, owner: 17, cap, rest: false });
+        p.apply({ t: 'burst', book: 1, side: rest, start: dir, levels: 200, perLevel: 3, step: 1, qty: 30, owners: 40, seed: 99 });
+        p.apply({ t: 'sweep', book: 1, side, limit: lim, want: Number.MAX_SAFE_INTEGER, owner: 17, cap, rest: false });
         p.compareAll();
         // a sweep that rests its remainder past the last level
-        p.apply({ t: 'burst', side: rest, start: dir, levels: 120, perLevel: 2, step: 1, qty: 30, owners: 40, seed: 5 });
-        p.apply({ t: 'sweep', side, limit: lim, want: 120 * 2 * 30 + 7, owner: 1000, cap, rest: true });
+        p.apply({ t: 'burst', book: 1, side: rest, start: dir, levels: 120, perLevel: 2, step: 1, qty: 30, owners: 40, seed: 5 });
+        p.apply({ t: 'sweep', book: 1, side, limit: lim, want: 120 * 2 * 30 + 7, owner: 1000, cap, rest: true });
         p.compareAll();
+        assert.equal(p.ts.orderCount(0), book0, 'book 0 untouched by the sweeps in book 1');
+        assert.equal(p.nat.orderCount(0), book0, 'native: book 0 untouched by the sweeps in book 1');
         p.nat.check();
       }
     }
@@ -539,10 +593,11 @@ test('the native ladder has every Ladder method', { skip: !available }, () => {
   const l: Ladder = createNativeLadder();
   assert.equal(l.kind, 'native');
   const methods: Array<keyof Ladder> = [
-    'add', 'remove', 'reduce', 'best', 'levelQty', 'levelOrders', 'levelCount', 'orderCount',
+    'addBook', 'add', 'remove', 'reduce', 'best', 'levelQty', 'levelOrders', 'levelCount', 'orderCount',
     'qtyOf', 'priceOf', 'fillable', 'match', 'depth', 'handles',
   ];
   for (const m of methods) assert.equal(typeof l[m], 'function', m);
   assert.ok(l.io instanceof Float64Array && l.io.length === IO_LENGTH, 'io buffer');
-  assert.ok(Number.isNaN(l.best(BUY)) && Number.isNaN(l.best(SELL)));
+  assert.equal(l.addBook(), 0);
+  assert.ok(Number.isNaN(l.best(0, BUY)) && Number.isNaN(l.best(0, SELL)));
 });

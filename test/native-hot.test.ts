@@ -1,6 +1,7 @@
 // The hot function's protocol (src/binding.rs, native/index.ts): the ladder id travels
-// in a selector shared by all ladders of a thread, the best prices are published in the
-// io scratch (IO_BEST) so that best() does not cross, and add/match hand back int32s.
+// in a selector shared by all ladders of a thread, the best prices of the book last
+// touched are published in the io scratch (IO_BEST, IO_BEST_BOOK) so that best() of that
+// book does not cross, and match hands back an int32.
 // The addon must refuse whatever JS leaves in the selector that names no live ladder,
 // and the published best prices must always be what the crossing would answer.
 //
@@ -10,7 +11,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { BUY, FILL_CAPACITY, NO_LIMIT_BUY, NO_LIMIT_SELL, SELL, type Side } from '../native/ladder.js';
-import { IO_ARGS, IO_BEST, OP_BEST, OP_ORDER_COUNT } from '../native/layout.js';
+import { IO_ARGS, IO_BEST, IO_BEST_BOOK, OP_ADD_BOOK, OP_BEST, OP_ORDER_COUNT } from '../native/layout.js';
 import { TsLadder } from '../native/ts-ladder.js';
 import { createNativeLadder, ladderInfo, nativeAvailable } from '../native/index.js';
 
@@ -43,9 +44,16 @@ test('hot(): every selector it hands out is the same memory', { skip: skip || !a
   const l = new m.NativeLadder();
   const io = l.io();
   b.selector[0] = l.id;
+  io[IO_ARGS] = OP_ADD_BOOK;
+  a.run();
+  assert.equal(io[5], 0, 'the first book is book 0');
   io[IO_ARGS] = OP_ORDER_COUNT;
+  io[IO_ARGS + 1] = 0;
   a.run();
   assert.equal(io[5], 0);
+  // a book that was never added is refused
+  io[IO_ARGS + 1] = 1;
+  assert.throws(() => a.run(), /unknown book 1/);
 });
 
 test('a selector naming no live ladder is refused, never followed', { skip: skip || !available }, () => {
@@ -53,8 +61,12 @@ test('a selector naming no live ladder is refused, never followed', { skip: skip
   const { run, selector } = m.hot();
   const l = new m.NativeLadder();
   const io = l.io();
+  selector[0] = l.id;
+  io[IO_ARGS] = OP_ADD_BOOK;
+  run();
   io[IO_ARGS] = OP_BEST;
-  io[IO_ARGS + 1] = BUY;
+  io[IO_ARGS + 1] = 0;
+  io[IO_ARGS + 2] = BUY;
   for (const bad of [NaN, -1, -0.5, 0.5, l.id + 0.25, 2 ** 32, 2 ** 32 + l.id, 1e300, Infinity, -Infinity, 1e6]) {
     selector[0] = bad;
     assert.throws(() => run(), /no live ladder/, `selector ${bad}`);
@@ -64,56 +76,69 @@ test('a selector naming no live ladder is refused, never followed', { skip: skip
   assert.ok(Number.isNaN(io[5]));
 });
 
-test('published best prices equal the crossing and TsLadder after every operation', { skip: skip || !available }, () => {
+test('published best prices equal the crossing and TsLadder after every operation, in each book', { skip: skip || !available }, () => {
   const nat = createNativeLadder();
   const ts = new TsLadder();
   const io = nat.io;
-  assert.ok(Number.isNaN(io[IO_BEST]) && Number.isNaN(io[IO_BEST + 1]), 'a new ladder: both sides empty');
+  assert.ok(Number.isNaN(io[IO_BEST]) && Number.isNaN(io[IO_BEST + 1]) && io[IO_BEST_BOOK] === -1, 'a new ladder: nothing published');
+  for (let b = 0; b < 3; b++) {
+    assert.equal(nat.addBook(), b);
+    assert.equal(ts.addBook(), b);
+  }
   let x = 42;
   const rnd = (n: number): number => {
     x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
     return x % n;
   };
+  let next = 0;
+  const books = [0, 1, 2];
   for (let i = 0; i < 5000; i++) {
-    // both books in priority order: the same orders, so handles pair up by position
-    const hn = [...Array.from(nat.handles(BUY)), ...Array.from(nat.handles(SELL))];
-    const ht = [...Array.from(ts.handles(BUY)), ...Array.from(ts.handles(SELL))];
-    assert.equal(hn.length, ht.length);
+    const book = rnd(3);
+    // both ladders hold the same orders under the same handles (the caller's)
+    const hs = books.flatMap((b) => [...Array.from(nat.handles(b, BUY)), ...Array.from(nat.handles(b, SELL))]);
+    assert.deepEqual(hs, books.flatMap((b) => [...ts.handles(b, BUY), ...ts.handles(b, SELL)]));
     const r = rnd(10);
-    if (r < 4 || hn.length === 0) {
+    if (r < 4 || hs.length === 0) {
       const side = rnd(2) as Side;
       const price = side === BUY ? 100 - rnd(20) : 101 + rnd(20);
       const q = 1 + rnd(9);
       const o = rnd(5);
-      const h = nat.add(side, price, q, o);
-      assert.equal(h, h | 0, 'add hands back an int32');
-      ts.add(side, price, q, o);
+      nat.add(book, side, price, q, o, next);
+      ts.add(book, side, price, q, o, next);
+      next++;
     } else if (r < 7) {
-      const k = rnd(hn.length);
-      nat.remove(hn[k]);
-      ts.remove(ht[k]);
+      const h = hs[rnd(hs.length)];
+      nat.remove(h);
+      ts.remove(h);
     } else {
       const side = rnd(2) as Side;
       const limit = rnd(4) === 0 ? (side === BUY ? NO_LIMIT_BUY : NO_LIMIT_SELL) : (side === BUY ? 100 + rnd(20) : 101 - rnd(20));
       const want = 1 + rnd(60);
       const o = rnd(5);
       const rest = rnd(2) === 0;
-      const n = nat.match(side, limit, want, o, FILL_CAPACITY, rest);
+      const n = nat.match(book, side, limit, want, o, FILL_CAPACITY, rest, next);
       assert.equal(n, n | 0, 'match hands back an int32');
-      assert.equal(n, ts.match(side, limit, want, o, FILL_CAPACITY, rest));
+      assert.equal(n, ts.match(book, side, limit, want, o, FILL_CAPACITY, rest, next));
+      next++;
     }
-    for (const s of [BUY, SELL] as Side[]) {
-      const b = nat.best(s);
-      assert.ok(Object.is(b, ts.best(s)), `step ${i}: best(${s}) ${b} vs ts ${ts.best(s)}`);
-      assert.ok(Object.is(io[IO_BEST + s], b));
+    assert.ok(io[IO_BEST_BOOK] >= 0 && io[IO_BEST_BOOK] < 3, 'the touched book is published');
+    const touched = io[IO_BEST_BOOK];
+    for (const b of books) {
+      for (const s of [BUY, SELL] as Side[]) {
+        const got = nat.best(b, s);
+        assert.ok(Object.is(got, ts.best(b, s)), `step ${i}: best(${b}, ${s}) ${got} vs ts ${ts.best(b, s)}`);
+        if (b === touched) assert.ok(Object.is(io[IO_BEST + s], got), `step ${i}: published best of book ${b}`);
+      }
     }
   }
 });
 
-test('best() with a bad side still throws (it takes the crossing)', { skip: skip || !available }, () => {
+test('best() with a bad side or book still throws (it takes the crossing)', { skip: skip || !available }, () => {
   const l = createNativeLadder();
-  l.add(BUY, 10, 1, 0);
-  for (const s of [2, -1, NaN, 0.5]) assert.throws(() => l.best(s as Side), /side/);
-  assert.equal(l.best(BUY), 10);
-  assert.ok(Number.isNaN(l.best(SELL)));
+  l.addBook();
+  l.add(0, BUY, 10, 1, 0, 0);
+  for (const s of [2, -1, NaN, 0.5]) assert.throws(() => l.best(0, s as Side), /side/);
+  for (const b of [1, -1, NaN, 0.5]) assert.throws(() => l.best(b, BUY), /book/);
+  assert.equal(l.best(0, BUY), 10);
+  assert.ok(Number.isNaN(l.best(0, SELL)));
 });

@@ -35,10 +35,15 @@ test('layoutRefusal: one differing field is named, with expected and found', () 
   assert.match(reason, /rebuild it/);
   assert.doesNotMatch(reason, /IO_HEADER|OP_/, 'only the differing field is named');
   // an op code
-  assert.match(layoutRefusal({ ...LAYOUT, OP_MATCH: 13 }) ?? '', /OP_MATCH expected 4, found 13/);
-  // the version alone (same numbers, another meaning)
-  assert.match(layoutRefusal({ ...LAYOUT, LAYOUT_VERSION: 2 }) ?? '', /LAYOUT_VERSION expected 1, found 2/);
-  assert.deepEqual(layoutDifferences({ ...LAYOUT, IO_ARGS: 9 }), [{ field: 'IO_ARGS', expected: IO_ARGS, found: 9 }]);
+  assert.match(layoutRefusal({ ...LAYOUT, OP_MATCH: 14 }) ?? '', /OP_MATCH expected 4, found 14/);
+  // the version alone (same numbers, another meaning): v1 is the one-ladder-per-book protocol
+  assert.match(layoutRefusal({ ...LAYOUT, LAYOUT_VERSION: 1 }) ?? '', /LAYOUT_VERSION expected 2, found 1/);
+  assert.deepEqual(layoutDifferences({ ...LAYOUT, IO_ARGS: 8 }), [{ field: 'IO_ARGS', expected: IO_ARGS, found: 8 }]);
+  // an addon built before OP_ADD_BOOK and IO_BEST_BOOK lacks them: refused, both named
+  const { OP_ADD_BOOK: _op, IO_BEST_BOOK: _bb, ...old } = LAYOUT;
+  const oldReason = layoutRefusal(old) ?? '';
+  assert.match(oldReason, /IO_BEST_BOOK expected 8, found nothing/);
+  assert.match(oldReason, /OP_ADD_BOOK expected 13, found nothing/);
 });
 
 test('layoutRefusal: several differences, absent and extra fields, wrong types', () => {

@@ -26,9 +26,10 @@ use napi::sys;
 use napi_derive::napi;
 
 use crate::ladder::{
-    self, handle_arg, int_arg, price_arg, side_arg, Ladder, LadderError, FILL_CAPACITY, IO_ARGS, IO_HANDLE, IO_LEN,
-    IO_BEST, IO_LEVEL_ORDERS, IO_LEVEL_QTY, IO_RESULT, MAX_SAFE, OP_ADD, OP_BEST, OP_FILLABLE, OP_LEVEL_COUNT, OP_LEVEL_ORDERS,
-    OP_LEVEL_QTY, OP_MATCH, OP_ORDER_COUNT, OP_PRICE_OF, OP_QTY_OF, OP_REDUCE, OP_REMOVE,
+    self, handle_arg, int_arg, new_handle_arg, price_arg, side_arg, Ladder, LadderError, FILL_CAPACITY, IO_ARGC, IO_ARGS,
+    IO_BEST, IO_BEST_BOOK, IO_HANDLE, IO_LEN, IO_LEVEL_ORDERS, IO_LEVEL_QTY, IO_RESULT, MAX_SAFE, OP_ADD, OP_ADD_BOOK,
+    OP_BEST, OP_FILLABLE, OP_LEVEL_COUNT, OP_LEVEL_ORDERS, OP_LEVEL_QTY, OP_MATCH, OP_ORDER_COUNT, OP_PRICE_OF, OP_QTY_OF,
+    OP_REDUCE, OP_REMOVE,
 };
 
 fn js_err(e: LadderError) -> Error {
@@ -47,7 +48,7 @@ fn safe_int_l(arg: &'static str, v: f64) -> ladder::Result<i64> {
 
 // repr(C) on Core and Shared: what every crossing reads first (the io pointer, the
 // RefCell flag, `poisoned`) sits together at the start of the allocation, one cache
-// line, instead of wherever the compiler puts it around the ~250-byte Ladder.
+// line, instead of wherever the compiler puts it around the Ladder.
 #[repr(C)]
 struct Core {
     /// Set when a panic was caught in a call that could mutate: the ladder may be
@@ -224,37 +225,47 @@ unsafe fn throw(env: sys::napi_env, msg: &str) {
     sys::napi_throw_error(env, std::ptr::null(), bytes.as_ptr() as *const std::os::raw::c_char);
 }
 
+// Operands by op (io[IO_ARGS + 1..]); `book` first wherever the op is book-scoped:
+//   ADD book side price qty owner handle      MATCH book side limit want owner cap rest handle
+//   REMOVE handle    REDUCE handle qty        FILLABLE book side limit want owner stopAtOwner
+//   BEST/LEVEL_COUNT book side    LEVEL_QTY/LEVEL_ORDERS book side price    ORDER_COUNT book
+//   QTY_OF/PRICE_OF handle        ADD_BOOK (none: the new book's index in io[IO_RESULT])
 #[inline(always)]
 fn run(l: &mut Ladder, io: &mut [f64]) -> ladder::Result<()> {
-    let a: [f64; 8] = io[IO_ARGS..IO_ARGS + 8].try_into().expect("io args");
+    let a: [f64; IO_ARGC] = io[IO_ARGS..IO_ARGS + IO_ARGC].try_into().expect("io args");
     let op = a[0];
     // NaN, fractions and out-of-range codes all fall to the error arm
     match ladder::op_code(op) {
         OP_MATCH => {
-            let side = side_arg(a[1])?;
-            let limit = safe_int_l("limit", a[2])?;
-            let want = safe_int_l("want", a[3])?;
-            let owner = safe_int_l("owner", a[4])?;
-            let cap = int_arg("cap", a[5], 0, FILL_CAPACITY as i64, "an integer in 0..256")? as usize;
-            let rest = a[6] != 0.0;
-            let r = l.match_io(side, limit, want, owner, cap, rest, io);
-            best_out(l, io); // whatever the outcome: true either way
+            let book = l.book_arg(a[1])?;
+            let side = side_arg(a[2])?;
+            let limit = safe_int_l("limit", a[3])?;
+            let want = safe_int_l("want", a[4])?;
+            let owner = safe_int_l("owner", a[5])?;
+            let cap = int_arg("cap", a[6], 0, FILL_CAPACITY as i64, "an integer in 0..256")? as usize;
+            let rest = a[7] != 0.0;
+            // the handle matters only to a rest (ladder.ts): otherwise it is not read
+            let h = if rest && want > 0 { new_handle_arg(a[8])? } else { 0 };
+            let r = l.match_io(book, side, limit, want, owner, cap, rest, h, io);
+            best_out(l, io, book); // whatever the outcome: true either way
             r?;
         }
         OP_ADD => {
-            let side = side_arg(a[1])?;
-            let price = price_arg("price", a[2])?;
-            let qty = int_arg("qty", a[3], 1, MAX_SAFE, "an integer in 1..2^53 - 1")?;
-            let owner = int_arg("owner", a[4], 0, ladder::MAX_OWNER, "an integer in 0..2^31 - 1")?;
-            let h = l.add(side, price, qty, owner)?;
+            let book = l.book_arg(a[1])?;
+            let side = side_arg(a[2])?;
+            let price = price_arg("price", a[3])?;
+            let qty = int_arg("qty", a[4], 1, MAX_SAFE, "an integer in 1..2^53 - 1")?;
+            let owner = int_arg("owner", a[5], 0, ladder::MAX_OWNER, "an integer in 0..2^31 - 1")?;
+            let h = new_handle_arg(a[6])?;
+            l.add(book, side, price, qty, owner, h)?;
             io[IO_HANDLE] = h as f64;
             level_out(l, io);
-            best_out(l, io);
+            best_out(l, io, book);
         }
         OP_REMOVE => {
-            l.remove(handle_arg(a[1])?)?;
+            let book = l.remove(handle_arg(a[1])?)?;
             level_out(l, io);
-            best_out(l, io);
+            best_out(l, io, book);
         }
         OP_REDUCE => {
             let h = handle_arg(a[1])?;
@@ -263,31 +274,37 @@ fn run(l: &mut Ladder, io: &mut [f64]) -> ladder::Result<()> {
             level_out(l, io);
         }
         OP_FILLABLE => {
-            let side = side_arg(a[1])?;
-            let limit = safe_int_l("limit", a[2])?;
-            let want = safe_int_l("want", a[3])?;
-            let owner = safe_int_l("owner", a[4])?;
-            io[IO_RESULT] = l.fillable(side, limit, want, owner, a[5] != 0.0) as f64;
+            let book = l.book_arg(a[1])?;
+            let side = side_arg(a[2])?;
+            let limit = safe_int_l("limit", a[3])?;
+            let want = safe_int_l("want", a[4])?;
+            let owner = safe_int_l("owner", a[5])?;
+            io[IO_RESULT] = l.fillable(book, side, limit, want, owner, a[6] != 0.0) as f64;
         }
-        OP_BEST => io[IO_RESULT] = l.best(side_arg(a[1])?).map_or(f64::NAN, |p| p as f64),
-        OP_LEVEL_QTY => io[IO_RESULT] = l.level_qty(side_arg(a[1])?, price_arg("price", a[2])?) as f64,
-        OP_LEVEL_ORDERS => io[IO_RESULT] = l.level_orders(side_arg(a[1])?, price_arg("price", a[2])?) as f64,
-        OP_LEVEL_COUNT => io[IO_RESULT] = l.level_count(side_arg(a[1])?) as f64,
-        OP_ORDER_COUNT => io[IO_RESULT] = l.order_count() as f64,
+        OP_BEST => io[IO_RESULT] = l.best(l.book_arg(a[1])?, side_arg(a[2])?).map_or(f64::NAN, |p| p as f64),
+        OP_LEVEL_QTY => io[IO_RESULT] = l.level_qty(l.book_arg(a[1])?, side_arg(a[2])?, price_arg("price", a[3])?) as f64,
+        OP_LEVEL_ORDERS => {
+            io[IO_RESULT] = l.level_orders(l.book_arg(a[1])?, side_arg(a[2])?, price_arg("price", a[3])?) as f64
+        }
+        OP_LEVEL_COUNT => io[IO_RESULT] = l.level_count(l.book_arg(a[1])?, side_arg(a[2])?) as f64,
+        OP_ORDER_COUNT => io[IO_RESULT] = l.order_count(l.book_arg(a[1])?) as f64,
         OP_QTY_OF => io[IO_RESULT] = l.qty_of(handle_arg(a[1])?)? as f64,
         OP_PRICE_OF => io[IO_RESULT] = l.price_of(handle_arg(a[1])?)? as f64,
-        _ => return Err(LadderError::BadNumber { arg: "op", value: format!("{op}"), expected: "an op code 1..12" }),
+        OP_ADD_BOOK => io[IO_RESULT] = l.add_book()? as f64,
+        _ => return Err(LadderError::BadNumber { arg: "op", value: format!("{op}"), expected: "an op code 1..13" }),
     }
     Ok(())
 }
 
-/// Publishes both best prices in io[IO_BEST..IO_BEST + 2] (index.ts `best()` reads them
-/// without crossing). Every op that can change a best price (add, remove, match; reduce
-/// never does) ends here; an op that fails changes nothing, so they stay true.
+/// Publishes both best prices of `book` in io[IO_BEST..IO_BEST + 2] and the book in
+/// io[IO_BEST_BOOK] (index.ts `best()` of that book reads them without crossing). Every
+/// op that can change a best price (add, remove, match; reduce never does) ends here
+/// with the book it touched; an op that fails changes nothing, so they stay true.
 #[inline(always)]
-fn best_out(l: &Ladder, io: &mut [f64]) {
-    io[IO_BEST] = l.best(ladder::Side::Buy).map_or(f64::NAN, |p| p as f64);
-    io[IO_BEST + 1] = l.best(ladder::Side::Sell).map_or(f64::NAN, |p| p as f64);
+fn best_out(l: &Ladder, io: &mut [f64], book: usize) {
+    io[IO_BEST] = l.best(book, ladder::Side::Buy).map_or(f64::NAN, |p| p as f64);
+    io[IO_BEST + 1] = l.best(book, ladder::Side::Sell).map_or(f64::NAN, |p| p as f64);
+    io[IO_BEST_BOOK] = book as f64;
 }
 
 #[inline(always)]
@@ -350,8 +367,9 @@ impl NativeLadder {
     #[napi(constructor)]
     pub fn new() -> Self {
         let mut buf = vec![0.0f64; IO_LEN];
-        buf[IO_BEST] = f64::NAN; // both sides empty
+        buf[IO_BEST] = f64::NAN; // no book yet: nothing published
         buf[IO_BEST + 1] = f64::NAN;
+        buf[IO_BEST_BOOK] = -1.0;
         let io = Box::into_raw(buf.into_boxed_slice()) as *mut f64;
         let shared = Rc::new(Shared { io, core: RefCell::new(Core { poisoned: false, inner: Ladder::new() }) });
         let id = LADDERS.with(|r| {
@@ -411,19 +429,19 @@ impl NativeLadder {
     }
 
     #[napi]
-    pub fn depth(&self, side: f64, n: f64, mut out: Float64ArraySlice<'_>) -> Result<u32> {
+    pub fn depth(&self, book: f64, side: f64, n: f64, mut out: Float64ArraySlice<'_>) -> Result<u32> {
         // SAFETY: JS is single-threaded and blocked in this call; the view is not kept.
         let out: &mut [f64] = unsafe { out.as_mut() };
         let side = side_arg(side).map_err(js_err)?;
         let n = safe_int("n", n)?.max(0) as usize;
-        self.read(|l| l.depth(side, n, out).map(|k| k as u32))
+        self.read(|l| l.depth(l.book_arg(book)?, side, n, out).map(|k| k as u32))
     }
 
     #[napi]
-    pub fn handles(&self, side: f64) -> Result<Uint32Array> {
+    pub fn handles(&self, book: f64, side: f64) -> Result<Uint32Array> {
         // one typed array, not a JS array filled element by element (napi_set_element per order)
         let side = side_arg(side).map_err(js_err)?;
-        self.read(|l| Ok(l.handles(side))).map(Uint32Array::new)
+        self.read(|l| Ok(l.handles(l.book_arg(book)?, side))).map(Uint32Array::new)
     }
 
     /// Verifies every internal invariant (slow; for tests). Throws on a violation.

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { PerformanceObserver, performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { createEngine, EV_CANCELLED, EV_CANCEL_REJECTED, EV_REJECTED, type Command, type Engine } from '../engine/index.js';
-import { createLadder, ladderInfo, nativeAvailable } from '../native/index.js';
+import { createLadder, ladderInfo, nativeAvailable, nativeHeapBytes } from '../native/index.js';
 import type { LadderFactory } from '../native/ladder.js';
 import { peerShape, runPeer } from './peer.js';
 import { BUYERS, diffShapes, engineShape, INSTRUMENT, mixedWorkload, SELLERS, SYMBOL, type Workload } from './workload.js';
@@ -234,6 +234,7 @@ async function memoryChild(kind: 'ts' | 'native'): Promise<void> {
   const gc = (globalThis as { gc?: () => void }).gc!;
   gc();
   const before = process.memoryUsage();
+  const nativeBefore = nativeHeapBytes();
   const engine = createEngine(() => createLadder(kind));
   engine.apply(INSTRUMENT, 0);
   const N_ORDERS = 1_000_000;
@@ -251,7 +252,10 @@ async function memoryChild(kind: 'ts' | 'native'): Promise<void> {
   const heap = (after.heapUsed - before.heapUsed) / N_ORDERS;
   const ext = (after.external - before.external) / N_ORDERS; // arrayBuffers is part of external
   const rss = (after.rss - before.rss) / N_ORDERS;
-  console.log(`  ${kind.padEnd(6)} heap ${heap.toFixed(0)} B/order, external (typed arrays) ${ext.toFixed(0)} B/order, RSS ${rss.toFixed(0)} B/order (resting ${engine.book(SYMBOL)!.ladder.orderCount()})`);
+  const native = (nativeHeapBytes() - nativeBefore) / N_ORDERS;
+  const all = heap + ext + native;
+  console.log(`  ${kind.padEnd(6)} all-in ${all.toFixed(1)} B/order = JS heap ${heap.toFixed(1)} + typed arrays ${ext.toFixed(1)} + Rust heap ${native.toFixed(1)} `
+    + `(goal <= 96: ${all <= 96 ? 'met' : 'NOT met'}); RSS growth ${rss.toFixed(0)} B/order (resting ${engine.book(SYMBOL)!.ladder.orderCount()})`);
 }
 
 /** A long loop on the default ladder: RSS after each pass must stay flat (no leak across the boundary). */

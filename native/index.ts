@@ -53,6 +53,8 @@ interface Addon {
   hot(): unknown;
   /** The io layout and op codes the addon speaks (layout.ts); absent in builds that predate it. */
   layout?: () => unknown;
+  /** Bytes the addon's heap holds (src/heap.rs); absent in builds that predate it. */
+  heapBytes?: () => number;
 }
 
 // The hot function's protocol (src/binding.rs): the ladder's id in selector[0], op code at
@@ -296,6 +298,17 @@ function nativeLadder(): NativeLadder {
   const r = loadAddon();
   if (!r.ok) throw new Error(`matchlog: the native ladder is unavailable: ${r.reason}`);
   return new RustLadder(new r.addon.NativeLadder(), r.hot);
+}
+
+/**
+ * Bytes the Rust addon holds on its own heap (its ladders' slots, levels,
+ * trees and maps; counted by its allocator), 0 when it is not loaded: with the
+ * JS heap and the typed arrays, the engine's memory all-in.
+ */
+export function nativeHeapBytes(): number {
+  if (process.env.MATCHLOG_NATIVE === '0') return 0;
+  const r = loadAddon();
+  return r.ok && typeof r.addon.heapBytes === 'function' ? r.addon.heapBytes() : 0;
 }
 
 /** The addon's data-directory lock (src/lock.rs, src/lock_binding.rs). */

@@ -327,6 +327,12 @@ fn panic_message(p: Box<dyn std::any::Any + Send>) -> String {
     format!("native ladder internal error: {msg}")
 }
 
+/// Bytes the addon's heap holds now (heap.rs): the native share of the engine's memory.
+#[napi]
+pub fn heap_bytes() -> f64 {
+    crate::heap::live_bytes() as f64
+}
+
 #[napi]
 pub struct NativeLadder {
     shared: Rc<Shared>,

@@ -12,4 +12,9 @@ pub mod lock;
 #[cfg(not(test))]
 mod binding;
 #[cfg(not(test))]
+mod heap;
+#[cfg(not(test))]
+#[global_allocator]
+static GLOBAL: heap::Counting = heap::Counting;
+#[cfg(not(test))]
 mod lock_binding;

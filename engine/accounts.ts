@@ -5,6 +5,7 @@
 
 import { ClientIds, OrderIds, idHashOf } from './client-ids.js';
 import { Hasher } from './hash.js';
+import { ID_WORDS } from './inline-ids.js';
 import type { Orders } from './orders.js';
 
 const NIL = -1;
@@ -19,6 +20,8 @@ export class Accounts {
   private tail: number[] = [];
   private readonly byClOrdId: ClientIds;
   private byOrderId: OrderIds | null = null;
+  /** A looked-up clOrdId's packed words (idHashOf), compared instead of its characters. */
+  private readonly words = new Int32Array(ID_WORDS);
 
   constructor(private readonly orders: Orders) {
     this.byClOrdId = new ClientIds(orders);
@@ -81,9 +84,13 @@ export class Accounts {
     this.byClOrdId.insert(h);
   }
 
-  /** The live order of account `a` with `clOrdId` (a valid id; `idHash` its idHashOf if known), or -1. */
-  live(a: number, clOrdId: string, idHash = idHashOf(clOrdId)): number {
-    return this.byClOrdId.find(a, clOrdId, idHash);
+  /**
+   * The live order of account `a` with `clOrdId` (a valid id), or -1. `idHash`
+   * and `words`: what idHashOf gave for it, when the caller has them.
+   */
+  live(a: number, clOrdId: string, idHash = -1, words?: Int32Array): number {
+    if (idHash < 0) return this.byClOrdId.find(a, clOrdId, idHashOf(clOrdId, this.words), this.words);
+    return this.byClOrdId.find(a, clOrdId, idHash, words);
   }
 
   /** The account's live order by client id or order id; -1 for anyone else's. */
@@ -92,8 +99,8 @@ export class Accounts {
     if (a === NIL) return NIL;
     if (typeof origClOrdId === 'string') {
       // a malformed id is no stored id: it finds nothing (the request's checks word the reason)
-      const ih = idHashOf(origClOrdId);
-      return ih < 0 ? NIL : this.byClOrdId.find(a, origClOrdId, ih);
+      const ih = idHashOf(origClOrdId, this.words);
+      return ih < 0 ? NIL : this.byClOrdId.find(a, origClOrdId, ih, this.words);
     }
     if (typeof orderId === 'number') {
       if (this.byOrderId === null) {

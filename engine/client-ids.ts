@@ -16,9 +16,11 @@ import { ID_FIRST, ID_LAST, MAX_ID_LENGTH } from './limits.js';
  * clOrdId and hashes it for the lookups that follow. An id short enough to be
  * stored inline is packed into its words as it is scanned and hashed as
  * those (inline-ids.ts), so a stored one re-hashes without a string; a longer
- * one is hashed by its characters.
+ * one is hashed by its characters. With `words`, the packed words go there
+ * (word 0 is 0 for a long id): a lookup then compares words, and a new order
+ * stores them, without a second pass over the string.
  */
-export function idHashOf(v: unknown): number {
+export function idHashOf(v: unknown, words?: Int32Array): number {
   if (typeof v !== 'string') return -1;
   const n = v.length;
   if (n === 0 || n > MAX_ID_LENGTH) return -1;
@@ -36,8 +38,16 @@ export function idHashOf(v: unknown): number {
       else if (i < 12) w2 |= b;
       else w3 |= b;
     }
+    if (words !== undefined) {
+      words[0] = w0;
+      words[1] = w1;
+      words[2] = w2;
+      words[3] = w3;
+    }
     return wordsHash(w0, w1, w2, w3);
   }
+  // a long id: its words say so (word 0 is 0)
+  if (words !== undefined) words[0] = 0;
   let h = n;
   for (let i = 0; i < n; i++) {
     const c = v.charCodeAt(i);
@@ -138,16 +148,20 @@ export class ClientIds extends HandleTable {
     return keyHash(account, idHash);
   }
 
-  /** The live order of `account` with `clOrdId` (whose idHashOf is `idHash`), or -1. */
-  find(account: number, clOrdId: string, idHash: number): number {
+  /**
+   * The live order of `account` with `clOrdId` (whose idHashOf is `idHash`), or -1.
+   * `words`: what idHashOf wrote for it, when the caller has them (a few compares instead of a scan).
+   */
+  find(account: number, clOrdId: string, idHash: number, words?: Int32Array): number {
     const slots = this.slots;
     const o = this.orders;
+    const inline = words !== undefined && words[0] !== 0;
     let i = keyHash(account, idHash) & this.mask;
     for (;;) {
       const v = slots[i];
       if (v === 0) return -1;
       const h = v - 1;
-      if (o.account[h] === account && o.clOrdIdIs(h, clOrdId)) {
+      if (o.account[h] === account && (inline ? o.clOrdIdWordsAre(h, words) : o.clOrdIdIs(h, clOrdId))) {
         this.lastSlot = i;
         return h;
       }

@@ -7,6 +7,7 @@
 import { BUY, SELL, type Ladder, type LadderFactory, type Side } from '../native/ladder.js';
 import { Accounts } from './accounts.js';
 import { idHashOf } from './client-ids.js';
+import { ID_WORDS } from './inline-ids.js';
 import { Book, WALK_SELF, type BookView } from './book.js';
 import {
   CANCEL_FOK, CANCEL_IOC, CANCEL_MASS, CANCEL_NO_LIQUIDITY, CANCEL_STP, CANCEL_USER, EV_ACCEPTED, EV_INSTRUMENT,
@@ -114,6 +115,8 @@ export class Engine {
   readonly events = new EventBuffer(this.orders);
   /** The one ladder every book of the engine shares (native/ladder.ts), by book index. */
   private readonly ladder: Ladder;
+  /** The new order's clOrdId packed by idHashOf (inline-ids.ts): looked up and stored as words. */
+  private readonly idWords = new Int32Array(ID_WORDS);
   /** What terms() converted, when it passed (fields, so that the common path allocates nothing). */
   private termPrice = 0;
   private termQty = 0;
@@ -201,7 +204,7 @@ export class Engine {
     // most orders name the symbol the previous one did
     const book = symbol === this.lastSymbol ? this.lastBook : this.books.get(symbol);
     const known = this.accounts.peek(account);
-    const idHash = idHashOf(clOrdId); // -1: not an id
+    const idHash = idHashOf(clOrdId, this.idWords); // -1: not an id
     if (idHash < 0 || (known < 0 && !isId(account)) || (book === undefined && !isId(symbol))) {
       return this.reject(seq, account, clOrdId, symbol, 'invalid_order', idsProblem(account, clOrdId, symbol) as string);
     }
@@ -237,10 +240,10 @@ export class Engine {
     if (bad !== null) return this.reject(seq, account, clOrdId, symbol, bad.reason, bad.text);
     const price = market ? 0 : this.termPrice;
     const acct = known >= 0 ? known : this.accounts.intern(account);
-    if (this.accounts.live(acct, clOrdId, idHash) >= 0) return this.reject(seq, account, clOrdId, symbol, 'duplicate_clordid', `clOrdId ${clOrdId} is already live for ${account}`);
+    if (this.accounts.live(acct, clOrdId, idHash, this.idWords) >= 0) return this.reject(seq, account, clOrdId, symbol, 'duplicate_clordid', `clOrdId ${clOrdId} is already live for ${account}`);
     if (postOnly && book.crosses(side, price)) return this.reject(seq, account, clOrdId, symbol, 'post_only_would_cross', 'post-only order would take liquidity');
 
-    const h = this.orders.alloc(seq, acct, clOrdId, book.index, flagsOf(side, market, tif, postOnly, stp), price, this.termQty);
+    const h = this.orders.alloc(seq, acct, clOrdId, book.index, flagsOf(side, market, tif, postOnly, stp), price, this.termQty, this.idWords);
     book.orderEvent(EV_ACCEPTED, h, seq, clOrdId, this.termQty, '', 0, 0);
     if (tif === TIF_FOK && !book.canFill(h)) {
       book.cancelled(h, seq, clOrdId, CANCEL_FOK);

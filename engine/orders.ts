@@ -127,7 +127,7 @@ export class Orders {
   }
 
   /** A fresh slot for a new order (nothing filled yet, not resting). */
-  alloc(orderId: number, account: number, clOrdId: string, book: number, flags: number, price: number, qty: number): number {
+  alloc(orderId: number, account: number, clOrdId: string, book: number, flags: number, price: number, qty: number, words?: Int32Array): number {
     let h: number;
     if (this.freeHead !== NIL) {
       h = this.freeHead;
@@ -139,7 +139,16 @@ export class Orders {
     this.count++;
     this.orderId[h] = orderId;
     this.account[h] = account;
-    this.storeClOrdId(h, clOrdId);
+    if (words !== undefined && words[0] !== 0) {
+      // idHashOf packed them already
+      const at = h * ID_WORDS;
+      this.ids[at] = words[0];
+      this.ids[at + 1] = words[1];
+      this.ids[at + 2] = words[2];
+      this.ids[at + 3] = words[3];
+    } else {
+      this.storeClOrdId(h, clOrdId);
+    }
     this.flags[h] = flags | (book << BOOK_SHIFT);
     this.price[h] = price;
     this.leaves[h] = qty;
@@ -210,6 +219,13 @@ export class Orders {
   clOrdIdIs(h: number, s: string): boolean {
     const at = h * ID_WORDS;
     return isInline(this.ids, at) ? inlineEquals(this.ids, at, s) : this.longIds.get(h) === s;
+  }
+
+  /** Whether the order's clOrdId is the inline id packed in `words` (by idHashOf). */
+  clOrdIdWordsAre(h: number, words: Int32Array): boolean {
+    const at = h * ID_WORDS;
+    const ids = this.ids;
+    return ids[at] === words[0] && ids[at + 1] === words[1] && ids[at + 2] === words[2] && ids[at + 3] === words[3];
   }
 
   /** idHashOf(the order's clOrdId), without building the string. */

@@ -170,6 +170,9 @@ test('clOrdIds of every length come back whole from the slab: trades, STP, user 
       e.apply(c, ++seq, out);
       return out;
     };
+    // a short id first: whatever idHashOf packed for it must not stick to the longer ids that follow
+    run({ op: 'new', account: 'z', clOrdId: 'w', symbol: 'S', side: 'buy', type: 'limit', price: '1', qty: '1' });
+    run({ op: 'cancel', account: 'z', clOrdId: 'w2', origClOrdId: 'w', symbol: 'S' });
     const maker = id('m');
     run({ op: 'new', account: 'a', clOrdId: maker, symbol: 'S', side: 'sell', type: 'limit', price: '10', qty: '5' });
     const trade = run({ op: 'new', account: 'b', clOrdId: id('t'), symbol: 'S', side: 'buy', type: 'limit', price: '10', qty: '2' })
@@ -198,4 +201,19 @@ test('clOrdIds of every length come back whole from the slab: trades, STP, user 
     assert.deepEqual(mass.map((x) => x.type === 'cancelled' && [x.clOrdId, x.origClOrdId]), [[id('s'), id('s')]], `len ${len}: mass cancel`);
     assert.equal(e.slotsInUse(), 0);
   }
+});
+
+test('an inline id is its four words: ids that differ only in their last characters are told apart', () => {
+  const orders = new Orders(4);
+  const stored = 'abcdefghijklmnop'; // 16: the last word holds 'mnop'
+  const h = orders.alloc(1, 0, stored, 0, 0, 1, 1);
+  const words = new Int32Array(4);
+  for (const other of ['abcdefghijklmnoq', 'abcdefghijklmno', 'abcdefghijkl', 'bbcdefghijklmnop', 'abcdefghijklmnopq']) {
+    idHashOf(other, words);
+    assert.equal(orders.clOrdIdWordsAre(h, words), false, `${other} is not ${stored}`);
+    assert.equal(orders.clOrdIdIs(h, other), false, `${other} is not ${stored} (by characters)`);
+  }
+  idHashOf(stored, words);
+  assert.equal(orders.clOrdIdWordsAre(h, words), true);
+  assert.equal(orders.clOrdIdIs(h, stored), true);
 });

@@ -53,7 +53,7 @@ export class Accounts {
    */
   add(h: number, idHash = -1): void {
     const o = this.orders;
-    const a = o.account[h];
+    const a = o.accountOf(h);
     const t = this.tail[a];
     o.prev[h] = t;
     o.next[h] = NIL;
@@ -67,7 +67,7 @@ export class Accounts {
 
   remove(h: number): void {
     const o = this.orders;
-    const a = o.account[h];
+    const a = o.accountOf(h);
     const p = o.prev[h];
     const n = o.next[h];
     if (p === NIL) this.head[a] = n;
@@ -109,7 +109,7 @@ export class Accounts {
         this.byOrderId = ids;
       }
       const h = this.byOrderId.find(orderId);
-      return h !== NIL && this.orders.account[h] === a ? h : NIL;
+      return h !== NIL && this.orders.accountOf(h) === a ? h : NIL;
     }
     return NIL;
   }

@@ -16,7 +16,7 @@ import {
   F_MARKET, F_RESTING, STP_CANCEL_BOTH, STP_CANCEL_INCOMING, STP_CANCEL_RESTING, TIF_GTC, isPostOnly, ordTypeName, stpCode, stpName,
   tifCode, tifName, type Orders,
 } from './orders.js';
-import type { Notional } from './notional.js';
+import { addFill, type Notional } from './notional.js';
 
 /** What stopped an aggressor short of its full quantity. */
 export const WALK_DONE = 0;
@@ -114,7 +114,7 @@ export class Book implements BookView {
     const side = o.side(h);
     const price = o.price[h];
     if ((o.flags[h] & F_RESTING) === 0) {
-      this.shared.add(this.index, side, price, o.leaves[h], o.account[h], h);
+      this.shared.add(this.index, side, price, o.leaves[h], o.accountOf(h), h);
       o.flags[h] |= F_RESTING;
       this.touched(side, price);
     }
@@ -175,7 +175,7 @@ export class Book implements BookView {
   canFill(h: number): boolean {
     const o = this.slab;
     const want = o.leaves[h];
-    return this.shared.fillable(this.index, o.side(h), this.limitOf(h), want, o.account[h], stpCode(o.flags[h]) !== STP_CANCEL_RESTING) >= want;
+    return this.shared.fillable(this.index, o.side(h), this.limitOf(h), want, o.accountOf(h), stpCode(o.flags[h]) !== STP_CANCEL_RESTING) >= want;
   }
 
   /** A resting order the walk ended leaves its account's indexes and its slot. */
@@ -202,7 +202,7 @@ export class Book implements BookView {
     // what the engine does after the walk: a GTC limit order with quantity left rests
     const rest = tifCode(tFlags) === TIF_GTC && (tFlags & F_MARKET) === 0;
     const stp = stpCode(tFlags);
-    const owner = o.account[t];
+    const owner = o.accountOf(t);
     const tAccount = names[owner];
     const tOrderId = o.orderId[t];
     const symbol = this.instrument.symbol;
@@ -212,6 +212,10 @@ export class Book implements BookView {
     let pendingOrders = 0;
     let result = WALK_DONE;
     let tradeNo = 0; // one walk per command, so seq.tradeNo is unique
+    // the taker's fills add up here and reach its row (fills.ts) once, after the walk
+    let tCum = o.cumOf(t);
+    let tNotional: Notional = o.notionalOf(t);
+    const tCum0 = tCum;
     for (;;) {
       this.state.book = -1;
       const n = this.shared.match(this.index, side, limit, o.leaves[t], owner, FILL_CAPACITY, rest, t);
@@ -225,15 +229,24 @@ export class Book implements BookView {
         pendingQty = io[r + F_LEVEL_QTY];
         pendingOrders = io[r + F_LEVEL_ORDERS];
         const mLeaves = (o.leaves[m] = io[r + F_LEAVES]);
-        const mRow = o.fill(m, price, q);
-        const mCum = o.filledCum(mRow);
-        const mNotional = o.filledNotional(mRow);
+        let mCum: number;
+        let mNotional: Notional;
+        if (mLeaves === 0) {
+          // a maker this fill finishes is freed below: its totals go to the trade only, no fill row
+          mCum = o.cumOf(m) + q;
+          mNotional = addFill(o.notionalOf(m), price, q);
+        } else {
+          const mRow = o.fill(m, price, q);
+          mCum = o.filledCum(mRow);
+          mNotional = o.filledNotional(mRow);
+        }
         o.leaves[t] -= q;
-        const tRow = o.fill(t, price, q);
+        tCum += q;
+        tNotional = addFill(tNotional, price, q);
         this.instrument.lastPrice = price;
         ev.trade(seq, ++tradeNo, symbol, price, q, side,
-          o.orderId[m], names[o.account[m]], '', mLeaves, mCum, mNotional,
-          tOrderId, tAccount, tClOrdId, o.leaves[t], o.filledCum(tRow), o.filledNotional(tRow));
+          o.orderId[m], names[o.accountOf(m)], '', mLeaves, mCum, mNotional,
+          tOrderId, tAccount, tClOrdId, o.leaves[t], tCum, tNotional);
         ev.slabClOrdId(ID_CLORDID, m);
         if (mLeaves === 0) {
           o.flags[m] &= ~F_RESTING;
@@ -263,6 +276,7 @@ export class Book implements BookView {
       pendingOrders = io[IO_LEVEL_ORDERS];
       if (stp === STP_CANCEL_BOTH) { result = WALK_SELF; break; }
     }
+    if (tCum !== tCum0) o.setFilled(t, tCum, tNotional);
     if (pendingPrice === pendingPrice) ev.bookDelta(seq, symbol, opp, pendingPrice, pendingQty, pendingOrders);
     return result;
   }
@@ -283,7 +297,7 @@ export class Book implements BookView {
   /** An order event of order `h` (event-buffer.ts: EV_ACCEPTED, EV_CANCELLED, EV_REPLACED) reporting `leaves`. */
   orderEvent(type: number, h: number, seq: number, clOrdId: string, leaves: number, orig: string, extra: number, code: number): void {
     const o = this.slab;
-    this.ev.order(type, seq, o.orderId[h], this.accounts.names[o.account[h]], clOrdId, this.instrument.symbol,
+    this.ev.order(type, seq, o.orderId[h], this.accounts.names[o.accountOf(h)], clOrdId, this.instrument.symbol,
       o.side(h), o.flagsOf(h), o.price[h], o.qty(h), leaves, o.cumOf(h), o.notionalOf(h), orig, extra, code);
   }
 
@@ -307,7 +321,7 @@ export class Book implements BookView {
       const f = o.flags[h];
       const notional: Notional = o.notionalOf(h);
       return {
-        orderId: o.orderId[h], account: this.accounts.names[o.account[h]], clOrdId: o.clOrdIdOf(h), side,
+        orderId: o.orderId[h], account: this.accounts.names[o.accountOf(h)], clOrdId: o.clOrdIdOf(h), side,
         ordType: ordTypeName(f), tif: tifName(f), price: o.price[h], qty: o.qty(h), leavesQty: o.leaves[h],
         cumQty: o.cumOf(h), cumNotional: notional, postOnly: isPostOnly(f), stp: stpName(f),
       };

@@ -140,7 +140,7 @@ export class ClientIds extends HandleTable {
 
   /** Re-hashed from the slab (deletes and resizes): an inline id hashes from its words, no string needed. */
   protected hashOf(h: number): number {
-    return keyHash(this.orders.account[h], this.orders.clOrdIdHash(h));
+    return keyHash(this.orders.accountOf(h), this.orders.clOrdIdHash(h));
   }
 
   /** The hash insert() takes for an order of `account` whose clOrdId has `idHash` (idHashOf). */
@@ -161,7 +161,7 @@ export class ClientIds extends HandleTable {
       const v = slots[i];
       if (v === 0) return -1;
       const h = v - 1;
-      if (o.account[h] === account && (inline ? o.clOrdIdWordsAre(h, words) : o.clOrdIdIs(h, clOrdId))) {
+      if (o.accountOf(h) === account && (inline ? o.clOrdIdWordsAre(h, words) : o.clOrdIdIs(h, clOrdId))) {
         this.lastSlot = i;
         return h;
       }

@@ -360,7 +360,7 @@ export class Engine {
     const price = this.termPrice;
     // findOwn found it by this very string when the request named one
     const origClOrdId = typeof c.origClOrdId === 'string' ? c.origClOrdId : o.clOrdIdOf(h);
-    const acct = o.account[h];
+    const acct = o.accountOf(h);
     if (c.clOrdId !== origClOrdId && this.accounts.live(acct, c.clOrdId) >= 0) return this.cancelReject(seq, c, h, 'duplicate_clordid', `clOrdId ${c.clOrdId} is already live for ${this.accounts.names[acct]}`);
     const side = o.side(h);
     if ((o.flags[h] & F_POST_ONLY) !== 0 && price !== oldPrice && book.crosses(side, price)) return this.cancelReject(seq, c, h, 'post_only_would_cross', 'post-only order would take liquidity');
@@ -443,7 +443,7 @@ export class Engine {
         h.num(hs.length);
         for (const x of hs) {
           // flags carry side, type, tif, post-only and STP; qty is cumQty + leavesQty
-          h.num(o.orderId[x]).word(this.accounts.nameHash[o.account[x]]);
+          h.num(o.orderId[x]).word(this.accounts.nameHash[o.accountOf(x)]);
           o.hashClOrdId(x, h);
           h.word(o.flagsOf(x)).num(o.price[x]).num(o.leaves[x]).num(o.cumOf(x)).int(o.notionalOf(x));
         }

@@ -80,6 +80,8 @@ export function isPostOnly(flags: number): boolean {
 }
 
 const NIL = -1;
+/** Words per order in Orders.ids: the account, then the clOrdId. */
+const KEY_STRIDE = 1 + ID_WORDS;
 
 export class Orders {
   private cap = 0;
@@ -94,14 +96,17 @@ export class Orders {
   /** Limit price in ticks (0 for a market order). */
   price = new Float64Array(0);
   leaves = new Float64Array(0);
-  /** Interned account (accounts.ts): also the ladder's owner number. */
-  account = new Int32Array(0);
   /** The flags above in bits 0-6, F_RESTING in bit 7, F_FILLED in bit 8; the index of the order's book in the engine from bit 9 (bookOf). */
   flags = new Int32Array(0);
   /** The account's live orders, a doubly linked list (accounts.ts). */
   next = new Int32Array(0);
   prev = new Int32Array(0);
-  /** Each order's clOrdId, ID_WORDS words from h * ID_WORDS (inline-ids.ts); word 0 is 0 for a long one. */
+  /**
+   * Each order's key, KEY_STRIDE words from h * KEY_STRIDE: its interned account
+   * (accounts.ts; also the ladder's owner number), then its clOrdId in ID_WORDS
+   * words (inline-ids.ts; the first 0 for a long one). Side by side because the
+   * client-id table hashes and compares exactly these: one cache line, not two.
+   */
   private ids = new Int32Array(0);
   /** The clOrdIds longer than INLINE_ID_CHARS, by handle (rare: they cost a map entry). */
   private readonly longIds = new Map<number, string>();
@@ -118,11 +123,10 @@ export class Orders {
     this.orderId = f64(this.orderId, cap);
     this.price = f64(this.price, cap);
     this.leaves = f64(this.leaves, cap);
-    this.account = i32(this.account, cap);
     this.flags = i32(this.flags, cap);
     this.next = i32(this.next, cap);
     this.prev = i32(this.prev, cap);
-    this.ids = i32(this.ids, cap * ID_WORDS);
+    this.ids = i32(this.ids, cap * KEY_STRIDE);
     this.cap = cap;
   }
 
@@ -138,10 +142,10 @@ export class Orders {
     }
     this.count++;
     this.orderId[h] = orderId;
-    this.account[h] = account;
+    this.ids[h * KEY_STRIDE] = account;
     if (words !== undefined && words[0] !== 0) {
       // idHashOf packed them already
-      const at = h * ID_WORDS;
+      const at = h * KEY_STRIDE + 1;
       this.ids[at] = words[0];
       this.ids[at + 1] = words[1];
       this.ids[at + 2] = words[2];
@@ -163,10 +167,15 @@ export class Orders {
       this.fills.release(h);
       this.flags[h] &= ~F_FILLED;
     }
-    if (!isInline(this.ids, h * ID_WORDS)) this.longIds.delete(h);
+    if (!isInline(this.ids, h * KEY_STRIDE + 1)) this.longIds.delete(h);
     this.count--;
     this.next[h] = this.freeHead;
     this.freeHead = h;
+  }
+
+  /** The order's interned account (accounts.ts), also its owner number in the ladder. */
+  accountOf(h: number): number {
+    return this.ids[h * KEY_STRIDE];
   }
 
   /** The order's flags word (what the state hash mixes): bits 0-6, without F_RESTING. */
@@ -195,12 +204,12 @@ export class Orders {
 
   /** Gives a live order a new clOrdId (a valid id): a replace. */
   setClOrdId(h: number, clOrdId: string): void {
-    if (!isInline(this.ids, h * ID_WORDS)) this.longIds.delete(h);
+    if (!isInline(this.ids, h * KEY_STRIDE + 1)) this.longIds.delete(h);
     this.storeClOrdId(h, clOrdId);
   }
 
   private storeClOrdId(h: number, clOrdId: string): void {
-    const at = h * ID_WORDS;
+    const at = h * KEY_STRIDE + 1;
     if (clOrdId.length <= INLINE_ID_CHARS) {
       packId(clOrdId, this.ids, at);
     } else {
@@ -211,32 +220,32 @@ export class Orders {
 
   /** The order's clOrdId as a string (an inline one is built: for the edges, not the hot paths). */
   clOrdIdOf(h: number): string {
-    const at = h * ID_WORDS;
+    const at = h * KEY_STRIDE + 1;
     return isInline(this.ids, at) ? inlineString(this.ids, at) : this.longIds.get(h) as string;
   }
 
   /** Whether the order's clOrdId is `s`. */
   clOrdIdIs(h: number, s: string): boolean {
-    const at = h * ID_WORDS;
+    const at = h * KEY_STRIDE + 1;
     return isInline(this.ids, at) ? inlineEquals(this.ids, at, s) : this.longIds.get(h) === s;
   }
 
   /** Whether the order's clOrdId is the inline id packed in `words` (by idHashOf). */
   clOrdIdWordsAre(h: number, words: Int32Array): boolean {
-    const at = h * ID_WORDS;
+    const at = h * KEY_STRIDE + 1;
     const ids = this.ids;
     return ids[at] === words[0] && ids[at + 1] === words[1] && ids[at + 2] === words[2] && ids[at + 3] === words[3];
   }
 
   /** idHashOf(the order's clOrdId), without building the string. */
   clOrdIdHash(h: number): number {
-    const at = h * ID_WORDS;
+    const at = h * KEY_STRIDE + 1;
     return isInline(this.ids, at) ? inlineHash(this.ids, at) : idHashOf(this.longIds.get(h));
   }
 
   /** Feeds the clOrdId to `hasher` as hasher.str(clOrdId) would. */
   hashClOrdId(h: number, hasher: Hasher): void {
-    const at = h * ID_WORDS;
+    const at = h * KEY_STRIDE + 1;
     if (isInline(this.ids, at)) hashInline(hasher, this.ids, at);
     else hasher.str(this.longIds.get(h) as string);
   }
@@ -246,7 +255,7 @@ export class Orders {
    * returns a long id's string (event-buffer.ts: events carry ids without building strings).
    */
   copyClOrdId(h: number, dst: Int32Array, at: number): string | null {
-    const src = h * ID_WORDS;
+    const src = h * KEY_STRIDE + 1;
     const ids = this.ids;
     if (!isInline(ids, src)) return this.longIds.get(h) as string;
     dst[at] = ids[src];

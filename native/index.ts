@@ -369,8 +369,9 @@ export function ladderInfo(): LadderInfo {
  */
 export const DEFAULT_LADDER_WHY =
   'the native ladder is the default when it loads: on the mixed workload it ran 1.03x the TS ladder ' +
-  '(median of 5 alternating runs, 1.86M vs 1.80M commands/s, this project\'s 2-core VM, 2026-11-23), ' +
-  'a deep sweep\'s command 1.2x and its walk 4.1x (npm run bench; node dist/bench/ladder.bench.js); ' +
+  '(1.03x and 1.05x in the two quiet runs of three, 1.27M vs 1.23M commands/s, one ladder per engine, ' +
+  'this project\'s 2-core VM, 2026-11-23), a deep sweep\'s command 1.29x and its walk 4.2x ' +
+  '(npm run bench; node dist/bench/ladder.bench.js); ' +
   'MATCHLOG_NATIVE=0 picks the TS ladder';
 
 /**

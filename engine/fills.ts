@@ -6,6 +6,7 @@
 
 import { HandleTable, numHash } from './client-ids.js';
 import { addFill, type Notional } from './notional.js';
+import { grown } from './typed-arrays.js';
 
 const NIL = -1;
 
@@ -26,15 +27,9 @@ export class Fills extends HandleTable {
   }
 
   private grow(cap: number): void {
-    const owner = new Int32Array(cap);
-    owner.set(this.owner);
-    this.owner = owner;
-    const cum = new Float64Array(cap);
-    cum.set(this.cum);
-    this.cum = cum;
-    const notional = new Float64Array(cap);
-    notional.set(this.notional);
-    this.notional = notional;
+    this.owner = grown(this.owner, cap);
+    this.cum = grown(this.cum, cap);
+    this.notional = grown(this.notional, cap);
     this.cap = cap;
   }
 

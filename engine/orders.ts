@@ -16,6 +16,7 @@
 import type { OrdTypeName, StpName, TifName } from './commands.js';
 import type { Side } from '../native/ladder.js';
 import { Fills } from './fills.js';
+import { grown } from './typed-arrays.js';
 import type { Hasher } from './hash.js';
 import {
   ID_WORDS, INLINE_ID_CHARS, hashInline, inlineEquals, inlineHash, inlineString, isInline, packId,
@@ -118,15 +119,13 @@ export class Orders {
   }
 
   private grow(cap: number): void {
-    const f64 = (a: Float64Array, n: number) => { const b = new Float64Array(n); b.set(a); return b; };
-    const i32 = (a: Int32Array, n: number) => { const b = new Int32Array(n); b.set(a); return b; };
-    this.orderId = f64(this.orderId, cap);
-    this.price = f64(this.price, cap);
-    this.leaves = f64(this.leaves, cap);
-    this.flags = i32(this.flags, cap);
-    this.next = i32(this.next, cap);
-    this.prev = i32(this.prev, cap);
-    this.ids = i32(this.ids, cap * KEY_STRIDE);
+    this.orderId = grown(this.orderId, cap);
+    this.price = grown(this.price, cap);
+    this.leaves = grown(this.leaves, cap);
+    this.flags = grown(this.flags, cap);
+    this.next = grown(this.next, cap);
+    this.prev = grown(this.prev, cap);
+    this.ids = grown(this.ids, cap * KEY_STRIDE);
     this.cap = cap;
   }
 

@@ -4,9 +4,10 @@
 // handle is also the order's handle in the engine's one ladder (native/ladder.ts:
 // the caller picks it), so no map between two handle spaces is kept. A
 // million orders may rest at once, so a slot is kept small: three doubles,
-// four int32s and the client order id inline in four more (inline-ids.ts);
-// what an order has filled lives in a side table (fills.ts), since most
-// resting orders never trade (see engine/README.md for the bytes).
+// three int32s and a five-word key (the account, then the client order id
+// inline: inline-ids.ts); what an order has filled lives in a side table
+// (fills.ts), since most resting orders never trade (see engine/README.md
+// for the bytes).
 //
 // flags: bit 0 market; bits 1-2 tif; bit 3 post-only; bits 4-5 stp; bit 6
 // sell (the state hash mixes exactly these seven bits, so their layout is

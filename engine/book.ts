@@ -8,7 +8,6 @@ import {
   IO_HANDLE, IO_HEADER, IO_LEVEL_ORDERS, IO_LEVEL_QTY, IO_STOP, STOP_DONE, STOP_FULL,
   type Ladder, type Side,
 } from '../native/ladder.js';
-import type { Accounts } from './accounts.js';
 import { CANCEL_STP, EV_CANCELLED, ID_CLORDID, ID_ORIG, type EventBuffer } from './event-buffer.js';
 import type { LevelView, RestingOrder } from './events.js';
 import type { Instrument } from './instrument.js';
@@ -78,6 +77,13 @@ class LevelState {
 
 const levelStates = new WeakMap<Ladder, LevelState>();
 
+/** What a book needs of its engine: the account names its events carry, and where the orders its walks end go. */
+export interface BookOwner {
+  readonly names: readonly string[];
+  /** A resting order a walk ended (filled, or cancelled by self-trade prevention): out of the account indexes, slot freed. */
+  finished(h: number): void;
+}
+
 export class Book implements BookView {
   readonly ladder: LadderQueries;
   private readonly io: Float64Array;
@@ -87,13 +93,12 @@ export class Book implements BookView {
 
   /**
    * `shared`: the engine's one ladder; `index`: the book's number in the engine
-   * (orders carry it) and in that ladder (its addBook()). The book takes
-   * resting orders that its walk ends (filled, or cancelled by self-trade
-   * prevention) out of `accounts` and frees their slots: the one place a walk
-   * finishes an order.
+   * (orders carry it) and in that ladder (its addBook()). A resting order that
+   * the walk ends (filled, or cancelled by self-trade prevention) goes back to
+   * `owner.finished`: only the engine keeps the account indexes and the slots.
    */
   constructor(readonly instrument: Instrument, private readonly shared: Ladder, readonly index: number,
-    private readonly slab: Orders, private readonly accounts: Accounts, private readonly ev: EventBuffer) {
+    private readonly slab: Orders, private readonly owner: BookOwner, private readonly ev: EventBuffer) {
     this.io = shared.io;
     this.ladder = new BookQueries(shared, index);
     let state = levelStates.get(shared);
@@ -178,10 +183,9 @@ export class Book implements BookView {
     return this.shared.fillable(this.index, o.side(h), this.limitOf(h), want, o.accountOf(h), stpCode(o.flags[h]) !== STP_CANCEL_RESTING) >= want;
   }
 
-  /** A resting order the walk ended leaves its account's indexes and its slot. */
+  /** A resting order the walk ended: its events are written; the engine takes it from here. */
   private finish(h: number): void {
-    this.accounts.remove(h);
-    this.slab.free(h);
+    this.owner.finished(h);
   }
 
   /**
@@ -194,7 +198,7 @@ export class Book implements BookView {
   match(t: number, seq: number, tClOrdId: string): number {
     const o = this.slab;
     const ev = this.ev;
-    const names = this.accounts.names;
+    const names = this.owner.names;
     const side = o.side(t);
     const opp = (1 - side) as Side;
     const limit = this.limitOf(t);
@@ -297,7 +301,7 @@ export class Book implements BookView {
   /** An order event of order `h` (event-buffer.ts: EV_ACCEPTED, EV_CANCELLED, EV_REPLACED) reporting `leaves`. */
   orderEvent(type: number, h: number, seq: number, clOrdId: string, leaves: number, orig: string, extra: number, code: number): void {
     const o = this.slab;
-    this.ev.order(type, seq, o.orderId[h], this.accounts.names[o.accountOf(h)], clOrdId, this.instrument.symbol,
+    this.ev.order(type, seq, o.orderId[h], this.owner.names[o.accountOf(h)], clOrdId, this.instrument.symbol,
       o.side(h), o.flagsOf(h), o.price[h], o.qty(h), leaves, o.cumOf(h), o.notionalOf(h), orig, extra, code);
   }
 
@@ -321,7 +325,7 @@ export class Book implements BookView {
       const f = o.flags[h];
       const notional: Notional = o.notionalOf(h);
       return {
-        orderId: o.orderId[h], account: this.accounts.names[o.accountOf(h)], clOrdId: o.clOrdIdOf(h), side,
+        orderId: o.orderId[h], account: this.owner.names[o.accountOf(h)], clOrdId: o.clOrdIdOf(h), side,
         ordType: ordTypeName(f), tif: tifName(f), price: o.price[h], qty: o.qty(h), leavesQty: o.leaves[h],
         cumQty: o.cumOf(h), cumNotional: notional, postOnly: isPostOnly(f), stp: stpName(f),
       };

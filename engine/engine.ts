@@ -8,7 +8,7 @@ import { BUY, SELL, type Ladder, type LadderFactory, type Side } from '../native
 import { Accounts } from './accounts.js';
 import { idHashOf } from './client-ids.js';
 import { ID_WORDS } from './inline-ids.js';
-import { Book, WALK_SELF, type BookView } from './book.js';
+import { Book, WALK_SELF, type BookOwner, type BookView } from './book.js';
 import {
   CANCEL_FOK, CANCEL_IOC, CANCEL_MASS, CANCEL_NO_LIQUIDITY, CANCEL_STP, CANCEL_USER, EV_ACCEPTED, EV_INSTRUMENT,
   EV_REPLACED, EV_STATUS, EventBuffer,
@@ -115,6 +115,14 @@ export class Engine {
   readonly events = new EventBuffer(this.orders);
   /** The one ladder every book of the engine shares (native/ladder.ts), by book index. */
   private readonly ladder: Ladder;
+  /** The books' one way back into the account indexes (book.ts): only the engine changes them. */
+  private readonly bookOwner: BookOwner = {
+    names: this.accounts.names,
+    finished: (h: number) => {
+      this.accounts.remove(h);
+      this.orders.free(h);
+    },
+  };
   /** The new order's clOrdId packed by idHashOf (inline-ids.ts): looked up and stored as words. */
   private readonly idWords = new Int32Array(ID_WORDS);
   /** What terms() converted, when it passed (fields, so that the common path allocates nothing). */
@@ -190,7 +198,7 @@ export class Engine {
 
   private addInstrument(inst: Instrument): Book {
     // the ladder numbers its books as the engine does (byIndex): orders carry that index
-    const book = new Book(inst, this.ladder, this.ladder.addBook(), this.orders, this.accounts, this.events);
+    const book = new Book(inst, this.ladder, this.ladder.addBook(), this.orders, this.bookOwner, this.events);
     this.books.set(inst.symbol, book);
     this.byIndex.push(book);
     return book;

@@ -55,6 +55,10 @@ struct Core {
     /// half-updated, so every later call fails instead of answering wrongly.
     poisoned: bool,
     inner: Ladder,
+    /// Bytes of `inner` reported to V8 as external memory: a ladder's slots grow
+    /// with the largest handle, and V8 must see that to collect dead ladders in
+    /// time (a test making thousands of them once ran a machine out of memory).
+    reported: i64,
 }
 
 #[repr(C)]
@@ -89,8 +93,18 @@ fn check(status: sys::napi_status, what: &str) -> Result<()> {
 }
 
 /// Finalizer of the io ArrayBuffer: drops its count.
-unsafe extern "C" fn release_hint(_env: sys::napi_env, _data: *mut c_void, hint: *mut c_void) {
-    drop(Rc::from_raw(hint as *const Shared));
+unsafe extern "C" fn release_hint(env: sys::napi_env, _data: *mut c_void, hint: *mut c_void) {
+    let shared = Rc::from_raw(hint as *const Shared);
+    // the ladder is unreachable from JS now: its memory no longer counts against the heap
+    if let Ok(mut core) = shared.core.try_borrow_mut() {
+        let r = core.reported;
+        core.reported = 0;
+        if r != 0 {
+            let mut total = 0i64;
+            sys::napi_adjust_external_memory(env, -r, &mut total);
+        }
+    }
+    drop(shared);
 }
 
 thread_local! {
@@ -156,6 +170,7 @@ unsafe extern "C" fn hot_cb(env: sys::napi_env, _info: sys::napi_callback_info) 
     let mut err: Option<LadderError> = None;
     let mut panic_msg = String::new();
     let mut id = f64::NAN;
+    let mut grown: i64 = 0;
     let outcome = LADDERS.with(|r| {
         let Ok(r) = r.try_borrow() else { return REENTRANT };
         if r.sel.is_null() {
@@ -187,7 +202,12 @@ unsafe extern "C" fn hot_cb(env: sys::napi_env, _info: sys::napi_callback_info) 
                 FAILED
             }
         })) {
-            Ok(code) => code,
+            Ok(code) => {
+                let now = core.inner.heap_bytes() as i64;
+                grown = now - core.reported;
+                core.reported = now;
+                code
+            }
             Err(p) => {
                 core.poisoned = true;
                 // the published best prices may be stale now: +Infinity sends best() to
@@ -200,6 +220,10 @@ unsafe extern "C" fn hot_cb(env: sys::napi_env, _info: sys::napi_callback_info) 
             }
         }
     });
+    if grown != 0 {
+        let mut total = 0i64;
+        sys::napi_adjust_external_memory(env, grown, &mut total);
+    }
     if outcome != DONE {
         hot_failed(env, outcome, err, id, &panic_msg);
     }
@@ -377,7 +401,7 @@ impl NativeLadder {
         buf[IO_BEST + 1] = f64::NAN;
         buf[IO_BEST_BOOK] = -1.0;
         let io = Box::into_raw(buf.into_boxed_slice()) as *mut f64;
-        let shared = Rc::new(Shared { io, core: RefCell::new(Core { poisoned: false, inner: Ladder::new() }) });
+        let shared = Rc::new(Shared { io, core: RefCell::new(Core { poisoned: false, inner: Ladder::new(), reported: 0 }) });
         let id = LADDERS.with(|r| {
             let mut r = r.borrow_mut();
             match r.free.pop() {

@@ -462,6 +462,12 @@ impl Ladder {
         Ok((self.books.len() - 1) as u32)
     }
 
+    /// Bytes held by the per-handle slots and the levels: what grows with the
+    /// largest handle and the number of levels (reported to V8 by the binding).
+    pub fn heap_bytes(&self) -> usize {
+        self.slots.capacity() * std::mem::size_of::<Slot>() + self.levels.capacity() * std::mem::size_of::<Level>()
+    }
+
     pub fn book_count(&self) -> usize {
         self.books.len()
     }

@@ -183,10 +183,6 @@ export class Orders {
     return this.flags[h] & 0x7f;
   }
 
-  resting(h: number): boolean {
-    return (this.flags[h] & F_RESTING) !== 0;
-  }
-
   bookOf(h: number): number {
     return this.flags[h] >> BOOK_SHIFT;
   }

@@ -60,10 +60,11 @@ export function putLong(buf: Buffer, pos: number, n: number): number {
     return pos;
   }
   // the zig-zag value, exact in a double for the codec's longs (|n| <= 2^52), as two
-  // 32-bit halves: integer shifts instead of a float division per byte (timestamps take 8 bytes)
+  // 32-bit halves: integer shifts instead of a float division per byte (timestamps take
+  // 8 bytes); floor and a multiply, not %, which V8 does as a call to fmod
   const z = n >= 0 ? n * 2 : -n * 2 - 1;
-  let lo = z % 4294967296;
-  let hi = (z - lo) / 4294967296;
+  let hi = Math.floor(z / 4294967296);
+  let lo = (z - hi * 4294967296) >>> 0;
   while (hi !== 0 || lo > 0x7f) {
     buf[pos++] = (lo & 0x7f) | 0x80;
     lo = ((lo >>> 7) | ((hi & 0x7f) << 25)) >>> 0;

@@ -294,6 +294,15 @@ export function nativeAvailable(): boolean {
   return loadAddon().ok;
 }
 
+/**
+ * The file of the addon that loads in this process, whichever ladder
+ * MATCHLOG_NATIVE picks (ladderInfo names it only when it is the one in use).
+ */
+export function nativeAddonFile(): string | undefined {
+  const r = loadAddon();
+  return r.ok ? r.file : undefined;
+}
+
 function nativeLadder(): NativeLadder {
   const r = loadAddon();
   if (!r.ok) throw new Error(`matchlog: the native ladder is unavailable: ${r.reason}`);

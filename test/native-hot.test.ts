@@ -13,7 +13,7 @@ import { createRequire } from 'node:module';
 import { BUY, FILL_CAPACITY, NO_LIMIT_BUY, NO_LIMIT_SELL, SELL, type Side } from '../native/ladder.js';
 import { IO_ARGS, IO_BEST, IO_BEST_BOOK, OP_ADD_BOOK, OP_BEST, OP_ORDER_COUNT } from '../native/layout.js';
 import { TsLadder } from '../native/ts-ladder.js';
-import { createNativeLadder, ladderInfo, nativeAvailable } from '../native/index.js';
+import { createNativeLadder, ladderInfo, nativeAddonFile, nativeAvailable } from '../native/index.js';
 
 const available = nativeAvailable();
 const skip = !available && process.env.MATCHLOG_NATIVE === '0' ? 'MATCHLOG_NATIVE=0: native ladder not tested' : false;
@@ -28,7 +28,7 @@ interface RawAddon {
 }
 
 function addon(): RawAddon {
-  const file = ladderInfo().addon;
+  const file = nativeAddonFile();
   assert.ok(file !== undefined);
   return createRequire(import.meta.url)(file) as RawAddon;
 }

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FILL_CAPACITY, FILL_STRIDE, IO_HEADER, IO_LENGTH } from '../native/ladder.js';
 import { IO_ARGS, LAYOUT, layoutDifferences, layoutRefusal } from '../native/layout.js';
-import { ladderInfo, nativeAvailable } from '../native/index.js';
+import { ladderInfo, nativeAddonFile, nativeAvailable } from '../native/index.js';
 import { probeLadder, type LadderProbe } from './ladder-probe.js';
 
 const available = nativeAvailable();
@@ -78,7 +78,7 @@ test('native addon is available', { skip: skipNative }, () => {
 });
 
 test('the built addon exports exactly the TypeScript layout', { skip: !available }, () => {
-  const file = ladderInfo().addon;
+  const file = nativeAddonFile();
   assert.ok(file !== undefined);
   const m: unknown = createRequire(import.meta.url)(file);
   assert.ok(typeof m === 'object' && m !== null && 'layout' in m && typeof m.layout === 'function', 'layout() exported');
@@ -88,7 +88,7 @@ test('the built addon exports exactly the TypeScript layout', { skip: !available
 });
 
 test('loader: a wrong or missing layout is refused, with the reason in ladderInfo and `matchlog info`', { skip: !available }, () => {
-  const real = ladderInfo().addon ?? '';
+  const real = nativeAddonFile() ?? '';
   const cli = fileURLToPath(new URL('../../bin/matchlog.js', import.meta.url));
   const dir = mkdtempSync(join(tmpdir(), 'matchlog-layout-'));
   try {

@@ -89,8 +89,16 @@ export function unitsOf(p: Parsed, unit: Unit): number {
   if (e > unit.scale) return OFF_GRID;
   const shift = unit.scale - e;
   if (shift < POW10.length) {
-    const v = m * POW10[shift]; // exact whenever it is <= MAX_UNITS
-    if (v <= MAX_UNITS) return v % unit.mantissa === 0 ? v / unit.mantissa : OFF_GRID;
+    const v = shift === 0 ? m : m * POW10[shift]; // exact whenever it is <= MAX_UNITS
+    if (v <= MAX_UNITS) {
+      // every price and quantity comes through here: a % of doubles is a call to
+      // fmod in V8, so the usual units (mantissa 1: "0.01", "1") skip it, and
+      // values that fit an int32 take the integer remainder
+      const um = unit.mantissa;
+      if (um === 1) return v;
+      if (v <= 0x7fffffff) return (v | 0) % um === 0 ? v / um : OFF_GRID;
+      return v % um === 0 ? v / um : OFF_GRID;
+    }
   }
   // more than 2^53 of the unit's smallest steps: rare, decided exactly
   const v = BigInt(m) * 10n ** BigInt(shift);

@@ -767,6 +767,9 @@ impl Ladder {
             let needed = IO_HEADER + cap.saturating_mul(FILL_STRIDE);
             return Err(LadderError::BufferTooSmall { arg: "io", needed, got: io.len() });
         }
+        // the level a remainder would join: looked up once, before the walk, which
+        // empties levels of the other side only, so it still holds after it
+        let mut found = None;
         if rest && want > 0 {
             if !(0..=MAX_OWNER).contains(&owner) {
                 return Err(LadderError::BadNumber {
@@ -775,8 +778,9 @@ impl Ladder {
                     expected: "an integer in 0..2^31 - 1 (to rest)",
                 });
             }
-            if let Some(lv) = self.level_at(book, side, limit) {
-                if lv.qty > MAX_SAFE - want {
+            found = self.books[book][side.idx()].index.get(&limit).copied();
+            if let Some(li) = found {
+                if self.levels[li as usize].qty > MAX_SAFE - want {
                     return Err(LadderError::LevelOverflow { price: limit });
                 }
             }
@@ -786,8 +790,6 @@ impl Ladder {
         io[IO_STOP] = stop;
         io[IO_COUNT] = n as f64;
         if rest && stop == STOP_DONE && left > 0 {
-            // checked above; the walk emptied levels but never one on this side
-            let found = self.books[book][side.idx()].index.get(&limit).copied();
             self.put(book, side, limit, left, owner, h, found);
             io[IO_HANDLE] = h as f64;
             io[IO_LEVEL_QTY] = self.last.0 as f64;

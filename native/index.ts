@@ -377,8 +377,8 @@ export function ladderInfo(): LadderInfo {
  * repeated by `npm run bench` (mixed, sweeps) and `node dist/bench/ladder.bench.js`.
  */
 export const DEFAULT_LADDER_WHY =
-  'the native ladder is the default when it loads: on the mixed workload it ran 1.03x the TS ladder ' +
-  '(1.03x and 1.05x in the two quiet runs of three, 1.27M vs 1.23M commands/s, one ladder per engine, ' +
+  'the native ladder is the default when it loads: on the mixed workload it ran 1.04-1.08x the TS ladder ' +
+  '(three runs, 1.54-1.58M vs 1.45-1.52M commands/s, one ladder per engine, ' +
   'this project\'s 2-core VM, 2026-11-23), a deep sweep\'s command 1.29x and its walk 4.2x ' +
   '(npm run bench; node dist/bench/ladder.bench.js); ' +
   'MATCHLOG_NATIVE=0 picks the TS ladder';

@@ -161,7 +161,11 @@ export class Orders {
     return h;
   }
 
-  /** Gives the slot back; the order's values stay readable until the slot is handed out again. */
+  /**
+   * Gives the slot back. Its price, leaves, flags and an inline clOrdId stay
+   * readable until the slot is handed out again; its fill row (cumOf and
+   * notionalOf read 0 at once) and a long clOrdId go now: write its events first.
+   */
   free(h: number): void {
     if ((this.flags[h] & F_FILLED) !== 0) {
       this.fills.release(h);

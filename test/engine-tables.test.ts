@@ -1,0 +1,288 @@
+// The engine's order tables, account lists and the walk's bookkeeping, through
+// the commands that reach them: client-id and order-id lookups after unlinks,
+// renames and growth, mass cancel's order and scope, and book deltas around a
+// walk. Each test pins behaviour a small change to client-ids.ts, accounts.ts
+// or book.ts would alter (a mutation audit found these uncovered).
+
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { createEngine, formatEvent, restoreEngine, type Command, type Engine, type ExternalEvent } from '../engine/index.js';
+import { createLadder, nativeAvailable } from '../native/index.js';
+import { ClientIds, idHashOf } from '../engine/client-ids.js';
+import { applied } from './engine-helpers.js';
+
+type Ev = ExternalEvent;
+type Kind = 'ts' | 'native';
+const KINDS: Kind[] = nativeAvailable() ? ['ts', 'native'] : ['ts'];
+
+class Session {
+  readonly engine: Engine;
+  seq = 0;
+
+  constructor(readonly kind: Kind, engine?: Engine) {
+    this.engine = engine ?? createEngine(() => createLadder(kind));
+    if (engine === undefined) {
+      this.do({ op: 'instrument', symbol: 'X', tickSize: '1', lotSize: '1' });
+      this.do({ op: 'instrument', symbol: 'Y', tickSize: '1', lotSize: '1' });
+    }
+  }
+
+  do(cmd: Command | Record<string, unknown>): Ev[] {
+    return applied(this.engine, cmd as Command, ++this.seq).map((e) => formatEvent(e, this.engine));
+  }
+
+  limit(account: string, clOrdId: string, side: 'buy' | 'sell', price: string, qty: string, extra: Record<string, unknown> = {}): Ev[] {
+    return this.do({ op: 'new', account, clOrdId, symbol: 'X', side, type: 'limit', price, qty, tif: 'GTC', ...extra });
+  }
+
+  /** The order id of a new order that must be accepted. */
+  rest(account: string, clOrdId: string, side: 'buy' | 'sell', price: string, qty: string, extra: Record<string, unknown> = {}): number {
+    const evs = this.limit(account, clOrdId, side, price, qty, extra);
+    assert.equal(evs[0].type, 'accepted', JSON.stringify(evs[0]));
+    return evs[0].orderId as number;
+  }
+
+  cancel(account: string, by: { origClOrdId: string } | { orderId: number }): Ev[] {
+    return this.do({ op: 'cancel', account, clOrdId: `c${this.seq}`, ...by });
+  }
+
+  levels(side: 'bids' | 'asks', symbol = 'X'): string[] {
+    const b = this.do({ op: 'book', symbol, depth: 50 })[0];
+    return (b[side] as { price: string; qty: string; orders: number }[]).map((l) => `${l.qty}@${l.price}/${l.orders}`);
+  }
+}
+
+const types = (evs: Ev[]) => evs.map((e) => (e.reason ? `${e.type}:${e.reason}` : e.type));
+const cancelledIds = (evs: Ev[]) => evs.filter((e) => e.type === 'cancelled').map((e) => e.origClOrdId);
+
+describe('clOrdId validation', () => {
+  test('a malformed origClOrdId finds nothing, even with the last id looked up on its probe path', () => {
+    // a short id that breaks the rule fails idHashOf before any word is packed: the words of the
+    // previous lookup are still there, so a lookup must not run at all (requestOk trusts a found order)
+    const home = (h: number) => ClientIds.hash(0, h) & 1023; // account 'a' is number 0; the table starts at 1024 slots
+    let x = '';
+    for (let i = 0; x === ''; i++) if (home(idHashOf(`k${i}`)) === home(-1)) x = `k${i}`;
+    const s = new Session(KINDS[0]);
+    s.rest('a', x, 'buy', '10', '1');
+    // a cancel that finds the order and then names another symbol: the order stays, its words were the last looked up
+    assert.deepEqual(types(s.do({ op: 'cancel', account: 'a', clOrdId: 'c1', origClOrdId: x, symbol: 'Y' })), ['cancelRejected:unknown_order']);
+    for (const bad of ['k 1', 'k\u0001', '\u00e9']) {
+      assert.deepEqual(types(s.do({ op: 'cancel', account: 'a', clOrdId: 'c2', origClOrdId: bad })), ['rejected:invalid_order'], JSON.stringify(bad));
+      assert.deepEqual(types(s.do({ op: 'replace', account: 'a', clOrdId: 'c3', origClOrdId: bad, qty: '2' })), ['rejected:invalid_order'], JSON.stringify(bad));
+    }
+    assert.deepEqual(s.levels('bids'), ['1@10/1']);
+  });
+
+  test('a long clOrdId (over 16 characters) with a character past ~ is rejected, as a short one is', () => {
+    const s = new Session(KINDS[0]);
+    for (const bad of ['x'.repeat(20) + '\u007f', 'caf\u00e9'.padEnd(30, 'y'), 'z'.repeat(63) + '\u0100']) {
+      assert.deepEqual(types(s.limit('a', bad, 'buy', '10', '1')), ['rejected:invalid_order'], JSON.stringify(bad));
+    }
+    assert.equal(s.limit('a', '~'.repeat(64), 'buy', '10', '1')[0].type, 'accepted');
+  });
+});
+
+for (const kind of KINDS) {
+  describe(`accounts' lists of live orders (${kind} ladder)`, () => {
+    test('unlinking the head, then the new head, leaves the list whole: mass cancel finds exactly the live orders', () => {
+      const s = new Session(kind);
+      s.rest('a', '1', 'buy', '10', '1');
+      s.rest('a', '2', 'buy', '11', '1');
+      s.rest('a', '3', 'buy', '12', '1');
+      s.rest('a', '4', 'buy', '13', '1');
+      assert.deepEqual(types(s.cancel('a', { origClOrdId: '1' })), ['cancelled:user', 'bookDelta']);
+      assert.deepEqual(types(s.cancel('a', { origClOrdId: '2' })), ['cancelled:user', 'bookDelta']);
+      const m = s.do({ op: 'massCancel', account: 'a' });
+      assert.deepEqual(cancelledIds(m), ['3', '4']);
+      assert.equal(m.at(-1)?.count, 2);
+      assert.equal(s.engine.slotsInUse(), 0);
+    });
+
+    test('unlinking the tail, then adding: the new order joins the list (a maker the walk fills at the tail, too)', () => {
+      const s = new Session(kind);
+      s.rest('a', '1', 'sell', '20', '1');
+      s.rest('a', '2', 'sell', '21', '1');
+      assert.deepEqual(types(s.cancel('a', { origClOrdId: '2' })), ['cancelled:user', 'bookDelta']);
+      s.rest('a', '3', 'sell', '22', '1');
+      s.rest('a', '4', 'sell', '19', '1');
+      // the walk fills a's tail order '4' (the best ask): it leaves through BookOwner.finished
+      assert.equal(s.limit('b', 't', 'buy', '19', '1').filter((e) => e.type === 'trade').length, 1);
+      s.rest('a', '5', 'sell', '24', '1');
+      const m = s.do({ op: 'massCancel', account: 'a' });
+      assert.deepEqual(cancelledIds(m), ['1', '3', '5']);
+      assert.equal(s.engine.slotsInUse(), 0);
+    });
+
+    test('unlinking from the middle keeps both neighbours', () => {
+      const s = new Session(kind);
+      for (const id of ['1', '2', '3', '4', '5']) s.rest('a', id, 'buy', '10', '1');
+      s.cancel('a', { origClOrdId: '3' });
+      s.cancel('a', { origClOrdId: '2' });
+      s.cancel('a', { origClOrdId: '4' });
+      s.rest('a', '6', 'buy', '10', '1');
+      assert.deepEqual(cancelledIds(s.do({ op: 'massCancel', account: 'a' })), ['1', '5', '6']);
+    });
+
+    test('mass cancel by symbol touches only that book, the first one included', () => {
+      const s = new Session(kind);
+      s.rest('a', 'x1', 'buy', '10', '1');
+      s.do({ op: 'new', account: 'a', clOrdId: 'y1', symbol: 'Y', side: 'buy', type: 'limit', price: '10', qty: '1', tif: 'GTC' });
+      s.rest('a', 'x2', 'sell', '20', '1');
+      assert.deepEqual(cancelledIds(s.do({ op: 'massCancel', account: 'a', symbol: 'X' })), ['x1', 'x2']);
+      assert.deepEqual(cancelledIds(s.do({ op: 'massCancel', account: 'a', symbol: 'Y' })), ['y1']);
+      assert.deepEqual(cancelledIds(s.do({ op: 'massCancel', account: 'a', symbol: 'NOPE' })), []);
+    });
+
+    test('after a restore, mass cancel goes in order id order, as the uninterrupted engine does', () => {
+      const s = new Session(kind);
+      // a snapshot lists orders by book and side (bids first) in priority order: not their order ids
+      s.rest('a', 's1', 'sell', '20', '1');
+      s.rest('a', 's2', 'sell', '19', '1');
+      s.rest('a', 'b1', 'buy', '10', '1');
+      s.do({ op: 'new', account: 'a', clOrdId: 'y1', symbol: 'Y', side: 'sell', type: 'limit', price: '10', qty: '1', tif: 'GTC' });
+      s.rest('a', 'b2', 'buy', '11', '1');
+      const r = new Session(kind, restoreEngine(JSON.parse(JSON.stringify(s.engine.snapshot())), () => createLadder(kind)));
+      r.seq = s.seq;
+      const live = s.do({ op: 'massCancel', account: 'a' });
+      const restored = r.do({ op: 'massCancel', account: 'a' });
+      assert.deepEqual(cancelledIds(live), ['s1', 's2', 'b1', 'y1', 'b2']);
+      assert.deepEqual(restored, live);
+      assert.equal(r.engine.stateHash(), s.engine.stateHash());
+    });
+  });
+
+  describe(`lookups by orderId (${kind} ladder)`, () => {
+    test('the index built on first use holds every account\'s orders, the newest account\'s too', () => {
+      const s = new Session(kind);
+      s.rest('a', '1', 'buy', '10', '1');
+      s.rest('b', '1', 'buy', '10', '1');
+      const last = s.rest('c', '1', 'buy', '10', '1');
+      assert.deepEqual(types(s.cancel('c', { orderId: last })), ['cancelled:user', 'bookDelta']);
+    });
+
+    test('an order gone (cancelled, filled, cancelled by STP) is no longer found by orderId; a new one is', () => {
+      const s = new Session(kind);
+      const o1 = s.rest('a', '1', 'buy', '10', '1');
+      const o2 = s.rest('a', '2', 'sell', '20', '1');
+      const o3 = s.rest('a', '3', 'sell', '21', '1');
+      assert.deepEqual(types(s.cancel('a', { orderId: o1 })), ['cancelled:user', 'bookDelta']); // builds the index
+      assert.deepEqual(types(s.cancel('a', { orderId: o1 })), ['cancelRejected:unknown_order']);
+      s.limit('b', 't', 'buy', '20', '1'); // fills o2
+      assert.deepEqual(types(s.cancel('a', { orderId: o2 })), ['cancelRejected:unknown_order']);
+      s.limit('a', 'u', 'buy', '21', '1', { tif: 'IOC' }); // STP cancels o3
+      assert.deepEqual(types(s.cancel('a', { orderId: o3 })), ['cancelRejected:unknown_order']);
+      const o4 = s.rest('a', '4', 'buy', '10', '1');
+      assert.deepEqual(types(s.cancel('a', { orderId: o4 })), ['cancelled:user', 'bookDelta']);
+      assert.equal(s.engine.slotsInUse(), 0);
+    });
+
+    test('another account cannot reach an order by its orderId', () => {
+      const s = new Session(kind);
+      const o = s.rest('a', '1', 'buy', '10', '1');
+      s.rest('b', '1', 'buy', '9', '1'); // b is a known account, with a live order of its own
+      assert.deepEqual(types(s.cancel('b', { orderId: o })), ['cancelRejected:unknown_order']);
+      assert.deepEqual(types(s.do({ op: 'replace', account: 'b', clOrdId: 'r', orderId: o, qty: '2' })), ['cancelRejected:unknown_order']);
+      assert.deepEqual(s.levels('bids'), ['1@10/1', '1@9/1']);
+    });
+  });
+
+  describe(`renames (${kind} ladder)`, () => {
+    test('a replace frees the old clOrdId and takes the new one, back and forth, short and long', () => {
+      const s = new Session(kind);
+      const long = 'L'.repeat(40);
+      s.rest('a', '1', 'buy', '10', '5');
+      assert.deepEqual(types(s.do({ op: 'replace', account: 'a', clOrdId: long, origClOrdId: '1', qty: '4' })), ['replaced', 'bookDelta']);
+      assert.deepEqual(types(s.do({ op: 'replace', account: 'a', clOrdId: '1', origClOrdId: long, qty: '3' })), ['replaced', 'bookDelta']);
+      assert.deepEqual(types(s.do({ op: 'replace', account: 'a', clOrdId: '2', origClOrdId: '1', qty: '2' })), ['replaced', 'bookDelta']);
+      // '1' and the long id are free again, '2' is live
+      assert.deepEqual(types(s.cancel('a', { origClOrdId: '1' })), ['cancelRejected:unknown_order']);
+      assert.deepEqual(types(s.cancel('a', { origClOrdId: long })), ['cancelRejected:unknown_order']);
+      assert.deepEqual(types(s.limit('a', '2', 'buy', '9', '1')), ['rejected:duplicate_clordid']);
+      s.rest('a', '1', 'buy', '9', '1');
+      s.rest('a', long, 'buy', '8', '1');
+      assert.deepEqual(types(s.cancel('a', { origClOrdId: '2' })), ['cancelled:user', 'bookDelta']);
+      assert.deepEqual(types(s.cancel('a', { origClOrdId: '1' })), ['cancelled:user', 'bookDelta']);
+      assert.deepEqual(types(s.cancel('a', { origClOrdId: long })), ['cancelled:user', 'bookDelta']);
+      s.rest('a', '2', 'buy', '9', '1');
+      s.rest('a', '1', 'buy', '9', '1');
+      assert.equal(s.engine.slotsInUse(), 2);
+    });
+  });
+
+  describe(`book deltas around a walk (${kind} ladder)`, () => {
+    test('a replace that changes only the clOrdId reports its level as the walk left it', () => {
+      const s = new Session(kind);
+      s.rest('a', '1', 'sell', '100', '10');
+      s.rest('b', '2', 'sell', '100', '5');
+      // an IOC takes 3 from '1' and rests nothing: the level is 12 in 2 orders
+      assert.deepEqual(types(s.limit('c', 't', 'buy', '100', '3', { tif: 'IOC' })), ['accepted', 'trade', 'bookDelta']);
+      const r = s.do({ op: 'replace', account: 'b', clOrdId: '2b', origClOrdId: '2', qty: '5' });
+      assert.deepEqual(types(r), ['replaced', 'bookDelta']);
+      assert.deepEqual([r[1].side, r[1].price, r[1].qty, r[1].orders], ['sell', '100', '12', 2]);
+    });
+
+    test('a taker that reuses handle 0 and rests its remainder is resting once', () => {
+      const s = new Session(kind);
+      s.rest('a', 'x', 'buy', '5', '1'); // handle 0
+      s.rest('m', 'm', 'sell', '10', '2');
+      s.cancel('a', { origClOrdId: 'x' }); // handle 0 free again
+      const t = s.limit('a', 't', 'buy', '10', '5'); // handle 0: takes 2, rests 3
+      assert.deepEqual(types(t), ['accepted', 'trade', 'bookDelta', 'bookDelta']);
+      assert.deepEqual([t[3].side, t[3].price, t[3].qty, t[3].orders], ['buy', '10', '3', 1]);
+      assert.deepEqual(s.levels('bids'), ['3@10/1']);
+      assert.deepEqual(types(s.cancel('a', { origClOrdId: 't' })), ['cancelled:user', 'bookDelta']);
+      assert.deepEqual(s.levels('bids'), []);
+      assert.equal(s.engine.slotsInUse(), 0);
+    });
+  });
+}
+
+describe('tables that grow', () => {
+  test('many accounts under the same clOrdIds: each account finds only its own', () => {
+    const s = new Session(KINDS[0]);
+    const A = 700;
+    // every account uses the same few ids, short and long: their entries crowd the same probe paths
+    const shared = ['1', 'same-id', 'a-long-client-order-id-shared-by-all'];
+    for (let a = 0; a < A; a++) {
+      for (const id of shared.slice(0, a % 2 === 0 ? 3 : 1)) s.rest(`acct${a}`, id, 'buy', '10', '1');
+    }
+    for (let a = 1; a < A; a += 2) {
+      // odd accounts hold only '1': the others are free for them, and cancelling them finds nothing
+      assert.deepEqual(types(s.cancel(`acct${a}`, { origClOrdId: 'same-id' })), ['cancelRejected:unknown_order'], `acct${a}`);
+      assert.deepEqual(types(s.cancel(`acct${a}`, { origClOrdId: shared[2] })), ['cancelRejected:unknown_order'], `acct${a}`);
+    }
+    for (let a = 1; a < A; a += 2) assert.equal(s.limit(`acct${a}`, 'same-id', 'buy', '9', '1')[0].type, 'accepted', `acct${a}`);
+    for (let a = 0; a < A; a++) {
+      const c = s.cancel(`acct${a}`, { origClOrdId: 'same-id' });
+      assert.deepEqual([c[0].type, c[0].account], ['cancelled', `acct${a}`]);
+    }
+  });
+
+  test('thousands of live orders: every one found by clOrdId and by orderId, duplicates refused, all cancelled', () => {
+    const s = new Session(KINDS[0]);
+    const N = 3000;
+    const ids: { account: string; clOrdId: string; orderId: number }[] = [];
+    // half the orders before the orderId index exists, half after; short and long ids; few accounts (clustering)
+    const clOrdIdOf = (i: number) => (i % 3 === 0 ? `long-${i}-`.padEnd(24, 'q') : `c${i}`);
+    for (let i = 0; i < N; i++) {
+      const account = `acct${i % 5}`;
+      const clOrdId = clOrdIdOf(i);
+      ids.push({ account, clOrdId, orderId: s.rest(account, clOrdId, 'buy', String(1 + (i % 50)), '1') });
+      if (i === N / 2) assert.deepEqual(types(s.cancel('acct0', { orderId: ids[0].orderId })), ['cancelled:user', 'bookDelta']);
+    }
+    const live = ids.slice(1);
+    for (const o of live.filter((_, i) => i % 7 === 0)) {
+      assert.deepEqual(types(s.limit(o.account, o.clOrdId, 'buy', '1', '1')), ['rejected:duplicate_clordid'], o.clOrdId);
+    }
+    // cancel in an order unrelated to insertion: alternately by clOrdId and by orderId
+    const order = live.map((_, i) => (i * 7919) % live.length);
+    order.forEach((k, j) => {
+      const o = live[k];
+      const evs = s.cancel(o.account, j % 2 === 0 ? { origClOrdId: o.clOrdId } : { orderId: o.orderId });
+      assert.deepEqual(types(evs), ['cancelled:user', 'bookDelta'], `${o.account}/${o.clOrdId}`);
+      assert.equal(evs[0].orderId, o.orderId);
+    });
+    assert.equal(s.engine.slotsInUse(), 0);
+    assert.deepEqual(s.levels('bids'), []);
+  });
+});

@@ -151,12 +151,11 @@ export function mixedWorkload(n: number, seed = 1): Workload {
  * the commands it builds, so the heap holds each command and its strings far
  * from the next, and the timed loop would pay a cache miss per field:
  * reading every field of 400,000 commands once cost 174-201 ns per command
- * before this, 123-126 after (the bench prints this "input floor"). Both
+ * before this, 107-126 after (the bench prints this "input floor"). Both
  * contenders get their inputs laid out this way; BENCH_INPUT=scattered
  * keeps the generator's layout.
  */
 function laidOut<T>(items: T[]): T[] {
-  // BENCH_INPUT=scattered keeps the generator's layout (the figures before this was done)
   if (process.env.BENCH_INPUT === 'scattered') return items;
   return JSON.parse(JSON.stringify(items)) as T[];
 }

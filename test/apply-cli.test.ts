@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { INSTRUMENT, SYMBOL, mixedWorkload } from '../bench/workload.js';
 import type { Command } from '../engine/index.js';
+import { whereIn } from '../log/json-file.js';
 import { ladderInfo, nativeAvailable } from '../native/index.js';
 import { deepBook, deepBookCommands } from './command-gen.js';
 
@@ -83,6 +84,12 @@ test('--instruments loads a file; a bad file is named in a clear error', () => {
     const missing = apply('', ['--instruments', join(dir, 'nope.json')]);
     assert.equal(missing.status, 2);
     assert.match(missing.stderr, /nope\.json/);
+    // a syntax error names the line and column, as an editor takes them
+    const broken = join(dir, 'broken.json');
+    writeFileSync(broken, '[\n  {"symbol": "X",\n   "tickSize": "1",,\n  }\n]\n');
+    const s = apply('', ['--instruments', broken]);
+    assert.equal(s.status, 2);
+    assert.match(s.stderr, /broken\.json:3:20: /);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -218,4 +225,13 @@ test('money is exact end to end: AvgPx inputs of a 100.00000001 @ 65000.01 trade
   assert.equal(trade.takerCumNotional, '6500001.0006500001');
   assert.equal(trade.makerCumNotional, '6500001.0006500001');
   assert.equal(trade.takerCumQty, '100.00000001');
+});
+
+test('whereIn turns a JSON.parse position into line:column, first line and past the end included', () => {
+  assert.equal(whereIn('{"a":}', 'Unexpected token } in JSON at position 5'), ':1:6');
+  assert.equal(whereIn('{\n"a":\n}', 'Unexpected token } in JSON at position 7'), ':3:1');
+  assert.equal(whereIn('{\n\n"a"', 'Unexpected end of JSON input at position 99'), ':3:4');
+  // the offending character is the newline itself: it belongs to the line it ends
+  assert.equal(whereIn('"abc\n"', 'Bad control character in string literal in JSON at position 4'), ':1:5');
+  assert.equal(whereIn('x', 'Unexpected end of JSON input'), '');
 });

@@ -10,6 +10,7 @@ import { closeSync, fchmodSync, fsyncSync, mkdirSync, openSync, readFileSync, re
 import { basename, dirname, join, resolve } from 'node:path';
 import { idProblem } from '../engine/index.js';
 import { fsyncDir } from '../log/files.js';
+import { jsonErrorAt } from '../log/json-file.js';
 import { GATEWAY_COMP_ID } from './fix/message.js';
 
 // the gateway's own CompID, which no account may take; an account name travels
@@ -232,14 +233,10 @@ export function writeFileAtomic(path: string, data: string, beforeRename?: (temp
   fsyncDir(dir);
 }
 
-/** Line and column of a JSON.parse error's position, when its message gives one. */
+/** " (line L, column C)" of a JSON.parse error, when its message gives a position. */
 function jsonErrorWhere(text: string, message: string): string {
-  const m = /at position (\d+)/.exec(message);
-  if (m === null) return '';
-  const pos = Number(m[1]);
-  const before = text.slice(0, pos);
-  const line = before.split('\n').length;
-  return ` (line ${line}, column ${pos - before.lastIndexOf('\n')})`;
+  const at = jsonErrorAt(text, message);
+  return at === null ? '' : ` (line ${at.line}, column ${at.column})`;
 }
 
 function parseFile(path: string, text: string): Map<string, Entry> {

@@ -20,13 +20,12 @@ export function readJsonFile(file: string): unknown {
 }
 
 /**
- * ":LINE:COLUMN" (1-based) of the offset a JSON.parse message names ("... at
- * position N"; V8 says no line for it), or "" when it names none. An
- * editor jumps to FILE:LINE:COLUMN.
+ * Line and column (1-based) of the offset a JSON.parse message names ("... at
+ * position N": V8 gives no line), or null when it names none.
  */
-export function whereIn(text: string, message: string): string {
+export function jsonErrorAt(text: string, message: string): { line: number; column: number } | null {
   const m = /at position (\d+)/.exec(message);
-  if (m === null) return '';
+  if (m === null) return null;
   const at = Math.min(Number(m[1]), text.length);
   let line = 1;
   let start = 0;
@@ -34,5 +33,11 @@ export function whereIn(text: string, message: string): string {
     line++;
     start = i + 1;
   }
-  return `:${line}:${at - start + 1}`;
+  return { line, column: at - start + 1 };
+}
+
+/** ":LINE:COLUMN" of a JSON.parse error, as an editor takes FILE:LINE:COLUMN; "" when it names no position. */
+export function whereIn(text: string, message: string): string {
+  const at = jsonErrorAt(text, message);
+  return at === null ? '' : `:${at.line}:${at.column}`;
 }

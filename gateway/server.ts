@@ -105,6 +105,18 @@ function notPrimaryWhy(role: Role): string {
   return role === 'fenced' ? 'this node was fenced (another node is primary now)' : 'this node is a replica';
 }
 
+/**
+ * A close frame's reason: at most 123 bytes of UTF-8 (RFC 6455 5.5, a control
+ * frame carries 125 bytes, 2 of them the code), or ws.close() throws and the
+ * connection is never closed. A reason may quote the client's text (a FIX JSON
+ * field name), so it is cut by bytes, not characters.
+ */
+function closeReason(text: string): string {
+  let out = text.length > 123 ? text.slice(0, 123) : text;
+  while (Buffer.byteLength(out) > 123) out = out.slice(0, -1);
+  return out;
+}
+
 /** One WebSocket connection: its codec, its FIX session, its throttle, its market-data sink. */
 class Connection implements MdSink {
   readonly session: FixSession;
@@ -125,7 +137,7 @@ class Connection implements MdSink {
     this.bucket = new TokenBucket(limits.messagesPerSecond, limits.burst);
     this.session = new FixSession({
       send: (m, frame) => this.transmit(m, frame),
-      close: (reason) => ws.close(1000, reason.slice(0, 120)),
+      close: (reason) => ws.close(1000, closeReason(reason)),
       authenticate: (account, password, address) => gw.accounts.authenticate(account, password, address),
       openStore: (account) => new FileSessionStore(gw.sessionsDir, account),
       registry: gw.registry,

@@ -1,0 +1,56 @@
+// A hostile client against an in-process gateway: inputs found by an audit
+// that sent garbage to the gateway (each test went red on the code before its
+// fix). Every connection must end with an answer or a close, never be left
+// open with nobody serving it.
+
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { test, type TestContext } from 'node:test';
+import WebSocket from 'ws';
+import { Exchange } from '../log/index.js';
+import { AccountStore } from '../gateway/accounts.js';
+import { Gateway, type GatewayLimits } from '../gateway/server.js';
+import { formatUtcTimestamp } from '../gateway/fix/validate.js';
+import { tempDir } from './log-helpers.js';
+
+async function gateway(t: TestContext, limits: Partial<GatewayLimits> = {}): Promise<Gateway> {
+  const dir = join(tempDir(t, 'matchlog-gw-hostile-'), 'data');
+  const ex = await Exchange.open({ dataDir: dir, log: () => undefined });
+  const store = AccountStore.load(join(dir, 'accounts.json'), { scrypt: { N: 1024, r: 8, p: 1, keyLength: 32 } });
+  await store.add('alice', 'alice-pw', { marketDataOnly: false });
+  const gw = await Gateway.start({ exchange: ex, listen: { host: '127.0.0.1', port: 0 }, accounts: store, sessionsDir: join(dir, 'sessions'), limits });
+  t.after(async () => { await gw.close(); await ex.close(); });
+  return gw;
+}
+
+async function open(url: string, protocol: string): Promise<{ ws: WebSocket; closed: Promise<{ code: number; reason: string }> }> {
+  const ws = new WebSocket(url, protocol);
+  const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: String(reason) })));
+  await new Promise<void>((resolve, reject) => { ws.once('open', () => resolve()); ws.once('error', reject); });
+  return { ws, closed };
+}
+
+function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what}: nothing within ${ms} ms`)), ms); });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
+test('a refused Logon whose reason quotes non-ASCII text is still closed (a close reason is at most 123 UTF-8 bytes)', async (t) => {
+  const gw = await gateway(t);
+  const { ws, closed } = await open(gw.url, 'fix.json');
+  t.after(() => ws.terminate());
+  // the unknown field name is quoted in the reason: 100 two-byte characters
+  ws.send(JSON.stringify({
+    Header: { BeginString: 'FIX.4.4', MsgType: 'A', SenderCompID: 'alice', TargetCompID: 'MATCHLOG', MsgSeqNum: '1', SendingTime: formatUtcTimestamp(Date.now()) },
+    Body: { EncryptMethod: '0', HeartBtInt: '30', Username: 'alice', Password: 'alice-pw', ['é'.repeat(100)]: 'x' },
+  }));
+  // the logon timeout (10 s) would close it too, had the session's timer not been cleared: wait less
+  const c = await within(closed, 5000, 'the refused connection');
+  assert.equal(c.code, 1000);
+  assert.match(c.reason, /^invalid Logon: Undefined tag \(é+/);
+  assert.ok(Buffer.byteLength(c.reason) <= 123, `${Buffer.byteLength(c.reason)} bytes`);
+  // the server's side of the close may come a moment after the client's
+  for (let i = 0; i < 100 && gw.connections.size > 0; i++) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(gw.connections.size, 0, 'the connection is gone from the gateway');
+});

@@ -152,6 +152,21 @@ const REVERSE_ROUTE: readonly [from: number, to: number][] = [
 ];
 
 const MAX_PENDING_BEFORE_LOGON = 64;
+/**
+ * [ML] and their size: a decoded message keeps its whole frame (its values are
+ * slices of it), so 64 frames of 64 KiB would hold 4 MiB per connection for as
+ * long as a Logon is checked (seconds while scrypt is queued), before anyone
+ * is authenticated. What a client sends ahead of the Logon answer is small.
+ */
+const MAX_PENDING_BYTES_BEFORE_LOGON = 64 * 1024;
+
+/** About the characters a decoded frame holds: its values and, per field, a tag and two delimiters. */
+function decodedSize(input: DecodeResult): number {
+  if (input.ok === false && input.kind === 'garbled') return input.reason.length;
+  let n = 0;
+  for (const f of input.msg.fields) n += f[1].length + 8;
+  return n;
+}
 
 function seqOf(msg: FixMessage): number | undefined {
   const v = msg.get(34);
@@ -181,6 +196,7 @@ export class FixSession {
   private store: SessionStore | undefined;
   private logon: FixMessage | undefined;
   private readonly pending: DecodeResult[] = [];
+  private pendingBytes = 0;
 
   private heartBtMs = 0;
   private lastRecvAt = 0;
@@ -239,8 +255,10 @@ export class FixSession {
     try {
       if (this.stateNow === 'authenticating') {
         // the Logon is being checked: what follows waits for its answer, within reason
-        if (this.pending.length >= MAX_PENDING_BEFORE_LOGON) this.closeAfter('too many messages before the Logon was answered');
-        else this.pending.push(input);
+        this.pendingBytes += decodedSize(input);
+        if (this.pending.length >= MAX_PENDING_BEFORE_LOGON || this.pendingBytes > MAX_PENDING_BYTES_BEFORE_LOGON) {
+          this.closeAfter('too many messages before the Logon was answered');
+        } else this.pending.push(input);
         return;
       }
       if (this.stateNow === 'connected') {

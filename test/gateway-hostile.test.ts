@@ -11,6 +11,10 @@ import { Exchange } from '../log/index.js';
 import { AccountStore } from '../gateway/accounts.js';
 import { Gateway, type GatewayLimits } from '../gateway/server.js';
 import { formatUtcTimestamp } from '../gateway/fix/validate.js';
+import { FixMessage } from '../gateway/fix/message.js';
+import { decodeTagValue, encodeTagValue } from '../gateway/fix/tagvalue.js';
+import { MemorySessionStore } from '../gateway/session-store.js';
+import { FixSession, SessionRegistry } from '../gateway/session.js';
 import { tempDir } from './log-helpers.js';
 
 async function gateway(t: TestContext, limits: Partial<GatewayLimits> = {}): Promise<Gateway> {
@@ -54,3 +58,34 @@ test('a refused Logon whose reason quotes non-ASCII text is still closed (a clos
   for (let i = 0; i < 100 && gw.connections.size > 0; i++) await new Promise((r) => setTimeout(r, 20));
   assert.equal(gw.connections.size, 0, 'the connection is gone from the gateway');
 });
+
+test('what waits behind a Logon being checked is bounded in bytes, not only in messages', async () => {
+  const closes: string[] = [];
+  const session = new FixSession({
+    send: () => undefined,
+    close: (reason) => { closes.push(reason); },
+    // a Logon whose check never ends (scrypt queued behind other logons): the session holds what follows
+    authenticate: () => new Promise(() => undefined),
+    openStore: () => new MemorySessionStore(),
+    registry: new SessionRegistry(),
+    onApplication: () => undefined,
+  });
+  logonBeingChecked(session);
+  // five well-formed TestRequests of 20 KB each: 100 KB held before anyone is authenticated
+  for (let seq = 2; seq <= 6; seq++) {
+    session.receive(decodeTagValue(encodeTagValue(new FixMessage([[35, '1'], [49, 'alice'], [56, 'MATCHLOG'], [34, String(seq)],
+      [52, formatUtcTimestamp(Date.now())], [112, 'x'.repeat(20_000)]]))));
+  }
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(closes, ['too many messages before the Logon was answered']);
+  assert.equal(session.state, 'closed');
+  session.transportClosed();
+});
+
+function logonBeingChecked(session: FixSession): void {
+  const logon = decodeTagValue(encodeTagValue(new FixMessage([[35, 'A'], [49, 'alice'], [56, 'MATCHLOG'], [34, '1'],
+    [52, formatUtcTimestamp(Date.now())], [98, '0'], [108, '30'], [553, 'alice'], [554, 'alice-pw']])));
+  assert.ok(logon.ok);
+  session.receive(logon);
+  assert.equal(session.state, 'authenticating');
+}

@@ -235,13 +235,15 @@ export class MarketData {
   }
 
   private subscribe(sink: MdSink, reqId: string, book: SymbolBook, depth: number, mask: number): void {
+    // the old one goes first: removing a session's last subscription drops its map from
+    // `sinks`, and a map fetched before would hold the new one where nothing finds it
+    const old = this.sinks.get(sink)?.get(book.inst.symbol);
+    if (old !== undefined) this.unsubscribe(old);
     let mine = this.sinks.get(sink);
     if (mine === undefined) {
       mine = new Map();
       this.sinks.set(sink, mine);
     }
-    const old = mine.get(book.inst.symbol);
-    if (old !== undefined) this.unsubscribe(old);
     let view = book.views.find((v) => v.depth === depth && v.mask === mask);
     if (view === undefined) {
       view = new View(depth, mask);

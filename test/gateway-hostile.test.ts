@@ -89,3 +89,49 @@ function logonBeingChecked(session: FixSession): void {
   session.receive(logon);
   assert.equal(session.state, 'authenticating');
 }
+
+test('a market-data subscription that replaced the session\'s only one can be unsubscribed (and is not left behind)', async (t) => {
+  const gw = await gateway(t);
+  const { ws, closed } = await open(gw.url, 'fix.4.4');
+  t.after(() => ws.terminate());
+  const inbox: FixMessage[] = [];
+  ws.on('message', (d) => {
+    const r = decodeTagValue(String(d));
+    if (r.ok) inbox.push(r.msg);
+  });
+  let seq = 1;
+  const send = (fields: [number, string][]): void => {
+    ws.send(encodeTagValue(new FixMessage([[35, fields[0][1]], [49, 'alice'], [56, 'MATCHLOG'], [34, String(seq++)],
+      [52, formatUtcTimestamp(Date.now())], ...fields.slice(1)])));
+  };
+  const next = async (pred: (m: FixMessage) => boolean): Promise<FixMessage> => {
+    for (let i = 0; i < 250; i++) {
+      const k = inbox.findIndex(pred);
+      if (k >= 0) return inbox.splice(k, 1)[0];
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    throw new Error(`no such message; inbox: ${inbox.map(String).join('\n')}`);
+  };
+  send([[35, 'A'], [98, '0'], [108, '30'], [553, 'alice'], [554, 'alice-pw']]);
+  await next((m) => m.msgType === 'A');
+  const v = (reqId: string, type: string): [number, string][] =>
+    [[35, 'V'], [262, reqId], [263, type], [264, '0'], [267, '2'], [269, '0'], [269, '1'], [146, '1'], [55, 'AAPL']];
+  send(v('md1', '1'));
+  await next((m) => m.msgType === 'W' && m.get(262) === 'md1');
+  // the same symbol again: md2 replaces md1 (one subscription per session and symbol)
+  send(v('md2', '1'));
+  await next((m) => m.msgType === 'W' && m.get(262) === 'md2');
+  send(v('md2', '2'));
+  // the unsubscribe has no answer when it succeeds: a TestRequest marks the end of what it caused
+  send([[35, '1'], [112, 'after-unsubscribe']]);
+  await next((m) => m.msgType === '0' && m.get(112) === 'after-unsubscribe');
+  assert.deepEqual(inbox.filter((m) => m.msgType === 'Y').map(String), [], 'md2 was found and removed');
+  // and no increment follows: an order on AAPL changes the book
+  send([[35, 'D'], [11, 'o1'], [55, 'AAPL'], [54, '2'], [38, '1'], [40, '2'], [44, '190'], [59, '1'], [60, formatUtcTimestamp(Date.now())]]);
+  await next((m) => m.msgType === '8' && m.get(11) === 'o1');
+  send([[35, '1'], [112, 'after-order']]);
+  await next((m) => m.msgType === '0' && m.get(112) === 'after-order');
+  assert.deepEqual(inbox.filter((m) => m.msgType === 'X').map(String), [], 'no X after the unsubscribe');
+  ws.close();
+  await closed;
+});

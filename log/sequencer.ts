@@ -69,7 +69,9 @@ export type { SnapshotDue };
 export interface DurableBlock {
   /** The block as framed in a segment: count, size, records (no sync marker). */
   bytes: Buffer;
-  /** Seq of its last command (its first is one after the previous block's last). */
+  /** Seq of its first command. */
+  firstSeq: number;
+  /** Seq of its last command. */
   lastSeq: number;
   /** Epoch of the writer. */
   epoch: number;
@@ -524,7 +526,7 @@ export class Sequencer {
     const builder = block.builder as BlockBuilder;
     const ship = this.onDurable;
     if (ship !== null) {
-      ship({ bytes: Buffer.from(builder.buf.subarray(block.start, block.end)), lastSeq: block.last, epoch: this.epoch });
+      ship({ bytes: Buffer.from(builder.buf.subarray(block.start, block.end)), firstSeq: block.info.firstCommandSeq, lastSeq: block.last, epoch: this.epoch });
     }
     block.builder = null;
     this.freeBuilders.push(builder);

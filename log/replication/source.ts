@@ -367,7 +367,18 @@ export class ReplicationSource {
 
   /** A block became durable here: into the ring, and out to every replica that is live. */
   private durable(b: DurableBlock): void {
-    const first = this.ringLast + 1;
+    // The ring runs on only over blocks this node's sequencer wrote. A replica
+    // promoted to primary grew its log through appendBlock (no onDurable), so
+    // its first block as primary does not follow what the ring last saw (seq 0
+    // when the source started with an empty replica): counting from there
+    // would mislabel the block, and live replicas, waiting for b.firstSeq,
+    // would never get it (in quorum mode nothing is ever acknowledged again).
+    // Start the ring afresh at this block; replicas behind it read the files.
+    if (b.firstSeq !== this.ringLast + 1) {
+      this.ring = [];
+      this.ringBytes = 0;
+    }
+    const first = b.firstSeq;
     const rb: RingBlock = { first, last: b.lastSeq, epoch: b.epoch, bytes: b.bytes, at: Date.now() };
     this.ringLast = b.lastSeq;
     this.ring.push(rb);

@@ -2,7 +2,7 @@
 // beside the live exchange writing that folder). One of --book, --events,
 // --order, --summary; see USAGE.
 
-import { checkMoment, logBounds, type LogBounds, type ReplayOptions } from '../replay/history.js';
+import { checkMoment, checkRange, logBounds, type LogBounds, type ReplayOptions } from '../replay/history.js';
 import { bookAt, renderBookAt } from '../replay/book-at.js';
 import { runEventsExport } from '../replay/events.js';
 import { orderLives, parseOrderRef } from '../replay/lifecycle.js';
@@ -89,6 +89,7 @@ function moment(b: LogBounds, s: string | undefined, option: string): Moment | u
 function range(b: LogBounds, opts: Opts): ReplayOptions {
   const from = moment(b, opts.from, '--from');
   const to = moment(b, opts.to, '--to');
+  checkRange(b, from, to);
   const r: ReplayOptions = { snapshots: opts['from-start'] !== true };
   if (from !== undefined) Object.assign(r, 'seq' in from ? { fromSeq: from.seq } : { fromTs: from.ts });
   if (to !== undefined) Object.assign(r, 'seq' in to ? { toSeq: to.seq } : { toTs: to.ts });

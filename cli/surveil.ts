@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { listSegments } from '../log/files.js';
-import { checkMoment, logBounds, replayLog } from '../replay/history.js';
+import { checkMoment, checkRange, logBounds, replayLog } from '../replay/history.js';
 import { Progress } from '../replay/progress.js';
 import { parseMoment, type Moment } from '../replay/time.js';
 import { formatAlert } from '../replay/surveillance/alerts.js';
@@ -74,6 +74,7 @@ export async function run(argv: string[]): Promise<number> {
   try {
     if (from !== null) checkMoment(b, from, '--from');
     if (to !== null) checkMoment(b, to, '--to');
+    checkRange(b, from, to);
   } catch (e) {
     return fail((e as Error).message, 1);
   }

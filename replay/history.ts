@@ -101,6 +101,21 @@ export function checkMoment(b: LogBounds, m: Moment, option: string): void {
   }
 }
 
+/**
+ * --from after --to: an empty range must be an error, not an empty export or a
+ * summary of nothing that reads as "nothing happened" (both moments already
+ * passed checkMoment). A seq is compared with a time through its command's ts.
+ */
+export function checkRange(b: LogBounds, from: Moment | null | undefined, to: Moment | null | undefined): void {
+  if (from === null || from === undefined || to === null || to === undefined) return;
+  const tsOf = (m: Moment): number => ('ts' in m ? m.ts : timesOfSeqs(b, [m.seq]).get(m.seq) ?? NaN);
+  const show = (m: Moment): string => ('seq' in m ? `seq ${m.seq}` : formatTime(m.ts));
+  // two seqs compare as seqs; otherwise by time (--from TIME starts at the first command at or after it,
+  // --to TIME ends at the last one at or before it, so equal times are a range of the commands stamped then)
+  const empty = 'seq' in from && 'seq' in to ? from.seq > to.seq : tsOf(from) > tsOf(to);
+  if (empty) throw new Error(`--from ${show(from)} is after --to ${show(to)}: the range is empty`);
+}
+
 /** Seq and ts of a snapshot, read from the start of its file (snapshots of deep books are large). */
 export interface SnapshotHead { file: SnapshotFile; seq: number; ts: number; logId: string | null }
 

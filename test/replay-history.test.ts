@@ -339,6 +339,10 @@ test('replay: clear errors for an unknown symbol, account or type, a moment outs
     [['--events', '--format', 'jsonl', '--symbol', 'NOPE'], /unknown symbol NOPE/],
     [['--events', '--format', 'jsonl', '--type', 'trades'], /--type trades: unknown event type/],
     [['--order', 'acct1:no-such-id'], /no order acct1:no-such-id in the log/],
+    // --from after --to is a mistake, not an empty history (it used to print nothing, or a summary of nothing, and exit 0)
+    [['--events', '--format', 'jsonl', '--from', '500', '--to', '100'], /--from seq 500 is after --to seq 100: the range is empty/],
+    [['--summary', '--from', formatTime(b.lastTs), '--to', formatTime(b.firstTs)], /--from \S+Z is after --to \S+Z: the range is empty/],
+    [['--summary', '--from', String(b.lastSeq), '--to', formatTime(b.firstTs)], new RegExp(`--from seq ${b.lastSeq} is after --to \\S+Z: the range is empty`)],
     // an output that cannot be opened is named, and nothing is removed
     [['--events', '--format', 'csv', '--out', d.dir], /EISDIR: illegal operation on a directory, open/],
   ];
@@ -348,6 +352,9 @@ test('replay: clear errors for an unknown symbol, account or type, a moment outs
     assert.match(r.err, re, args.join(' '));
     assert.doesNotMatch(r.err, /\n\s+at /, 'a stack trace');
   }
+  const surveil = cli(['surveil', d.dir, '--from', '500', '--to', '100']);
+  assert.equal(surveil.code, 1, surveil.err);
+  assert.match(surveil.err, /--from seq 500 is after --to seq 100: the range is empty/);
   assert.ok(listSegments(d.dir).length >= 3, 'the log folder is still there');
   assert.equal(cli(['replay', d.dir, '--book', 'AAPL']).code, 2);
   assert.equal(cli(['replay', d.dir, '--events', '--format', 'xml']).code, 2);

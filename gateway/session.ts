@@ -365,6 +365,7 @@ export class FixSession {
       }
       this.store = store;
       this.logonAccepted(msg);
+      this.pendingBytes = 0;
       for (const input of this.pending.splice(0)) {
         if (this.finished || this.closeReason !== undefined) break;
         this.message(input);

@@ -2,7 +2,7 @@
 // beside the live exchange writing that folder). One of --book, --events,
 // --order, --summary; see USAGE.
 
-import { checkMoment, checkRange, logBounds, type LogBounds, type ReplayOptions } from '../replay/history.js';
+import { checkEnd, checkMoment, checkRange, logBounds, type LogBounds, type ReplayOptions } from '../replay/history.js';
 import { bookAt, renderBookAt } from '../replay/book-at.js';
 import { runEventsExport } from '../replay/events.js';
 import { orderLives, parseOrderRef } from '../replay/lifecycle.js';
@@ -85,8 +85,16 @@ function moment(b: LogBounds, s: string | undefined, option: string): Moment | u
   return m;
 }
 
+/** A log that lost acknowledged commands: an error when the history reaches past its end, else a note. */
+function whole(b: LogBounds, to: Moment | undefined, instead: string): void {
+  const n = checkEnd(b, to, instead);
+  if (n !== null) note(`note: ${n}`);
+}
+
 /** --from/--to as replay bounds. */
 function range(b: LogBounds, opts: Opts): ReplayOptions {
+  // the cut is said before a --to past it is refused as outside the log: it is why the log is short
+  whole(b, opts.to === undefined ? undefined : parseMoment(opts.to, '--to'), `--to ${b.lastSeq} (or an earlier moment) reads the history up to there`);
   const from = moment(b, opts.from, '--from');
   const to = moment(b, opts.to, '--to');
   checkRange(b, from, to);
@@ -108,6 +116,7 @@ async function book(b: LogBounds, opts: Opts): Promise<number> {
     depth = Number(opts.depth);
   }
   const at = parseMoment(opts.at, '--at');
+  whole(b, at, `--at ${b.lastSeq} (or an earlier moment) is the latest book it holds`);
   const progress = new Progress('replay', 'seq' in at ? at.seq : b.lastSeq, 'commands');
   const r = bookAt(b, { symbol: opts.book as string, at, depth, orders: opts.orders === true, progress, log: note, snapshots: opts['from-start'] !== true });
   progress.finish(r.applied, 'commands');
@@ -122,6 +131,8 @@ async function book(b: LogBounds, opts: Opts): Promise<number> {
 
 async function order(b: LogBounds, opts: Opts): Promise<number> {
   const refs = parseOrderRef(opts.order as string);
+  // an order's life may go on past the cut: printing it would show a state it may not end in
+  whole(b, undefined, `the rest of an order's life may be among them; --events --to ${b.lastSeq} --format jsonl lists what the log holds`);
   const progress = new Progress('replay', b.lastSeq, 'commands');
   const lives = orderLives(b, refs, progress);
   progress.finish(lives.reduce((n, l) => n + l.rows.length, 0), 'events');

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { listSegments } from '../log/files.js';
-import { checkMoment, checkRange, logBounds, replayLog } from '../replay/history.js';
+import { checkEnd, checkMoment, checkRange, logBounds, replayLog } from '../replay/history.js';
 import { Progress } from '../replay/progress.js';
 import { parseMoment, type Moment } from '../replay/time.js';
 import { formatAlert } from '../replay/surveillance/alerts.js';
@@ -72,6 +72,9 @@ export async function run(argv: string[]): Promise<number> {
   const surveil = new Surveillance(config, related);
   const b = logBounds(dir);
   try {
+    // alerts over a history that ends early would miss what happened after the cut, and say nothing of it
+    const cut = checkEnd(b, to, `--to ${b.lastSeq} (or an earlier moment) surveils the history up to there`);
+    if (cut !== null) process.stderr.write(`matchlog surveil: note: ${cut}\n`);
     if (from !== null) checkMoment(b, from, '--from');
     if (to !== null) checkMoment(b, to, '--to');
     checkRange(b, from, to);

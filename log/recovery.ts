@@ -23,14 +23,14 @@ import { existsSync, readFileSync, readdirSync, renameSync, statSync, truncateSy
 import { join } from 'node:path';
 import { createEngine, restoreEngine, type EngineEvent } from '../engine/index.js';
 import type { LadderFactory } from '../native/ladder.js';
-import { parseHeader } from './container.js';
 import { DamageError } from './errors.js';
 import { fsyncDir, indexPathOf, listSegments, listSnapshots, listTempFiles, type SegmentFile, type SnapshotFile } from './files.js';
 import { blockKey, type LogRecord } from './records.js';
 import { BlockDamage, checkSeqs, commandRange, decodeSegmentBlock, scanSegment, type SegmentScan } from './scanner.js';
 import { readSnapshot } from './snapshot.js';
-import { IndexPolicy, encodeEntries, readIndex, type IndexEntry } from './sparse-index.js';
+import { IndexPolicy, encodeEntries, type IndexEntry } from './sparse-index.js';
 import { LogStateMachine } from './state-machine.js';
+import { foreignLog, listVouchers, vouchedBeyond } from './vouchers.js';
 import type { TailSegment } from './writer.js';
 import type { Engine } from '../engine/index.js';
 
@@ -146,7 +146,7 @@ function attempt(o: RecoverOptions, log: (s: string) => void): Recovery {
     try {
       const data = readSnapshot(snap.path);
       if (data.seq !== snap.seq) throw new Error(`holds seq ${data.seq}, not the seq its name says`);
-      if (foreign(data.logId, s.logId)) throw new Error(`it belongs to another log: its log id is ${data.logId}, this log's is ${s.logId}`);
+      if (foreignLog(data.logId, s.logId)) throw new Error(`it belongs to another log: its log id is ${data.logId}, this log's is ${s.logId}`);
       const engine = restoreEngine(data.state, o.ladder);
       const hash = engine.stateHash();
       if (hash !== data.hash) throw new Error(`restored state hash ${hash} differs from the recorded ${data.hash}`);
@@ -267,45 +267,16 @@ function indexEntries(o: RecoverOptions, scan: SegmentScan): IndexEntry[] {
  * now. Any of them makes a short log damage, not a torn tail.
  */
 function checkVouchers(o: RecoverOptions, log: (s: string) => void, s: Survey): void {
-  const evidence: string[] = [];
-  let reached = s.end;
-  for (const snap of listSnapshots(o.dir)) {
-    if (snap.seq <= s.end) continue;
-    // a snapshot of another log says nothing about this one (it is reported as unusable, below)
-    if (foreign(snapshotLogId(snap.path), s.logId)) continue;
-    evidence.push(`snapshot ${snap.name} holds the state after seq ${snap.seq}`);
-    reached = Math.max(reached, snap.seq);
-  }
   const present = new Set(s.segments.map((x) => x.path));
-  const lastSeg = s.last?.seg.path;
-  for (const name of readdirSync(o.dir).filter((n) => /^\d{20}\.idx$/.test(n)).sort()) {
-    const idxPath = join(o.dir, name);
-    const segPath = idxPath.replace(/\.idx$/, '.avro');
-    const entries = readIndex(idxPath) ?? [];
-    if (!present.has(segPath)) {
-      // a torn header's segment is removed below with its index; its index holds no entry (no block was ever durable)
-      if (s.torn?.header === true && s.torn.seg.path === segPath && entries.length === 0) continue;
-      const firstSeq = Number(name.slice(0, 20));
-      const beyond = entries.length > 0 ? Math.max(firstSeq, entries[entries.length - 1].seq) : firstSeq;
-      evidence.push(`index ${name} exists but its segment ${name.replace(/\.idx$/, '.avro')} does not`
-        + (entries.length > 0 ? ` (its index reaches seq ${beyond})` : ''));
-      reached = Math.max(reached, beyond);
-      continue;
-    }
-    if (segPath !== lastSeg) continue;
-    const size = (s.last as NonNullable<Survey['last']>).size;
-    const past = entries.filter((e) => e.offset >= size);
-    if (past.length > 0) {
-      evidence.push(`index ${name} has ${past.length} entr${past.length === 1 ? 'y' : 'ies'} for blocks at or after byte offset ${size}, where the segment's committed data ends (the first at offset ${past[0].offset}, seq ${past[0].seq})`);
-      reached = Math.max(reached, past[past.length - 1].seq);
-    }
-  }
-  if (evidence.length === 0) return;
+  const short = vouchedBeyond(listVouchers(o.dir), {
+    seq: s.end, logId: s.logId, segments: present,
+    last: s.last === null ? null : { path: s.last.seg.path, size: s.last.size },
+    tornHeader: s.torn?.header === true ? s.torn.seg.path : null,
+  });
+  if (short === null) return;
   const lastPath = s.last?.seg.path ?? s.segments.at(-1)?.path ?? join(o.dir, '(no segment)');
   const lastSize = s.last?.size ?? s.segments.at(-1)?.bytes ?? 0;
-  const missing = reached > s.end ? `commands ${s.end + 1}..${reached} (at least ${reached - s.end})` : `commands after seq ${s.end}`;
-  const why = `the log ends at seq ${s.end}, but ${evidence.join('; ')}: ${missing} that were acknowledged are missing`
-    + ' (the newest segment was removed or cut short)';
+  const why = short.reason;
   if (!o.repair || o.readOnly) {
     throw new DamageError(lastPath, lastSize, `${why}; refusing to start. \`--repair\` continues from seq ${s.end} and loses them`);
   }
@@ -320,17 +291,6 @@ function checkVouchers(o: RecoverOptions, log: (s: string) => void, s: Survey): 
     if (!present.has(idxPath.replace(/\.idx$/, '.avro'))) unlinkSync(idxPath);
   }
   fsyncDir(o.dir);
-}
-
-/** Whether a file's log id says it belongs to another log (files from before log ids carry none). */
-function foreign(fileLogId: string | undefined | null, logId: string | null): boolean {
-  return fileLogId != null && logId !== null && fileLogId !== logId;
-}
-
-/** The log id in a snapshot's header, read without decoding its state. */
-function snapshotLogId(path: string): string | undefined {
-  const h = parseHeader(readFileSync(path));
-  return typeof h === 'string' ? undefined : h.meta.get('matchlog.log');
 }
 
 /** Step 4: decode and apply every block from the segment holding the machine's seq + 1 on. */

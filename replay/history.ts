@@ -21,6 +21,7 @@ import { blockKey, type CommandRecord, type LogRecord } from '../log/records.js'
 import { decodeSegmentBlock, scanSegment } from '../log/scanner.js';
 import { readSnapshot } from '../log/snapshot.js';
 import { LogStateMachine } from '../log/state-machine.js';
+import { listVouchers, vouchedBeyond, type Vouchers } from '../log/vouchers.js';
 import type { Progress } from './progress.js';
 import { formatTime, type Moment } from './time.js';
 
@@ -35,6 +36,24 @@ export interface LogBounds {
   lastTs: number;
   /** The log's identity (header key matchlog.log), null for logs written before ids. */
   logId: string | null;
+  /**
+   * Acknowledged commands missing after lastSeq: something durable (a
+   * snapshot, an index entry, an index without its segment) vouches for more
+   * than the segments hold. null when the log is whole (a block still being
+   * written at the end is not missing: nothing vouches for it yet).
+   */
+  cut: LogCut | null;
+}
+
+/** Where a log that lost acknowledged commands ends, and what says so. */
+export interface LogCut {
+  /** The last segment, and the byte offset where its committed data ends. */
+  file: string;
+  offset: number;
+  /** The last command read. */
+  lastSeq: number;
+  /** `the log ends at seq E, but …: commands … that were acknowledged are missing (…)` (log/vouchers.ts) */
+  reason: string;
 }
 
 /** Reads the first `bytes` of a file (headers, without reading a 64 MiB segment). */
@@ -57,13 +76,18 @@ function commandsOf(records: readonly LogRecord[]): CommandRecord[] {
 export function logBounds(dir: string): LogBounds {
   if (!existsSync(dir)) throw new Error(`${dir}: no such folder`);
   let segments: SegmentFile[];
+  let vouchers: Vouchers;
   try {
+    // before any segment is read: on a live folder, all they vouch for is then in what is read
+    vouchers = listVouchers(dir);
     segments = listSegments(dir);
   } catch (e) {
     throw new Error(`${dir}: not a readable log folder (${(e as Error).message})`);
   }
   if (segments.length === 0) throw new Error(`${dir}: no log segments (*.avro) here`);
-  const b: LogBounds = { dir, segments, firstSeq: 0, lastSeq: 0, firstTs: 0, lastTs: 0, logId: null };
+  const b: LogBounds = { dir, segments, firstSeq: 0, lastSeq: 0, firstTs: 0, lastTs: 0, logId: null, cut: null };
+  const last = segments[segments.length - 1];
+  let lastEnd = 0;
   for (let i = 0; i < segments.length && b.firstSeq === 0; i++) {
     const scan = scanSegment(segments[i], i === segments.length - 1);
     if (scan.header === null) continue;
@@ -80,6 +104,7 @@ export function logBounds(dir: string): LogBounds {
   for (let i = segments.length - 1; i >= 0 && b.lastSeq === 0; i--) {
     const scan = scanSegment(segments[i], i === segments.length - 1);
     if (scan.problem !== null && !scan.problem.torn) throw new DamageError(segments[i].path, scan.problem.offset, scan.problem.reason);
+    if (i === segments.length - 1) lastEnd = scan.validEnd;
     for (let k = scan.blocks.length - 1; k >= 0; k--) {
       const cmds = commandsOf(decodeSegmentBlock(scan, scan.blocks[k]));
       if (cmds.length > 0) {
@@ -89,7 +114,26 @@ export function logBounds(dir: string): LogBounds {
       }
     }
   }
+  const short = vouchedBeyond(vouchers, { seq: b.lastSeq, logId: b.logId, segments: new Set(segments.map((x) => x.path)), last: { path: last.path, size: lastEnd } });
+  if (short !== null) b.cut = { file: last.path, offset: lastEnd, lastSeq: b.lastSeq, reason: short.reason };
   return b;
+}
+
+/**
+ * A history that reaches past where a cut-short log ends would be silently
+ * incomplete (alerts that never fire, an order still live, a day's volume
+ * short), so it is an error naming the file, the offset and the last seq
+ * read. One that ends before the cut (`to`: a seq at most the last one read,
+ * or a time before the last command's) is whole: it gets a note, since the
+ * folder is still damaged. `to` undefined: the history runs to the end of
+ * the log. `instead`: what the analyst can do (e.g. give --to).
+ */
+export function checkEnd(b: LogBounds, to: Moment | null | undefined, instead: string): string | null {
+  const c = b.cut;
+  if (c === null) return null;
+  const whole = to !== null && to !== undefined && ('seq' in to ? to.seq <= c.lastSeq : to.ts < b.lastTs);
+  if (!whole) throw new DamageError(c.file, c.offset, `${c.reason}; the history asked for would end early, after seq ${c.lastSeq} (the last command read), so it is not given: ${instead}`);
+  return `${c.file} is cut short at byte offset ${c.offset}, after seq ${c.lastSeq} (${c.reason}); the history asked for ends before that and is whole`;
 }
 
 /** A moment as a clear error when it is outside the log; otherwise nothing. */

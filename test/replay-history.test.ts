@@ -6,7 +6,7 @@
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { appendFileSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, test, type TestContext } from 'node:test';
@@ -403,6 +403,48 @@ test('replay: a torn tail (a block being written) is not history', (t) => {
   const b = cli(['replay', copy, '--summary', '--json']);
   assert.equal(b.code, 0, b.err);
   assert.equal(b.out, a.out);
+  // a block being written is normal beside a live exchange: nothing to warn about
+  assert.doesNotMatch(b.err, /cut short|damaged|missing/);
+});
+
+test('replay, surveil: a newest segment cut short that a snapshot or index vouches for is named (file, offset, last seq), not a shorter history', (t) => {
+  const d = day(t);
+  const esc = (x: string): string => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  // mid-block (what a crash leaves at the end) and at a block boundary: the index entries and the closing snapshot
+  // past the cut say those commands were acknowledged, so neither is the torn write of a live exchange
+  for (const midBlock of [true, false]) {
+    const copy = copyOf(t, d, 'matchlog-replay-cut');
+    const segs = listSegments(copy);
+    const last = segs[segs.length - 1];
+    const { blocks } = segmentBlocks(last.path);
+    const k = Math.floor(blocks.length / 2);
+    const end = blocks[k].offset;
+    const lastSeq = blocks[k - 1].lastSeq;
+    truncateSync(last.path, midBlock ? end + 7 : end);
+    const before = folderState(copy);
+    const where = new RegExp(`log damaged: ${esc(last.path)} at byte offset ${end}: the log ends at seq ${lastSeq}, but .*acknowledged are missing.*would end early, after seq ${lastSeq}`);
+    for (const args of [['replay', copy, '--summary', '--json'], ['replay', copy, '--events', '--format', 'jsonl'], ['replay', copy, '--order', '5'], ['surveil', copy]]) {
+      const r = cli(args);
+      assert.equal(r.code, 1, `${args.join(' ')}: ${r.err}`);
+      assert.match(r.err, where, args.join(' '));
+      assert.doesNotMatch(r.err, /\n\s+at /, 'a stack trace');
+      assert.equal(r.out, '', args.join(' '));
+    }
+    // verify says the same of the folder
+    assert.equal(cli(['verify', copy]).code, 1);
+    // a range that ends before the cut is whole: it is given, with a note
+    const upTo = cli(['replay', copy, '--summary', '--json', '--to', String(lastSeq)]);
+    assert.equal(upTo.code, 0, upTo.err);
+    assert.equal(upTo.out, cli(['replay', d.dir, '--summary', '--json', '--to', String(lastSeq)]).out);
+    assert.match(upTo.err, new RegExp(`note: ${esc(last.path)} is cut short at byte offset ${end}, after seq ${lastSeq} `));
+    const book = cli(['replay', copy, '--book', 'AAPL', '--at', String(lastSeq), '--json']);
+    assert.equal(book.code, 0, book.err);
+    assert.match(book.err, /is cut short at byte offset/);
+    const surveil = cli(['surveil', copy, '--to', String(lastSeq)]);
+    assert.equal(surveil.code, 0, surveil.err);
+    assert.match(surveil.err, /is cut short at byte offset/);
+    assert.equal(folderState(copy), before);
+  }
 });
 
 test('replay beside a running exchange: each run sees a committed prefix of the history, and nothing is written', async (t) => {

@@ -81,13 +81,35 @@ export function readSnapshot(path: string): SnapshotData {
   return decodeSnapshot(readFileSync(path));
 }
 
-/** A snapshot file's bytes, decoded; throws with a reason when they are not a whole one. */
+/**
+ * A snapshot file that is not what the writer wrote: where (byte offset) and
+ * why. The writer writes header + one block + nothing else, atomically, so
+ * anything else (a cut, trailing bytes of a copy or a disk) means the file
+ * cannot be vouched for, even when its one block still decodes.
+ */
+export class SnapshotFormatError extends Error {
+  constructor(readonly offset: number, readonly reason: string) {
+    super(`at byte offset ${offset}: ${reason}`);
+    this.name = 'SnapshotFormatError';
+  }
+}
+
+/** A snapshot file's bytes, decoded; throws a SnapshotFormatError when they are not exactly a whole one. */
 export function decodeSnapshot(buf: Buffer): SnapshotData {
   const header = parseHeader(buf);
-  if (typeof header === 'string') throw new Error(header);
+  if (typeof header === 'string') throw new SnapshotFormatError(0, header);
   const frame = readBlock(buf, header.end, header.sync, false);
-  if (typeof frame === 'string') throw new Error(frame);
-  const value = snapshotType.fromBuffer(buf.subarray(frame.dataStart, frame.dataEnd), snapshotReader.resolver(header.schema)) as Record<string, unknown>;
+  if (typeof frame === 'string') throw new SnapshotFormatError(header.end, frame);
+  if (frame.end !== buf.length) {
+    const extra = buf.subarray(frame.end);
+    throw new SnapshotFormatError(frame.end, `${extra.length} byte${extra.length === 1 ? '' : 's'}${extra.every((x) => x === 0) ? ' of zeros' : ''} after the snapshot's one block (the file is not the one written)`);
+  }
+  let value: Record<string, unknown>;
+  try {
+    value = snapshotType.fromBuffer(buf.subarray(frame.dataStart, frame.dataEnd), snapshotReader.resolver(header.schema)) as Record<string, unknown>;
+  } catch (e) {
+    throw new SnapshotFormatError(frame.dataStart, `the block does not decode: ${(e as Error).message}`);
+  }
   const data = fromAvro(value);
   const logId = header.meta.get('matchlog.log');
   return logId === undefined ? data : { ...data, logId };

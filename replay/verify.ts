@@ -20,7 +20,7 @@ import { DivergenceError } from '../log/errors.js';
 import { indexPathOf, listSegments, listSnapshots, type SegmentFile, type SnapshotFile } from '../log/files.js';
 import { blockKey, type LogRecord } from '../log/records.js';
 import { BlockDamage, checkSeqs, decodeSegmentBlock, scanSegment, type SegmentScan } from '../log/scanner.js';
-import { readSnapshot } from '../log/snapshot.js';
+import { readSnapshot, SnapshotFormatError } from '../log/snapshot.js';
 import { readIndex, type IndexEntry } from '../log/sparse-index.js';
 import { LogStateMachine } from '../log/state-machine.js';
 import { formatTime } from './time.js';
@@ -269,6 +269,8 @@ class Verifier {
         this.out.warnings.push(`${snap.path} was removed while verifying (pruned by the running exchange?): not checked`);
         return;
       }
+      // a file that is not exactly what was written is named where it goes wrong (e.g. bytes after its block)
+      if (e instanceof SnapshotFormatError) throw new VerifyProblem(snap.path, e.offset, snap.seq, `snapshot after seq ${snap.seq} does not read: ${e.reason}`);
       return fail(`snapshot after seq ${snap.seq} does not read: ${(e as Error).message}`);
     }
     if (data.seq !== snap.seq) fail(`snapshot named for seq ${snap.seq} holds the state after seq ${data.seq}`);

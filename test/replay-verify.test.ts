@@ -6,12 +6,12 @@
 
 import assert from 'node:assert/strict';
 import { spawn, type SpawnSyncReturns } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test, type TestContext } from 'node:test';
 import { restoreEngine } from '../engine/index.js';
-import { listSegments, listSnapshots, readLog, readSnapshot } from '../log/index.js';
+import { listSegments, listSnapshots, readLog, readSnapshot, recover } from '../log/index.js';
 import { prepareCommand } from '../log/codec.js';
 import { parseHeader } from '../log/container.js';
 import { crc32 } from '../log/crc32.js';
@@ -252,6 +252,24 @@ test('a snapshot of another log is named; a snapshot whose state differs from th
   writeFileSync(snap2.path, encodeSnapshot({ ...legacy, state, hash: restoreEngine(state).stateHash() }));
   assertProblem(verify(dir2), snap2.path, 0,
     new RegExp(`^snapshot after seq ${snap2.seq}: hash 0x[0-9a-f]{16} in the snapshot, 0x${good.hash} replayed from the log \\(the snapshot has no log id`));
+});
+
+test('a snapshot with bytes after its one block (zeros, or garbage) is damage at that offset; recovery does not trust it either', (t) => {
+  for (const extra of [Buffer.alloc(64), Buffer.from('not part of any snapshot\n')]) {
+    const dir = copy(t);
+    const snaps = listSnapshots(dir);
+    const snap = snaps[0];
+    const size = statSync(snap.path).size;
+    appendFileSync(snap.path, extra);
+    assertProblem(verify(dir), snap.path, size,
+      new RegExp(`^snapshot after seq ${snap.seq} does not read: ${extra.length} bytes${extra[0] === 0 ? ' of zeros' : ''} after the snapshot's one block`));
+    // start-up passes over it, says so with the offset, and starts from the one before
+    const lines: string[] = [];
+    const r = recover({ dir, readOnly: true, log: (l) => lines.push(l) });
+    assert.equal(r.snapshot?.path, snaps[1].path);
+    assert.equal(r.lastSeq, good.seq);
+    assert.ok(lines.some((l) => l.startsWith(`snapshot ${snap.path} is unusable (at byte offset ${size}: ${extra.length} bytes`)), lines.join('\n'));
+  }
 });
 
 const run = matchlogAsync;

@@ -285,6 +285,33 @@ export class ExchangeNode {
   }
 
   /** The startup line's replication part. */
+  /**
+   * `epoch E, now at seq S; symbols …` for the start-up line. An empty
+   * replica (a new one, before the primary's blocks or snapshot arrive, or
+   * whose primary is not reachable yet) has neither an epoch nor an
+   * instrument: say so, and why, rather than `epoch 0 … symbols ` with
+   * nothing after it.
+   */
+  describeState(): string {
+    const ex = this.exchange;
+    const symbols = ex.engine.symbols();
+    const epoch = ex.epoch === 0 ? 'epoch 0 (none in this log yet)' : `epoch ${ex.epoch}`;
+    let sym = `symbols ${symbols.join(' ')}`;
+    if (symbols.length === 0) {
+      if (ex.role !== 'replica') sym = 'symbols: none (no instrument defined yet)';
+      else {
+        const f = this.follower?.status() ?? null;
+        const from = this.following !== null ? fmt(this.following) : null;
+        sym = from === null || f === null
+          ? 'symbols: none yet (waiting for a primary to follow)'
+          : f.connected
+            ? `symbols: none yet (catching up from the primary at ${from}, its log at seq ${f.primarySeq})`
+            : `symbols: none yet (the primary at ${from} is not reachable yet; catching up once it is)`;
+      }
+    }
+    return `${epoch}, now at seq ${ex.seq}; ${sym}`;
+  }
+
   describe(): string {
     const parts = [`role ${this.exchange.role}`, `node ${this.name}`];
     if (this.source !== null) parts.push(`replication ${fmt(this.source.address)} (${this.o.quorum > 0 ? `ack quorum ${this.o.quorum}` : 'ack local'})`);

@@ -122,7 +122,7 @@ export async function runNode(role: 'primary' | 'replica', usage: string, argv: 
   const demo = node.demo;
   process.stdout.write(`matchlog: exchange started: data ${o.dataDir}, recovered seq ${r.seq} from ${snap}, `
     + `replayed ${r.tailRecords} tail records${r.truncatedBytes > 0 ? `, truncated ${r.truncatedBytes} torn bytes` : ''}; `
-    + `epoch ${ex.epoch}, now at seq ${ex.seq}; symbols ${ex.engine.symbols().join(' ')}; `
+    + `${node.describeState()}; `
     + `gateway ${node.gateway.url} (fix.4.4, fix.json), trading screen ${node.gateway.url.replace(/^ws/, 'http').replace(/\/fix$/, '/')}, accounts ${node.accountsPath}`
     + `${demo !== null ? `; demo accounts ${demo.accounts.map((a) => a.name).join(', ')}: passwords in ${demo.credentialsPath}` : ''}; `
     + `${node.describe()}; pid ${process.pid}\n`);

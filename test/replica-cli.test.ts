@@ -55,6 +55,20 @@ test('a replica serves the book read-only, answers order entry with the primary\
   assert.equal(await r.stop(), 0);
 });
 
+test('an empty replica\'s start-up line says it has no symbols yet and why, not `epoch 0 … symbols ` with nothing after it', async (t) => {
+  const cl = new Cluster(t, 'matchlog-replica-empty-');
+  // no primary listens on port 1: the replica serves after its 3 s wait with nothing in its log
+  const lone = await cl.node(['replica', '--data', cl.dir('lone'), '--primary', '127.0.0.1:1', '--listen', '127.0.0.1:0'], 'lone');
+  const line = (await lone.waitFor(/exchange started: .*\n/))[0];
+  assert.match(line, /epoch 0 \(none in this log yet\), now at seq 0; symbols: none yet \(the primary at 127\.0\.0\.1:1 is not reachable yet; catching up once it is\);/);
+  // following a primary: either the blocks arrived before the line (the symbols), or it says it is catching up
+  const p = await cl.primary('p');
+  const r = await cl.replica('r', p);
+  const rline = (await r.waitFor(/exchange started: .*\n/))[0];
+  assert.match(rline, /; (symbols AAPL BTC-USD EUR-USD MSFT|symbols: none yet \(catching up from the primary at 127\.0\.0\.1:\d+, its log at seq 4\));/);
+  for (const l of [line, rline]) assert.doesNotMatch(l, /symbols ;/);
+});
+
 test('fencing: a former primary restarted after a promotion refuses orders and points to the new primary', async (t) => {
   const cl = new Cluster(t, 'matchlog-fence-');
   const p = await cl.primary('p', ['--ack', 'quorum']);

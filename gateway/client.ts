@@ -19,7 +19,7 @@ import { get as httpsGet } from 'node:https';
 import WebSocket from 'ws';
 import { FixMessage, GATEWAY_COMP_ID, Tag } from './fix/message.js';
 import { decodeJson, encodeJson } from './fix/json.js';
-import { decodeTagValue, encodeTagValue } from './fix/tagvalue.js';
+import { decodeTagValue, encodeTagValue, MAX_FRAME_FROM_GATEWAY } from './fix/tagvalue.js';
 import { isHeaderTag } from './fix/dictionary.js';
 import { BookView } from './book-view.js';
 
@@ -314,7 +314,7 @@ export class FixClient {
         this.senderSeq = 1;
         this.targetSeq = 1;
       }
-      const ws = new WebSocket(url, this.protocol, { perMessageDeflate: false, handshakeTimeout: timeoutMs });
+      const ws = new WebSocket(url, this.protocol, { perMessageDeflate: false, handshakeTimeout: timeoutMs, maxPayload: MAX_FRAME_FROM_GATEWAY });
       this.ws = ws;
       let settled = false;
       const timer = setTimeout(() => this.settleLogon(new Error(`no Logon answer from ${url} within ${timeoutMs} ms`)), timeoutMs);
@@ -809,7 +809,8 @@ export class FixClient {
   private frame(text: string): void {
     this.lastRecvAt = Date.now();
     this.testRequestOut = false;
-    const r = this.decode(text);
+    // the gateway's own bound on what it sends, not the 64 KiB it takes: a full-book W is as long as the book is deep
+    const r = this.decode(text, MAX_FRAME_FROM_GATEWAY);
     if (!r.ok) {
       if (r.kind === 'garbled') {
         this.event({ type: 'invalid', reason: `garbled: ${r.reason}`, frame: text });

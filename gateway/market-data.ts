@@ -20,13 +20,24 @@
 // and on flush()), it gets a fresh snapshot instead of what it missed. Memory
 // per slow session is therefore bounded by the high-water mark plus one
 // message per symbol.
+//
+// Size: a command's increments for a view are split into several X messages
+// of at most `maxEntryBytes` of entries each (FIX JSON measure, as SecurityList
+// fragments), so a sweep or a mass cancel through thousands of levels stays in
+// frames every client takes; RptSeq runs on across the parts. A W cannot be
+// split (FIX 4.4 has no LastFragment there): one whose entries would pass
+// `maxSnapshotBytes` is refused (Y, 281=5) naming a depth that fits, and a
+// stalled subscription whose fresh W would pass it ends with that Y.
 
 import { BUY, type Side } from '../native/ladder.js';
 import type { BookDeltaEvent, EngineSnapshot, Instrument, LevelView, TradeEvent } from '../engine/index.js';
 import type { Committed } from '../log/sequencer.js';
+import { jsonEntryBytes } from './fix/json.js';
 import { FixMessage, Tag, type FixField } from './fix/message.js';
+import { DEFAULT_MAX_FRAME, MAX_FRAME_FROM_GATEWAY } from './fix/tagvalue.js';
 import { utcTimestamp } from './reports.js';
 import type { Instruments } from './orders.js';
+import { DEFAULT_MAX_ENTRY_BYTES } from './security-list.js';
 
 /** Where a session's market data goes. `send` must not change the message (subscribers share it). */
 export interface MdSink {
@@ -40,10 +51,16 @@ export interface MarketDataOptions {
   highWaterBytes?: number;
   /** Backlog (bytes) below which a stalled subscription gets a fresh snapshot. */
   lowWaterBytes?: number;
+  /** Entries per X message, in bytes of their FIX JSON form; a command's increments past it go in further X messages. */
+  maxEntryBytes?: number;
+  /** Entries a W may hold, in bytes of their FIX JSON form; a longer snapshot is refused. */
+  maxSnapshotBytes?: number;
 }
 
 export const DEFAULT_HIGH_WATER_BYTES = 1 << 20;
 export const DEFAULT_LOW_WATER_BYTES = 64 << 10;
+/** What clients take from the gateway, less room for the header and an MDReqID echoed from an inbound frame. */
+export const MAX_SNAPSHOT_ENTRY_BYTES = MAX_FRAME_FROM_GATEWAY - DEFAULT_MAX_FRAME;
 
 // MDEntryType bits of a subscription
 const BIDS = 1;
@@ -88,6 +105,10 @@ class View {
   /** The X being built for the current command: MsgType, NoMDEntries, entries. */
   fields: FixField[] | null = null;
   count = 0;
+  /** The entries' size in `fields` (FIX JSON measure). */
+  bytes = 0;
+  /** Earlier X messages of the current command, full at maxEntryBytes. */
+  readonly parts: FixField[][] = [];
 
   constructor(readonly depth: number, readonly mask: number) {}
 }
@@ -117,10 +138,14 @@ export class MarketData {
   private readonly touched: SymbolBook[] = [];
   private readonly high: number;
   private readonly low: number;
+  private readonly maxEntryBytes: number;
+  private readonly maxSnapshotBytes: number;
 
   constructor(private readonly instruments: Instruments, options: MarketDataOptions = {}) {
     this.high = options.highWaterBytes ?? DEFAULT_HIGH_WATER_BYTES;
     this.low = Math.min(options.lowWaterBytes ?? DEFAULT_LOW_WATER_BYTES, this.high);
+    this.maxEntryBytes = options.maxEntryBytes ?? DEFAULT_MAX_ENTRY_BYTES;
+    this.maxSnapshotBytes = Math.min(options.maxSnapshotBytes ?? MAX_SNAPSHOT_ENTRY_BYTES, MAX_SNAPSHOT_ENTRY_BYTES);
     for (const symbol of instruments.symbols()) this.bookOf(symbol);
   }
 
@@ -217,13 +242,16 @@ export class MarketData {
       if (b === undefined) return reject('0', `unknown symbol ${symbol}`);
       books.push(b);
     }
+    // all or nothing here too: a snapshot too long for one frame refuses the request before anything is subscribed
+    const snapshots: FixMessage[] = [];
     for (const b of books) {
-      if (type === '0') {
-        sink.send(this.snapshot(b, reqId, depth, mask));
-        continue;
-      }
-      this.subscribe(sink, reqId, b, depth, mask);
-      sink.send(this.snapshot(b, reqId, depth, mask));
+      const w = this.snapshot(b, reqId, depth, mask);
+      if (typeof w === 'string') return reject('5', w);
+      snapshots.push(w);
+    }
+    for (let i = 0; i < books.length; i++) {
+      if (type === '1') this.subscribe(sink, reqId, books[i], depth, mask);
+      sink.send(snapshots[i]);
     }
   }
 
@@ -265,20 +293,34 @@ export class MarketData {
     if (mine.size === 0) this.sinks.delete(sub.sink);
   }
 
-  private snapshot(b: SymbolBook, reqId: string, depth: number, mask: number): FixMessage {
+  /** The W, or why it cannot be sent: its entries would pass maxSnapshotBytes. */
+  private snapshot(b: SymbolBook, reqId: string, depth: number, mask: number): FixMessage | string {
     const inst = b.inst;
     // FIX 4.4 has no RptSeq in W (a strict parser rejects it there): the snapshot
     // and the increments share one ordered session stream, so the first X after
     // a W sets the count and every later one must follow it without a gap
     const f: FixField[] = [[Tag.MsgType, 'W'], [Tag.MDReqID, reqId], [Tag.Symbol, inst.symbol], [Tag.NoMDEntries, '0']];
     let n = 0;
+    let bytes = 0;
+    let largest = 0;
+    const sides = ((mask & BIDS) !== 0 ? 1 : 0) + ((mask & OFFERS) !== 0 ? 1 : 0);
     for (const [side, bit, type] of [[b.bids, BIDS, '0'], [b.asks, OFFERS, '1']] as const) {
       if ((mask & bit) === 0) continue;
       const end = depth === 0 ? side.prices.length : Math.min(depth, side.prices.length);
       for (let i = 0; i < end; i++) {
         const price = side.prices[i];
         const l = side.levels.get(price) as Level;
-        f.push([Tag.MDEntryType, type], [Tag.MDEntryPx, inst.price(price)], [Tag.MDEntrySize, inst.qty(l.qty)], [Tag.NumberOfOrders, String(l.orders)]);
+        const entry: FixField[] = [[Tag.MDEntryType, type], [Tag.MDEntryPx, inst.price(price)], [Tag.MDEntrySize, inst.qty(l.qty)], [Tag.NumberOfOrders, String(l.orders)]];
+        const size = jsonEntryBytes(entry);
+        bytes += size;
+        largest = Math.max(largest, size);
+        if (bytes > this.maxSnapshotBytes) {
+          const levels = b.bids.prices.length + b.asks.prices.length;
+          const fits = Math.max(1, Math.floor(this.maxSnapshotBytes / largest / sides));
+          return `MarketDepth (264) ${depth}: the book of ${inst.symbol} (${levels} levels) is longer than a snapshot may be `
+            + `(${this.maxSnapshotBytes} bytes of entries); ask for MarketDepth ${fits} or less`;
+        }
+        f.push(...entry);
         n++;
       }
     }
@@ -310,7 +352,14 @@ export class MarketData {
       if (sub.sink.backlog() > this.low) continue;
       sub.stalled = false;
       this.stalled.delete(sub);
-      sub.sink.send(this.snapshot(sub.book, sub.reqId, sub.view.depth, sub.view.mask));
+      const w = this.snapshot(sub.book, sub.reqId, sub.view.depth, sub.view.mask);
+      if (typeof w !== 'string') {
+        sub.sink.send(w);
+        continue;
+      }
+      // the book grew past what a snapshot carries while the session was slow: the subscription ends, and says why
+      this.unsubscribe(sub);
+      sub.sink.send(new FixMessage([[Tag.MsgType, 'Y'], [Tag.MDReqID, sub.reqId], [Tag.MDReqRejReason, '5'], [Tag.Text, w]]));
     }
   }
 
@@ -387,6 +436,8 @@ export class MarketData {
     let px: string | null = null;
     let qty: string | null = null;
     let when: string | null = null;
+    let entry: FixField[] | null = null;
+    let size: number | null = null;
     for (let i = 0; i < views.length; i++) {
       const v = views[i];
       if ((v.mask & TRADES) === 0) continue;
@@ -395,32 +446,45 @@ export class MarketData {
       // the command's log time: the same on a replay, unlike the gateway's clock
       when ??= utcTimestamp(tsMicros);
       // dictionary order within MDIncGrp: 279 269 55 270 271 272 273 83, then AggressorSide 2446 (FIX 5.0 SP2's; EXTENSIONS)
-      this.open(b, v).push([Tag.MDUpdateAction, NEW], [Tag.MDEntryType, '2'], [Tag.Symbol, e.symbol], [Tag.MDEntryPx, px],
+      entry ??= [[Tag.MDUpdateAction, NEW], [Tag.MDEntryType, '2'], [Tag.Symbol, e.symbol], [Tag.MDEntryPx, px],
         [Tag.MDEntrySize, qty], [Tag.MDEntryDate, when.slice(0, 8)], [Tag.MDEntryTime, when.slice(9)], [Tag.RptSeq, String(rpt)],
-        [Tag.AggressorSide, e.aggressor === BUY ? '1' : '2']);
-      v.count++;
+        [Tag.AggressorSide, e.aggressor === BUY ? '1' : '2']];
+      size ??= jsonEntryBytes(entry);
+      this.add(b, v, entry, size);
     }
   }
 
-  /** The view's X under construction, begun on its first entry of this command. */
-  private open(b: SymbolBook, v: View): FixField[] {
+  /**
+   * Adds an entry (`size`: its FIX JSON length) to the view's X of this
+   * command, begun on its first entry; past maxEntryBytes the X is set aside
+   * whole and another begun (at least one entry each, whatever its size).
+   */
+  private add(b: SymbolBook, v: View, entry: readonly FixField[], size: number): void {
+    if (v.fields !== null && v.count > 0 && v.bytes + size > this.maxEntryBytes) {
+      v.fields[1][1] = String(v.count);
+      v.parts.push(v.fields);
+      v.fields = null;
+    }
     if (v.fields === null) {
       v.fields = [[Tag.MsgType, 'X'], [Tag.NoMDEntries, '0']];
+      v.count = 0;
+      v.bytes = 0;
       if (!b.touched) {
         b.touched = true;
         this.touched.push(b);
       }
     }
-    return v.fields;
+    for (let i = 0; i < entry.length; i++) v.fields.push(entry[i]);
+    v.count++;
+    v.bytes += size;
   }
 
   private entry(b: SymbolBook, v: View, action: string, type: string, px: string, level: Level | null, rpt: number): void {
-    const f = this.open(b, v);
     // dictionary order within MDIncGrp: 279 269 55 270 271 346 83
-    f.push([Tag.MDUpdateAction, action], [Tag.MDEntryType, type], [Tag.Symbol, b.inst.symbol], [Tag.MDEntryPx, px]);
-    if (level !== null) f.push([Tag.MDEntrySize, b.inst.qty(level.qty)], [Tag.NumberOfOrders, String(level.orders)]);
-    f.push([Tag.RptSeq, String(rpt)]);
-    v.count++;
+    const entry: FixField[] = [[Tag.MDUpdateAction, action], [Tag.MDEntryType, type], [Tag.Symbol, b.inst.symbol], [Tag.MDEntryPx, px]];
+    if (level !== null) entry.push([Tag.MDEntrySize, b.inst.qty(level.qty)], [Tag.NumberOfOrders, String(level.orders)]);
+    entry.push([Tag.RptSeq, String(rpt)]);
+    this.add(b, v, entry, jsonEntryBytes(entry));
   }
 
   private publish(b: SymbolBook): void {
@@ -433,7 +497,10 @@ export class MarketData {
       f[1][1] = String(v.count);
       v.fields = null;
       v.count = 0;
-      const msg = new FixMessage(f);
+      v.bytes = 0;
+      const msgs = v.parts.map((p) => new FixMessage(p));
+      msgs.push(new FixMessage(f));
+      v.parts.length = 0;
       const subs = v.subs;
       for (let j = 0; j < subs.length; j++) {
         const sub = subs[j];
@@ -443,7 +510,8 @@ export class MarketData {
           this.stalled.add(sub);
           continue;
         }
-        sub.sink.send(msg);
+        // the parts of one command go together: a later snapshot would cover what a stall cut off
+        for (let k = 0; k < msgs.length; k++) sub.sink.send(msgs[k]);
       }
     }
   }

@@ -19,7 +19,7 @@
 // gateway and its own client decode with.
 
 import type { Instrument } from '../engine/index.js';
-import { fieldDef, type FieldDef } from './fix/dictionary.js';
+import { jsonEntryBytes } from './fix/json.js';
 import { FixMessage, Tag } from './fix/message.js';
 import type { Instruments } from './orders.js';
 
@@ -49,13 +49,6 @@ function entryOf(inst: Instrument): [number, string][] {
   ];
   if (inst.maxQty !== Number.MAX_SAFE_INTEGER) fields.push([Tag.MaxTradeVol, inst.qty(inst.maxQty)]);
   return fields;
-}
-
-/** The entry's length as a member of a FIX JSON NoRelatedSym array (with its comma). */
-function jsonBytes(entry: [number, string][]): number {
-  const o: Record<string, string> = {};
-  for (const [t, v] of entry) o[(fieldDef(t) as FieldDef).name] = v; // the dictionary's names, as fix.json writes them
-  return JSON.stringify(o).length + 1; // ASCII only: ids and decimals are printable ASCII
 }
 
 export class SecurityLists {
@@ -103,7 +96,7 @@ export class SecurityLists {
     let bytes = 0;
     for (const inst of list) {
       const entry = entryOf(inst);
-      const size = jsonBytes(entry);
+      const size = jsonEntryBytes(entry);
       const current = fragments.at(-1);
       if (current === undefined || bytes + size > this.maxEntryBytes) {
         fragments.push([entry]);

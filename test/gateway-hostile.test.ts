@@ -7,24 +7,40 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import WebSocket from 'ws';
+import { createEngine, type Command } from '../engine/index.js';
 import { Exchange } from '../log/index.js';
+import { prepareCommand } from '../log/codec.js';
+import type { Committed } from '../log/sequencer.js';
+import { MarketData, type MdSink } from '../gateway/market-data.js';
+import { OrderTracker } from '../gateway/orders.js';
 import { AccountStore } from '../gateway/accounts.js';
 import { Gateway, type GatewayLimits } from '../gateway/server.js';
 import { formatUtcTimestamp } from '../gateway/fix/validate.js';
-import { FixMessage } from '../gateway/fix/message.js';
-import { decodeTagValue, encodeTagValue } from '../gateway/fix/tagvalue.js';
+import { FixMessage, Tag } from '../gateway/fix/message.js';
+import { decodeTagValue, DEFAULT_MAX_FRAME, encodeTagValue } from '../gateway/fix/tagvalue.js';
+import { encodeJson } from '../gateway/fix/json.js';
 import { MemorySessionStore } from '../gateway/session-store.js';
 import { FixSession, SessionRegistry } from '../gateway/session.js';
+import { BookView } from '../gateway/book-view.js';
+import { FixClient } from '../gateway/client.js';
+import { FixJsonSession } from '../gateway/web/fix-session.js';
+import { applied } from './engine-helpers.js';
 import { tempDir } from './log-helpers.js';
 
 async function gateway(t: TestContext, limits: Partial<GatewayLimits> = {}): Promise<Gateway> {
+  return (await exchangeAndGateway(t, limits)).gw;
+}
+
+async function exchangeAndGateway(t: TestContext, limits: Partial<GatewayLimits> = {}): Promise<{ ex: Exchange; gw: Gateway }> {
   const dir = join(tempDir(t, 'matchlog-gw-hostile-'), 'data');
   const ex = await Exchange.open({ dataDir: dir, log: () => undefined });
   const store = AccountStore.load(join(dir, 'accounts.json'), { scrypt: { N: 1024, r: 8, p: 1, keyLength: 32 } });
   await store.add('alice', 'alice-pw', { marketDataOnly: false });
+  await store.add('bob', 'bob-pw', { marketDataOnly: false });
+  await store.add('carol', 'carol-pw', { marketDataOnly: false });
   const gw = await Gateway.start({ exchange: ex, listen: { host: '127.0.0.1', port: 0 }, accounts: store, sessionsDir: join(dir, 'sessions'), limits });
   t.after(async () => { await gw.close(); await ex.close(); });
-  return gw;
+  return { ex, gw };
 }
 
 async function open(url: string, protocol: string): Promise<{ ws: WebSocket; closed: Promise<{ code: number; reason: string }> }> {
@@ -134,4 +150,114 @@ test('a market-data subscription that replaced the session\'s only one can be un
   assert.deepEqual(inbox.filter((m) => m.msgType === 'X').map(String), [], 'no X after the unsubscribe');
   ws.close();
   await closed;
+});
+
+test('full-depth market data on a deep book (one account resting at 3,000 prices) reaches FixClient on both subprotocols, W and X', async (t) => {
+  const { ex, gw } = await exchangeAndGateway(t);
+  // AAPL: tick 0.01, band 10 % around 190; bids 171.00-185.99, offers 194.00-208.99
+  const rests: Promise<unknown>[] = [];
+  for (let i = 0; i < 1500; i++) {
+    const bid = (17100 + i) / 100;
+    const ask = (19400 + i) / 100;
+    rests.push(ex.submit({ op: 'new', account: 'deep', clOrdId: `b${i}`, symbol: 'AAPL', side: 'buy', type: 'limit', price: bid.toFixed(2), qty: '1', tif: 'GTC' }, 'test'));
+    rests.push(ex.submit({ op: 'new', account: 'deep', clOrdId: `a${i}`, symbol: 'AAPL', side: 'sell', type: 'limit', price: ask.toFixed(2), qty: '1', tif: 'GTC' }, 'test'));
+  }
+  await Promise.all(rests);
+  const clients: FixClient[] = [];
+  t.after(() => { for (const c of clients) c.close(); });
+  // the longer encoding of every increment received: each must fit the 64 KiB any FIX client of the gateway decodes with
+  const incrementBytes: number[] = [];
+  for (const [account, protocol] of [['alice', 'fix.4.4'], ['bob', 'fix.json']] as const) {
+    const c = await FixClient.connect({ url: gw.url, account, password: `${account}-pw`, protocol,
+      onMessage: (m) => { if (m.msgType === 'X') incrementBytes.push(encodeJson(m).length); } });
+    clients.push(c);
+    const view = await c.subscribe('AAPL').ready(5000);
+    assert.equal(view.bids().length, 1500, protocol);
+    assert.equal(view.asks().length, 1500, protocol);
+    assert.equal(view.bids()[0].price, '185.99');
+  }
+  // the trading screen's own session and ladder, on ws's WebSocket where the page has the browser's (which has no size limit of its own)
+  const g = globalThis as { WebSocket?: unknown };
+  const browserWebSocket = g.WebSocket;
+  g.WebSocket = WebSocket;
+  t.after(() => { g.WebSocket = browserWebSocket; });
+  const faults: string[] = [];
+  const page = new BookView('AAPL');
+  const session = new FixJsonSession({
+    state: (state) => {
+      if (state !== 'logged on') return;
+      // as app.ts asks: the full book, every entry type
+      session.sendApplication('V', [[Tag.MDReqID, 'md-page-1'], [Tag.SubscriptionRequestType, '1'], [Tag.MarketDepth, '0'],
+        [Tag.MDUpdateType, '1'], [Tag.NoMDEntryTypes, '3'], [Tag.MDEntryType, '0'], [Tag.MDEntryType, '1'], [Tag.MDEntryType, '2'],
+        [Tag.NoRelatedSym, '1'], [Tag.Symbol, 'AAPL']]);
+    },
+    message: (m) => { page.apply(m); },
+    fault: (why) => { faults.push(why); },
+  });
+  t.after(() => session.close(''));
+  session.logon(gw.url, 'carol', 'carol-pw');
+  await page.ready(5000).catch((e: Error) => { throw new Error(`${e.message}; page faults: ${faults.join('; ')}`); });
+  assert.equal(page.bids().length + page.asks().length, 3000, 'the page\'s ladder has the whole book');
+  // one command removes every level: its increments are 3,000 deletes
+  await ex.submit({ op: 'massCancel', account: 'deep', symbol: 'AAPL' }, 'test');
+  for (const c of clients) {
+    const view = c.view('AAPL');
+    assert.ok(view !== undefined);
+    await view.waitUntil((v) => v.synced && v.bids().length === 0 && v.asks().length === 0, 5000);
+    assert.equal(view.gaps, 0, 'no loss seen on the way');
+  }
+  await page.waitUntil((v) => v.synced && v.bids().length === 0 && v.asks().length === 0, 5000);
+  assert.deepEqual(faults, []);
+  assert.ok(incrementBytes.length > 2 && incrementBytes.every((n) => n <= DEFAULT_MAX_FRAME), `X sizes ${incrementBytes.join(' ')}`);
+});
+
+test('a full-book snapshot longer than a frame may be is refused (Y 281=5) with a depth that fits; a stalled subscription whose refresh would be that long ends with the same Y', () => {
+  const engine = createEngine();
+  const commits: Committed[] = [];
+  let seq = 0;
+  const commit = (cmd: Command): Committed => {
+    const prepared = prepareCommand(cmd);
+    const c: Committed = { seq: ++seq, ts: 1_700_000_000_000_000 + seq, origin: 'test', cmd: prepared, events: applied(engine, prepared, seq) };
+    commits.push(c);
+    return c;
+  };
+  const rest = (i: number): Command => ({ op: 'new', account: 'deep', clOrdId: `b${i}`, symbol: 'ETH', side: 'buy', type: 'limit', price: String(1000 + i), qty: '1', tif: 'GTC' });
+  commit({ op: 'instrument', symbol: 'ETH', tickSize: '1', lotSize: '1' });
+  for (let i = 0; i < 10; i++) commit(rest(i));
+  const snap = engine.snapshot();
+  // entries of a W here are about 75 bytes in FIX JSON: 2,000 bytes hold some 26
+  const md = MarketData.fromSnapshot(snap, OrderTracker.fromSnapshot(snap).instruments, { maxSnapshotBytes: 2000, highWaterBytes: 1000, lowWaterBytes: 100 });
+  const sent: FixMessage[] = [];
+  let backlog = 0;
+  const sink: MdSink = { send: (m) => { sent.push(m); }, backlog: () => backlog };
+  const v = (reqId: string, depth: number): FixMessage => new FixMessage([[35, 'V'], [262, reqId], [263, '1'], [264, String(depth)],
+    [267, '2'], [269, '0'], [269, '1'], [146, '1'], [55, 'ETH']]);
+
+  md.request(sink, v('full', 0));
+  assert.deepEqual(sent.splice(0).map((m) => [m.msgType, m.get(268)]), [['W', '10']], 'ten levels fit');
+  // the session falls behind; the book grows to 50 levels meanwhile
+  backlog = 5000;
+  for (let i = 10; i < 50; i++) md.apply(commit(rest(i)));
+  assert.equal(sent.length, 0, 'stalled: nothing sent');
+  backlog = 0;
+  md.flush();
+  assert.equal(sent.length, 1);
+  const ended = sent.splice(0)[0];
+  assert.deepEqual([ended.msgType, ended.get(262), ended.get(281)], ['Y', 'full', '5']);
+  assert.match(ended.get(58) ?? '', /^MarketDepth \(264\) 0: the book of ETH \(50 levels\) is longer than a snapshot may be \(2000 bytes of entries\); ask for MarketDepth \d+ or less$/);
+  md.apply(commit(rest(50)));
+  assert.equal(sent.length, 0, 'the ended subscription gets no more increments');
+
+  // asked again: refused at once, nothing subscribed; the depth it names is taken
+  md.request(sink, v('again', 0));
+  const refused = sent.splice(0);
+  assert.deepEqual(refused.map((m) => [m.msgType, m.get(281)]), [['Y', '5']]);
+  const fits = Number(/ask for MarketDepth (\d+) or less/.exec(refused[0].get(58) ?? '')?.[1]);
+  // per side of those asked for (bids and offers), though this book has bids only
+  assert.ok(fits >= 10 && fits < 50, `${fits}`);
+  md.request(sink, v('top', fits));
+  const w = sent.splice(0);
+  assert.deepEqual(w.map((m) => [m.msgType, m.get(268)]), [['W', String(fits)]]);
+  md.apply(commit(rest(51)));
+  assert.deepEqual(sent.splice(0).map((m) => m.msgType), ['X'], 'the depth-limited one is live');
 });

@@ -152,6 +152,18 @@ function nameOf(tag: number): string {
   return fieldDef(tag)?.name ?? String(tag);
 }
 
+/**
+ * The length of `fields` as one member of a FIX JSON repeating group, with its
+ * comma: how the gateway bounds a message it splits (y fragments, X parts) in
+ * the longer of its two encodings. Counted in characters, which are bytes for
+ * what it measures (ids and decimals are printable ASCII).
+ */
+export function jsonEntryBytes(fields: readonly FixField[]): number {
+  const o: Record<string, string> = {};
+  for (const [t, v] of fields) o[nameOf(t)] = v;
+  return JSON.stringify(o).length + 1;
+}
+
 /** Encodes `msg` as FIX JSON; groups of the message's dictionary entry become arrays. */
 export function encodeJson(msg: FixMessage): string {
   const header: Record<string, string> = { BeginString: BEGIN_STRING, MsgType: msg.msgType };

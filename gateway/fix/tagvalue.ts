@@ -16,6 +16,16 @@ import { type DecodeResult, validate } from './validate.js';
 /** Default bound on a frame, in characters; the server may pass its own. */
 export const DEFAULT_MAX_FRAME = 64 * 1024;
 
+/**
+ * The bound a client of the gateway (FixClient, the trading screen) decodes
+ * with. Larger than what the gateway takes: 64 KiB protects the gateway from
+ * its clients, while a full-book snapshot (W) cannot be split in FIX 4.4 and
+ * is as long as the book is deep. The gateway keeps to it: every X and y is
+ * split at 32 KiB of entries, and a W that would be longer is refused with
+ * MarketDataRequestReject (market-data.ts, MAX_SNAPSHOT_ENTRY_BYTES).
+ */
+export const MAX_FRAME_FROM_GATEWAY = 4 * 1024 * 1024;
+
 const GARBLED_TOO_LARGE: DecodeResult = { ok: false, kind: 'garbled', reason: 'frame larger than the limit' };
 
 function garbled(reason: string): DecodeResult {

@@ -8,6 +8,7 @@
 // the trader's decision), Logout both ways.
 
 import { decodeJson, encodeJson } from '../fix/json.js';
+import { MAX_FRAME_FROM_GATEWAY } from '../fix/tagvalue.js';
 import { FixMessage, GATEWAY_COMP_ID, Tag, type FixField } from '../fix/message.js';
 import { formatUtcTimestamp } from '../fix/validate.js';
 
@@ -112,7 +113,8 @@ export class FixJsonSession {
   }
 
   private received(text: string): void {
-    const r = decodeJson(text);
+    // the gateway's own bound on what it sends, not the 64 KiB it takes: a full-book W is as long as the book is deep
+    const r = decodeJson(text, MAX_FRAME_FROM_GATEWAY);
     if (!r.ok) {
       this.events.fault(r.kind === 'reject' ? `the exchange sent an invalid ${r.msg.msgType}: ${r.rejection.text}` : `the exchange sent a frame that is not FIX JSON (${r.kind})`);
       return;

@@ -5,6 +5,8 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 export interface LiveFigures {
   sessions: number;
+  /** Open WebSocket connections, logged on or not (GatewayLimits.maxConnections bounds them). */
+  connections: number;
   /** Commands waiting in the sequencer's queue. */
   queued: number;
   /** Seq of the last durable command. */
@@ -39,6 +41,7 @@ export class GatewayMetrics {
       buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.1, 1], registers,
     });
     new Gauge({ name: 'matchlog_gateway_sessions', help: 'Logged-on FIX sessions', registers, collect() { this.set(figures().sessions); } });
+    new Gauge({ name: 'matchlog_gateway_connections', help: 'Open WebSocket connections on /fix, logged on or not', registers, collect() { this.set(figures().connections); } });
     new Gauge({ name: 'matchlog_sequencer_queue_depth', help: 'Commands waiting for a group commit', registers, collect() { this.set(figures().queued); } });
     new Gauge({ name: 'matchlog_log_seq', help: 'Seq of the last durable command', registers, collect() { this.set(figures().seq); } });
   }

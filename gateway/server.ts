@@ -57,6 +57,8 @@ export interface GatewayLimits {
   mdLowWaterBytes: number;
   /** A session whose unsent bytes pass this is logged out as a slow consumer. */
   maxSendBufferBytes: number;
+  /** Open WebSocket connections on /fix; one more is refused at the upgrade (HTTP 503). */
+  maxConnections: number;
 }
 
 export const DEFAULT_LIMITS: GatewayLimits = {
@@ -67,6 +69,7 @@ export const DEFAULT_LIMITS: GatewayLimits = {
   mdHighWaterBytes: 1 << 20,
   mdLowWaterBytes: 64 << 10,
   maxSendBufferBytes: 64 << 20,
+  maxConnections: 5_000,
 };
 
 /** The node's admin API, served on the gateway's port for who holds the secret. */
@@ -268,7 +271,7 @@ export class Gateway {
     this.mdTimer = setInterval(() => this.md.flush(), 50);
     this.mdTimer.unref();
     this.unsubscribeRole = ex.onRole((role, leader) => this.roleChanged(role, leader));
-    this.metrics = new GatewayMetrics(() => ({ sessions: this.registry.size, queued: ex.stats.queued, seq: ex.seq }));
+    this.metrics = new GatewayMetrics(() => ({ sessions: this.registry.size, connections: this.connections.size, queued: ex.stats.queued, seq: ex.seq }));
     const logWrite = this.metrics.logWrite;
     ex.observeWrites((ms) => logWrite.observe(ms / 1000));
     wss.on('connection', (ws, req) => this.connected(ws, req));
@@ -292,6 +295,13 @@ export class Gateway {
       handleProtocols: (protocols) => {
         for (const p of protocols) if ((SUBPROTOCOLS as readonly string[]).includes(p)) return p;
         return false;
+      },
+      // past the bound, refused before the upgrade: no socket buffers, no session, no Logon to check; open connections go on
+      verifyClient: (_info, done) => {
+        if (gw === null) return done(false, 503, 'the gateway is starting');
+        if (gw.connections.size < limits.maxConnections) return done(true);
+        gw.metrics.rejects.inc({ reason: 'too_many_connections' });
+        done(false, 503, `too many connections: this gateway serves at most ${limits.maxConnections}; try again later`, { 'retry-after': '5' });
       },
     });
     await new Promise<void>((resolve, reject) => {

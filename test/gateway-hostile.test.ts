@@ -261,3 +261,38 @@ test('a full-book snapshot longer than a frame may be is refused (Y 281=5) with 
   md.apply(commit(rest(51)));
   assert.deepEqual(sent.splice(0).map((m) => m.msgType), ['X'], 'the depth-limited one is live');
 });
+
+test('past maxConnections a new WebSocket is refused at the upgrade (503, with the reason), counted in /metrics; the open ones go on', async (t) => {
+  const gw = await gateway(t, { maxConnections: 2 });
+  const a = await open(gw.url, 'fix.4.4');
+  const b = await open(gw.url, 'fix.json');
+  t.after(() => { a.ws.terminate(); b.ws.terminate(); });
+  const refusal = (): Promise<{ status: number; body: string; retryAfter: string | undefined }> => new Promise((resolve, reject) => {
+    const ws = new WebSocket(gw.url, 'fix.4.4');
+    ws.once('open', () => { ws.terminate(); reject(new Error('a third connection was opened')); });
+    ws.once('unexpected-response', (_req, res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => { body += d.toString(); });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, retryAfter: res.headers['retry-after'] }));
+    });
+    ws.once('error', () => undefined);
+  });
+  assert.deepEqual(await within(refusal(), 5000, 'the third connection'),
+    { status: 503, body: 'too many connections: this gateway serves at most 2; try again later', retryAfter: '5' });
+  const metrics = await (await fetch(new URL('/metrics', gw.url.replace(/^ws/, 'http')))).text();
+  assert.match(metrics, /^matchlog_gateway_rejects_total\{reason="too_many_connections"\} 1$/m);
+  assert.match(metrics, /^matchlog_gateway_connections 2$/m);
+  // the two open ones are served as before: one logs on
+  const answers: string[] = [];
+  a.ws.on('message', (d) => { const r = decodeTagValue(String(d)); if (r.ok) answers.push(r.msg.msgType); });
+  a.ws.send(encodeTagValue(new FixMessage([[35, 'A'], [49, 'alice'], [56, 'MATCHLOG'], [34, '1'], [52, formatUtcTimestamp(Date.now())],
+    [98, '0'], [108, '30'], [553, 'alice'], [554, 'alice-pw'], [141, 'Y']])));
+  for (let i = 0; i < 100 && answers.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(answers, ['A']);
+  // a place freed is a place taken
+  b.ws.close();
+  await b.closed;
+  for (let i = 0; i < 100 && gw.connections.size > 1; i++) await new Promise((r) => setTimeout(r, 20));
+  const c = await open(gw.url, 'fix.4.4');
+  c.ws.terminate();
+});

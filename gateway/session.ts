@@ -103,6 +103,8 @@ export interface FixSessionOptions {
   resetOnDisconnect?: boolean;
   /** Messages ahead of a gap kept until it is filled; past this they are dropped and asked for again. */
   maxQueued?: number;
+  /** The same bound in bytes (decodedSize): past it, too, they are dropped and asked for again. */
+  maxQueuedBytes?: number;
 }
 
 export const DEFAULT_APPLICATION_MSG_TYPES: ReadonlySet<string> = new Set(['D', 'F', 'G', 'H', 'q', 'V', 'x', 'AF']);
@@ -160,12 +162,24 @@ const MAX_PENDING_BEFORE_LOGON = 64;
  */
 const MAX_PENDING_BYTES_BEFORE_LOGON = 64 * 1024;
 
-/** About the characters a decoded frame holds: its values and, per field, a tag and two delimiters. */
+/**
+ * [ML] What waits ahead of a MsgSeqNum gap, in bytes: 1,000 messages of up to
+ * 64 KiB, each holding its frame, would be 64 MiB per session for as long as
+ * the client leaves the gap open. A client's ordinary messages are a few
+ * hundred bytes, so the message count still bounds it for them.
+ */
+export const DEFAULT_MAX_QUEUED_BYTES = 1 << 20;
+
+/** About the characters a decoded message holds: its values and, per field, a tag and two delimiters. */
+function messageSize(msg: FixMessage): number {
+  let n = 0;
+  for (const f of msg.fields) n += f[1].length + 8;
+  return n;
+}
+
 function decodedSize(input: DecodeResult): number {
   if (input.ok === false && input.kind === 'garbled') return input.reason.length;
-  let n = 0;
-  for (const f of input.msg.fields) n += f[1].length + 8;
-  return n;
+  return messageSize(input.msg);
 }
 
 function seqOf(msg: FixMessage): number | undefined {
@@ -185,6 +199,7 @@ export class FixSession {
   private readonly toleranceMs: number;
   private readonly logoutTimeoutMs: number;
   private readonly maxQueued: number;
+  private readonly maxQueuedBytes: number;
   private readonly createdAt: number;
 
   private stateNow: SessionState = 'connected';
@@ -206,8 +221,9 @@ export class FixSession {
   /** The gap asked for with our ResendRequest, [from, to]; from 0 when none is outstanding. */
   private resendFrom = 0;
   private resendTo = 0;
-  /** Messages ahead of a gap, by MsgSeqNum. */
+  /** Messages ahead of a gap, by MsgSeqNum, and their messageSize in all. */
   private readonly queued = new Map<number, FixMessage>();
+  private queuedBytes = 0;
 
   private outbox: FixMessage[] = [];
   private spare: FixMessage[] = [];
@@ -226,6 +242,7 @@ export class FixSession {
     this.toleranceMs = options.sendingTimeToleranceMs ?? 120_000;
     this.logoutTimeoutMs = options.logoutTimeoutMs ?? 2_000;
     this.maxQueued = options.maxQueued ?? 1_000;
+    this.maxQueuedBytes = options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES;
     this.createdAt = this.clock.now();
     this.armTimer();
   }
@@ -415,7 +432,7 @@ export class FixSession {
     if (!this.verify(msg, seq, false, false)) return;
     const store = this.requireStore();
     store.reset();
-    this.queued.clear();
+    this.clearQueue();
     this.resendFrom = 0;
     const hbi = Number(msg.get(108));
     if (Number.isInteger(hbi) && hbi >= (this.opts.minHeartBtInt ?? 1) && hbi <= (this.opts.maxHeartBtInt ?? 300)) this.heartBtMs = hbi * 1000;
@@ -513,7 +530,7 @@ export class FixSession {
     const expected = store.nextTargetSeq;
     if (newSeq > expected) {
       store.setNextTargetSeq(newSeq);
-      for (const k of this.queued.keys()) if (k < newSeq) this.queued.delete(k);
+      for (const k of this.queued.keys()) if (k < newSeq) this.unqueue(k);
       if (this.resendFrom !== 0 && newSeq > this.resendTo) this.resendFrom = 0;
     } else if (newSeq < expected) {
       // [V2] NewSeqNo lower than expected: Reject 373=5, sequence untouched ([QF] script 11c)
@@ -567,7 +584,13 @@ export class FixSession {
   private tooHigh(msg: FixMessage, seq: number): void {
     const expected = this.requireStore().nextTargetSeq;
     this.event({ type: 'gap', expected, received: seq });
-    if (this.queued.size < this.maxQueued) this.queued.set(seq, msg);
+    // the same number again replaces what waits under it
+    this.unqueue(seq);
+    const size = messageSize(msg);
+    if (this.queued.size < this.maxQueued && this.queuedBytes + size <= this.maxQueuedBytes) {
+      this.queued.set(seq, msg);
+      this.queuedBytes += size;
+    }
     // [QF] one ResendRequest covers the gap to infinity: no new one while it is outstanding
     if (this.resendFrom !== 0 && seq >= this.resendFrom) return;
     this.resendFrom = expected;
@@ -600,13 +623,25 @@ export class FixSession {
     if (store === undefined) return;
     while (this.stateNow === 'active' || this.stateNow === 'loggingOut') {
       const seq = store.nextTargetSeq;
-      const msg = this.queued.get(seq);
+      const msg = this.unqueue(seq);
       if (msg === undefined) return;
-      this.queued.delete(seq);
       this.process(msg, seq);
       // a message that did not move the sequence (a SequenceReset lower than expected) cannot loop
       if (store.nextTargetSeq === seq) return;
     }
+  }
+
+  private unqueue(seq: number): FixMessage | undefined {
+    const msg = this.queued.get(seq);
+    if (msg === undefined) return undefined;
+    this.queued.delete(seq);
+    this.queuedBytes -= messageSize(msg);
+    return msg;
+  }
+
+  private clearQueue(): void {
+    this.queued.clear();
+    this.queuedBytes = 0;
   }
 
   private consume(seq: number): void {
@@ -798,7 +833,7 @@ export class FixSession {
     this.finished = true;
     this.stateNow = 'closed';
     this.clearTimer();
-    this.queued.clear();
+    this.clearQueue();
     this.pending.length = 0;
     const store = this.store;
     this.store = undefined;

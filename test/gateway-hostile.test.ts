@@ -296,3 +296,37 @@ test('past maxConnections a new WebSocket is refused at the upgrade (503, with t
   const c = await open(gw.url, 'fix.4.4');
   c.ws.terminate();
 });
+
+test('what waits ahead of a MsgSeqNum gap is bounded in bytes, not only in messages: past 1 MiB it is dropped and asked for again', async () => {
+  const out: FixMessage[] = [];
+  const session = new FixSession({
+    send: (m) => { out.push(m); },
+    close: () => undefined,
+    authenticate: () => Promise.resolve({ ok: true, marketDataOnly: false }),
+    openStore: () => new MemorySessionStore(),
+    registry: new SessionRegistry(),
+    onApplication: () => undefined,
+  });
+  const receive = (seq: number, fields: [number, string][]): void => {
+    session.receive(decodeTagValue(encodeTagValue(new FixMessage([[35, fields[0][1]], [49, 'alice'], [56, 'MATCHLOG'], [34, String(seq)],
+      [52, formatUtcTimestamp(Date.now())], ...fields.slice(1)]))));
+  };
+  const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
+  receive(1, [[35, 'A'], [98, '0'], [108, '30'], [553, 'alice'], [554, 'alice-pw']]);
+  await turn();
+  assert.equal(session.state, 'active');
+  // seq 2 is missing; 3 to 42 are TestRequests of 40 KB each: 1.6 MB ahead of the gap
+  for (let seq = 3; seq <= 42; seq++) receive(seq, [[35, '1'], [112, `${seq}:`.padEnd(40_000, 'x')]]);
+  await turn();
+  assert.deepEqual(out.splice(0).filter((m) => m.msgType === '2').map((m) => [m.get(7), m.get(16)]), [['2', '0']], 'one ResendRequest for the gap');
+  receive(2, [[35, '0']]);
+  await turn();
+  // those that fit in 1 MiB (26 of them) were kept and are answered now; the rest were dropped
+  const answered = out.splice(0).filter((m) => m.msgType === '0').map((m) => Number((m.get(112) ?? '').split(':')[0]));
+  assert.deepEqual(answered, Array.from({ length: 26 }, (_, i) => 3 + i));
+  // the client's next message shows the gap left by what was dropped: asked for again from the first of them
+  receive(43, [[35, '0']]);
+  await turn();
+  assert.deepEqual(out.splice(0).filter((m) => m.msgType === '2').map((m) => [m.get(7), m.get(16)]), [['29', '0']]);
+  session.transportClosed();
+});

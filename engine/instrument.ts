@@ -107,10 +107,12 @@ export class Instrument {
     const num = side === BUY ? this.bandDen + this.bandNum : this.bandDen - this.bandNum;
     if (num <= 0) return NO_LIMIT_SELL; // a band of 100% or more: a sell may go to any price
     const product = ref * num;
-    if (Number.isSafeInteger(product)) {
+    // num itself is inexact past 2^53 (a band with 16 to 22 decimal places): then only bigints are exact
+    if (Number.isSafeInteger(num) && Number.isSafeInteger(product)) {
       return side === BUY ? Math.floor(product / this.bandDen) : Math.ceil(product / this.bandDen);
     }
-    const p = BigInt(ref) * BigInt(num);
+    const n = side === BUY ? BigInt(this.bandDen) + BigInt(this.bandNum) : BigInt(this.bandDen) - BigInt(this.bandNum);
+    const p = BigInt(ref) * n;
     const d = BigInt(this.bandDen);
     const q = p / d;
     return Number(side === BUY || p % d === 0n ? q : q + 1n);

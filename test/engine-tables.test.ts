@@ -286,3 +286,32 @@ describe('tables that grow', () => {
     assert.deepEqual(s.levels('bids'), []);
   });
 });
+
+for (const kind of KINDS) {
+  describe(`audit: book deltas, band edge, level bounds (${kind} ladder)`, () => {
+    test('a market order reaches the exact edge of a band with 22 decimal places', () => {
+      // bandDen 10^22 + bandNum is no safe integer: the edge must still be exact
+      const s = new Session(kind);
+      s.do({ op: 'instrument', symbol: 'Z', tickSize: '0.000000000000001', lotSize: '1', priceBand: '0.0000000999999999999999', referencePrice: '7.66193550236978' });
+      const z = (account: string, clOrdId: string, side: 'buy' | 'sell', price?: string) => s.do({
+        op: 'new', account, clOrdId, symbol: 'Z', side, qty: '1', ...(price === undefined ? { type: 'market' } : { type: 'limit', price }),
+      });
+      // the band's edges: floor(ref * (1 + band)) and ceil(ref * (1 - band)) ticks; both are inside the band
+      assert.equal(z('a', 's1', 'sell', '7.66193626856333')[0].type, 'accepted');
+      assert.equal(z('a', 'b1', 'buy', '7.66193473617623')[0].type, 'accepted');
+      assert.deepEqual(types(z('a', 'x1', 'sell', '7.66193626856334')), ['rejected:price_out_of_band']);
+      assert.deepEqual(types(z('a', 'x2', 'buy', '7.66193473617622')), ['rejected:price_out_of_band']);
+      const buy = z('b', 'm1', 'buy');
+      assert.deepEqual(types(buy), ['accepted', 'trade', 'bookDelta']);
+      assert.equal(buy[1].price, '7.66193626856333');
+      // the reference is now the last trade; put it back at the configured one for the sell side
+      const s2 = new Session(kind);
+      s2.do({ op: 'instrument', symbol: 'Z', tickSize: '0.000000000000001', lotSize: '1', priceBand: '0.0000000999999999999999', referencePrice: '7.66193550236978' });
+      s2.do({ op: 'new', account: 'a', clOrdId: 'b1', symbol: 'Z', side: 'buy', type: 'limit', price: '7.66193473617623', qty: '1' });
+      const sell = s2.do({ op: 'new', account: 'b', clOrdId: 'm2', symbol: 'Z', side: 'sell', type: 'market', qty: '1' });
+      assert.deepEqual(types(sell), ['accepted', 'trade', 'bookDelta']);
+      assert.equal(sell[1].price, '7.66193473617623');
+    });
+
+  });
+}

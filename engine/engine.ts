@@ -322,14 +322,18 @@ export class Engine {
     this.cancel(h, seq, c.clOrdId, CANCEL_USER);
   }
 
-  /** Takes a resting order off its book for good: the cancelled event, its level's delta, its slot back (`clOrdId`: as Book.cancelled). */
-  private cancel(h: number, seq: number, clOrdId: string | null, reason: number): void {
+  /**
+   * Takes a resting order off its book for good: the cancelled event, its level's
+   * delta (unless `delta` is false: more of that level goes in this command), its
+   * slot back (`clOrdId`: as Book.cancelled).
+   */
+  private cancel(h: number, seq: number, clOrdId: string | null, reason: number, delta = true): void {
     const o = this.orders;
     const book = this.byIndex[o.bookOf(h)];
     book.take(h);
     this.accounts.remove(h);
     book.cancelled(h, seq, clOrdId, reason);
-    book.delta(o.side(h), o.price[h], seq);
+    if (delta) book.delta(o.side(h), o.price[h], seq);
     o.free(h);
   }
 
@@ -397,7 +401,14 @@ export class Engine {
     // an unknown symbol is in scope of no order (-2)
     const scope = symbol === undefined ? -1 : this.books.get(symbol)?.index ?? -2;
     const hs = this.accounts.ordersOf(c.account, scope);
-    for (const h of hs) this.cancel(h, seq, null, CANCEL_MASS);
+    // one delta per level, after the last cancel there (its final state), as in a walk
+    const o = this.orders;
+    const last = new Map<string, number>();
+    for (let i = 0; i < hs.length; i++) last.set(`${o.bookOf(hs[i])} ${o.side(hs[i])} ${o.price[hs[i]]}`, i);
+    for (let i = 0; i < hs.length; i++) {
+      const h = hs[i];
+      this.cancel(h, seq, null, CANCEL_MASS, last.get(`${o.bookOf(h)} ${o.side(h)} ${o.price[h]}`) === i);
+    }
     this.events.massCancelled(seq, c.account, c.clOrdId ?? '', symbol ?? '', hs.length);
   }
 

@@ -289,6 +289,20 @@ describe('tables that grow', () => {
 
 for (const kind of KINDS) {
   describe(`audit: book deltas, band edge, level bounds (${kind} ladder)`, () => {
+    test('a mass cancel reports each level once, after its last cancel, with its final state', () => {
+      const s = new Session(kind);
+      s.rest('a', 'a1', 'sell', '100', '5');
+      s.rest('b', 'b1', 'sell', '100', '5');
+      s.rest('a', 'a2', 'sell', '100', '1');
+      s.rest('a', 'a3', 'sell', '101', '2');
+      s.rest('a', 'a4', 'sell', '100', '7');
+      const m = s.do({ op: 'massCancel', account: 'a', clOrdId: 'm' });
+      assert.deepEqual(types(m), ['cancelled:mass', 'cancelled:mass', 'cancelled:mass', 'bookDelta', 'cancelled:mass', 'bookDelta', 'massCancelled']);
+      const deltas = m.filter((e) => e.type === 'bookDelta').map((e) => `${e.side} ${e.qty}@${e.price}/${e.orders}`);
+      assert.deepEqual(deltas, ['sell 0@101/0', 'sell 5@100/1']);
+      assert.deepEqual(s.levels('asks'), ['5@100/1']);
+    });
+
     test('a market order reaches the exact edge of a band with 22 decimal places', () => {
       // bandDen 10^22 + bandNum is no safe integer: the edge must still be exact
       const s = new Session(kind);

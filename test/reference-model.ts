@@ -130,11 +130,13 @@ export class ReferenceModel {
         const mine = this.resting
           .filter((o) => o.account === c.account && (c.symbol == null || o.symbol === c.symbol))
           .sort((a, b) => a.orderId - b.orderId);
-        for (const o of mine) {
+        // one delta per level, after the last cancel at that level
+        const at = (o: MOrder) => `${o.symbol} ${o.side} ${o.price}`;
+        mine.forEach((o, i) => {
           this.unrest(o);
           out.push(this.cancelled(o, seq, o.clOrdId, 'mass'));
-          this.delta(out, seq, o.symbol, o.side, o.price);
-        }
+          if (!mine.slice(i + 1).some((p) => at(p) === at(o))) this.delta(out, seq, o.symbol, o.side, o.price);
+        });
         out.push({ type: 'massCancelled', seq, account: c.account, clOrdId: c.clOrdId ?? '', symbol: c.symbol ?? '', count: mine.length });
         return out;
       }

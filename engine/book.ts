@@ -90,6 +90,8 @@ export class Book implements BookView {
   private readonly depthBuf = new Float64Array(3 * 64);
   /** The level io[IO_LEVEL_*] currently describes: shared by the books of one ladder, whose io they share. */
   private readonly state: LevelState;
+  /** Lots ever rested on each side (an upper bound of any level's quantity; inexact only past 2^53, where it no longer decides). */
+  private readonly restedLots = [0, 0];
 
   /**
    * `shared`: the engine's one ladder; `index`: the book's number in the engine
@@ -120,6 +122,7 @@ export class Book implements BookView {
     const price = o.price[h];
     if ((o.flags[h] & F_RESTING) === 0) {
       this.shared.add(this.index, side, price, o.leaves[h], o.accountOf(h), h);
+      this.restedLots[side] += o.leaves[h];
       o.flags[h] |= F_RESTING;
       this.touched(side, price);
     }
@@ -162,6 +165,17 @@ export class Book implements BookView {
       orders = this.shared.levelOrders(this.index, side, price);
     }
     this.ev.bookDelta(seq, this.instrument.symbol, side, price, qty, orders);
+  }
+
+  /**
+   * Would `qty` more lots resting at `price` on `side` (after `leaving` lots of
+   * an order already there leave it) take that level past 2^53 - 1? Both
+   * ladders refuse such a rest (native/ladder.ts), so the engine rejects first.
+   */
+  overflows(side: Side, price: number, qty: number, leaving: number): boolean {
+    // no level holds more than all that ever rested on its side: the common case asks the ladder nothing
+    if (this.restedLots[side] + qty <= Number.MAX_SAFE_INTEGER) return false;
+    return this.shared.levelQty(this.index, side, price) - leaving > Number.MAX_SAFE_INTEGER - qty;
   }
 
   /** Would a limit order at `price` on `side` take liquidity? */
@@ -263,6 +277,7 @@ export class Book implements BookView {
         if (io[IO_HANDLE] >= 0) {
           // the ladder rested the remainder under the taker's handle
           o.flags[t] |= F_RESTING;
+          this.restedLots[side] += o.leaves[t];
           this.touched(side, o.price[t]);
         }
         break;

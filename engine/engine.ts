@@ -94,6 +94,11 @@ function gridProblem(code: number, what: 'price' | 'qty', value: unknown, inst: 
   return what === 'price' ? decimalProblem(code, what, value, inst.tick, 'tick') : decimalProblem(code, what, value, inst.lot, 'lot');
 }
 
+/** The text for an order whose resting quantity would take its price level past 2^53-1 lots. */
+function levelProblem(qtyText: unknown, side: Side, priceText: unknown, inst: Instrument): string {
+  return `qty ${String(qtyText)} would take the ${side === BUY ? 'buy' : 'sell'} level at ${String(priceText)} past ${Number.MAX_SAFE_INTEGER} (2^53-1) lots of ${inst.lot.text}`;
+}
+
 /** Why an order's terms fail the instrument's checks (the same reasons for a reject and a cancel reject). */
 interface TermsProblem { reason: RejectReason; text: string }
 
@@ -250,6 +255,8 @@ export class Engine {
     const acct = known >= 0 ? known : this.accounts.intern(account);
     if (this.accounts.live(acct, clOrdId, idHash, this.idWords) >= 0) return this.reject(seq, account, clOrdId, symbol, 'duplicate_clordid', `clOrdId ${clOrdId} is already live for ${account}`);
     if (postOnly && book.crosses(side, price)) return this.reject(seq, account, clOrdId, symbol, 'post_only_would_cross', 'post-only order would take liquidity');
+    // only a GTC limit order rests; its price level exists only if it cannot trade, so all of it would join
+    if (!market && tif === TIF_GTC && book.overflows(side, price, this.termQty, 0)) return this.reject(seq, account, clOrdId, symbol, 'invalid_order', levelProblem(c.qty, side, c.price, inst));
 
     const h = this.orders.alloc(seq, acct, clOrdId, book.index, flagsOf(side, market, tif, postOnly, stp), price, this.termQty, this.idWords);
     book.orderEvent(EV_ACCEPTED, h, seq, clOrdId, this.termQty, '', 0, 0);
@@ -376,8 +383,12 @@ export class Engine {
     if (c.clOrdId !== origClOrdId && this.accounts.live(acct, c.clOrdId) >= 0) return this.cancelReject(seq, c, h, 'duplicate_clordid', `clOrdId ${c.clOrdId} is already live for ${this.accounts.names[acct]}`);
     const side = o.side(h);
     if ((o.flags[h] & F_POST_ONLY) !== 0 && price !== oldPrice && book.crosses(side, price)) return this.cancelReject(seq, c, h, 'post_only_would_cross', 'post-only order would take liquidity');
-
     const leaves = this.termQty - cum;
+    // a replace that rests anew (price change or more quantity) joins the level at `price` (minus itself when it is already there)
+    if ((price !== oldPrice || leaves > o.leaves[h]) && book.overflows(side, price, leaves, price === oldPrice ? o.leaves[h] : 0)) {
+      return this.cancelReject(seq, c, h, 'invalid_order', levelProblem(c.qty, side, inst.price(price), inst));
+    }
+
     this.accounts.rename(h, c.clOrdId);
     if (price === oldPrice && leaves <= o.leaves[h]) {
       // same price, not more: the order keeps its place in the queue

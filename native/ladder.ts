@@ -22,6 +22,10 @@
 // until remove, or the walk that fills it away; only then may it be added again.
 // remove, reduce, qtyOf and priceOf of a handle that is not resting, and add of
 // one that is, are refused with an error and change nothing.
+// A level's aggregate quantity stays within 2^53 - 1: an add, or a match that
+// would rest (judged on its whole `want`, before the walk), that could take the
+// level it joins past that is refused with an error and changes nothing (the
+// engine rejects such an order before it reaches the ladder).
 // `owner` is a small non-negative integer the engine assigns to each account;
 // the ladder uses it only to stop an aggressor before it would trade with its
 // own account (self-trade prevention).

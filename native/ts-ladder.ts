@@ -37,6 +37,10 @@ function badHandle(h: number): Error {
   return new Error(`invalid handle: ${h} (expected an integer in 0..2^31 - 2 that is not resting)`);
 }
 
+function levelOverflow(price: number): Error {
+  return new Error(`level quantity at price ${price} would exceed 2^53 - 1`);
+}
+
 function badBook(book: number, side: number, books: number): Error {
   return new Error(`invalid book ${book} or side ${side} (books 0..${books - 1}, side 0 (buy) or 1 (sell))`);
 }
@@ -105,7 +109,14 @@ export class TsLadder implements Ladder {
   add(book: number, side: Side, price: number, qty: number, owner: number, handle: number): void {
     this.checkBook(book, side);
     this.checkFree(handle);
+    this.checkRoom(book, side, price, qty);
     this.put(book, side, price, qty, owner, handle);
+  }
+
+  /** Throws unless `qty` more lots fit the level at `price` within 2^53 - 1 (as the native ladder refuses). */
+  private checkRoom(book: number, side: Side, price: number, qty: number): void {
+    const lv = this.byPrice[book * 2 + side].get(price);
+    if (lv !== undefined && this.lQty[lv] > Number.MAX_SAFE_INTEGER - qty) throw levelOverflow(price);
   }
 
   /** add() once the arguments are checked. */
@@ -212,7 +223,10 @@ export class TsLadder implements Ladder {
   match(book: number, side: Side, limit: number, want: number, owner: number, cap: number, rest: boolean, handle: number): number {
     this.checkBook(book, side);
     // the rest's handle is checked before the walk changes anything
-    if (rest && want > 0) this.checkFree(handle);
+    if (rest && want > 0) {
+      this.checkRoom(book, side, limit, want);
+      this.checkFree(handle);
+    }
     const opp = (1 - side) as Side;
     const obs = book * 2 + opp;
     const fills = this.io;

@@ -327,5 +327,40 @@ for (const kind of KINDS) {
       assert.equal(sell[1].price, '7.66193473617623');
     });
 
+    test('an order that would take its price level past 2^53-1 lots is rejected, not thrown, on either ladder', () => {
+      const s = new Session(kind);
+      const big = '999999999999999';
+      for (let i = 0; i < 9; i++) s.rest(`a${i}`, 's', 'sell', '5', big);
+      // 9 x (10^15 - 1) = 8999999999999991; 2^53-1 - that = 7199254741000 lots of room
+      assert.deepEqual(types(s.limit('z', 'over', 'sell', '5', big)), ['rejected:invalid_order']);
+      assert.match(s.limit('z', 'over', 'sell', '5', '7199254741001')[0].text as string, /would take the sell level at 5 past 9007199254740991 \(2\^53-1\) lots/);
+      // an IOC never rests: nothing to bound
+      assert.deepEqual(types(s.limit('z', 'ioc', 'sell', '5', big, { tif: 'IOC' })), ['accepted', 'cancelled:ioc']);
+      s.rest('z', 'fit', 'sell', '5', '7199254740999');
+      // a replace up by 2 lots would pass the bound, by 1 it fits; to another level it must fit there
+      assert.deepEqual(types(s.do({ op: 'replace', account: 'z', clOrdId: 'up2', origClOrdId: 'fit', qty: '7199254741001' })), ['cancelRejected:invalid_order']);
+      assert.deepEqual(types(s.do({ op: 'replace', account: 'z', clOrdId: 'up1', origClOrdId: 'fit', qty: '7199254741000' })), ['replaced', 'bookDelta']);
+      s.rest('y', 'y', 'sell', '6', '5');
+      assert.deepEqual(types(s.do({ op: 'replace', account: 'y', clOrdId: 'y2', origClOrdId: 'y', price: '5', qty: '5' })), ['cancelRejected:invalid_order']);
+      assert.deepEqual(s.levels('asks'), ['9007199254740991@5/10', '5@6/1']);
+      // a buy takes one lot: the level is exact, one below the bound
+      assert.deepEqual(types(s.limit('b', 't', 'buy', '5', '1')), ['accepted', 'trade', 'bookDelta']);
+      assert.deepEqual(s.levels('asks'), ['9007199254740990@5/10', '5@6/1']);
+    });
   });
 }
+
+describe('audit: the TS ladder refuses a rest past 2^53-1 in a level, as the native one does', () => {
+  for (const kind of KINDS) {
+    test(`${kind}: add and a resting match are refused up front`, () => {
+      const l = createLadder(kind);
+      const b = l.addBook();
+      l.add(b, 1, 5, Number.MAX_SAFE_INTEGER - 1, 0, 0);
+      assert.throws(() => l.add(b, 1, 5, 2, 1, 1), /would exceed 2\^53 - 1/);
+      assert.throws(() => l.match(b, 1, 5, 2, 1, 16, true, 1), /would exceed 2\^53 - 1/);
+      l.add(b, 1, 5, 1, 1, 1);
+      assert.equal(l.levelQty(b, 1, 5), Number.MAX_SAFE_INTEGER);
+      assert.equal(l.orderCount(b), 2);
+    });
+  }
+});

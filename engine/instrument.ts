@@ -100,6 +100,7 @@ export class Instrument {
    * How far a market order may walk: the edge of the price band on its side
    * (market-order protection), or the whole book when there is no band. Taken
    * once, before the first fill, so the order's own trades do not move it.
+   * Always within the ladders' range, +-(2^53 - 1) ticks.
    */
   marketLimit(side: Side): number {
     const ref = this.reference();
@@ -115,7 +116,9 @@ export class Instrument {
     const p = BigInt(ref) * n;
     const d = BigInt(this.bandDen);
     const q = p / d;
-    return Number(side === BUY || p % d === 0n ? q : q + 1n);
+    // a buy's edge past the highest price a ladder takes (2^53-1 ticks) is no edge: no order rests beyond it
+    if (side === BUY) return q > BigInt(NO_LIMIT_BUY) ? NO_LIMIT_BUY : Number(q);
+    return Number(p % d === 0n ? q : q + 1n);
   }
 
   /** True when a limit price in ticks lies outside the band around the reference. */

@@ -327,6 +327,16 @@ for (const kind of KINDS) {
       assert.equal(sell[1].price, '7.66193473617623');
     });
 
+    test('a market buy whose band edge lies past 2^53-1 ticks walks the whole side, on either ladder', () => {
+      const s = new Session(kind);
+      // reference 9007199254740990 ticks, band 10%: the edge, 9907919180215088 ticks, is beyond any price
+      s.do({ op: 'instrument', symbol: 'Z', tickSize: '0.000000000000001', lotSize: '1', priceBand: '0.1', referencePrice: '9.00719925474099' });
+      s.do({ op: 'new', account: 'a', clOrdId: 's1', symbol: 'Z', side: 'sell', type: 'limit', price: '9.00719925474099', qty: '1' });
+      const m = s.do({ op: 'new', account: 'b', clOrdId: 'm1', symbol: 'Z', side: 'buy', type: 'market', qty: '2' });
+      assert.deepEqual(types(m), ['accepted', 'trade', 'bookDelta', 'cancelled:no_liquidity']);
+      assert.deepEqual(types(s.do({ op: 'new', account: 'b', clOrdId: 'm2', symbol: 'Z', side: 'buy', type: 'market', qty: '1', tif: 'FOK' })), ['accepted', 'cancelled:fok']);
+    });
+
     test('an order that would take its price level past 2^53-1 lots is rejected, not thrown, on either ladder', () => {
       const s = new Session(kind);
       const big = '999999999999999';

@@ -274,7 +274,13 @@ export class ReplicationSource {
   private fenceNotice(c: ReplicaConn, f: Fence): void {
     const ex = this.o.exchange;
     if (!proofMatches(proof(this.o.secret, `fence ${f.epoch}`, c.nonce), f.proof)) return this.refuse(c, 'a Fence with a wrong replication secret', true);
-    if (typeof f.epoch === 'number' && f.epoch >= ex.epoch) {
+    if (ex.role === 'replica') {
+      // a replica acknowledges nothing: there is nothing to fence. This is a former primary restarted on the same
+      // replication address (under a coordinator every node starts as a replica and follows the leader key); fencing
+      // it would stop it following anyone for good. Should it be promoted later, the notice (repeated every second)
+      // finds it primary and the epochs decide.
+      c.socket.end(jsonFrame(Msg.Error, { message: `not fenced: this node is a replica (epoch ${ex.epoch})`, fatal: false } satisfies WireError));
+    } else if (typeof f.epoch === 'number' && f.epoch >= ex.epoch) {
       ex.fence(`node ${String(f.node)} was promoted to primary at epoch ${f.epoch} (this node: epoch ${ex.epoch})`, f.gateway ?? null);
       c.socket.end(jsonFrame(Msg.Error, { message: 'fenced', fatal: false } satisfies WireError));
     } else {

@@ -164,6 +164,8 @@ export class ExchangeNode {
     this.coordinator = c;
     const ex = this.exchange;
     c.onLost = (reason, leader) => ex.fence(`the coordinator: ${reason}`, leader?.gateway ?? null);
+    // fenced another way (a replica or a promoted node with a higher epoch): do not sit on the leader key
+    ex.onRole((role) => { if (role === 'fenced' && c.state() === 'leader') c.resign('this node was fenced'); });
     // a leader under a lease acknowledges only while the lease is certainly held
     ex.addGate({ releasable: () => (ex.role === 'primary' && Date.now() >= c.safeUntil() ? -1 : Infinity) });
     const me = { gateway: this.gatewayAddress, replication: this.source === null ? null : fmt(this.source.address), minEpoch: () => ex.epoch + 1 };
@@ -182,7 +184,11 @@ export class ExchangeNode {
       seq: () => ex.durableSeq, me,
       onLeader: (l: LeaderInfo | null) => this.followLeader(l),
       elected: (epoch) => {
-        this.promote(epoch).catch((e: Error) => this.say(`promotion at epoch ${epoch} failed: ${e.message}`));
+        this.promote(epoch).catch((e: Error) => {
+          this.say(`promotion at epoch ${epoch} failed: ${e.message}`);
+          // holding the key without order entry would stop every other node from taking over
+          c.resign(`promotion at epoch ${epoch} failed: ${e.message}`);
+        });
       },
     });
   }

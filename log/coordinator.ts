@@ -549,6 +549,16 @@ export class EtcdCoordinator {
   }
 
   /**
+   * Gives leadership up (revokes the lease, so the key is free at once) when
+   * this node cannot lead after all: its promotion failed, or it was fenced.
+   * A node that held the key without taking order entry would keep every
+   * other node from taking over for as long as it lives.
+   */
+  resign(reason: string): void {
+    this.lose(reason, null);
+  }
+
+  /**
    * Test hook: stop renewing the lease, as a paused or dead process would (the
    * watch keeps running, so a resumed leader learns of its successor).
    */

@@ -376,3 +376,23 @@ test('a leader paused with SIGSTOP sees safeUntil in the past on resume, then ge
     await exited;
   }
 });
+
+test('resign(): a leader that cannot lead (its promotion failed, it was fenced) frees the key at once, and another node takes over', async () => {
+  const cl = cluster();
+  const a = await follower('a', cl, 10);
+  const first = await a.elected;
+  assert.equal(a.c.state(), 'leader');
+  const lost: string[] = [];
+  a.c.onLost = (reason) => lost.push(reason);
+  const b = await follower('b', cl, 5);
+  await sleep(300);
+  const t0 = Date.now();
+  a.c.resign('promotion failed: test');
+  assert.deepEqual(lost, ['promotion failed: test']);
+  assert.equal(a.c.state(), 'lost');
+  assert.equal(a.c.safeUntil(), 0);
+  // without resign() the key would stay a's for as long as a lived; b is behind a (seq 5 < 10), so it waits 2 x TTL at most
+  const won = await b.elected;
+  assert.ok(won.epoch > first.epoch);
+  assert.ok(won.at - t0 < 3000, `b took over ${won.at - t0} ms after the resignation`);
+});

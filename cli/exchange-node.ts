@@ -12,6 +12,7 @@ import { hostname } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { pino } from 'pino';
 import { EtcdCoordinator, type LeaderInfo } from '../log/coordinator.js';
+import { NotPrimaryError } from '../log/errors.js';
 import { Exchange, type LogConfig } from '../log/index.js';
 import { Follower, sendFence } from '../log/replication/follower.js';
 import { parseHostPort, type HostPort } from '../log/replication/protocol.js';
@@ -167,7 +168,14 @@ export class ExchangeNode {
     // fenced another way (a replica or a promoted node with a higher epoch): do not sit on the leader key
     ex.onRole((role) => { if (role === 'fenced' && c.state() === 'leader') c.resign('this node was fenced'); });
     // a leader under a lease acknowledges only while the lease is certainly held
-    ex.addGate({ releasable: () => (ex.role === 'primary' && Date.now() >= c.safeUntil() ? -1 : Infinity) });
+    // and takes no new command once it may have lapsed (e.g. just resumed from a pause, or etcd unreachable): a
+    // command taken then could never be acknowledged, but would sit in this log as a tail the next leader lacks
+    ex.addGate({
+      releasable: () => (ex.role === 'primary' && Date.now() >= c.safeUntil() ? -1 : Infinity),
+      refuse: () => (ex.role === 'primary' && Date.now() >= c.safeUntil()
+        ? new NotPrimaryError(null, 'this node cannot renew its lease on the leader key (etcd unreachable, or this process was paused); it takes no order until that is settled')
+        : null),
+    });
     const me = { gateway: this.gatewayAddress, replication: this.source === null ? null : fmt(this.source.address), minEpoch: () => ex.epoch + 1 };
     if (this.o.role === 'primary') {
       const r = await c.campaign({ ...me, minEpoch: me.minEpoch() });

@@ -68,3 +68,40 @@ test('through etcd: a primary paused (SIGSTOP) until its lease lapsed cannot get
   assert.ok(ids.includes(before) && ids.includes(after));
   assert.ok(sent.every((id) => !ids.includes(id)));
 });
+
+test('through etcd: with etcd frozen, an order that reaches the primary after its safe bound, before it finds out it lost the key, is refused with the reason and not logged', { timeout: 60_000 }, async (t) => {
+  const cl = new Cluster(t, 'matchlog-etcd-frozen-');
+  // a 5 s lease: renewed every 1.25 s, a renewal waits up to 2.5 s for etcd. With etcd frozen the safe bound (last
+  // renewal sent + 4.85 s) falls 3.6-4.85 s after the freeze, and the primary finds out it lost the key when a
+  // renewal times out after the bound: 6.25-7.5 s after the freeze. Orders sent at 5.3 s arrive in between.
+  const etcdArgs = ['--coordinator', etcd.url, '--lease', '5'];
+  const p = await cl.primary('p', etcdArgs);
+  await until('the primary to hold the leader key', async () => (await health(p)).role === 'primary');
+  const r = await cl.replica('r', p, etcdArgs);
+  const password = demoPassword(p.dataDir);
+  const trader = await FixClient.connect({ url: p.url, account: 'alice', password, clOrdIdPrefix: 'f' });
+  t.after(() => trader.close());
+  const first = trader.newOrder({ symbol: 'AAPL', side: 'buy', qty: '1', price: '189.00' });
+  assert.equal((await trader.nextReport(first)).get(Tag.ExecType), '0');
+  await until('the replica to have it', async () => (await health(r)).seq === (await health(p)).seq);
+
+  process.kill(etcd.pid, 'SIGSTOP');
+  t.after(() => { try { process.kill(etcd.pid, 'SIGCONT'); } catch { /* gone */ } });
+  const frozenAt = Date.now();
+  await new Promise((res) => setTimeout(res, 5300));
+  const sent: string[] = [];
+  for (let i = 0; i < 5; i++) sent.push(trader.newOrder({ symbol: 'AAPL', side: 'buy', qty: '1', price: '188.00' }));
+  const answers: string[] = [];
+  for (const id of sent) {
+    const m = await trader.nextReport(id, 1000).catch(() => null);
+    answers.push(m === null ? 'no answer' : `${m.get(Tag.ExecType)} ${m.get(Tag.Text) ?? ''}`);
+  }
+  assert.ok(Date.now() - frozenAt < 6250, 'the orders were answered (or not) before the primary could find out');
+  for (const a of answers) assert.match(a, /^8 not primary: this node cannot renew its lease on the leader key/);
+  process.kill(etcd.pid, 'SIGCONT');
+  await p.waitFor(/FENCED/, 15_000);
+  assert.equal(await p.stop(), 0);
+  const ids = [...readLog(p.dataDir)].flatMap((rec) => (rec.kind === 'command' && rec.cmd.op === 'new' ? [rec.cmd.clOrdId] : []));
+  assert.ok(ids.includes(first));
+  assert.deepEqual(sent.filter((id) => ids.includes(id)), [], 'orders taken after the safe bound');
+});

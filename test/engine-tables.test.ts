@@ -357,6 +357,14 @@ for (const kind of KINDS) {
       assert.deepEqual(types(s.limit('b', 't', 'buy', '5', '1')), ['accepted', 'trade', 'bookDelta']);
       assert.deepEqual(s.levels('asks'), ['9007199254740990@5/10', '5@6/1']);
     });
+
+    test('after a restore the bound still holds: the restored orders count toward it', () => {
+      const s = new Session(kind);
+      for (let i = 0; i < 9; i++) s.rest(`a${i}`, 's', 'sell', '5', '999999999999999');
+      const r = new Session(kind, restoreEngine(JSON.parse(JSON.stringify(s.engine.snapshot())), () => createLadder(kind)));
+      assert.deepEqual(types(r.limit('z', 'over', 'sell', '5', '7199254741001')), ['rejected:invalid_order']);
+      assert.deepEqual(types(r.limit('z', 'fits', 'sell', '5', '7199254741000')), ['accepted', 'bookDelta']);
+    });
   });
 }
 
